@@ -1,0 +1,47 @@
+"""One error tree for geodispatch.
+
+Every message says where, what, the value and what to do, so a dispatcher can fix the
+input without reading code.
+"""
+
+from __future__ import annotations
+
+
+class GeodispatchError(Exception):
+    """Base class of every error geodispatch raises on purpose."""
+
+
+class InputError(GeodispatchError, ValueError):
+    """Bad data or arguments; the message names where, what, the value and the fix."""
+
+
+class SchemaError(InputError):
+    """A frame or file lacks the columns a stage needs."""
+
+
+class CRSError(InputError):
+    """Geometry is in the wrong (or an undeclared) coordinate reference system."""
+
+
+class ConfigError(GeodispatchError, ValueError):
+    """A setting is missing or invalid."""
+
+
+class PlanningError(GeodispatchError):
+    """A routing problem cannot be built or solved as asked."""
+
+
+class NotFoundError(GeodispatchError, LookupError):
+    """A record the caller named does not exist."""
+
+
+class TransitionError(GeodispatchError, ValueError):
+    """A status change the workflow does not allow."""
+
+
+class StaleVersionError(GeodispatchError):
+    """An update was based on an old version of a record; reload and try again."""
+
+
+class PermissionDeniedError(GeodispatchError, PermissionError):
+    """The caller may not read or change this record."""

@@ -1,0 +1,1 @@
+"""File and network edge: reading tables and boundaries, online geocoders, exports."""

@@ -1,0 +1,1 @@
+"""One function per user action; the CLI, API and app pages call only these."""

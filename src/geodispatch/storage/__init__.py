@@ -1,0 +1,1 @@
+"""Storage edge, the only package importing SQLAlchemy: tables, engine, migrations, repos."""

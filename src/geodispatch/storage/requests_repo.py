@@ -1,0 +1,403 @@
+"""Load and save requests, rejected rows, imports and the service catalogue.
+
+Repositories convert between frames/dataclasses and rows; they hold no business rules.
+Bulk paths use SQLAlchemy Core ``executemany`` so a million rows stay fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import bindparam, case, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from geodispatch.domain.requests import OPEN_STATUSES, Priority, RequestStatus
+from geodispatch.domain.service_types import ServiceType
+from geodispatch.storage.tables import ImportRow, RejectedRowRow, RequestRow, ServiceTypeRow
+
+#: Columns intake owns: an updated source row overwrites them. Everything else on a request
+#: (ward, geocode, job, hotspot, workflow status while open) belongs to later stages.
+SOURCE_COLUMNS: Final = (
+    "line",
+    "service_code",
+    "service_name",
+    "department",
+    "description",
+    "address",
+    "zipcode",
+    "lon",
+    "lat",
+    "location_status",
+    "location_note",
+    "source_ward",
+    "channel",
+    "created_at",
+    "due_at",
+    "closed_at",
+    "closure_note",
+    "row_hash",
+)
+_BATCH: Final = 500  # ids per IN (...) query
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertCounts:
+    """What one batch of accepted requests did to the table."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+        )
+
+
+def _column_values(series: pd.Series) -> list[Any]:
+    """A column as Python values with None for every kind of missing."""
+    missing = series.isna().to_numpy()
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        values = np.array(series.dt.tz_convert(UTC).dt.to_pydatetime(), dtype=object)
+    elif pd.api.types.is_float_dtype(series.dtype):
+        values = series.to_numpy(dtype=float).astype(object)
+    elif pd.api.types.is_integer_dtype(series.dtype):
+        values = series.astype(object).to_numpy(copy=True)
+    else:
+        values = series.to_numpy(dtype=object, copy=True)
+    if missing.any():
+        values[missing] = None
+    return values.tolist()  # type: ignore[no-any-return]
+
+
+def frame_records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows of ``frame`` as dicts of plain Python values, for Core executemany."""
+    arrays = [_column_values(frame[c]) for c in columns]
+    return [dict(zip(columns, values, strict=True)) for values in zip(*arrays, strict=True)]
+
+
+def bulk_insert(
+    session: Session,
+    table: Any,
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    constants: dict[str, Any] | None = None,
+) -> None:
+    """Insert the rows of ``frame`` fast: SQLite gets one driver-level executemany.
+
+    SQLAlchemy's per-value type processing dominates a million-row insert, so on SQLite the
+    values are prepared column-wise here (timestamps in the format SQLAlchemy itself writes
+    and reads back); other backends take the Core path, which their drivers batch.
+    """
+    constants = constants or {}
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        records = frame_records(frame, columns)
+        for record in records:
+            record.update(constants)
+        connection.execute(insert(table), records)
+        return
+    arrays = []
+    for c in columns:
+        series = frame[c]
+        if isinstance(series.dtype, pd.DatetimeTZDtype):
+            text = series.dt.tz_convert(UTC).dt.strftime(_SQLITE_DATETIME)
+            arrays.append(text.astype(object).where(series.notna(), None).tolist())
+        else:
+            arrays.append(_column_values(series))
+    names = [*columns, *constants]
+    arrays += [[value] * len(frame) for value in constants.values()]
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+    connection.exec_driver_sql(sql, list(zip(*arrays, strict=True)))
+
+
+_SQLITE_DATETIME: Final = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def source_has_requests(session: Session, source: str) -> bool:
+    """True when any request of ``source`` is stored."""
+    return (
+        session.execute(select(RequestRow.id).where(RequestRow.source == source).limit(1)).first()
+        is not None
+    )
+
+
+def existing_hashes(session: Session, source: str, source_ids: Iterable[str]) -> dict[str, str]:
+    """source_id -> row_hash for the ids of ``source`` already stored."""
+    ids = list(source_ids)
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), _BATCH):
+        batch = ids[start : start + _BATCH]
+        rows = session.execute(
+            select(RequestRow.source_id, RequestRow.row_hash).where(
+                RequestRow.source == source, RequestRow.source_id.in_(batch)
+            )
+        )
+        found.update({sid: h for sid, h in rows})
+    return found
+
+
+def upsert_requests(
+    session: Session,
+    accepted: pd.DataFrame,
+    *,
+    import_id: int,
+    priorities: dict[str, int],
+    now: datetime,
+    all_new: bool = False,
+) -> UpsertCounts:
+    """Insert new requests and update changed ones; identical rows are left alone.
+
+    A changed row overwrites the fields intake owns (:data:`SOURCE_COLUMNS`). Its workflow
+    status is replaced only when the source closed it or ours is still ``new``, so a
+    dispatcher's progress is never undone by an older export. ``all_new`` says the source
+    had no requests before this import (ids within one import are unique), which skips the
+    lookup of stored hashes.
+    """
+    if accepted.empty:
+        return UpsertCounts()
+    source = str(accepted["source"].iat[0])
+    known = {} if all_new else existing_hashes(session, source, accepted["source_id"])
+    stored_hash = accepted["source_id"].map(known)
+    is_new = stored_hash.isna().to_numpy()
+    changed = (~is_new) & (stored_hash.to_numpy(dtype=object) != accepted["row_hash"].to_numpy())
+
+    fresh = accepted.loc[is_new].copy()
+    if not fresh.empty:
+        fresh["updated_at"] = pd.Timestamp(now)
+        fresh["priority"] = (
+            fresh["service_code"].map(priorities).fillna(int(Priority.P3)).astype("int64")
+        )
+        bulk_insert(
+            session,
+            RequestRow.__table__,
+            fresh,
+            ["source", "source_id", *SOURCE_COLUMNS, "status", "updated_at", "priority"],
+            constants={"import_id": import_id, "version": 1},
+        )
+
+    moved = accepted.loc[changed]
+    if not moved.empty:
+        records = frame_records(moved, ["source_id", *SOURCE_COLUMNS, "status"])
+        table: Any = RequestRow.__table__
+        stmt = (
+            update(table)
+            .where(table.c.source == source, table.c.source_id == bindparam("b_source_id"))
+            .values(
+                {c: bindparam(f"b_{c}") for c in SOURCE_COLUMNS}
+                | {
+                    "import_id": import_id,
+                    "updated_at": now,
+                    "version": table.c.version + 1,
+                    "status": _status_on_update(table),
+                }
+            )
+        )
+        session.connection().execute(stmt, [{f"b_{k}": v for k, v in r.items()} for r in records])
+    return UpsertCounts(
+        int(is_new.sum()), int(changed.sum()), int(len(accepted) - is_new.sum() - changed.sum())
+    )
+
+
+def _status_on_update(table: Any) -> Any:
+    """The source's status if it closed the request or ours is still new; else ours."""
+    incoming: Any = bindparam("b_status")
+    return case(
+        (incoming.notin_([s.value for s in OPEN_STATUSES]), incoming),
+        (table.c.status == RequestStatus.NEW.value, incoming),
+        else_=table.c.status,
+    )
+
+
+def delete_rejected(session: Session, *, source: str, file_name: str) -> int:
+    """Forget the rejected rows of an earlier import of the same file (it is being redone)."""
+    result = session.execute(
+        delete(RejectedRowRow).where(
+            RejectedRowRow.source == source, RejectedRowRow.file_name == file_name
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def insert_rejected(
+    session: Session, rejected: pd.DataFrame, *, import_id: int, file_name: str
+) -> None:
+    """Store rejected rows with their line, field, value, problem, fix and raw text."""
+    if rejected.empty:
+        return
+    records = frame_records(rejected, ["source", "line", "field", "value", "problem", "fix", "raw"])
+    for record in records:
+        record["import_id"] = import_id
+        record["file_name"] = file_name
+    session.connection().execute(insert(RejectedRowRow), records)
+
+
+def start_import(
+    session: Session, *, source: str, kind: str, file_name: str, sha256: str, now: datetime
+) -> int:
+    """Record that an import began; returns its id."""
+    row = ImportRow(
+        source=source,
+        kind=kind,
+        file_name=file_name,
+        file_sha256=sha256,
+        status="running",
+        started_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def finish_import(
+    session: Session, import_id: int, *, counts: dict[str, int], now: datetime, note: str = ""
+) -> None:
+    """Record an import's counts and mark it done."""
+    session.execute(
+        update(ImportRow)
+        .where(ImportRow.id == import_id)
+        .values(status="done", finished_at=now, note=note, **counts)
+    )
+
+
+def mark_interrupted_imports(session: Session, *, now: datetime) -> int:
+    """Imports left 'running' by a killed process are marked failed (their data rolled back)."""
+    result = session.execute(
+        update(ImportRow)
+        .where(ImportRow.status == "running")
+        .values(
+            status="failed",
+            finished_at=now,
+            note="interrupted before it finished; nothing from it was kept, import again",
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def service_priorities(session: Session) -> dict[str, int]:
+    """Code -> default priority of every catalogued type."""
+    return {c: p for c, p in session.execute(select(ServiceTypeRow.code, ServiceTypeRow.priority))}
+
+
+def add_new_service_types(session: Session, types: Iterable[ServiceType], *, now: datetime) -> int:
+    """Insert types not yet catalogued; existing ones are left for :func:`refresh_...`."""
+    known = set(session.scalars(select(ServiceTypeRow.code)))
+    names = set(session.scalars(select(ServiceTypeRow.name)))
+    added = 0
+    for t in types:
+        if t.code in known or t.name in names:
+            continue
+        session.add(_type_row(t, now))
+        known.add(t.code)
+        names.add(t.name)
+        added += 1
+    session.flush()
+    return added
+
+
+def sla_inputs(session: Session, codes: Iterable[str] | None = None) -> pd.DataFrame:
+    """Per request with a due time: ``service_code`` and ``hours`` from open to due.
+
+    The hours are computed by the database, so a million requests never pass through
+    Python as datetimes.
+    """
+    connection = session.connection()
+    table: Any = RequestRow.__table__
+    if connection.dialect.name == "sqlite":
+        hours = (func.julianday(table.c.due_at) - func.julianday(table.c.created_at)) * 24.0
+    else:
+        hours = func.extract("epoch", table.c.due_at - table.c.created_at) / 3600.0
+    stmt = select(table.c.service_code, hours.label("hours")).where(table.c.due_at.is_not(None))
+    if codes is not None:
+        stmt = stmt.where(table.c.service_code.in_(list(codes)))
+    rows = connection.execute(stmt).all()
+    return pd.DataFrame(rows, columns=["service_code", "hours"])
+
+
+def refresh_service_types(
+    session: Session, sla_hours: dict[str, float | None], counts: dict[str, int], *, now: datetime
+) -> None:
+    """Update the data-derived SLA target and request count of every catalogued type.
+
+    SLA targets a person edited are kept.
+    """
+    for row in session.scalars(select(ServiceTypeRow)):
+        row.request_count = counts.get(row.code, 0)
+        if not row.edited and row.code in sla_hours:
+            row.sla_hours = sla_hours[row.code]
+            row.updated_at = now
+
+
+def request_counts_by_type(session: Session) -> dict[str, int]:
+    """Code -> number of stored requests."""
+    return {
+        c: n
+        for c, n in session.execute(
+            select(RequestRow.service_code, func.count()).group_by(RequestRow.service_code)
+        )
+    }
+
+
+def list_service_types(session: Session) -> list[ServiceType]:
+    """The whole catalogue, ordered by name."""
+    rows = session.scalars(select(ServiceTypeRow).order_by(ServiceTypeRow.name))
+    return [to_service_type(r) for r in rows]
+
+
+def save_service_type(session: Session, service_type: ServiceType, *, now: datetime) -> None:
+    """Store a person's edit of a type; it is marked edited so re-imports keep it."""
+    row = session.get(ServiceTypeRow, service_type.code)
+    if row is None:
+        session.add(_type_row(service_type, now, edited=True))
+        return
+    row.name = service_type.name
+    row.department = service_type.department
+    row.queue = service_type.queue
+    row.category = service_type.category
+    row.sla_hours = service_type.sla_hours
+    row.service_minutes = service_type.service_minutes
+    row.skill = service_type.skill
+    row.priority = int(service_type.priority)
+    row.edited = True
+    row.updated_at = now
+
+
+def to_service_type(row: ServiceTypeRow) -> ServiceType:
+    """Domain object from a catalogue row."""
+    return ServiceType(
+        code=row.code,
+        name=row.name,
+        department=row.department,
+        queue=row.queue,
+        category=row.category,
+        sla_hours=row.sla_hours,
+        service_minutes=row.service_minutes,
+        skill=row.skill,
+        priority=Priority(row.priority),
+        edited=row.edited,
+    )
+
+
+def _type_row(t: ServiceType, now: datetime, *, edited: bool = False) -> ServiceTypeRow:
+    return ServiceTypeRow(
+        code=t.code,
+        name=t.name,
+        department=t.department,
+        queue=t.queue,
+        category=t.category,
+        sla_hours=t.sla_hours,
+        service_minutes=t.service_minutes,
+        skill=t.skill,
+        priority=int(t.priority),
+        edited=edited,
+        request_count=0,
+        updated_at=now,
+    )

@@ -1,0 +1,255 @@
+"""The database schema (SQLAlchemy 2 declarative), one class per table of the data model.
+
+Migrations in ``storage/migrations`` create exactly this schema; a test checks that
+``alembic upgrade head`` and these classes agree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from geodispatch.storage.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with stable constraint names (migrations depend on them)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class ImportRow(Base):
+    """One run of intake over one file or payload, with its counts."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # city_export | open311 | csv | form
+    file_name: Mapped[str] = mapped_column(String(255), default="")
+    file_sha256: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(12), default="running")  # running|done|failed
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ServiceTypeRow(Base):
+    """Catalogue of request types: department, SLA target, field work needed."""
+
+    __tablename__ = "service_types"
+
+    code: Mapped[str] = mapped_column(String(80), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    department: Mapped[str] = mapped_column(String(200), default="")
+    queue: Mapped[str] = mapped_column(String(200), default="")
+    category: Mapped[str] = mapped_column(String(200), default="")
+    sla_hours: Mapped[float | None] = mapped_column(Float, nullable=True)
+    service_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    skill: Mapped[str] = mapped_column(String(40), default="general")
+    priority: Mapped[int] = mapped_column(Integer, default=3)
+    edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    request_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class JobRow(Base):
+    """One problem to fix: repeat reports merged, remembering how many people called."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_code: Mapped[str] = mapped_column(ForeignKey("service_types.code"))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    address: Mapped[str] = mapped_column(Text, default="")
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ward: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    caller_count: Mapped[int] = mapped_column(Integer, default=1)
+    priority: Mapped[int] = mapped_column(Integer, default=3)
+    earliest_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class RequestRow(Base):
+    """One resident's report, as received, plus what we derived (ward, geocode, job)."""
+
+    __tablename__ = "requests"
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        Index("ix_requests_status_service", "status", "service_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    source_id: Mapped[str] = mapped_column(String(100))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"), nullable=True)
+    line: Mapped[int] = mapped_column(Integer, default=0)
+    service_code: Mapped[str] = mapped_column(ForeignKey("service_types.code"), index=True)
+    service_name: Mapped[str] = mapped_column(String(200))
+    department: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    zipcode: Mapped[str] = mapped_column(String(10), default="")
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    location_status: Mapped[str] = mapped_column(String(12))
+    location_note: Mapped[str] = mapped_column(Text, default="")
+    geocode_match: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    geocode_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    source_ward: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ward: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    ward_method: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    status: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[int] = mapped_column(Integer, default=3)
+    channel: Mapped[str] = mapped_column(String(60), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closure_note: Mapped[str] = mapped_column(Text, default="")
+    row_hash: Mapped[str] = mapped_column(String(20))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), nullable=True, index=True)
+    hotspot_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class RejectedRowRow(Base):
+    """An input row intake could not accept, kept with line, field, value, problem and fix."""
+
+    __tablename__ = "rejected_rows"
+    __table_args__ = (Index("ix_rejected_rows_source_file", "source", "file_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
+    source: Mapped[str] = mapped_column(String(100))
+    file_name: Mapped[str] = mapped_column(String(255), default="")
+    line: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(100))
+    value: Mapped[str] = mapped_column(Text)
+    problem: Mapped[str] = mapped_column(Text)
+    fix: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(Text, default="")
+
+
+class StatusEventRow(Base):
+    """Append-only audit trail: every status change, note and field update."""
+
+    __tablename__ = "status_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), nullable=True, index=True)
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("requests.id"), nullable=True, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))  # status | note | arrive | done | unable | merge
+    from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    photo_ref: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class CrewRow(Base):
+    """A field crew: identity, yard, shift, lunch break and skills."""
+
+    __tablename__ = "crews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    pin_hash: Mapped[str] = mapped_column(String(255), default="")
+    depot_name: Mapped[str] = mapped_column(String(200), default="")
+    depot_lon: Mapped[float] = mapped_column(Float)
+    depot_lat: Mapped[float] = mapped_column(Float)
+    shift_start: Mapped[str] = mapped_column(String(5), default="07:00")  # local HH:MM
+    shift_end: Mapped[str] = mapped_column(String(5), default="15:30")
+    break_start: Mapped[str | None] = mapped_column(String(5), nullable=True)  # window opens
+    break_end: Mapped[str | None] = mapped_column(String(5), nullable=True)  # window closes
+    break_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    skills: Mapped[str] = mapped_column(String(400), default="general")  # comma-separated
+    max_jobs: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class PlanRow(Base):
+    """One day's routing plan: draft until a dispatcher publishes it."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_date: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(12), default="draft")  # draft|published|superseded
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), nullable=True)
+    solver: Mapped[str] = mapped_column(String(60), default="")
+    summary: Mapped[str] = mapped_column(Text, default="{}")  # JSON: totals, params, timings
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class StopRow(Base):
+    """A job placed on a crew's route, in order, with its planned times."""
+
+    __tablename__ = "stops"
+    __table_args__ = (UniqueConstraint("plan_id", "job_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    crew_id: Mapped[int] = mapped_column(ForeignKey("crews.id"), index=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    eta: Mapped[datetime] = mapped_column(UTCDateTime())
+    departs_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    travel_s: Mapped[int] = mapped_column(Integer, default=0)
+    service_s: Mapped[int] = mapped_column(Integer, default=0)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # planned | arrived | done | unable
+    status: Mapped[str] = mapped_column(String(12), default="planned")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class PlanUnassignedRow(Base):
+    """A job a plan left out, with the reason a dispatcher can act on."""
+
+    __tablename__ = "plan_unassigned"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"))
+    reason: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
