@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gzip
 import json
 import os
 import resource
@@ -40,12 +39,14 @@ def make_synthetic(rows: int, seed: int, path: Path) -> Path:
     template = pd.read_csv(BOSTON_2011, dtype=str, keep_default_na=False)
     picks = rng.integers(0, len(template), size=rows)
     opened = pd.Timestamp("2010-01-01") + pd.to_timedelta(
-        rng.integers(0, 2 * 365 * 86400, size=rows), unit="s")
+        rng.integers(0, 2 * 365 * 86400, size=rows), unit="s"
+    )
     defects = rng.random(rows) < 0.005
     kinds = rng.integers(0, 3, size=rows)
     cols = list(template.columns)
-    i_id, i_open, i_lat, i_type = (cols.index(c) for c in
-                                   ("case_enquiry_id", "open_dt", "latitude", "type"))
+    i_id, i_open, i_lat, i_type = (
+        cols.index(c) for c in ("case_enquiry_id", "open_dt", "latitude", "type")
+    )
     i_target, i_closed = cols.index("target_dt"), cols.index("closed_dt")
     values = template.to_numpy(dtype=object)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,24 +75,38 @@ def make_synthetic(rows: int, seed: int, path: Path) -> Path:
 def run_child(path: Path, db: Path) -> dict[str, float]:
     """Import ``path`` in a fresh process; return its seconds, rows and peak RSS."""
     env = dict(os.environ, GEODISPATCH_DB_URL=f"sqlite:///{db}", GEODISPATCH_HOME=str(db.parent))
-    out = subprocess.run([sys.executable, __file__, "--child", str(path)], env=env,
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(path)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def child(path: Path) -> None:
+    from geodispatch.config import get_settings
     from geodispatch.services.intake import import_file
     from geodispatch.storage.db import upgrade
-    from geodispatch.config import get_settings
 
     upgrade(get_settings().database_url)  # schema creation is not part of the import
     start = time.perf_counter()
     summary = import_file(path)
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "rows_read": summary.rows_read,
-                      "accepted": summary.accepted, "rejected": summary.rejected,
-                      "inserted": summary.inserted, "peak_mb": peak_mb}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "rows_read": summary.rows_read,
+                "accepted": summary.accepted,
+                "rejected": summary.rejected,
+                "inserted": summary.inserted,
+                "peak_mb": peak_mb,
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -110,18 +125,24 @@ def main() -> None:
         runs = [run_child(BOSTON_2011, Path(tmp) / f"b{i}.db") for i in range(args.repeats)]
         again = runs[-1]
         secs = sorted(r["seconds"] for r in runs)
-        print(f"Boston 2011: {again['rows_read']:,} rows read, {again['accepted']:,} accepted, "
-              f"{again['rejected']:,} rejected; import {secs[len(secs) // 2]:.2f} s median "
-              f"(runs {', '.join(f'{s:.2f}' for s in secs)}; goal ≤ 5 s); "
-              f"peak {again['peak_mb']:.0f} MB")
+        print(
+            f"Boston 2011: {again['rows_read']:,} rows read, {again['accepted']:,} accepted, "
+            f"{again['rejected']:,} rejected; import {secs[len(secs) // 2]:.2f} s median "
+            f"(runs {', '.join(f'{s:.2f}' for s in secs)}; goal ≤ 5 s); "
+            f"peak {again['peak_mb']:.0f} MB"
+        )
         if args.skip_large:
             return
-        big = make_synthetic(args.rows, args.seed, OUTPUT / f"synthetic_{args.rows}_{args.seed}.csv")
+        big = make_synthetic(
+            args.rows, args.seed, OUTPUT / f"synthetic_{args.rows}_{args.seed}.csv"
+        )
         r = run_child(big, Path(tmp) / "big.db")
-        print(f"synthetic {args.rows:,} rows (seed {args.seed}): {r['rows_read']:,} read, "
-              f"{r['accepted']:,} accepted, {r['rejected']:,} rejected; import "
-              f"{r['seconds']:.1f} s (goal ≤ 60 s), peak memory {r['peak_mb']:.0f} MB "
-              f"(goal ≤ 2048 MB)")
+        print(
+            f"synthetic {args.rows:,} rows (seed {args.seed}): {r['rows_read']:,} read, "
+            f"{r['accepted']:,} accepted, {r['rejected']:,} rejected; import "
+            f"{r['seconds']:.1f} s (goal ≤ 60 s), peak memory {r['peak_mb']:.0f} MB "
+            f"(goal ≤ 2048 MB)"
+        )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ A request is one resident's report. Repeat reports of one problem are grouped in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Final
 
@@ -108,6 +109,26 @@ class RejectedRow:
     problem: str
     fix: str
     raw: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRecord:
+    """One run of intake as logged: what came in and what became of it."""
+
+    id: int
+    source: str
+    kind: str
+    file_name: str
+    status: str  # running | done | failed
+    started_at: datetime
+    finished_at: datetime | None
+    rows_read: int
+    accepted: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    note: str = ""
 
 
 REJECTED_COLUMNS: Final = ("source", "line", "field", "value", "problem", "fix", "raw")

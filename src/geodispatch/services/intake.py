@@ -18,7 +18,7 @@ import pandas as pd
 
 from geodispatch.config import Settings, get_settings
 from geodispatch.domain.errors import InputError
-from geodispatch.domain.requests import IntakeResult
+from geodispatch.domain.requests import ImportRecord, IntakeResult, RejectedRow
 from geodispatch.intake import city_export, generic_csv, open311
 from geodispatch.intake.catalogue import derive_catalogue, sla_targets
 from geodispatch.io.tables import file_sha256, iter_csv_chunks, open_binary, read_header
@@ -311,3 +311,28 @@ def _estimate_records(path: Path) -> int | None:
         for block in iter(lambda: handle.read(1 << 20), b""):
             count += block.count(b"\n")
     return max(count - 1, 0)
+
+
+def rejected_rows(
+    *,
+    source: str | None = None,
+    file_name: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    settings: Settings | None = None,
+) -> tuple[list[RejectedRow], int]:
+    """Stored rejected rows (newest import first, then by line) and how many there are."""
+    settings = settings or get_settings()
+    upgrade(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        return repo.list_rejected(
+            session, source=source, file_name=file_name, limit=limit, offset=offset
+        )
+
+
+def recent_imports(*, limit: int = 20, settings: Settings | None = None) -> list[ImportRecord]:
+    """The latest imports with their counts, newest first."""
+    settings = settings or get_settings()
+    upgrade(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        return repo.list_imports(session, limit=limit)

@@ -92,6 +92,11 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
+def display_url(url: str) -> str:
+    """The URL without its password, for messages and screens."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def is_up_to_date(url: str) -> bool:
     """True when the database schema is at the newest shipped revision."""
     return current_revision(url) == head_revision()

@@ -16,7 +16,13 @@ import pandas as pd
 from sqlalchemy import bindparam, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from geodispatch.domain.requests import OPEN_STATUSES, Priority, RequestStatus
+from geodispatch.domain.requests import (
+    OPEN_STATUSES,
+    ImportRecord,
+    Priority,
+    RejectedRow,
+    RequestStatus,
+)
 from geodispatch.domain.service_types import ServiceType
 from geodispatch.storage.tables import ImportRow, RejectedRowRow, RequestRow, ServiceTypeRow
 
@@ -401,3 +407,54 @@ def _type_row(t: ServiceType, now: datetime, *, edited: bool = False) -> Service
         request_count=0,
         updated_at=now,
     )
+
+
+def list_rejected(
+    session: Session,
+    *,
+    source: str | None,
+    file_name: str | None,
+    limit: int,
+    offset: int = 0,
+) -> tuple[list[RejectedRow], int]:
+    """Rejected rows, newest import first then by line, with the total count."""
+    conditions = []
+    if source is not None:
+        conditions.append(RejectedRowRow.source == source)
+    if file_name is not None:
+        conditions.append(RejectedRowRow.file_name == file_name)
+    total = session.scalar(select(func.count()).select_from(RejectedRowRow).where(*conditions))
+    rows = session.scalars(
+        select(RejectedRowRow)
+        .where(*conditions)
+        .order_by(RejectedRowRow.import_id.desc(), RejectedRowRow.line, RejectedRowRow.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [
+        RejectedRow(r.source, r.line, r.field, r.value, r.problem, r.fix, r.raw) for r in rows
+    ], int(total or 0)
+
+
+def list_imports(session: Session, *, limit: int) -> list[ImportRecord]:
+    """The latest imports, newest first."""
+    rows = session.scalars(select(ImportRow).order_by(ImportRow.id.desc()).limit(limit))
+    return [
+        ImportRecord(
+            id=r.id,
+            source=r.source,
+            kind=r.kind,
+            file_name=r.file_name,
+            status=r.status,
+            started_at=r.started_at,
+            finished_at=r.finished_at,
+            rows_read=r.rows_read,
+            accepted=r.accepted,
+            inserted=r.inserted,
+            updated=r.updated,
+            unchanged=r.unchanged,
+            rejected=r.rejected,
+            note=r.note,
+        )
+        for r in rows
+    ]

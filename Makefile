@@ -1,0 +1,57 @@
+# geodispatch: two commands for a newcomer, `make run` and `make test`.
+# Both build the virtual environment from nothing when it is missing or pyproject.toml changed.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORT   ?= 8501
+
+.PHONY: setup run test lint typecheck unit serve bench bench-ingest clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (apt-get install python3 python3-venv)"; exit 1; }
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "geodispatch needs Python 3.11+"'
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  echo "python3-venv is missing; installing it with apt-get"; \
+	  $$(command -v sudo) apt-get update -qq && $$(command -v sudo) apt-get install -y -qq python3-venv && \
+	  $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+## Start the app on the bundled Boston sample (loaded on first start; SQLite under var/).
+run: setup
+	$(BIN)/geodispatch demo --if-empty
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+## Lint, type-check, layer contracts and the whole test suite.
+test: setup lint typecheck unit
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+## Open311 + crew API (FastAPI) on port 8000.
+serve: setup
+	$(BIN)/geodispatch serve
+
+## Speed figures for every issue (seeded; prints them). PyVRP/VROOM are benchmark-only peers.
+bench: setup
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/ingest.py
+
+bench-ingest: setup
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache bench/output

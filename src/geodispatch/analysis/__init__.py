@@ -1,0 +1,1 @@
+"""Analysis over requests: duplicate merging, hotspots, SLA."""

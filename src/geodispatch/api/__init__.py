@@ -1,0 +1,1 @@
+"""HTTP API edge (FastAPI): Open311 GeoReport v2 and crew endpoints."""

@@ -1,0 +1,25 @@
+"""The ``geodispatch`` command: a thin typer layer over ``geodispatch.services``.
+
+Each concept registers its commands from its own module; this file only assembles them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from geodispatch.cli import db, intake
+
+app = typer.Typer(
+    name="geodispatch",
+    help="Open 311 field operations: import requests, find hotspots, plan crew routes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+intake.register(app)
+
+
+def main() -> None:
+    """Entry point of the ``geodispatch`` console script."""
+    app()

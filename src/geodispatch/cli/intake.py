@@ -1,0 +1,173 @@
+"""Intake commands: ``import``, ``demo``, ``rejected`` and ``catalogue``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from geodispatch.cli.common import console, friendly_errors, progress_bar
+from geodispatch.intake.generic_csv import ColumnMapping
+from geodispatch.services import catalogue as catalogue_service
+from geodispatch.services import demo as demo_service
+from geodispatch.services.intake import ImportSummary, InputFormat, import_file, rejected_rows
+
+catalogue_app = typer.Typer(
+    help="The service-type catalogue: SLA targets, skills, minutes.", no_args_is_help=True
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the intake commands to the main CLI."""
+    app.command("import")(import_command)
+    app.command("demo")(demo_command)
+    app.command("rejected")(rejected_command)
+    app.add_typer(catalogue_app, name="catalogue")
+
+
+@friendly_errors
+def import_command(
+    path: Annotated[Path, typer.Argument(help="CSV (.csv/.csv.gz) or Open311 JSON file")],
+    fmt: Annotated[InputFormat, typer.Option("--format", help="input format")] = (InputFormat.AUTO),
+    source: Annotated[
+        str | None, typer.Option(help="id space of the rows (default: by format, e.g. 'boston')")
+    ] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="generic CSV: field=column, e.g. --map source_id='Case ID'"),
+    ] = None,
+    mapping_file: Annotated[
+        Path | None, typer.Option(help="generic CSV: TOML file with a [columns] table")
+    ] = None,
+    encoding: Annotated[str, typer.Option(help="text encoding of the file")] = "utf-8",
+    show: Annotated[int, typer.Option(help="rejected rows to print")] = 10,
+) -> None:
+    """Import requests from a file; every row is accepted or kept as a rejected row."""
+    column_mapping = None
+    if mapping_file is not None:
+        column_mapping = ColumnMapping.from_toml(mapping_file)
+    elif mapping:
+        column_mapping = ColumnMapping.from_pairs(mapping)
+    with progress_bar(f"importing {path.name}") as progress:
+        summary = import_file(
+            path,
+            fmt=fmt,
+            source=source,
+            mapping=column_mapping,
+            encoding=encoding,
+            progress=progress,
+        )
+    print_summary(summary)
+    if summary.rejected and show:
+        print_rejected(summary.source, summary.file_name, limit=show)
+
+
+def demo_command(
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="do nothing when the database already holds requests")
+    ] = False,
+) -> None:
+    """Load the bundled Boston sample (2011 requests and the 2025 open backlog)."""
+    with progress_bar("loading the Boston sample") as progress:
+        report = demo_service.load_demo(if_empty=if_empty, progress=progress)
+    if report.skipped:
+        console.print("the database already holds requests; demo data not loaded again")
+        return
+    for step in report.steps:
+        console.print(f"[green]✓[/] {step}")
+    for summary in report.imports:
+        print_summary(summary)
+
+
+@friendly_errors
+def rejected_command(
+    source: Annotated[str | None, typer.Option(help="only this source")] = None,
+    file: Annotated[str | None, typer.Option(help="only this file name")] = None,
+    limit: Annotated[int, typer.Option(help="rows to show")] = 50,
+) -> None:
+    """List rejected rows with their line, field, value, problem and fix."""
+    print_rejected(source, file, limit=limit)
+
+
+@catalogue_app.command("list")
+@friendly_errors
+def catalogue_list() -> None:
+    """Show every service type with its department, SLA target and field work."""
+    table = Table(
+        "code", "name", "department", "SLA h", "minutes", "skill", "P", "requests", "edited"
+    )
+    for t, count in catalogue_service.list_types():
+        table.add_row(
+            Text(t.code),
+            Text(t.name),
+            Text(t.department),
+            "" if t.sla_hours is None else f"{t.sla_hours:g}",
+            str(t.service_minutes),
+            Text(t.skill),
+            str(int(t.priority)),
+            f"{count:,}",
+            "yes" if t.edited else "",
+        )
+    console.print(table)
+
+
+@catalogue_app.command("set")
+@friendly_errors
+def catalogue_set(
+    code: Annotated[str, typer.Argument(help="service type code (see catalogue list)")],
+    sla_hours: Annotated[float | None, typer.Option(help="SLA target in hours; 0 = none")] = (None),
+    minutes: Annotated[int | None, typer.Option(help="typical on-site minutes")] = None,
+    skill: Annotated[str | None, typer.Option(help="crew skill the job needs")] = None,
+    priority: Annotated[int | None, typer.Option(help="1 (emergency) to 3 (routine)")] = None,
+    department: Annotated[str | None, typer.Option(help="responsible department")] = None,
+) -> None:
+    """Edit a service type; edited values survive later imports."""
+    updated = catalogue_service.edit_type(
+        code,
+        sla_hours=sla_hours,
+        service_minutes=minutes,
+        skill=skill,
+        priority=priority,
+        department=department,
+    )
+    console.print(
+        f"{updated.code}: SLA {updated.sla_hours or 'none'} h, "
+        f"{updated.service_minutes} min, skill {updated.skill}, "
+        f"P{int(updated.priority)}"
+    )
+
+
+def print_summary(summary: ImportSummary) -> None:
+    """The import's counts: read, accepted (inserted/updated/unchanged), rejected by reason."""
+    console.print(
+        f"[bold]{summary.file_name}[/] ({summary.source}): {summary.rows_read:,} rows read, "
+        f"{summary.accepted:,} accepted ({summary.inserted:,} new, {summary.updated:,} updated, "
+        f"{summary.unchanged:,} unchanged), {summary.rejected:,} rejected",
+        highlight=False,
+    )
+    for reason, n in sorted(summary.rejected_by_reason.items(), key=lambda kv: -kv[1]):
+        console.print(f"  rejected {n:,}: {reason}", highlight=False, markup=False)
+    for reason, n in sorted(summary.unknown_location_by_reason.items(), key=lambda kv: -kv[1]):
+        console.print(f"  location unknown {n:,}: {reason}", highlight=False, markup=False)
+
+
+def print_rejected(source: str | None, file_name: str | None, *, limit: int) -> None:
+    """Print stored rejected rows as a table."""
+    rows, total = rejected_rows(source=source, file_name=file_name, limit=limit)
+    if not total:
+        console.print("no rejected rows")
+        return
+    table = Table(
+        "line",
+        "field",
+        "value",
+        "problem",
+        "fix",
+        title=f"{total:,} rejected rows" + (f" (first {limit})" if total > limit else ""),
+    )
+    for r in rows:
+        table.add_row(str(r.line), Text(r.field), Text(r.value[:40]), Text(r.problem), Text(r.fix))
+    console.print(table)

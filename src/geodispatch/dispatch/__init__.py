@@ -1,0 +1,1 @@
+"""Dispatch: work orders, travel matrix, route solver, field state machine."""

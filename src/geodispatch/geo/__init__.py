@@ -1,0 +1,1 @@
+"""Geography: CRS handling, offline geocoding, ward and area assignment."""

@@ -1,0 +1,1 @@
+"""Reporting: KPIs as tidy frames and folium maps (user text escaped here)."""

@@ -1,0 +1,42 @@
+"""Load the bundled Boston sample so a new installation has real data on first start."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from geodispatch.config import Settings, get_settings
+from geodispatch.services.intake import ImportSummary, Progress, import_file
+from geodispatch.services.overview import request_total
+
+#: The sample files, relative to ``settings.data_dir``, in load order.
+DEMO_FILES = (
+    Path("boston/311_service_requests_2011.csv.gz"),
+    Path("boston/311_open_backlog_2025_subset.csv"),
+)
+
+
+@dataclass(slots=True)
+class DemoReport:
+    """What loading the demo did."""
+
+    skipped: bool = False
+    imports: list[ImportSummary] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
+
+
+def load_demo(
+    *, if_empty: bool = False, settings: Settings | None = None, progress: Progress | None = None
+) -> DemoReport:
+    """Import the Boston sample; with ``if_empty`` do nothing when requests already exist."""
+    settings = settings or get_settings()
+    report = DemoReport()
+    if if_empty and request_total(settings) > 0:
+        report.skipped = True
+        return report
+    for relative in DEMO_FILES:
+        path = settings.data_dir / relative
+        summary = import_file(path, source="boston", settings=settings, progress=progress)
+        report.imports.append(summary)
+        report.steps.append(f"imported {relative.name}: {summary.accepted:,} requests")
+    return report

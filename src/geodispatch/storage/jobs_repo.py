@@ -1,0 +1,115 @@
+"""Load and save jobs (merged requests)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from geodispatch.domain.jobs import Job
+from geodispatch.domain.requests import OPEN_STATUSES, Priority, RequestStatus
+from geodispatch.storage.tables import JobRow, RequestRow
+
+_OPEN = [s.value for s in OPEN_STATUSES]
+
+
+def to_job(row: JobRow) -> Job:
+    """Domain object from a jobs row."""
+    return Job(
+        id=row.id,
+        service_code=row.service_code,
+        status=RequestStatus(row.status),
+        address=row.address,
+        lon=row.lon,
+        lat=row.lat,
+        ward=row.ward,
+        caller_count=row.caller_count,
+        priority=Priority(row.priority),
+        earliest_due_at=row.earliest_due_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        closed_at=row.closed_at,
+        version=row.version,
+    )
+
+
+def get_job(session: Session, job_id: int) -> Job | None:
+    """One job, or None."""
+    row = session.get(JobRow, job_id)
+    return None if row is None else to_job(row)
+
+
+def open_jobs(session: Session) -> list[Job]:
+    """Every job still owed work, oldest first."""
+    rows = session.scalars(
+        select(JobRow).where(JobRow.status.in_(_OPEN)).order_by(JobRow.created_at, JobRow.id)
+    )
+    return [to_job(r) for r in rows]
+
+
+def create_single_request_jobs(session: Session, *, now: datetime) -> int:
+    """Give every open request that has no job a job of its own; returns jobs created.
+
+    This is the simplest grouping (no duplicates merged); the duplicate-merging step
+    replaces it where it runs.
+    """
+    rows = session.execute(
+        select(
+            RequestRow.id,
+            RequestRow.service_code,
+            RequestRow.status,
+            RequestRow.address,
+            RequestRow.lon,
+            RequestRow.lat,
+            RequestRow.ward,
+            RequestRow.source_ward,
+            RequestRow.priority,
+            RequestRow.due_at,
+            RequestRow.created_at,
+        )
+        .where(RequestRow.job_id.is_(None), RequestRow.status.in_(_OPEN))
+        .order_by(RequestRow.id)
+    ).all()
+    for r in rows:
+        job = JobRow(
+            service_code=r.service_code,
+            status=r.status,
+            address=r.address,
+            lon=r.lon,
+            lat=r.lat,
+            ward=r.ward if r.ward is not None else r.source_ward,
+            caller_count=1,
+            priority=r.priority,
+            earliest_due_at=r.due_at,
+            created_at=r.created_at,
+            updated_at=now,
+            version=1,
+        )
+        session.add(job)
+        session.flush()
+        session.execute(update(RequestRow).where(RequestRow.id == r.id).values(job_id=job.id))
+    return len(rows)
+
+
+def jobs_frame(jobs: list[Job]) -> pd.DataFrame:
+    """Jobs as a tidy frame (one row per job) for analysis and display."""
+    return pd.DataFrame(
+        [
+            {
+                "job_id": j.id,
+                "service_code": j.service_code,
+                "status": j.status.value,
+                "address": j.address,
+                "lon": j.lon,
+                "lat": j.lat,
+                "ward": j.ward,
+                "caller_count": j.caller_count,
+                "priority": int(j.priority),
+                "earliest_due_at": j.earliest_due_at,
+                "created_at": j.created_at,
+            }
+            for j in jobs
+        ]
+    )

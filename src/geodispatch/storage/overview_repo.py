@@ -1,0 +1,79 @@
+"""Aggregate queries over requests for overview screens (counted by the database)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from geodispatch.domain.requests import OPEN_STATUSES, LocationStatus, RequestStatus
+from geodispatch.storage.tables import RequestRow
+
+_OPEN = [s.value for s in OPEN_STATUSES]
+
+
+def count_requests(session: Session, *, open_only: bool = False) -> int:
+    """Number of requests (only open ones with ``open_only``)."""
+    stmt = select(func.count()).select_from(RequestRow)
+    if open_only:
+        stmt = stmt.where(RequestRow.status.in_(_OPEN))
+    return int(session.scalar(stmt) or 0)
+
+
+def count_location_unknown(session: Session) -> int:
+    """Requests without a usable point."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(RequestRow)
+            .where(RequestRow.location_status == LocationStatus.UNKNOWN.value)
+        )
+        or 0
+    )
+
+
+def _open_count() -> object:
+    return func.sum(case((RequestRow.status.in_(_OPEN), 1), else_=0))
+
+
+def counts_by_type(session: Session) -> pd.DataFrame:
+    """service_name, department, requests, open; busiest first."""
+    rows = session.execute(
+        select(
+            RequestRow.service_name, func.max(RequestRow.department), func.count(), _open_count()
+        )  # type: ignore[call-overload]
+        .group_by(RequestRow.service_name)
+        .order_by(func.count().desc(), RequestRow.service_name)
+    ).all()
+    return pd.DataFrame(rows, columns=["service_name", "department", "requests", "open"])
+
+
+def counts_by_ward(session: Session) -> pd.DataFrame:
+    """Ward (our assignment, else the source's; <NA> when neither), requests, open."""
+    ward = func.coalesce(RequestRow.ward, RequestRow.source_ward)
+    rows = session.execute(
+        select(ward, func.count(), _open_count())  # type: ignore[call-overload]
+        .group_by(ward)
+        .order_by(ward)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["ward", "requests", "open"])
+    frame["ward"] = frame["ward"].astype("Int64")
+    return frame
+
+
+def counts_by_status(session: Session) -> pd.DataFrame:
+    """status, label, requests in workflow order."""
+    rows = dict(
+        session.execute(select(RequestRow.status, func.count()).group_by(RequestRow.status)).all()
+    )
+    order = list(RequestStatus)
+    return pd.DataFrame(
+        [(s.value, s.label, int(rows.get(s.value, 0))) for s in order if s.value in rows],
+        columns=["status", "label", "requests"],
+    )
+
+
+def latest_created(session: Session) -> pd.Timestamp | None:
+    """When the newest request was opened."""
+    value = session.scalar(select(func.max(RequestRow.created_at)))
+    return None if value is None else pd.Timestamp(value)

@@ -1,0 +1,1 @@
+"""Streamlit helpers shared by pages: cached services, widgets, map embedding."""
