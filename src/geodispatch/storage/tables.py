@@ -75,6 +75,7 @@ class ServiceTypeRow(Base):
     service_minutes: Mapped[int] = mapped_column(Integer, default=30)
     skill: Mapped[str] = mapped_column(String(40), default="general")
     priority: Mapped[int] = mapped_column(Integer, default=3)
+    field_work: Mapped[bool] = mapped_column(Boolean, default=True)
     edited: Mapped[bool] = mapped_column(Boolean, default=False)
     request_count: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
