@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from geodispatch.cli import app
+from geodispatch.cli import app, common
 from geodispatch.config import Settings
 from tests.conftest import write_csv
 from tests.intake.boston_rows import HEADER_2011, row
@@ -18,7 +18,8 @@ runner = CliRunner()
 @pytest.fixture(autouse=True)
 def wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tables wrap at the terminal width; give them room so assertions see whole words."""
-    monkeypatch.setenv("COLUMNS", "250")
+    monkeypatch.setattr(common.console, "width", 250)
+    monkeypatch.setattr(common.err_console, "width", 250)
 
 
 def test_import_prints_counts_and_the_rejected_rows_with_fixes(
