@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +31,37 @@ def env_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterato
     get_settings.cache_clear()
     yield settings
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test module, dropped afterwards.
+
+    Needs ``GEODISPATCH_TEST_PG_URL`` (a database the role may connect to, and the role
+    may create databases); ``.ci/run`` starts the machine's PostgreSQL and sets it. Without
+    it the PostgreSQL tests are skipped.
+    """
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = os.environ.get("GEODISPATCH_TEST_PG_URL")
+    if not base:
+        pytest.skip("GEODISPATCH_TEST_PG_URL is not set (see .ci/run)")
+    name = f"geodispatch_t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        from geodispatch.storage.db import get_engine
+
+        get_engine.cache_clear()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
