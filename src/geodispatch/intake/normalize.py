@@ -511,9 +511,13 @@ def parse_location(
 
 
 def parse_ward(values: pd.Series) -> pd.Series:
-    """Ward numbers from labels like 'Ward 17', '04' or '3'; <NA> when absent or invalid."""
+    """Ward numbers from labels like 'Ward 17', '04' or '3'; <NA> when absent or invalid.
+
+    Wards are numbered from 1; a label of 0 is a placeholder, not a ward.
+    """
     digits = values.astype("str").str.extract(_WARD_DIGITS, expand=False)
-    return pd.to_numeric(digits, errors="coerce").astype("Int64")
+    wards = pd.to_numeric(digits, errors="coerce").astype("Int64")
+    return wards.where(wards > 0)
 
 
 def normalize_zip(values: pd.Series) -> pd.Series:
