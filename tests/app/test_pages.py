@@ -46,6 +46,21 @@ def open_page(role: str, page: str | None = None) -> AppTest:
     return app
 
 
+def test_overview_counts_requests_by_type_ward_and_status(seeded: Settings) -> None:
+    app = open_page("Dispatcher")
+    assert app.title[0].value == "Overview"
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Requests"] == "3"
+    assert metrics["Open"] == "2"
+    by_type = app.dataframe[0].value
+    assert by_type.set_index("service_name").loc["Request for Pothole Repair", "requests"] == 2
+
+
+def test_an_empty_database_says_how_to_load_data(env_settings: Settings) -> None:
+    app = open_page("Dispatcher")
+    assert "geodispatch demo" in app.info[0].value
+
+
 @pytest.mark.parametrize(
     ("role", "page", "title"),
     [
