@@ -283,6 +283,10 @@ class AddressParser:
             more_locality = self._known_locality(after) or more_locality
         if not street:
             return self._fallback(upper, locality, zipcode)
+        if int(number.group(1)) == 0:  # Boston writes 0 for "number unknown"
+            return ParsedAddress(
+                STREET, street=street, unit=unit, locality=locality, zipcode=zipcode
+            )
         suffix = (number.group(2) or "").strip().replace("1/2", "HF")
         high = number.group(3)
         if not high and not suffix and number.group(4):

@@ -41,6 +41,7 @@ from geodispatch.geo.crs import DEFAULT_WORKING_CRS, lonlat_to_working
 
 ADDRESS_COLUMNS: Final = ("number", "street", "unit", "city", "postcode", "lon", "lat")
 INTERSECTION_COLUMNS: Final = ("street_a", "street_b", "city", "postcode", "lon", "lat")
+_INTERSECTION_NAMES = re.compile(r"(?i)^\s*INTERSECTION of (.+?) & (.+?)(?:\s{2,}|$)")
 _NUMBER = re.compile(r"^\s*(\d{1,6})\s*([A-Za-z]{0,2})(?:\s*-\s*(\d{1,6})?\s*[A-Za-z]{0,2})?")
 
 
@@ -315,6 +316,10 @@ def tables_from_requests(
                 (number, parsed.street, display[2], parsed.zipcode, lon_a[i], lat_a[i])
             )
         elif parsed.kind == INTERSECTION and parsed.street and parsed.street2:
+            written = _INTERSECTION_NAMES.match(raw)
+            if written:
+                names.setdefault(parsed.street, written.group(1).strip())
+                names.setdefault(parsed.street2, written.group(2).strip())
             a, b = sorted((parsed.street, parsed.street2))
             intersection_rows.append((a, b, display[2], lon_a[i], lat_a[i]))
     addresses = pd.DataFrame(
@@ -338,7 +343,7 @@ def tables_from_requests(
     )
     inter["postcode"] = ""
     for column in ("street_a", "street_b"):
-        inter[column] = inter[column].map(lambda k: _title(k))
+        inter[column] = inter[column].map(lambda k: names.get(k) or _title(k))
     return (
         addresses[[*ADDRESS_COLUMNS, "count"]].round({"lon": 6, "lat": 6}),
         inter[[*INTERSECTION_COLUMNS, "count"]].round({"lon": 6, "lat": 6}),
@@ -357,8 +362,10 @@ def _display_parts(raw: str) -> tuple[str, str, str]:
 
 
 def _title(name: str) -> str:
-    """A readable street name for messages (keys are upper case)."""
-    return name if not name.isupper() else name.title()
+    """A readable street name for messages (keys are upper case): ``E 5TH ST`` → ``E 5th St``."""
+    if not name.isupper():
+        return name
+    return " ".join(w.capitalize() if w[:1].isalpha() else w.lower() for w in name.split())
 
 
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:

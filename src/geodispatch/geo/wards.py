@@ -27,15 +27,27 @@ _WITHIN_CODE, _SNAPPED_CODE, _NONE_CODE = 0, 1, 2
 
 @dataclass(frozen=True, slots=True)
 class WardParams:
-    """How far outside every polygon a point may be and still be snapped to the nearest."""
+    """How far outside every polygon a point may be and still be snapped to the nearest.
+
+    ``grid_cell_m`` is the cell size of the lookup grid :class:`AreaIndex` builds (finer is
+    faster per point, slower to build); batches smaller than ``grid_min_points`` skip the
+    grid and test every point exactly, which is quicker than building it.
+    """
 
     snap_within_m: float = 60.0
+    grid_cell_m: float = 15.0
+    grid_min_points: int = 200_000
 
     def __post_init__(self) -> None:
         if not 0 <= self.snap_within_m <= 1000:
             raise InputError(
                 f"WardParams.snap_within_m must be in [0, 1000] metres. Got "
                 f"{self.snap_within_m} instead."
+            )
+        if not 1 <= self.grid_cell_m <= 500:
+            raise InputError(
+                f"WardParams.grid_cell_m must be in [1, 500] metres. Got {self.grid_cell_m} "
+                "instead."
             )
 
 
@@ -56,7 +68,6 @@ class AreaIndex:
         *,
         params: WardParams = WardParams(),
         working_crs: str = DEFAULT_WORKING_CRS,
-        cell_m: float = 15.0,
     ) -> None:
         require_metric(areas, what="area polygons")
         if "area_id" not in areas.columns:
@@ -71,19 +82,27 @@ class AreaIndex:
             )
         self.params = params
         self.working_crs = working_crs
-        self.cell_m = float(cell_m)
+        self.cell_m = float(params.grid_cell_m)
         self.ids = areas["area_id"].astype("str").to_numpy(dtype=object)
         self.categories = pd.Index(self.ids).unique()
         self._codes = self.categories.get_indexer(self.ids)
         self.geometries = areas.geometry.to_numpy()
         shapely.prepare(self.geometries)
+        self.boxes = shapely.bounds(self.geometries)
         self.tree = shapely.STRtree(self.geometries)
         margin = params.snap_within_m + 2 * self.cell_m
         x0, y0, x1, y1 = areas.total_bounds
         self.x0, self.y0 = x0 - margin, y0 - margin
         self.nx = int(np.ceil((x1 + margin - self.x0) / self.cell_m))
         self.ny = int(np.ceil((y1 + margin - self.y0) / self.cell_m))
-        self.grid = self._classify()
+        self._grid: np.ndarray | None = None
+
+    @property
+    def grid(self) -> np.ndarray:
+        """The cell classification, built on first use."""
+        if self._grid is None:
+            self._grid = self._classify()
+        return self._grid
 
     #: cell codes below 0: -1 exact test needed, -2 outside every polygon beyond snapping
     _EXACT: Final = -1
@@ -121,10 +140,26 @@ class AreaIndex:
     def _centre_codes(self, flat: np.ndarray, size: float, ny: int) -> np.ndarray:
         """Polygon index (first on shared edges) or ``_FAR`` for cell centres by flat index."""
         i, j = np.divmod(flat, ny)
-        centres = shapely.points(self.x0 + (i + 0.5) * size, self.y0 + (j + 0.5) * size)
-        out = np.full(len(flat), self._FAR, dtype=np.int32)
-        hit_point, hit_area = self.tree.query(centres, predicate="intersects")
-        out[hit_point[::-1]] = hit_area[::-1]  # reversed: the first polygon is written last
+        polygon = self._polygon_of(self.x0 + (i + 0.5) * size, self.y0 + (j + 0.5) * size)
+        return np.where(polygon >= 0, polygon, self._FAR).astype(np.int32)
+
+    def _polygon_of(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Index of the first polygon each point intersects (boundary included), else -1.
+
+        Each prepared polygon tests only the points inside its bounding box, with
+        ``shapely.intersects_xy``; prepared point-in-polygon is much faster than testing
+        unprepared polygons from the point side, as an STRtree query of points does.
+        """
+        out = np.full(len(x), -1, dtype=np.int64)
+        for k, (geometry, box) in enumerate(zip(self.geometries, self.boxes, strict=True)):
+            if geometry is None:
+                continue
+            candidates = np.flatnonzero(
+                (x >= box[0]) & (x <= box[2]) & (y >= box[1]) & (y <= box[3]) & (out < 0)
+            )
+            if len(candidates):
+                hit = shapely.intersects_xy(geometry, x[candidates], y[candidates])
+                out[candidates[hit]] = k
         return out
 
     def _dilate(
@@ -146,28 +181,24 @@ class AreaIndex:
         n = len(x)
         located = np.isfinite(x) & np.isfinite(y)
         code = np.full(n, self._FAR, dtype=np.int64)
-        i = np.floor((x - self.x0) / self.cell_m)
-        j = np.floor((y - self.y0) / self.cell_m)
-        inside = located & (i >= 0) & (i < self.nx) & (j >= 0) & (j < self.ny)
-        code[inside] = self.grid[i[inside].astype(np.int64), j[inside].astype(np.int64)]
+        if n < self.params.grid_min_points and self._grid is None:
+            code[located] = self._EXACT  # a small batch: testing every point is quicker
+        else:
+            i = np.floor((x - self.x0) / self.cell_m)
+            j = np.floor((y - self.y0) / self.cell_m)
+            inside = located & (i >= 0) & (i < self.nx) & (j >= 0) & (j < self.ny)
+            code[inside] = self.grid[i[inside].astype(np.int64), j[inside].astype(np.int64)]
         area = np.where(code >= 0, code, -1)
         method = np.where(code >= 0, _WITHIN_CODE, _NONE_CODE).astype(np.int8)
         exact = np.flatnonzero(code == self._EXACT)
         if len(exact):
-            points = np.asarray(shapely.points(x[exact], y[exact]))
-            hit_point, hit_area = self.tree.query(points, predicate="intersects")
-            if len(hit_point) > 1 and np.any(np.diff(hit_point) < 0):
-                order = np.argsort(hit_point, kind="stable")
-                hit_point, hit_area = hit_point[order], hit_area[order]
-            first = np.ones(len(hit_point), dtype=bool)
-            first[1:] = hit_point[1:] != hit_point[:-1]  # on a shared edge, the first polygon
-            area[exact[hit_point[first]]] = hit_area[first]
-            method[exact[hit_point[first]]] = _WITHIN_CODE
-            outside = np.ones(len(exact), dtype=bool)
-            outside[hit_point] = False
-            out_pos = np.flatnonzero(outside)
+            polygon = self._polygon_of(x[exact], y[exact])  # on a shared edge, the first
+            area[exact] = polygon
+            method[exact[polygon >= 0]] = _WITHIN_CODE
+            out_pos = np.flatnonzero(polygon < 0)
             if len(out_pos):
-                near_point, near_area = self._nearest(points[out_pos])
+                points = np.asarray(shapely.points(x[exact[out_pos]], y[exact[out_pos]]))
+                near_point, near_area = self._nearest(points)
                 area[exact[out_pos[near_point]]] = near_area
                 method[exact[out_pos[near_point]]] = _SNAPPED_CODE
         reason = np.where(area >= 0, 0, np.where(located, 2, 1)).astype(np.int8)
