@@ -275,6 +275,11 @@ class AddressParser:
         if lead or (not head[:1].isdigit() and _INTERSECTION_SPLIT.search(head)):
             return self._intersection(head[lead.end() :] if lead else head, locality, zipcode)
         number = _NUMBER.match(head)
+        if number is None and not any(c.isdigit() for c in head):
+            street, more_locality = self._strip_locality(_cut_unit(head)[0])
+            return ParsedAddress(
+                STREET, street=street, locality=locality or more_locality, zipcode=zipcode
+            )
         if number is None:
             return self._fallback(upper, locality, zipcode)
         rest, unit, after = _cut_unit(number.group(5))

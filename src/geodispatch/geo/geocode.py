@@ -84,7 +84,7 @@ class GeocodeParams:
     """
 
     fuzzy_min_ratio: float = 80.0
-    fuzzy_min_ratio_anywhere: float = 88.0
+    fuzzy_min_ratio_anywhere: float = 85.0
     max_gap_numbers: int = 120
     max_span_m: float = 600.0
     max_beyond_numbers: int = 12
@@ -332,6 +332,14 @@ class OfflineGeocoder:
             )
             for i in chosen
         ]
+        if not preferred and parsed.number is not None:
+            # nothing says which ZIP: the same street elsewhere may hold the number too
+            have = {self.index.point_zip[i] for i in chosen}
+            for zipcode, street in self.index.streets.get(parsed.street, {}).items():
+                if zipcode not in have:
+                    other = self._on_street(parsed.street, zipcode, street, parsed.number)
+                    if other.match != STREET_MATCH:
+                        candidates.append(other)
         return self._decide(candidates, parsed, preferred)
 
     def _resolve_street(
@@ -475,11 +483,13 @@ class OfflineGeocoder:
         best = ordered[0]
         flag = ""
         note = best.note
+        # with no ZIP or locality every place that fits counts; with one, only near-equals
+        margin = 1.0 if not preferred else 0.1
         far = [
             c
             for c in ordered[1:]
             if c.match != STREET_MATCH
-            and c.score >= best.score - 0.1
+            and c.score >= best.score - margin
             and math.hypot(c.x - best.x, c.y - best.y) > self.params.ambiguity_m
         ]
         if far and best.match != STREET_MATCH:

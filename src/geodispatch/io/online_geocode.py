@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from geodispatch.domain.errors import ConfigError
@@ -152,6 +153,9 @@ class FallbackGeocoder:
         rows = [missing[i] for i in range(len(missing)) if found[i]]
         if rows:
             out.loc[rows, list(RESULT_COLUMNS)] = retry.loc[found, list(RESULT_COLUMNS)].to_numpy()
+        for i in np.flatnonzero(~found):  # both failed: keep both reasons
+            row = missing[int(i)]
+            out.loc[row, "note"] = f"{out.loc[row, 'note']}; {retry['note'].iat[int(i)]}"
         return out
 
 
