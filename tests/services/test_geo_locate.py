@@ -88,12 +88,14 @@ def test_importing_again_changes_nothing_and_redo_geocodes_again(
     import_file(path, settings=settings)
     before = _rows(settings, "select id, lon, lat, ward from requests order by id")
     again = import_file(path, settings=settings)
-    assert again.located.tried == 0 and again.located.assigned.get("ward", 0) == 0
+    assert again.located.tried == 0
+    assert again.located.assigned.get("ward", 0) == 0
     assert _rows(settings, "select id, lon, lat, ward from requests order by id") == before
 
     result = CliRunner().invoke(app, ["geocode", "run", "--redo"])
     assert result.exit_code == 0, result.output
-    assert "geocoded" in result.output and "ward: 592 requests assigned" in result.output
+    assert "geocoded" in result.output
+    assert "ward: 592 requests assigned" in result.output
     assert _rows(settings, "select id, lon, lat, ward from requests order by id") == before
 
 
@@ -103,9 +105,11 @@ def test_the_cli_geocodes_text_and_describes_a_pin(env_settings: Settings) -> No
     assert result.exit_code == 0, result.output
     assert "exact" in result.output
     result = runner.invoke(app, ["geocode", "reverse", "42.2839,-71.1447"])
-    assert result.exit_code == 0 and "Lorraine St" in result.output
+    assert result.exit_code == 0
+    assert "Lorraine St" in result.output
     result = runner.invoke(app, ["geocode", "reverse", "somewhere"])
-    assert result.exit_code == 1 and "is not 'LAT,LON'" in result.output
+    assert result.exit_code == 1
+    assert "is not 'LAT,LON'" in result.output
 
 
 def test_a_missing_address_index_skips_geocoding_and_loses_nothing(

@@ -72,12 +72,14 @@ def address(
     """Geocode address text with the offline index and show how each was matched."""
     result = geo_service.geocode_addresses(text)
     table = Table("address", "match", "score", "flag", "lat, lon", "matched / why")
-    for query, row in zip(text, result.itertuples(index=False), strict=True):
-        point = "" if row.match == "none" else f"{row.lat:.5f}, {row.lon:.5f}"
-        why = str(row.matched) + (f" ({row.note})" if row.note else "")
-        table.add_row(
-            Text(query), str(row.match), f"{row.score:.2f}", str(row.flag), point, Text(why)
-        )
+    for i, query in enumerate(text):
+        row = result.iloc[i]
+        match, note = str(row["match"]), str(row["note"])
+        lat, lon = float(result["lat"].iat[i]), float(result["lon"].iat[i])
+        point = "" if match == "none" else f"{lat:.5f}, {lon:.5f}"
+        why = str(row["matched"]) + (f" ({note})" if note else "")
+        score = float(result["score"].iat[i])
+        table.add_row(Text(query), match, f"{score:.2f}", str(row["flag"]), point, Text(why))
     console.print(table)
 
 

@@ -153,9 +153,11 @@ class FallbackGeocoder:
         rows = [missing[i] for i in range(len(missing)) if found[i]]
         if rows:
             out.loc[rows, list(RESULT_COLUMNS)] = retry.loc[found, list(RESULT_COLUMNS)].to_numpy()
+        notes = out["note"].astype(str).tolist()
         for i in np.flatnonzero(~found):  # both failed: keep both reasons
             row = missing[int(i)]
-            out.loc[row, "note"] = f"{out.loc[row, 'note']}; {retry['note'].iat[int(i)]}"
+            notes[row] = f"{notes[row]}; {retry['note'].astype(str).iat[int(i)]}"
+        out["note"] = notes
         return out
 
 
