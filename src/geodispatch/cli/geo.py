@@ -72,13 +72,16 @@ def address(
     """Geocode address text with the offline index and show how each was matched."""
     result = geo_service.geocode_addresses(text)
     table = Table("address", "match", "score", "flag", "lat, lon", "matched / why")
+    lats = result["lat"].to_numpy(dtype=float)
+    lons = result["lon"].to_numpy(dtype=float)
+    scores = result["score"].to_numpy(dtype=float)
     for i, query in enumerate(text):
         row = result.iloc[i]
         match, note = str(row["match"]), str(row["note"])
-        lat, lon = float(result["lat"].iat[i]), float(result["lon"].iat[i])
+        lat, lon = lats[i], lons[i]
         point = "" if match == "none" else f"{lat:.5f}, {lon:.5f}"
         why = str(row["matched"]) + (f" ({note})" if note else "")
-        score = float(result["score"].iat[i])
+        score = scores[i]
         table.add_row(Text(query), match, f"{score:.2f}", str(row["flag"]), point, Text(why))
     console.print(table)
 
