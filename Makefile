@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8501
 
-.PHONY: setup run test lint typecheck unit serve bench bench-ingest clean
+.PHONY: setup run test lint typecheck unit serve bench bench-ingest bench-geocode clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (apt-get install python3 python3-venv)"; exit 1; }
@@ -49,9 +49,13 @@ serve: setup
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/geocode.py
 
 bench-ingest: setup
 	$(BIN)/python bench/ingest.py
+
+bench-geocode: setup
+	$(BIN)/python bench/geocode.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache bench/output

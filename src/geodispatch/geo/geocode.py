@@ -34,6 +34,8 @@ from rapidfuzz import fuzz, process
 from geodispatch.domain.errors import InputError
 from geodispatch.geo.address import (
     ADDRESS,
+    SUFFIXES,
+    WORD_MAP,
     EMPTY,
     INTERSECTION,
     STREET,
@@ -83,8 +85,8 @@ class GeocodeParams:
     is written for every neighbourhood), so they restrict nothing.
     """
 
-    fuzzy_min_ratio: float = 80.0
-    fuzzy_min_ratio_anywhere: float = 85.0
+    fuzzy_min_ratio: float = 75.0
+    fuzzy_min_ratio_anywhere: float = 80.0
     max_gap_numbers: int = 120
     max_span_m: float = 600.0
     max_beyond_numbers: int = 12
@@ -350,7 +352,14 @@ class OfflineGeocoder:
         if key in index.streets:
             return [(key, 1.0, EXACT)]
         base, suffix = split_suffix(key)
-        same_base = [k for k in index.bases.get(base, []) if k in index.streets]
+        if not suffix:
+            fixed = _fix_suffix(key)
+            if fixed != key:  # "LORRAINE STRET" read as "LORRAINE ST"
+                return self._resolve_street(fixed, preferred, number)
+        whole = [k for k in index.bases.get(key, []) if k in index.streets]
+        same_base = whole or [k for k in index.bases.get(base, []) if k in index.streets]
+        if whole:
+            suffix = ""  # "Blue Hill" is "Blue Hill Ave" without its suffix
         if same_base:
             out = []
             for k in same_base:
@@ -691,6 +700,22 @@ def _with_zip(parsed: ParsedAddress, zipcode: str) -> ParsedAddress:
         parsed.locality,
         zipcode,
     )
+
+
+_SUFFIX_SPELLINGS: Final = sorted(
+    w for w, canonical in WORD_MAP.items() if canonical in SUFFIXES and len(w) >= 3
+)
+
+
+def _fix_suffix(key: str) -> str:
+    """The key with a misspelt last word read as the suffix it is closest to, if any."""
+    words = key.split()
+    if len(words) < 2 or len(words[-1]) < 4:
+        return key
+    hit = process.extractOne(words[-1], _SUFFIX_SPELLINGS, scorer=fuzz.ratio, score_cutoff=80)
+    if hit is None:
+        return key
+    return " ".join([*words[:-1], WORD_MAP[hit[0]]])
 
 
 def _elsewhere(key: str, preferred: frozenset[str], display: dict[str, str]) -> str:
