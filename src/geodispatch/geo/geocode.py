@@ -34,11 +34,11 @@ from rapidfuzz import fuzz, process
 from geodispatch.domain.errors import InputError
 from geodispatch.geo.address import (
     ADDRESS,
-    SUFFIXES,
-    WORD_MAP,
     EMPTY,
     INTERSECTION,
     STREET,
+    SUFFIXES,
+    WORD_MAP,
     AddressParser,
     ParsedAddress,
     normalize_zip,
