@@ -9,7 +9,8 @@ PORT   ?= 8501
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || command -v sudo 2>/dev/null)
 
-.PHONY: setup browser-deps run test lint typecheck unit serve bench bench-ingest clean
+.PHONY: setup browser-deps run test lint typecheck unit serve bench bench-ingest bench-geocode \
+        clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (apt-get install python3 python3-venv)"; exit 1; }
@@ -59,9 +60,13 @@ serve: setup
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/geocode.py
 
 bench-ingest: setup
 	$(BIN)/python bench/ingest.py
+
+bench-geocode: setup
+	$(BIN)/python bench/geocode.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache bench/output

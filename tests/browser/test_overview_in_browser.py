@@ -12,7 +12,8 @@ def test_the_overview_shows_the_boston_counts(browser: object, demo_server: AppS
     page.locator('[data-testid="stDataFrame"] canvas').first.wait_for(timeout=60_000)
     lights = page.locator('[data-testid^="glide-cell"]', has_text="Street Light Outages")
     lights.first.wait_for(state="attached", timeout=60_000)
-    page.locator('[data-testid="stVegaLiteChart"] svg, [data-testid="stVegaLiteChart"] canvas').first.wait_for(timeout=60_000)
+    chart = '[data-testid="stVegaLiteChart"] svg, [data-testid="stVegaLiteChart"] canvas'
+    page.locator(chart).first.wait_for(timeout=60_000)
     page.wait_for_timeout(500)  # let the chart finish its first paint before the screenshot
     screenshot(page, "overview-boston")
     page.close()

@@ -1,5 +1,8 @@
 """Import files and payloads into the database, accounting for every row.
 
+After the rows are stored, the same transaction geocodes the requests that came without
+coordinates and assigns every new or updated request its ward (and other areas).
+
 An import runs in one transaction: if the process dies half-way, nothing of it is kept and
 importing again gives exactly the database a clean import gives. Re-importing the same
 file changes nothing; an updated row updates its request.
@@ -22,6 +25,7 @@ from geodispatch.domain.requests import ImportRecord, IntakeResult, RejectedRow
 from geodispatch.intake import city_export, generic_csv, open311
 from geodispatch.intake.catalogue import derive_catalogue, sla_targets
 from geodispatch.io.tables import file_sha256, iter_csv_chunks, open_binary, read_header
+from geodispatch.services.geo import LocateSummary, locate
 from geodispatch.storage import requests_repo as repo
 from geodispatch.storage.db import Session, session_scope, upgrade
 
@@ -55,6 +59,7 @@ class ImportSummary:
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     unknown_location_by_reason: dict[str, int] = field(default_factory=dict)
     new_service_types: int = 0
+    located: LocateSummary = field(default_factory=LocateSummary)
 
     def add(self, result: IntakeResult, counts: repo.UpsertCounts) -> None:
         """Fold one chunk's outcome into the totals."""
@@ -158,6 +163,7 @@ def import_file(
             if progress:
                 progress(summary.rows_read, total)
         _refresh_catalogue(session, result_codes=None, now=now)
+        summary.located = locate(session, settings, import_id=import_id)
         repo.finish_import(
             session,
             import_id,
@@ -195,6 +201,7 @@ def import_payload(
         result = open311.parse(items, source=source, tz=settings.timezone)
         _store(session, result, summary, now=now)
         _refresh_catalogue(session, result_codes=set(result.accepted["service_code"]), now=now)
+        summary.located = locate(session, settings, import_id=import_id)
         repo.finish_import(
             session,
             import_id,
