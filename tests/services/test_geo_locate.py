@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,8 +65,24 @@ def test_import_geocodes_requests_without_coordinates_and_assigns_every_ward(
         ]
         == 0
     )
-    layers = dict(_rows(settings, "select layer, count(*) from request_areas group by 1"))
-    assert layers == {"ward": 600, "precinct": 600, "neighborhood": 600}
+    # every request carries the area of each configured layer, stored with it
+    areas = [json.loads(a) for (a,) in _rows(settings, "select areas from requests")]
+    assert len(areas) == 600
+    assert {tuple(a) for a in areas} == {("ward", "precinct", "neighborhood")}
+    for layer in ("ward", "precinct", "neighborhood"):
+        unplaced = _rows(
+            settings,
+            f"select count(*) from requests where lon is not null "
+            f"and json_extract(areas, '$.{layer}') is null",
+        )
+        assert unplaced[0][0] == 0, layer
+    assert _rows(
+        settings, "select count(*) from requests where json_extract(areas, '$.ward') != ward"
+    ) == [(0,)]
+    with session_scope(settings.database_url) as session:
+        counts = geo_repo.area_counts(session, "neighborhood")
+    assert counts["n"].sum() == 600
+    assert counts["area_id"].notna().sum() >= 10  # the slice spans many neighbourhoods
     agree = _rows(
         settings,
         "select avg(ward = source_ward) from requests where location_status = 'source' "
@@ -180,3 +197,17 @@ def test_online_answers_are_cached_so_each_address_is_asked_once(settings: Setti
     assert "outside the service area" in out["note"].iat[2]
     assert math.isnan(out["lon"].iat[3])
     assert _rows(settings, "select count(*) from geocode_cache")[0][0] == 3
+
+
+def test_areas_are_stored_and_counted_on_postgresql(
+    postgres_url: str, tmp_path: Path, settings: Settings
+) -> None:
+    pg = settings.model_copy(update={"db_url": postgres_url})
+    summary = import_file(_slice(tmp_path), settings=pg)
+    assert summary.located.tried == 200
+    with session_scope(pg.database_url) as session:
+        wards = geo_repo.area_counts(session, "ward")
+        points = geo_repo.request_points(session)
+    assert wards["n"].sum() == 600
+    assert wards["area_id"].notna().sum() > 10
+    assert points["lon"].notna().sum() == 400 + summary.located.geocoded
