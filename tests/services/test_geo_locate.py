@@ -9,10 +9,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
+import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from geodispatch.cli import app
+from geodispatch.cli import app, common
 from geodispatch.config import Settings
 from geodispatch.io.online_geocode import FallbackGeocoder, GeopyGeocoder
 from geodispatch.services import geo as geo_service
@@ -20,6 +21,12 @@ from geodispatch.services.intake import import_file
 from geodispatch.storage import geo_repo
 from geodispatch.storage.db import get_engine, session_scope, upgrade
 from tests.conftest import BOSTON_2011
+
+
+@pytest.fixture
+def wide_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's tables wrap at the console width: room enough for whole words."""
+    monkeypatch.setattr(common.console, "width", 250)
 
 
 def _slice(tmp_path: Path) -> Path:
@@ -99,7 +106,7 @@ def test_import_geocodes_requests_without_coordinates_and_assigns_every_ward(
 
 
 def test_importing_again_changes_nothing_and_redo_geocodes_again(
-    settings: Settings, env_settings: Settings, tmp_path: Path
+    settings: Settings, env_settings: Settings, tmp_path: Path, wide_cli: None
 ) -> None:
     path = _slice(tmp_path)
     import_file(path, settings=settings)
@@ -116,7 +123,7 @@ def test_importing_again_changes_nothing_and_redo_geocodes_again(
     assert _rows(settings, "select id, lon, lat, ward from requests order by id") == before
 
 
-def test_the_cli_geocodes_text_and_describes_a_pin(env_settings: Settings) -> None:
+def test_the_cli_geocodes_text_and_describes_a_pin(env_settings: Settings, wide_cli: None) -> None:
     runner = CliRunner()
     result = runner.invoke(app, ["geocode", "address", "39 Lorraine St Roslindale MA 02131"])
     assert result.exit_code == 0, result.output
