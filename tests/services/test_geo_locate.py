@@ -122,6 +122,17 @@ def test_importing_again_changes_nothing_and_redo_geocodes_again(
     assert "ward: " in result.output
     assert _rows(settings, "select id, lon, lat, ward from requests order by id") == before
 
+    # areas lost (or a boundary file replaced): 'geocode areas' assigns every request again
+    stored = "select id, ward, ward_method, areas, area_note from requests order by id"
+    areas_before = _rows(settings, stored)
+    with get_engine(settings.database_url).begin() as connection:
+        connection.execute(text("update requests set ward = null, areas = null where id <= 50"))
+    result = CliRunner().invoke(app, ["geocode", "areas"])
+    assert result.exit_code == 0, result.output
+    assert _rows(settings, stored) == areas_before
+    with_ward = _rows(settings, "select count(*) from requests where ward is not null")[0][0]
+    assert f"ward: {with_ward:,} requests assigned, {600 - with_ward:,} without" in result.output
+
 
 def test_the_cli_geocodes_text_and_describes_a_pin(env_settings: Settings, wide_cli: None) -> None:
     runner = CliRunner()
