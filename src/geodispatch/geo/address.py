@@ -17,6 +17,7 @@ above 10k addresses/s.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Collection
@@ -218,8 +219,12 @@ class ParsedAddress:
         return "" if self.number is None else f"{self.number}{self.number_suffix}"
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def street_key(name: str) -> str:
-    """The canonical key of a street name: ``"E. Fifth Street"`` → ``"E 5TH ST"``."""
+    """The canonical key of a street name: ``"E. Fifth Street"`` → ``"E 5TH ST"``.
+
+    Cached: the same street and place names come back in address after address.
+    """
     words = _PUNCT.sub("", name.upper().replace("-", " ")).split()
     return " ".join([WORD_MAP.get(w, w) for w in words])
 
@@ -258,6 +263,7 @@ def name_base(name: str) -> str:
     return " ".join(words[: len(words) - len(suffix.split())] if suffix else words)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def split_suffix(key: str) -> tuple[str, str]:
     """A street key's base name and its suffix (``"LORRAINE ST"`` → ``("LORRAINE", "ST")``).
 

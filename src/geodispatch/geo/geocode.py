@@ -182,6 +182,9 @@ class _Street(NamedTuple):
     loose: bool = False
 
 
+#: Names the fast InDel ratio shortlists for the alignment similarity to rank.
+_SHORTLIST: Final = 12
+
 #: Score of a street read loosely: under ``low_confidence_below`` so the answer is flagged.
 _LOOSE_SCORE: Final = 0.5
 
@@ -213,7 +216,11 @@ class OfflineGeocoder:
         self.index = index
         self.params = params or GeocodeParams()
         self.parser = AddressParser(index.localities())
-        self._all_names = self._pool(index.all_bases)
+        self._forms = {base: self._name_forms(base) for base in index.all_bases}
+        self._all_names = self._pool(index.all_bases)  # intersection-only streets too
+        self._address_names = self._pool(
+            [b for b in index.all_bases if any(k in index.streets for k in index.bases[b])]
+        )
         self._zip_names: dict[frozenset[str], _NamePool] = {}
 
     # public API ---------------------------------------------------------------------------
@@ -432,7 +439,7 @@ class OfflineGeocoder:
                     out.append(_Street(k, 0.7, f"{suffix} read as {index.display[k]}"))
             if out:
                 return self._plausible(out, preferred, number)
-        fuzzy = self._fuzzy(base, suffix, preferred, number, usable)
+        fuzzy = self._fuzzy(base, suffix, preferred, number, usable, with_addresses=with_addresses)
         return self._plausible(fuzzy, preferred, number)
 
     def _fuzzy(
@@ -442,6 +449,8 @@ class OfflineGeocoder:
         preferred: frozenset[str],
         number: int | None,
         usable: Callable[[str], bool],
+        *,
+        with_addresses: bool,
     ) -> list[_Street]:
         """Streets whose name is close to ``base``: the ZIP or locality's first, then all.
 
@@ -457,17 +466,19 @@ class OfflineGeocoder:
         pools: list[tuple[_NamePool, float]] = []
         if preferred:
             pools.append((self._local_names(preferred), params.fuzzy_min_similarity))
-        pools.append((self._all_names, params.fuzzy_min_similarity_anywhere))
+        everywhere = self._address_names if with_addresses else self._all_names
+        pools.append((everywhere, params.fuzzy_min_similarity_anywhere))
         floor = max(0.0, params.fuzzy_loose_similarity - params.fuzzy_loose_margin)
         for pool, cutoff in pools:
+            # the cheaper InDel ratio shortlists, the alignment similarity decides
             hits = process.extract(
-                query, pool.names, scorer=OSA.normalized_similarity, limit=12, score_cutoff=floor
+                query, pool.names, scorer=fuzz.ratio, limit=_SHORTLIST, score_cutoff=50
             )
             best: dict[str, float] = {}
-            for _name, similarity, i in hits:
-                name_base_key = pool.bases[i]
-                if any(usable(k) for k in self.index.bases[name_base_key]):
-                    best[name_base_key] = max(best.get(name_base_key, 0.0), similarity)
+            for name, _ratio, i in hits:  # every pool holds only usable names
+                similarity = OSA.normalized_similarity(query, name)
+                if similarity >= floor and similarity > best.get(pool.bases[i], 0.0):
+                    best[pool.bases[i]] = similarity
             ranked = sorted(best.items(), key=lambda item: -item[1])
             if not ranked or ranked[0][1] < params.fuzzy_loose_similarity:
                 continue
@@ -532,16 +543,19 @@ class OfflineGeocoder:
                 ranked = passing
         return ranked
 
+    def _name_forms(self, base: str) -> list[str]:
+        """A base spelled out, and as the city writes its streets, for comparison."""
+        forms = {spelled_key(base)}
+        forms.update(name_base(self.index.display.get(k, k)) for k in self.index.bases[base])
+        return sorted(f for f in forms if f)
+
     def _pool(self, bases: Sequence[str]) -> _NamePool:
-        """Each base spelled out, and as the city writes its streets, for comparison."""
         names: list[str] = []
         owners: list[str] = []
         for base in bases:
-            forms = {spelled_key(base)}
-            forms.update(name_base(self.index.display.get(k, k)) for k in self.index.bases[base])
-            for form in sorted(f for f in forms if f):
-                names.append(form)
-                owners.append(base)
+            forms = self._forms.get(base) or self._name_forms(base)
+            names.extend(forms)
+            owners.extend([base] * len(forms))
         return _NamePool(names, owners)
 
     def _local_names(self, preferred: frozenset[str]) -> _NamePool:
