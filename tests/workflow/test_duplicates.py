@@ -71,7 +71,8 @@ def test_a_new_report_joins_an_open_job_nearby() -> None:
         }
     )
     out = group_reports(reports(("pothole", 5, 5, 0)), jobs)
-    assert out["job_id"].iat[0] == 7 and pd.isna(out["group"].iat[0])
+    assert out["job_id"].iat[0] == 7
+    assert pd.isna(out["group"].iat[0])
 
 
 def test_reports_without_a_point_match_on_their_address() -> None:
@@ -189,10 +190,12 @@ def test_dispatcher_merges_two_jobs_and_splits_one_back_out(
         note="two trenches after all",
         settings=settings,
     )
-    assert new.caller_count == 1 and job_of(settings, ids["b"]) == new.id
+    assert new.caller_count == 1
+    assert job_of(settings, ids["b"]) == new.id
     assert workflow.get_job(a, settings=settings).caller_count == 1
     kinds = [e.kind for e in workflow.job_history(a, settings=settings)]
-    assert EventKind.MERGE in kinds and EventKind.SPLIT in kinds
+    assert EventKind.MERGE in kinds
+    assert EventKind.SPLIT in kinds
 
 
 def test_merge_refuses_other_types_closed_jobs_and_emptying_splits(

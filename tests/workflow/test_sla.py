@@ -112,4 +112,6 @@ def test_manager_backlog_by_department_and_ward_adds_up(settings: Settings) -> N
     assert pwd["open"].sum() == 2422  # sidewalks and street lights; 2 ISD overcrowding cases
     assert set(table.columns) == {"department", "ward", "open", "overdue", "at_risk", "oldest_days"}
     ward_1 = sla.incomplete_work(now=EXTRACT, ward=1, show="overdue", settings=settings)
-    assert len(ward_1) > 0 and (ward_1["ward"] == 1).all() and ward_1["overdue"].all()
+    assert len(ward_1) > 0
+    assert (ward_1["ward"] == 1).all()
+    assert ward_1["overdue"].all()
