@@ -98,7 +98,8 @@ def test_arrive_then_done_on_site_completes_the_job_with_photo_and_position(
 ) -> None:
     crew = field.authenticate("C01", pin_of(0), settings=settings)
     stop = field.todays_route(crew, day=DAY, settings=settings)[0]
-    assert stop.lat is not None and stop.lon is not None
+    assert stop.lat is not None
+    assert stop.lon is not None
     arrived = field.record_update(
         crew,
         stop.stop_id,
@@ -144,7 +145,8 @@ def test_done_far_from_the_site_or_without_position_is_flagged(
 ) -> None:
     crew = field.authenticate("C01", pin_of(0), settings=settings)
     first, second = field.todays_route(crew, day=DAY, settings=settings)
-    assert first.lat is not None and first.lon is not None
+    assert first.lat is not None
+    assert first.lon is not None
     far = field.record_update(
         crew,
         first.stop_id,
