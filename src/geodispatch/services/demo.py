@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geodispatch.config import Settings, get_settings
+from geodispatch.services.field import DEMO_PIN, give_demo_pins
 from geodispatch.services.intake import ImportSummary, Progress, import_file
 from geodispatch.services.overview import request_total
+from geodispatch.services.workflow import group_new_requests
 
 #: The sample files, relative to ``settings.data_dir``, in load order.
 DEMO_FILES = (
@@ -39,4 +41,12 @@ def load_demo(
         summary = import_file(path, source="boston", settings=settings, progress=progress)
         report.imports.append(summary)
         report.steps.append(f"imported {relative.name}: {summary.accepted:,} requests")
+    grouping = group_new_requests(settings=settings)
+    report.steps.append(
+        f"grouped {grouping.requests:,} open requests into {grouping.new_jobs:,} jobs "
+        f"({grouping.merged:,} repeat reports merged)"
+    )
+    pins = give_demo_pins(settings=settings)
+    if pins:
+        report.steps.append(f"gave {pins} crews the demo PIN {DEMO_PIN}")
     return report

@@ -322,3 +322,21 @@ def record_update(
         decision.flags,
         ref,
     )
+
+
+#: PIN the demo gives every crew that has none (documented in the README; demo data only).
+DEMO_PIN: Final = "13579"
+
+
+def give_demo_pins(*, settings: Settings | None = None, pin: str = DEMO_PIN) -> int:
+    """Give every crew without a PIN the demo PIN; returns how many got one."""
+    settings = settings or get_settings()
+    with session_scope(database_url(settings)) as session:
+        codes = [
+            c
+            for c in field_repo.crew_codes(session)
+            if not (cred := field_repo.crew_credential(session, c)) or not cred.pin_hash
+        ]
+    for code in codes:
+        set_pin(code, pin, settings=settings)
+    return len(codes)
