@@ -159,8 +159,14 @@ def build_problem(
         points=lonlat,
         params=params,
     )
+    pool, cut = candidate_pool(problem)
+    for index in cut:
+        visit = candidates[index]
+        dropped.append(DroppedJob(visit.order, DropReason.LOWER_PRIORITY, cut[index]))
     keep: list[Visit] = []
     for index, visit in enumerate(candidates):
+        if index not in pool:
+            continue
         verdict = unservable_reason(problem, index, all_crews=crews)
         if verdict is None or visit.locked_vehicle is not None:
             keep.append(visit)
@@ -178,3 +184,45 @@ def build_problem(
         params=params,
     )
     return final, dropped
+
+
+def candidate_pool(problem: RoutingProblem) -> tuple[set[int], dict[int, str]]:
+    """The visits worth giving the solver, and why each other one was not considered.
+
+    A crew cannot do more jobs of a skill in a shift than its shift length divided by the
+    shortest on-site time among them; summing that bound over the capable crews gives
+    an upper bound on what can be served of each skill today. Only the most valuable jobs
+    up to that bound (per skill) go to the solver: the rest could not be served even if
+    every crew did nothing else, because at least that many jobs of equal or higher value
+    compete for the same crews. Locked stops are always kept.
+    """
+    by_skill: dict[str, list[int]] = {}
+    keep: set[int] = set()
+    for index, visit in enumerate(problem.visits):
+        if visit.vehicles:
+            by_skill.setdefault(visit.order.skill, []).append(index)
+        else:
+            keep.add(index)  # explained as "no crew with the skill" later
+    cut: dict[int, str] = {}
+    for skill, members in by_skill.items():
+        shortest = max(60, min(problem.visits[i].service_s for i in members))
+        crews = {k for i in members for k in problem.visits[i].vehicles}
+        bound = sum(
+            (problem.vehicles[k].end_s - problem.vehicles[k].start_s) // shortest for k in crews
+        )
+        if len(members) <= bound:
+            keep.update(members)
+            continue
+        ranked = sorted(members, key=lambda i: (-problem.visits[i].weight, i))
+        keep.update(ranked[:bound])
+        names = ", ".join(sorted(problem.vehicles[k].crew.code for k in crews)[:6])
+        for i in ranked[bound:]:
+            if problem.visits[i].locked_vehicle is not None:
+                keep.add(i)
+                continue
+            cut[i] = (
+                f"not considered today: the crews with skill {skill!r} ({names}) can do at "
+                f"most {bound} such jobs in their shifts, and {bound} open jobs of equal or "
+                "higher priority, age or caller count come first"
+            )
+    return keep, cut

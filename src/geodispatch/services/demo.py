@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from geodispatch.config import Settings, get_settings
+from geodispatch.services.dispatch import plan_day, publish_plan, seed_crews
 from geodispatch.services.intake import ImportSummary, Progress, import_file
 from geodispatch.services.overview import request_total
 
@@ -39,4 +42,18 @@ def load_demo(
         summary = import_file(path, source="boston", settings=settings, progress=progress)
         report.imports.append(summary)
         report.steps.append(f"imported {relative.name}: {summary.accepted:,} requests")
+    report.steps.extend(dispatch_demo_step(settings))
     return report
+
+
+def dispatch_demo_step(settings: Settings) -> list[str]:
+    """Seed the Boston crew roster and publish a plan for today (a short 2 s search)."""
+    crews = seed_crews(settings=settings)
+    today = datetime.now(ZoneInfo(settings.timezone)).date()
+    outcome = plan_day(today, time_limit_s=2.0, created_by="demo", settings=settings)
+    publish_plan(outcome.plan_id, settings=settings)
+    return [
+        f"seeded {crews} crews at Boston's public works yards",
+        f"planned {today}: {outcome.plan.served} jobs on {len(outcome.plan.routes)} routes "
+        f"(plan {outcome.plan_id}, published)",
+    ]

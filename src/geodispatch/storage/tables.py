@@ -253,3 +253,15 @@ class PlanUnassignedRow(Base):
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"))
     reason: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class AppointmentRow(Base):
+    """A booked appointment: the crew must start work on the job inside this window."""
+
+    __tablename__ = "appointments"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
