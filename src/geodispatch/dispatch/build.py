@@ -7,6 +7,7 @@ reason (see :mod:`geodispatch.dispatch.reasons`), so the solver only sees real c
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -172,18 +173,7 @@ def build_problem(
             keep.append(visit)
         else:
             dropped.append(DroppedJob(visit.order, verdict[0], verdict[1]))
-    final = RoutingProblem(
-        day=day,
-        tz=tz,
-        origin=origin,
-        now_s=now_s,
-        visits=tuple(keep),
-        vehicles=tuple(vehicles),
-        travel=travel,
-        points=lonlat,
-        params=params,
-    )
-    return final, dropped
+    return replace(problem, visits=tuple(keep)), dropped
 
 
 def candidate_pool(problem: RoutingProblem) -> tuple[set[int], dict[int, str]]:

@@ -128,17 +128,15 @@ def diff_plans(
     for k, visits in enumerate(warm_routes(problem, warm)):
         old_travel += best_timeline(problem, k, visits).travel_s
     risks: list[str] = []
+    now = problem.at(problem.now_s)
     for route in new.routes:
         for stop in route.stops:
-            if (
-                stop.late_s > 0
-                and stop.order.due_at is not None
-                and stop.order.due_at > (new.created_at or stop.eta)
-            ):
+            due = stop.order.due_at
+            if stop.late_s > 0 and due is not None and due > now:
                 risks.append(
                     f"job {stop.order.job_id} ({priority_label(stop.order.priority)}, crew "
                     f"{route.crew.code}) ends {stop.late_s // 60} min after its SLA due "
-                    f"{stop.order.due_at.astimezone(stop.eta.tzinfo):%H:%M}"
+                    f"{due.astimezone(stop.eta.tzinfo):%H:%M}"
                 )
     for dropped in new.dropped:
         if dropped.order.priority == Priority.P1:

@@ -32,7 +32,7 @@ def _at(order: WorkOrder) -> tuple[float, float]:
     return (order.lat, order.lon)
 
 
-def route_map(plan: RoutePlan, *, tiles: str | None = "cartodbpositron") -> folium.Map:
+def route_map(plan: RoutePlan, *, tiles: str | None = "OpenStreetMap") -> folium.Map:
     """The plan on a map: yards, numbered stops with ETA popups, dropped jobs with reasons."""
     points = [_at(s.order) for r in plan.routes for s in r.stops] + [
         (r.start_lat, r.start_lon) for r in plan.routes
