@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from geodispatch.cli import db, intake, workflow
+from geodispatch.cli import db, intake, plan, workflow
 
 app = typer.Typer(
     name="geodispatch",
@@ -18,6 +18,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 intake.register(app)
+plan.register(app)
 workflow.register(app)
 
 

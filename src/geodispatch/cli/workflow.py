@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from geodispatch.cli.common import console, friendly_errors
+from geodispatch.cli.plan import crews_app
 from geodispatch.config import get_settings
 from geodispatch.domain.errors import InputError
 from geodispatch.services import field, sla, workflow
@@ -17,16 +18,14 @@ jobs_app = typer.Typer(help="Jobs: status changes, merges, splits, history.", no
 sla_app = typer.Typer(
     help="SLA: overdue and at-risk work, backlog, closure audit.", no_args_is_help=True
 )
-crews_app = typer.Typer(help="Crew sign-in: set PINs.", no_args_is_help=True)
 
 Actor = Annotated[str, typer.Option(help="who acts, for the audit trail")]
 
 
 def register(app: typer.Typer) -> None:
-    """Add the workflow commands to the main CLI."""
+    """Add the workflow commands to the main CLI (``crews pin`` joins the crews group)."""
     app.add_typer(jobs_app, name="jobs")
     app.add_typer(sla_app, name="sla")
-    app.add_typer(crews_app, name="crews")
     app.command("serve")(serve)
 
 

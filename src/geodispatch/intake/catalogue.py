@@ -34,7 +34,7 @@ class WorkRule:
 #: typical job of the kind (assumptions to edit, not measurements).
 WORK_RULES: Final[tuple[WorkRule, ...]] = (
     WorkRule(r"emergenc|hazard|knock ?down|downed|make safe", "general", 45, Priority.P1),
-    WorkRule(r"tree", "forestry", 90, Priority.P2),
+    WorkRule(r"\btrees?\b", "forestry", 90, Priority.P2),
     WorkRule(r"street ?light|light outage|lights", "electrical", 45, Priority.P2),
     WorkRule(
         r"traffic signal|signs? & signals|sign repair|new sign|signal", "signs", 30, Priority.P2

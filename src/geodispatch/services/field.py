@@ -30,7 +30,12 @@ from geodispatch.domain.requests import RequestStatus
 from geodispatch.domain.updates import FieldOutcome, FieldUpdate, StopStatus
 from geodispatch.domain.workflow import EventKind, clean_note
 from geodispatch.io.photos import photo_path, store_photo
-from geodispatch.services.workflow import change_job_status, database_url
+from geodispatch.services.workflow import (
+    QUEUED,
+    assign_for_route,
+    change_job_status,
+    database_url,
+)
 from geodispatch.storage import field_repo
 from geodispatch.storage import workflow_repo as repo
 from geodispatch.storage.db import session_scope
@@ -250,7 +255,7 @@ def record_update(
             decision = decide(  # early, clear refusal before taking the lock
                 update,
                 stop_status=seen.status,
-                job_status=seen.job_status,
+                job_status=RequestStatus.ASSIGNED if seen.job_status in QUEUED else seen.job_status,
                 job_lon=seen.lon,
                 job_lat=seen.lat,
                 params=FieldParams(settings.done_radius_m),
@@ -264,6 +269,10 @@ def record_update(
                 to_status=decision.stop_status,
             )
             job = repo.job_state(session, seen.job_id)  # fresh: we hold the write lock
+            if job.status in QUEUED:  # published route, assignment not yet recorded
+                job = assign_for_route(
+                    session, seen.job_id, plan_id=seen.plan_id, crew_code=crew.code, now=at
+                )
             decision = decide(
                 update,
                 stop_status=seen.status,

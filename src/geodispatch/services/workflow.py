@@ -24,7 +24,7 @@ from geodispatch.domain.jobs import Job
 from geodispatch.domain.requests import RequestStatus
 from geodispatch.domain.workflow import EventKind, StatusEvent, check_transition, clean_note
 from geodispatch.geo.crs import lonlat_to_working
-from geodispatch.storage import jobs_repo
+from geodispatch.storage import field_repo, jobs_repo
 from geodispatch.storage import workflow_repo as repo
 from geodispatch.storage.db import Session, session_scope, upgrade
 from geodispatch.storage.requests_repo import list_service_types
@@ -501,6 +501,70 @@ def request_events(session: Session, request_id: int) -> list[StatusEvent]:
         return own
     job_level = [e for e in repo.events(session, job_id=state.job_id) if e.request_id is None]
     return sorted({e.id: e for e in own + job_level}.values(), key=lambda e: (e.at, e.id))
+
+
+# ---------------------------------------------------------------- plans put work on routes
+
+#: Statuses a job may have when a published plan puts it on a crew's route.
+QUEUED = frozenset({RequestStatus.NEW, RequestStatus.REVIEWED})
+
+
+def assign_for_route(
+    session: Session, job_id: int, *, plan_id: int, crew_code: str, now: datetime
+) -> repo.RecordState:
+    """Within a transaction: a queued job on a published route becomes Work assigned.
+
+    A New job is first marked Reviewed (the dispatcher reviewed it by planning it), so the
+    audit trail shows both of Calgary's steps. Jobs already further along are left alone.
+    """
+    state = repo.job_state(session, job_id)
+    actor = f"plan:{plan_id}"
+    for step in (RequestStatus.REVIEWED, RequestStatus.ASSIGNED):
+        if state.status in QUEUED and state.status is not step:
+            change_job_status(
+                session,
+                job_id,
+                step,
+                expected_version=state.version,
+                actor=actor,
+                now=now,
+                note=f"on crew {crew_code}'s route in published plan {plan_id}",
+            )
+            state = repo.job_state(session, job_id)
+    return state
+
+
+def assign_plan_jobs(
+    plan_id: int, *, settings: Settings | None = None, now: datetime | None = None
+) -> int:
+    """Mark every queued job on a published plan's routes as Work assigned; returns how many.
+
+    Call it after publishing a plan (the demo does). Crew updates also assign a queued job
+    on the fly, so a crew is never blocked by a missed call.
+
+    Raises
+    ------
+    TransitionError
+        The plan is not published.
+    NotFoundError
+        No such plan.
+    """
+    settings = settings or get_settings()
+    at = _now(now)
+    changed = 0
+    with session_scope(database_url(settings)) as session:
+        status = field_repo.plan_status(session, plan_id)
+        if status is None:
+            raise NotFoundError(f"no plan {plan_id}; see 'geodispatch plan list'")
+        if status != "published":
+            raise TransitionError(
+                f"plan {plan_id} is {status}; publish it before its jobs count as assigned"
+            )
+        for job_id, crew_code in field_repo.plan_jobs(session, plan_id):
+            before = repo.job_state(session, job_id).status
+            after = assign_for_route(session, job_id, plan_id=plan_id, crew_code=crew_code, now=at)
+            changed += before is not after.status
+    return changed
 
 
 # ---------------------------------------------------------------- duplicates and due times

@@ -267,3 +267,19 @@ def set_stop_status(
             f"it is now {now_at}. Reload your route; nothing was recorded."
         )
     return expected_version + 1
+
+
+def plan_jobs(session: Session, plan_id: int) -> list[tuple[int, str]]:
+    """(job id, crew code) of every stop of a plan, in crew and route order."""
+    rows = session.execute(
+        select(StopRow.job_id, CrewRow.code)
+        .join(CrewRow, CrewRow.id == StopRow.crew_id)
+        .where(StopRow.plan_id == plan_id)
+        .order_by(CrewRow.code, StopRow.sequence)
+    ).all()
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
+def plan_status(session: Session, plan_id: int) -> str | None:
+    """A plan's status (draft, published, superseded), or None when there is no such plan."""
+    return session.scalar(select(PlanRow.status).where(PlanRow.id == plan_id))

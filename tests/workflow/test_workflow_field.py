@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
+from workflow_helpers import make_routes, pin_of
 
 from geodispatch.config import Settings
 from geodispatch.domain.errors import (
@@ -25,7 +26,6 @@ from geodispatch.domain.updates import StopStatus
 from geodispatch.services import field, sla, workflow
 from geodispatch.storage.db import session_scope
 from geodispatch.storage.tables import JobRow, StatusEventRow, StopRow
-from tests.workflow.conftest import make_routes, pin_of
 
 DAY = date(2025, 1, 10)
 
@@ -299,3 +299,40 @@ def test_fifty_crews_posting_at_once_lose_no_update(settings: Settings) -> None:
                 ).all()
                 assert len(events) == per_stop[stop_id]
         assert int(session.scalar(select(func.count()).select_from(StopRow)) or 0) == 100
+
+
+def test_a_published_plan_assigns_its_queued_jobs_with_both_workflow_steps(
+    settings: Settings,
+) -> None:
+    routes = make_routes(settings, crews=1, stops_per_crew=2, assign=False)
+    (first_stop, first_job), (_, second_job) = routes["C01"]
+    crew = field.authenticate("C01", pin_of(0), settings=settings)
+    # a crew is not blocked when nobody recorded the assignment: it happens on the fly
+    result = field.record_update(crew, first_stop, "arrive", expected_version=1, settings=settings)
+    assert result.job_status is S.IN_PROGRESS
+    steps = [
+        (e.from_status, e.to_status, e.actor)
+        for e in workflow.job_history(first_job, settings=settings)
+        if e.request_id is None
+    ]
+    assert steps == [
+        (S.NEW, S.REVIEWED, "plan:1"),
+        (S.REVIEWED, S.ASSIGNED, "plan:1"),
+        (S.ASSIGNED, S.IN_PROGRESS, "crew:C01"),
+    ]
+    assert workflow.assign_plan_jobs(1, settings=settings) == 1  # only the second job moved
+    assert workflow.get_job(second_job, settings=settings).status is S.ASSIGNED
+
+
+def test_jobs_of_a_draft_plan_are_not_assigned_and_crews_cannot_act_on_it(
+    settings: Settings,
+) -> None:
+    routes = make_routes(settings, crews=1, stops_per_crew=1, plan_status="draft", assign=False)
+    with pytest.raises(TransitionError, match="plan 1 is draft; publish it"):
+        workflow.assign_plan_jobs(1, settings=settings)
+    crew = field.authenticate("C01", pin_of(0), settings=settings)
+    assert field.todays_route(crew, day=DAY, settings=settings) == []
+    with pytest.raises(PermissionDeniedError, match="draft plan"):
+        field.record_update(
+            crew, routes["C01"][0][0], "arrive", expected_version=1, settings=settings
+        )
