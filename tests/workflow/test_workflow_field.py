@@ -336,3 +336,27 @@ def test_jobs_of_a_draft_plan_are_not_assigned_and_crews_cannot_act_on_it(
         field.record_update(
             crew, routes["C01"][0][0], "arrive", expected_version=1, settings=settings
         )
+
+
+def test_a_source_closure_of_dispatched_work_closes_the_job_and_is_listed_for_audit(
+    settings: Settings,
+) -> None:
+    from workflow_helpers import item
+
+    from geodispatch.services.intake import import_payload
+
+    routes = make_routes(settings, crews=1, stops_per_crew=1)
+    job_id = routes["C01"][0][1]
+    closed = item("s0", lat=42.25, lon=-71.15, status="closed")
+    closed["updated_datetime"] = "2025-01-09T12:00:00-05:00"
+    summary = import_payload([closed], source="test", settings=settings)
+    assert summary.updated == 1
+    report = workflow.group_new_requests(settings=settings)
+    assert report.closed_at_source == 1
+    job = workflow.get_job(job_id, settings=settings)
+    assert job.status is S.COMPLETED
+    last = workflow.job_history(job_id, settings=settings)[-1]
+    assert (last.actor, last.to_status) == ("import", S.COMPLETED)
+    audit = sla.closure_audit(settings=settings)
+    assert audit["kind"].tolist() == ["closed_in_source"]
+    assert audit["job_id"].tolist() == [job_id]

@@ -500,6 +500,10 @@ def request_events(session: Session, request_id: int) -> list[StatusEvent]:
     if state.job_id is None:
         return own
     job_level = [e for e in repo.events(session, job_id=state.job_id) if e.request_id is None]
+    # a job's change is also written per request; show it once, as the job's event (which
+    # carries the crew's note, position and photo)
+    shown = {(e.at, e.to_status) for e in job_level if e.to_status is not None}
+    own = [e for e in own if e.kind is not EventKind.STATUS or (e.at, e.to_status) not in shown]
     return sorted({e.id: e for e in own + job_level}.values(), key=lambda e: (e.at, e.id))
 
 
@@ -579,6 +583,7 @@ class GroupingReport:
     new_jobs: int = 0
     merged: int = 0  # repeat reports among new requests, beyond each new job's first
     due_filled: int = 0  # due times computed from the type's SLA target
+    closed_at_source: int = 0  # open jobs closed because the source closed all their reports
 
 
 #: Crew skills whose jobs concern one dwelling or business, not a spot in the street: two
@@ -621,9 +626,10 @@ def group_new_requests(
     with session_scope(database_url(settings)) as session:
         params = params or dedup_params(settings, session)
         filled = fill_missing_due_times(session, settings)
+        closed = close_jobs_closed_at_source(session, now=at)
         reports = repo.open_requests_without_job(session)
         if reports.empty:
-            return GroupingReport(due_filled=filled)
+            return GroupingReport(due_filled=filled, closed_at_source=closed)
         jobs = repo.open_job_anchors(session, reports["service_code"].unique())
         reports["x"], reports["y"] = lonlat_to_working(
             reports["lon"].to_numpy(), reports["lat"].to_numpy(), settings.working_crs
@@ -670,6 +676,7 @@ def group_new_requests(
             new_jobs=new_jobs,
             merged=extra,
             due_filled=filled,
+            closed_at_source=closed,
         )
 
 
@@ -694,6 +701,43 @@ def _attach_events(
             }
         )
     return out
+
+
+def close_jobs_closed_at_source(session: Session, *, now: datetime) -> int:
+    """Within a session: close open jobs whose every request the source system closed.
+
+    The job takes its requests' outcome (Completed when they differ). This records a fact
+    reported by the source, not a decision taken here, so the workflow table is not
+    consulted; the job's audit event says so, and the closure audit lists such jobs when
+    they had been dispatched here without a crew completing them.
+    """
+    closed = 0
+    for state, statuses in repo.open_jobs_closed_at_source(session):
+        outcome = statuses[0] if len(set(statuses)) == 1 else RequestStatus.COMPLETED
+        repo.set_job_status(
+            session,
+            state.id,
+            expected_version=state.version,
+            expected_status=state.status,
+            to_status=outcome,
+            now=now,
+        )
+        repo.add_events(
+            session,
+            [
+                {
+                    "kind": EventKind.STATUS,
+                    "job_id": state.id,
+                    "from_status": state.status,
+                    "to_status": outcome,
+                    "actor": "import",
+                    "at": now,
+                    "note": "every report of this job was closed in the source system",
+                }
+            ],
+        )
+        closed += 1
+    return closed
 
 
 def fill_missing_due_times(session: Session, settings: Settings) -> int:

@@ -527,3 +527,33 @@ def open_requests_missing_due(session: Session) -> pd.DataFrame:
     frame = pd.DataFrame([tuple(r) for r in rows], columns=["request_id", "created_at", "hours"])
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
     return frame.set_index("request_id")
+
+
+def open_jobs_closed_at_source(session: Session) -> list[tuple[RecordState, list[RequestStatus]]]:
+    """Open jobs none of whose requests is open any more, with their requests' statuses.
+
+    This happens when a re-import says the source system closed every report of a job.
+    """
+    open_request = (
+        select(RequestRow.id)
+        .where(RequestRow.job_id == JobRow.id, RequestRow.status.in_(_OPEN))
+        .exists()
+    )
+    any_request = select(RequestRow.id).where(RequestRow.job_id == JobRow.id).exists()
+    jobs = session.execute(
+        select(JobRow.id, JobRow.status, JobRow.version)
+        .where(JobRow.status.in_(_OPEN), any_request, ~open_request)
+        .order_by(JobRow.id)
+    ).all()
+    out = []
+    for job_id, status, version in jobs:
+        statuses = session.scalars(
+            select(RequestRow.status).where(RequestRow.job_id == job_id).order_by(RequestRow.id)
+        ).all()
+        out.append(
+            (
+                RecordState(job_id, RequestStatus(status), version),
+                [RequestStatus(s) for s in statuses],
+            )
+        )
+    return out
