@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8501
 
-.PHONY: setup run test lint typecheck unit serve bench bench-ingest clean
+.PHONY: setup run test lint typecheck unit serve bench bench-ingest bench-crews bench-api clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (apt-get install python3 python3-venv)"; exit 1; }
@@ -49,9 +49,19 @@ serve: setup
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/crews.py
+	GEODISPATCH_FUZZ_EXAMPLES=200 $(BIN)/python -m pytest -q tests/workflow/test_workflow_api_fuzz.py
 
 bench-ingest: setup
 	$(BIN)/python bench/ingest.py
+
+## 50 crew processes posting updates to one SQLite file: throughput, latency, nothing lost.
+bench-crews: setup
+	$(BIN)/python bench/crews.py
+
+## Long property-based run of the whole API (Schemathesis, 200 examples per operation).
+bench-api: setup
+	GEODISPATCH_FUZZ_EXAMPLES=200 $(BIN)/python -m pytest -q tests/workflow/test_workflow_api_fuzz.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache bench/output
