@@ -12,5 +12,8 @@ pages = {
             "app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True
         ),
     ],
+    "Operations": [
+        st.Page("app_pages/work.py", title="Work & SLA", icon=":material/schedule:"),
+    ],
 }
 st.navigation(pages).run()
