@@ -50,7 +50,13 @@ departments = ["All", *sorted(backlog["department"].dropna().unique())]
 department = left.selectbox("Department", departments, key="work-department")
 wards = ["All", *sorted({w for w in backlog["ward"] if w != "none"}, key=int)]
 ward = middle.selectbox("Ward", wards, key="work-ward")
-show = right.radio("Show", ["overdue", "at_risk", "all"], horizontal=True, key="work-show")
+show = right.radio(
+    "Show",
+    ["overdue", "at_risk", "all"],
+    format_func={"overdue": "Overdue", "at_risk": "At risk", "all": "All open"}.__getitem__,
+    horizontal=True,
+    key="work-show",
+)
 work = sla.incomplete_work(
     now=now,
     department=None if department == "All" else department,
