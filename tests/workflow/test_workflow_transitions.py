@@ -186,3 +186,44 @@ def test_single_request_moves_with_its_job(settings: Settings, add_requests) -> 
     assert (view.status, view.version, view.job_id) == (S.CLOSED_NOT_CITY, version + 1, job_id)
     assert workflow.get_job(job_id, settings=settings).status is S.CLOSED_NOT_CITY
     assert len(workflow.request_history(ids["a"], settings=settings)) > len(history)
+
+
+def test_the_audit_trail_cannot_be_edited_or_deleted(settings: Settings, add_requests) -> None:
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import DatabaseError
+
+    from geodispatch.storage.db import session_scope
+    from geodispatch.storage.tables import StatusEventRow
+
+    ids = add_requests(item("a"))
+    job_id = job_of(settings, ids["a"])
+    workflow.transition_job(job_id, S.REVIEWED, expected_version=1, actor="ana", settings=settings)
+    for statement in (
+        update(StatusEventRow).values(actor="someone else"),
+        delete(StatusEventRow),
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            session_scope(settings.database_url) as session,
+        ):
+            session.execute(statement)
+    assert [e.actor for e in workflow.job_history(job_id, settings=settings)][-1] == "ana"
+
+
+def test_migration_0005_matches_the_tables_and_downgrades_cleanly(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from geodispatch.storage import db
+    from geodispatch.storage.tables import Base
+
+    url = f"sqlite:///{(tmp_path / 'm.db').as_posix()}"
+    db.upgrade(url)
+    cfg = db.alembic_config(url)
+    with db.get_engine(url).begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0004")
+    db.upgrade(url)
+    with db.get_engine(url).connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []

@@ -2,7 +2,7 @@
 
 Field events remember their stop, distance from the job and audit flags; a job closed as a
 duplicate points at the job that carries its callers; crews sign in with tokens and are
-locked out after repeated wrong PINs.
+locked out after repeated wrong PINs. The audit trail refuses UPDATE and DELETE (trigger).
 
 Revision ID: 0005
 Revises: 0004
@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("flags", sa.String(length=200), server_default="", nullable=False),
     )
     _add_reference("jobs", "merged_into", "jobs")
+    _protect_audit_trail()
     op.create_table(
         "crew_tokens",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -59,6 +60,39 @@ def upgrade() -> None:
     )
 
 
+APPEND_ONLY = "status_events is append-only: record a new event instead of changing one"
+
+
+def _protect_audit_trail() -> None:
+    """Refuse UPDATE and DELETE on status_events in the database itself."""
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        for action in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER status_events_no_{action.lower()} BEFORE {action} ON "
+                f"status_events BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END"
+            )
+    elif dialect == "postgresql":
+        op.execute(
+            "CREATE FUNCTION status_events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN RAISE EXCEPTION '{APPEND_ONLY}'; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER status_events_append_only BEFORE UPDATE OR DELETE ON status_events "
+            "FOR EACH ROW EXECUTE FUNCTION status_events_append_only()"
+        )
+
+
+def _unprotect_audit_trail() -> None:
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        op.execute("DROP TRIGGER IF EXISTS status_events_no_update")
+        op.execute("DROP TRIGGER IF EXISTS status_events_no_delete")
+    elif dialect == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS status_events_append_only ON status_events")
+        op.execute("DROP FUNCTION IF EXISTS status_events_append_only()")
+
+
 def _add_reference(table: str, column: str, target: str) -> None:
     """Add a nullable integer column referencing ``target.id``.
 
@@ -74,6 +108,7 @@ def _add_reference(table: str, column: str, target: str) -> None:
 
 
 def downgrade() -> None:
+    _unprotect_audit_trail()
     op.drop_table("crew_logins")
     with op.batch_alter_table("crew_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_crew_tokens_crew_id"))
