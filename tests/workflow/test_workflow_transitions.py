@@ -227,3 +227,17 @@ def test_migration_0005_matches_the_tables_and_downgrades_cleanly(tmp_path: Path
     db.upgrade(url)
     with db.get_engine(url).connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+
+def test_a_database_made_before_the_workflow_schema_gets_a_clear_error(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from geodispatch.domain.errors import ConfigError
+    from geodispatch.storage import db
+
+    settings = make_settings(tmp_path)
+    db.upgrade(settings.database_url)
+    with db.get_engine(settings.database_url).begin() as connection:
+        connection.execute(text("DROP TABLE crew_logins"))  # as if 0005 had been empty
+    with pytest.raises(ConfigError, match="lacks crew_logins.*Recreate it"):
+        workflow.list_open_jobs(settings=settings)
