@@ -239,5 +239,5 @@ def test_a_database_made_before_the_workflow_schema_gets_a_clear_error(tmp_path:
     db.upgrade(settings.database_url)
     with db.get_engine(settings.database_url).begin() as connection:
         connection.execute(text("DROP TABLE crew_logins"))  # as if 0005 had been empty
-    with pytest.raises(ConfigError, match="lacks crew_logins.*Recreate it"):
+    with pytest.raises(ConfigError, match=r"lacks crew_logins.*Recreate it"):
         workflow.list_open_jobs(settings=settings)
