@@ -106,6 +106,30 @@ else:
         width="stretch",
     )
 
+st.subheader("Completions to check")
+flagged = sla.flagged_completions()
+if flagged.empty:
+    st.success("No crew completion is flagged.")
+else:
+    st.caption(
+        "far_from_site: posted more than the allowed distance from the job; no_location: "
+        "no position sent; no_photo: no photo attached"
+    )
+    st.dataframe(
+        flagged[["job_id", "service_code", "actor", "at", "distance_m", "flags", "note"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "job_id": "Job",
+            "service_code": "Type",
+            "actor": "Crew",
+            "at": st.column_config.DatetimeColumn("At (UTC)"),
+            "distance_m": st.column_config.NumberColumn("Distance (m)", format="%.0f"),
+            "flags": "Flags",
+            "note": "Note",
+        },
+    )
+
 st.subheader("Job")
 job_id = st.number_input("Job id", min_value=1, step=1, value=None, key="job-id")
 if job_id is not None:

@@ -253,6 +253,8 @@ def test_crew_signs_in_reads_its_route_and_posts_done_with_a_photo(
     )
     assert again.status_code == 409
     assert "you had version 1" in again.json()["detail"]
+    assert client.post("/crew/logout", headers=auth).status_code == 204
+    assert client.get("/crew/route", headers=auth).status_code == 401
 
 
 def test_a_crew_cannot_touch_another_crews_stop_or_act_without_signing_in(

@@ -160,6 +160,9 @@ def test_done_far_from_the_site_or_without_position_is_flagged(
     assert far.distance_m == pytest.approx(1112, rel=0.01)
     blind = field.record_update(crew, second.stop_id, "done", expected_version=1, settings=settings)
     assert blind.flags == ("no_location", "no_photo")
+    flagged = sla.flagged_completions(settings=settings)
+    assert flagged["flags"].tolist() == ["no_location,no_photo", "far_from_site,no_photo"]
+    assert flagged["actor"].unique().tolist() == ["crew:C01"]
 
 
 def test_unable_needs_a_note_and_sends_the_job_back_to_the_queue(

@@ -66,6 +66,19 @@ def router(settings: Settings) -> APIRouter:
             "crew": crew.code,
         }
 
+    @api.post("/logout", status_code=204, responses=ERRORS)
+    def logout(
+        token: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> None:
+        """Revoke the bearer token of this phone (sign out)."""
+        if token is None:
+            raise HTTPException(401, "send the token to revoke as a Bearer token")
+        try:
+            field.crew_for_token(token.credentials, settings=settings)
+        except PermissionDeniedError as exc:
+            raise HTTPException(401, str(exc), {"WWW-Authenticate": "Bearer"}) from None
+        field.logout(token.credentials, settings=settings)
+
     @api.get("/route", response_model=schemas.Route, responses=ERRORS)
     def route(
         crew: Crew, day: Annotated[date | None, Query(alias="date")] = None

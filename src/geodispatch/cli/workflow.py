@@ -240,6 +240,35 @@ def sla_audit(limit: Annotated[int, typer.Option()] = 50) -> None:
     console.print(table)
 
 
+@sla_app.command("flags")
+@friendly_errors
+def sla_flags(limit: Annotated[int, typer.Option()] = 50) -> None:
+    """Crew completions to check: done far from the site, without position or photo."""
+    flagged = sla.flagged_completions()
+    table = Table(
+        "job",
+        "type",
+        "crew",
+        "at (UTC)",
+        "distance m",
+        "flags",
+        "note",
+        title=f"{len(flagged):,} flagged completions",
+    )
+    for r in flagged.head(limit).to_dict("records"):
+        distance = r["distance_m"]
+        table.add_row(
+            str(r["job_id"]),
+            Text(str(r["service_code"])),
+            Text(str(r["actor"])),
+            f"{r['at']:%Y-%m-%d %H:%M}",
+            "" if distance != distance else f"{distance:,.0f}",
+            Text(str(r["flags"])),
+            Text(str(r["note"])[:40]),
+        )
+    console.print(table)
+
+
 @crews_app.command("pin")
 @friendly_errors
 def crews_pin(

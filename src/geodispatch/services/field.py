@@ -8,6 +8,8 @@ the audit events commit in one transaction.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import re
 import secrets
@@ -105,6 +107,7 @@ def authenticate(
     with session_scope(url) as session:
         crew = field_repo.crew_credential(session, code.strip())
     if crew is None or not crew.active or not crew.pin_hash:
+        _spend_a_verification(pin)  # answer as slowly as for a real crew: no code probing
         raise refused
     if crew.locked_until is not None and crew.locked_until > at:
         raise PermissionDeniedError(
@@ -124,6 +127,24 @@ def authenticate(
     with session_scope(url) as session:
         field_repo.record_login(session, crew.id, failed_count=0, locked_until=None, at=at)
     return CrewIdentity(crew.id, crew.code)
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    return DEFAULT_HASHER.hash(secrets.token_hex(8))
+
+
+def _spend_a_verification(pin: str) -> None:
+    """Verify against a decoy hash, so an unknown code costs what a wrong PIN costs."""
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        DEFAULT_HASHER.verify(_decoy_hash(), pin)
+
+
+def logout(token: str, *, settings: Settings | None = None, now: datetime | None = None) -> None:
+    """Revoke a sign-in token (a lost or handed-over phone)."""
+    settings = settings or get_settings()
+    with session_scope(database_url(settings)) as session:
+        field_repo.revoke_token(session, _token_hash(token), now=now or datetime.now(UTC))
 
 
 def _token_hash(token: str) -> str:

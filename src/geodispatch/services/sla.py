@@ -81,3 +81,10 @@ def closure_audit(*, settings: Settings | None = None) -> pd.DataFrame:
     settings = settings or get_settings()
     with session_scope(database_url(settings)) as session:
         return sla_repo.closed_without_field_completion(session)
+
+
+def flagged_completions(*, settings: Settings | None = None) -> pd.DataFrame:
+    """Crew completions a supervisor should check: far from the site, no position, no photo."""
+    settings = settings or get_settings()
+    with session_scope(database_url(settings)) as session:
+        return sla_repo.flagged_completions(session)

@@ -153,6 +153,15 @@ def crew_for_token(session: Session, token_hash: str, *, now: datetime) -> tuple
     return None if row is None else (row.id, row.code)
 
 
+def revoke_token(session: Session, token_hash: str, *, now: datetime) -> None:
+    """Mark a token revoked (no effect on unknown or already revoked tokens)."""
+    session.execute(
+        update(CrewTokenRow)
+        .where(CrewTokenRow.token_hash == token_hash, CrewTokenRow.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
 def _stop_select() -> Any:
     return (
         select(

@@ -163,3 +163,39 @@ def count_field_events(session: Session) -> dict[str, int]:
         .group_by(StatusEventRow.kind)
     ).all()
     return {str(k): int(n) for k, n in rows}
+
+
+def flagged_completions(session: Session) -> pd.DataFrame:
+    """Crew 'done' events with audit flags (far from the site, no position, no photo)."""
+    rows = session.execute(
+        select(
+            StatusEventRow.id,
+            StatusEventRow.job_id,
+            JobRow.service_code,
+            JobRow.address,
+            StatusEventRow.actor,
+            StatusEventRow.at,
+            StatusEventRow.distance_m,
+            StatusEventRow.flags,
+            StatusEventRow.note,
+        )
+        .join(JobRow, JobRow.id == StatusEventRow.job_id)
+        .where(StatusEventRow.kind == FIELD_COMPLETION.value, StatusEventRow.flags != "")
+        .order_by(StatusEventRow.at.desc(), StatusEventRow.id.desc())
+    ).all()
+    frame = pd.DataFrame(
+        [tuple(r) for r in rows],
+        columns=[
+            "event_id",
+            "job_id",
+            "service_code",
+            "address",
+            "actor",
+            "at",
+            "distance_m",
+            "flags",
+            "note",
+        ],
+    )
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    return frame
