@@ -9,7 +9,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import numpy as np
 import pytest
-from routing_helpers import KM_LON, YARD_LAT, east
 
 from geodispatch.dispatch.matrix import (
     MatrixCache,
@@ -18,6 +17,7 @@ from geodispatch.dispatch.matrix import (
     StraightLineSource,
 )
 from geodispatch.domain.errors import InputError, PlanningError
+from tests.routing_helpers import KM_LON, YARD_LAT, east
 
 
 def test_one_kilometre_is_187_seconds_at_the_documented_defaults():

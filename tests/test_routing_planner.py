@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import time, timedelta
 
-from routing_helpers import at, crew, job, plan
-
 from geodispatch.dispatch.checker import check_plan
 from geodispatch.domain.crews import LunchBreak
 from geodispatch.domain.plans import DropReason
 from geodispatch.domain.requests import Priority
+from tests.routing_helpers import at, crew, job, plan
 
 
 def reasons(result) -> dict[int, DropReason]:

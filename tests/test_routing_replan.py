@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from routing_helpers import at, crew, job, plan
-
 from geodispatch.dispatch.planner import plan_routes
 from geodispatch.dispatch.replan import Progress, diff_plans, replan_request
 from geodispatch.dispatch.solver import SolveParams
 from geodispatch.domain.requests import Priority
+from tests.routing_helpers import at, crew, job, plan
 
 
 def test_replan_keeps_done_and_locked_work_and_inserts_the_urgent_job():

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from workflow_helpers import AddRequests, make_settings, requests_adder
 
 from geodispatch.config import Settings
+from tests.workflow.workflow_helpers import AddRequests, make_settings, requests_adder
 
 
 @pytest.fixture

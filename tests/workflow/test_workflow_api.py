@@ -14,12 +14,12 @@ import yaml
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 from PIL import Image
-from workflow_helpers import import_and_group, item, job_of, make_routes, pin_of
 
 from geodispatch.api import create_app
 from geodispatch.config import Settings
 from geodispatch.domain.requests import RequestStatus as S
 from geodispatch.services import workflow
+from tests.workflow.workflow_helpers import import_and_group, item, job_of, make_routes, pin_of
 
 DRAFT = Path(__file__).resolve().parents[3] / "shared" / "data" / "open311"
 DRAFT_FILE = DRAFT / "georeport_v2-1_draft_openapi.yaml"

@@ -12,9 +12,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
-from workflow_helpers import import_and_group, item, make_routes, make_settings
 
 from geodispatch.api import create_app
+from tests.workflow.workflow_helpers import import_and_group, item, make_routes, make_settings
 
 
 @pytest.fixture(scope="module")

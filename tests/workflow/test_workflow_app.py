@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from workflow_helpers import import_and_group, item, job_of, make_settings
 
 from geodispatch.config import get_settings
 from geodispatch.domain.requests import RequestStatus as S
 from geodispatch.services import workflow
+from tests.workflow.workflow_helpers import import_and_group, item, job_of, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

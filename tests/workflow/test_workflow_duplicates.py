@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 import pytest
-from workflow_helpers import item, job_of
 
 from geodispatch.analysis.dedup import DedupParams, group_reports
 from geodispatch.config import Settings
@@ -18,6 +17,7 @@ from geodispatch.domain.workflow import EventKind
 from geodispatch.services import workflow
 from geodispatch.storage.db import session_scope
 from geodispatch.storage.tables import RequestRow
+from tests.workflow.workflow_helpers import item, job_of
 
 T0 = pd.Timestamp("2025-01-06 14:00", tz="UTC")
 NO_JOBS = pd.DataFrame(columns=["job_id", "service_code", "x", "y", "last_report_at", "address"])

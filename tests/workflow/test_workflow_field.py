@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
-from workflow_helpers import make_routes, pin_of
 
 from geodispatch.config import Settings
 from geodispatch.domain.errors import (
@@ -26,6 +25,7 @@ from geodispatch.domain.updates import StopStatus
 from geodispatch.services import field, sla, workflow
 from geodispatch.storage.db import session_scope
 from geodispatch.storage.tables import JobRow, StatusEventRow, StopRow
+from tests.workflow.workflow_helpers import make_routes, pin_of
 
 DAY = date(2025, 1, 10)
 
@@ -344,9 +344,8 @@ def test_jobs_of_a_draft_plan_are_not_assigned_and_crews_cannot_act_on_it(
 def test_a_source_closure_of_dispatched_work_closes_the_job_and_is_listed_for_audit(
     settings: Settings,
 ) -> None:
-    from workflow_helpers import item
-
     from geodispatch.services.intake import import_payload
+    from tests.workflow.workflow_helpers import item
 
     routes = make_routes(settings, crews=1, stops_per_crew=1)
     job_id = routes["C01"][0][1]

@@ -6,13 +6,13 @@ from itertools import product
 from pathlib import Path
 
 import pytest
-from workflow_helpers import NOW, item, job_of, make_settings
 
 from geodispatch.config import Settings
 from geodispatch.domain.errors import StaleVersionError, TransitionError
 from geodispatch.domain.requests import RequestStatus as S
 from geodispatch.domain.workflow import TRANSITIONS, EventKind, needs_note
 from geodispatch.services import workflow
+from tests.workflow.workflow_helpers import NOW, item, job_of, make_settings
 
 #: How to bring a new job to each status (dispatcher steps, each with a note).
 PATHS: dict[S, list[S]] = {

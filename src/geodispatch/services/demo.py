@@ -44,6 +44,12 @@ def load_demo(
         summary = import_file(path, source="boston", settings=settings, progress=progress)
         report.imports.append(summary)
         report.steps.append(f"imported {relative.name}: {summary.accepted:,} requests")
+        located = summary.located  # geocoding and ward assignment ran inside the import
+        report.steps.append(
+            f"located {relative.name}: geocoded {located.geocoded:,} of {located.tried:,} "
+            f"requests without coordinates ({located.flagged:,} flagged for review), "
+            f"ward assigned to {located.assigned.get('ward', 0):,}"
+        )
     report.steps.extend(workflow_demo_step(settings))
     report.steps.extend(dispatch_demo_step(settings))
     pins = give_demo_pins(settings=settings)
