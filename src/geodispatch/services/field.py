@@ -272,7 +272,7 @@ def record_update(
     ref = store_photo(photo, settings.home, max_bytes=settings.photo_max_bytes) if photo else None
     update = FieldUpdate(stop_id, kind, expected_version, at, text, lon, lat, ref)
     try:
-        with session_scope(url) as session:
+        with field_repo.writer_turn(url), session_scope(url) as session:
             decision = decide(  # early, clear refusal before taking the lock
                 update,
                 stop_status=seen.status,

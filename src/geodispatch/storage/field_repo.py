@@ -7,11 +7,15 @@ are written by the routing work (services.dispatch).
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from geodispatch.domain.errors import StaleVersionError
@@ -26,6 +30,32 @@ from geodispatch.storage.tables import (
     ServiceTypeRow,
     StopRow,
 )
+
+
+@contextmanager
+def writer_turn(url: str) -> Iterator[None]:
+    """Queue this process's write behind others' on one SQLite file (a no-op elsewhere).
+
+    SQLite lets one writer in at a time and makes the others poll with sleeps that grow to
+    100 ms, so under a burst of crews the lock often sits free while everyone sleeps. An
+    OS file lock hands the turn over as soon as it is released. Correctness does not depend
+    on it: the conditional updates still decide who wins.
+    """
+    parsed = make_url(url)
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or not parsed.database
+        or parsed.database == ":memory:"
+    ):
+        yield
+        return
+    with open(f"{parsed.database}.writelock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
 
 #: Plans crews see: a draft is the dispatcher's, a superseded plan is history.
 CREW_VISIBLE_PLANS = ("published",)
