@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from geodispatch.cli import db, geo, intake
+from geodispatch.cli import db, geo, intake, plan, workflow
 
 app = typer.Typer(
     name="geodispatch",
@@ -19,6 +19,8 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(geo.app, name="geocode")
 intake.register(app)
+plan.register(app)
+workflow.register(app)
 
 
 def main() -> None:
