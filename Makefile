@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8501
 
-.PHONY: setup run test lint typecheck unit serve bench bench-ingest clean
+.PHONY: setup run test lint typecheck unit serve bench bench-ingest bench-routing clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (apt-get install python3 python3-venv)"; exit 1; }
@@ -49,9 +49,15 @@ serve: setup
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/routing.py
 
 bench-ingest: setup
 	$(BIN)/python bench/ingest.py
+
+## OR-Tools planner vs PyVRP and VROOM: Solomon, seeded 311 days, re-plan (about 6 min).
+bench-routing: setup
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/routing.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache bench/output

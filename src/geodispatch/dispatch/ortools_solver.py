@@ -14,7 +14,7 @@
   always exists; locked stops carry a prohibitive penalty, a fixed crew and their order.
 * Same-day SLA: soft upper bound on the start, cost per second late by weight.
 * Optional workload balance: global span cost on the time dimension.
-* ``max_jobs``: a count dimension with per-crew capacity.
+* ``max_jobs``: a count dimension with per-crew capacity; truck ``capacity`` likewise.
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from geodispatch.dispatch.problem import RoutingProblem
+from geodispatch.dispatch.schedule import best_timeline
 from geodispatch.dispatch.solver import Solution, SolveParams
 from geodispatch.domain.errors import PlanningError
 
@@ -78,7 +80,8 @@ class OrToolsModel:
         for i, visit in enumerate(problem.visits):
             index = manager.NodeToIndex(i)
             dim.CumulVar(index).SetRange(max(0, visit.ready_s), max(0, visit.latest_s))
-            routing.AddDisjunction([index], int(visit.penalty))
+            if visit.penalty >= 0:
+                routing.AddDisjunction([index], int(visit.penalty))
             if len(visit.vehicles) < all_vehicles:
                 routing.VehicleVar(index).SetValues([-1, *visit.vehicles])
             if visit.due_s is not None and visit.sla_coefficient > 0:
@@ -92,6 +95,13 @@ class OrToolsModel:
             count = routing.RegisterUnaryTransitVector([1] * m + [0] * len(depot_locs))
             caps = [v.max_jobs if v.max_jobs is not None else m + 1 for v in problem.vehicles]
             routing.AddDimensionWithVehicleCapacity(count, 0, caps, True, "jobs")  # noqa: FBT003
+        if any(v.capacity is not None for v in problem.vehicles):
+            load = routing.RegisterUnaryTransitVector(
+                [v.demand for v in problem.visits] + [0] * len(depot_locs)
+            )
+            most = sum(v.demand for v in problem.visits) + 1
+            caps = [v.capacity if v.capacity is not None else most for v in problem.vehicles]
+            routing.AddDimensionWithVehicleCapacity(load, 0, caps, True, "load")  # noqa: FBT003
         solver = routing.solver()
         self.breaks: list[object | None] = [None] * len(problem.vehicles)
         if any(v.has_break for v in problem.vehicles):
@@ -199,8 +209,45 @@ def _interval_start(solution: pywrapcp.Assignment, interval: object) -> int:
     return int(interval.StartMin())  # type: ignore[attr-defined]
 
 
+def relaxed(problem: RoutingProblem) -> RoutingProblem:
+    """The problem without lunch windows, each shift shortened by its lunch instead.
+
+    The relaxed model searches much faster; its routes are then made lunch-feasible by
+    :func:`lunch_feasible` and polished in the full model.
+    """
+    vehicles = tuple(
+        replace(v, break_earliest_s=None, break_latest_s=None, break_s=0, end_s=v.end_s - v.break_s)
+        if v.has_break
+        else v
+        for v in problem.vehicles
+    )
+    return replace(problem, vehicles=vehicles)
+
+
+def lunch_feasible(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> list[list[int]]:
+    """Routes with lunch placed; stops are removed (least valuable first) until each fits."""
+    out = []
+    for k, route in enumerate(routes):
+        current = list(route)
+        while current and not best_timeline(problem, k, current).feasible:
+            options = []
+            for pos in range(len(current)):
+                trial = current[:pos] + current[pos + 1 :]
+                if best_timeline(problem, k, trial).feasible:
+                    options.append((problem.visits[current[pos]].weight, pos))
+            pos = min(options)[1] if options else len(current) - 1
+            current.pop(pos)
+        out.append(current)
+    return out
+
+
 class OrToolsSolver:
-    """:class:`RouteSolver` backed by OR-Tools' routing library."""
+    """:class:`RouteSolver` backed by OR-Tools' routing library.
+
+    With ``params.relaxed_share`` > 0 and crews with lunch, the search runs in two
+    phases: first the relaxed model (no lunch windows, shifts shortened by the lunch) for
+    that share of the time, then the full model warm-started from its routes.
+    """
 
     name = "ortools"
 
@@ -217,6 +264,23 @@ class OrToolsSolver:
             return Solution(
                 empty, tuple(None for _ in problem.vehicles), 0, "trivial", 0.0, self.name
             )
+        share = params.relaxed_share
+        if initial is None and share > 0 and any(v.has_break for v in problem.vehicles):
+            first = self._once(
+                relaxed(problem), replace(params, time_limit_s=params.time_limit_s * share)
+            )
+            rest = replace(params, time_limit_s=params.time_limit_s * (1 - share))
+            second = self._once(problem, rest, initial=lunch_feasible(problem, first.routes))
+            return replace(second, wall_s=first.wall_s + second.wall_s)
+        return self._once(problem, params, initial=initial)
+
+    def _once(
+        self,
+        problem: RoutingProblem,
+        params: SolveParams,
+        *,
+        initial: Sequence[Sequence[int]] | None = None,
+    ) -> Solution:
         model = OrToolsModel(problem)
         solution, wall = model.solve(params, initial=initial)
         if solution is None:

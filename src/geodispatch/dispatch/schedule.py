@@ -80,6 +80,9 @@ def simulate(
         t, loc = begin + visit.service_s, visit.loc
     if veh.max_jobs is not None and n > veh.max_jobs:
         out.problems.append(("max_jobs", None, f"{n} stops, cap {veh.max_jobs}"))
+    load = sum(problem.visits[i].demand for i in visits)
+    if veh.capacity is not None and load > veh.capacity:
+        out.problems.append(("capacity", None, f"load {load}, capacity {veh.capacity}"))
     return out
 
 
@@ -196,6 +199,9 @@ class RouteSlack:
         self.ok = self.ok and veh.start_s <= self.latest[0]
         if veh.max_jobs is not None and n > veh.max_jobs:
             self.ok = False
+        self.load = sum(problem.visits[i].demand for i in self.visits)
+        if veh.capacity is not None and self.load > veh.capacity:
+            self.ok = False
 
     def insert_at(self, visit: int, pos: int) -> tuple[int, int] | None:
         """(added travel, new break_after) for ``visit`` before stop ``pos``, or None."""
@@ -203,6 +209,8 @@ class RouteSlack:
         if veh.max_jobs is not None and len(self.visits) >= veh.max_jobs:
             return None
         v = problem.visits[visit]
+        if veh.capacity is not None and self.load + v.demand > veh.capacity:
+            return None
         a, b = self.locs[pos], self.locs[pos + 1]
         t1, t2 = int(travel[a, v.loc]), int(travel[v.loc, b])
         added = t1 + t2 - int(travel[a, b])

@@ -42,6 +42,8 @@ class SolveParams:
     default (no first solution with tight windows) and GLS is the metaheuristic.
     ``neighbors_ratio`` limits local-search moves to each stop's nearest fraction of stops
     (at least ``min_neighbors``), which buys many more iterations on large days.
+    ``relaxed_share`` of the time goes to a first phase without lunch windows (shifts
+    shortened by the lunch instead), whose routes warm-start the full model.
     """
 
     time_limit_s: float = 5.0
@@ -50,6 +52,7 @@ class SolveParams:
     gls_lambda: float = 0.1
     neighbors_ratio: float = 1.0
     min_neighbors: int = 1
+    relaxed_share: float = 0.0
     log_search: bool = False
 
     def __post_init__(self) -> None:
@@ -66,6 +69,10 @@ class SolveParams:
             raise InputError(
                 f"SolveParams.metaheuristic must be one of {METAHEURISTICS}. "
                 f"Got {self.metaheuristic!r} instead."
+            )
+        if not 0 <= self.relaxed_share < 1:
+            raise InputError(
+                f"SolveParams.relaxed_share must be in [0, 1). Got {self.relaxed_share}."
             )
         if not 0 < self.neighbors_ratio <= 1:
             raise InputError(
