@@ -8,6 +8,7 @@ from datetime import time, timedelta
 from routing_helpers import at, crew, job, plan
 
 from geodispatch.dispatch.checker import check_plan
+from geodispatch.dispatch.problem import PlanParams
 from geodispatch.domain.crews import LunchBreak
 from geodispatch.domain.plans import DropReason
 from geodispatch.domain.requests import Priority
@@ -143,3 +144,14 @@ def test_the_checker_catches_a_deliberately_broken_plan():
     one = next(s for s in route.stops if s.order.job_id == 1)
     shuffled = replace(reordered, routes=(replace(route, stops=(*stops, one)), reordered.routes[1]))
     assert "window" in {v.kind for v in check_plan(problem2, shuffled)}
+
+
+def test_the_balance_term_spreads_work_over_crews():
+    orders = [job(i, 0.3 * i, minutes=45) for i in range(1, 5)]
+    crews = [crew("A"), crew("B")]
+    cheapest, _ = plan(orders, crews)
+    assert sorted(len(r.stops) for r in cheapest.routes) == [0, 4]  # least driving: one crew
+    balanced, _ = plan(orders, crews, params=PlanParams(balance_coefficient=1))
+    assert sorted(len(r.stops) for r in balanced.routes) == [2, 2]
+    assert max(r.ends_at for r in balanced.routes) < max(r.ends_at for r in cheapest.routes)
+    assert balanced.violations == ()

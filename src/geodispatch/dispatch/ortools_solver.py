@@ -28,7 +28,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from geodispatch.dispatch.problem import RoutingProblem
-from geodispatch.dispatch.schedule import best_timeline
+from geodispatch.dispatch.schedule import lunch_feasible
 from geodispatch.dispatch.solver import Solution, SolveParams
 from geodispatch.domain.errors import PlanningError
 
@@ -222,23 +222,6 @@ def relaxed(problem: RoutingProblem) -> RoutingProblem:
         for v in problem.vehicles
     )
     return replace(problem, vehicles=vehicles)
-
-
-def lunch_feasible(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> list[list[int]]:
-    """Routes with lunch placed; stops are removed (least valuable first) until each fits."""
-    out = []
-    for k, route in enumerate(routes):
-        current = list(route)
-        while current and not best_timeline(problem, k, current).feasible:
-            options = []
-            for pos in range(len(current)):
-                trial = current[:pos] + current[pos + 1 :]
-                if best_timeline(problem, k, trial).feasible:
-                    options.append((problem.visits[current[pos]].weight, pos))
-            pos = min(options)[1] if options else len(current) - 1
-            current.pop(pos)
-        out.append(current)
-    return out
 
 
 class OrToolsSolver:

@@ -20,7 +20,7 @@ from geodispatch.dispatch.ortools_solver import OrToolsSolver
 from geodispatch.dispatch.problem import PlanParams, RoutingProblem
 from geodispatch.dispatch.reasons import explain_dropped
 from geodispatch.dispatch.repair import repair
-from geodispatch.dispatch.schedule import Timeline, best_timeline
+from geodispatch.dispatch.schedule import Timeline, best_timeline, lunch_feasible
 from geodispatch.dispatch.solver import RouteSolver, Solution, SolveParams
 from geodispatch.domain.crews import Crew
 from geodispatch.domain.plans import (
@@ -74,14 +74,22 @@ def plan_routes(
         locked=request.locked,
     )
     built = time.perf_counter()
-    initial = warm_routes(problem, request.warm_start) if request.warm_start else None
-    solution = solver.solve(problem, solve, initial=initial)
+    budget = max(0.2, 0.2 * solve.time_limit_s)
+    solution = solver.solve(problem, solve)
     fixed = repair(
         problem,
         [list(r) for r in solution.routes],
         list(solution.break_after),
-        time_budget_s=max(0.2, 0.2 * solve.time_limit_s),
+        time_budget_s=budget,
     )
+    if request.warm_start:
+        # the routes crews already have, kept feasible, with new work inserted where it
+        # fits: used when the fresh search is not better, so a re-plan never makes the
+        # day worse than "keep going and squeeze in the urgent job"
+        kept = lunch_feasible(problem, warm_routes(problem, request.warm_start))
+        patched = repair(problem, kept, [None] * len(kept), time_budget_s=budget)
+        if plan_cost(problem, patched.routes) <= plan_cost(problem, fixed.routes):
+            fixed = patched
     dropped = explain_dropped(problem, fixed.routes, fixed.dropped, untried=fixed.untried)
     locked_jobs = {s.job_id for s in request.locked}
     routes = tuple(
@@ -99,6 +107,13 @@ def plan_routes(
     violations = check_plan(problem, plan)
     stats = {**plan.stats, "total_s": round(time.perf_counter() - began, 3)}
     return replace(plan, violations=tuple(violations), stats=stats), problem
+
+
+def plan_cost(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> int:
+    """The model's objective recomputed: driving seconds plus the penalty of every drop."""
+    served = {i for r in routes for i in r}
+    dropped = sum(v.penalty for i, v in enumerate(problem.visits) if i not in served)
+    return dropped + sum(best_timeline(problem, k, r).travel_s for k, r in enumerate(routes))
 
 
 def warm_routes(problem: RoutingProblem, warm: Mapping[str, Sequence[int]]) -> list[list[int]]:

@@ -240,3 +240,19 @@ class RouteSlack:
             if found is not None and (best is None or found[0] < best[0]):
                 best = (found[0], pos, found[1])
         return best
+
+
+def lunch_feasible(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> list[list[int]]:
+    """Routes that fit their crew's day: least valuable stops removed until each route fits."""
+    out = []
+    for k, route in enumerate(routes):
+        current = list(route)
+        while current and not best_timeline(problem, k, current).feasible:
+            options = []
+            for pos in range(len(current)):
+                trial = current[:pos] + current[pos + 1 :]
+                if best_timeline(problem, k, trial).feasible:
+                    options.append((problem.visits[current[pos]].weight, pos))
+            current.pop(min(options)[1] if options else len(current) - 1)
+        out.append(current)
+    return out
