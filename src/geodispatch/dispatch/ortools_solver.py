@@ -29,7 +29,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from geodispatch.dispatch.problem import RoutingProblem
 from geodispatch.dispatch.schedule import lunch_feasible
-from geodispatch.dispatch.solver import Solution, SolveParams
+from geodispatch.dispatch.solver import Solution, SolveParams, first_solution_for
 from geodispatch.domain.errors import PlanningError
 
 _STATUS = {
@@ -136,7 +136,8 @@ class OrToolsModel:
         """OR-Tools search parameters for ``params``."""
         sp = pywrapcp.DefaultRoutingSearchParameters()
         sp.first_solution_strategy = getattr(
-            routing_enums_pb2.FirstSolutionStrategy, params.first_solution
+            routing_enums_pb2.FirstSolutionStrategy,
+            first_solution_for(params, len(self.problem.visits)),
         )
         sp.local_search_metaheuristic = getattr(
             routing_enums_pb2.LocalSearchMetaheuristic, params.metaheuristic
