@@ -95,6 +95,8 @@ def test_plan_store_publish_replan_and_print(settings: Settings):
     assert history
     assert history[0].status == "done"
     assert history[0].locked
+    assert kept.stops[0].order.job_id == first.order.job_id  # finished work comes first
+    assert [s.sequence for s in kept.stops] == list(range(1, len(kept.stops) + 1))
 
     service.publish_plan(again.plan_id, settings=settings)
     statuses = {p.id: p.status for p in service.plan_summaries(day=DAY, settings=settings)}

@@ -79,7 +79,8 @@ class OrToolsModel:
         all_vehicles = len(problem.vehicles)
         for i, visit in enumerate(problem.visits):
             index = manager.NodeToIndex(i)
-            dim.CumulVar(index).SetRange(max(0, visit.ready_s), max(0, visit.latest_s))
+            low = max(0, visit.ready_s)  # an impossible locked window is left to the checker
+            dim.CumulVar(index).SetRange(low, max(low, visit.latest_s))
             if visit.penalty >= 0:
                 routing.AddDisjunction([index], int(visit.penalty))
             if len(visit.vehicles) < all_vehicles:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -97,10 +97,14 @@ def save_plan(
     )
     session.add(row)
     session.flush()
+    done_before: dict[str, int] = {}
     for code, stop in history:
         session.add(_stop_row(row.id, crew_ids[code], stop, status=stop.status, locked=True))
+        done_before[code] = max(done_before.get(code, 0), stop.sequence)
     for route in plan.routes:
+        offset = done_before.get(route.crew.code, 0)  # new stops follow the finished ones
         for stop in route.stops:
+            stop = replace(stop, sequence=stop.sequence + offset)
             session.add(
                 _stop_row(
                     row.id, crew_ids[route.crew.code], stop, status=stop.status, locked=stop.locked
