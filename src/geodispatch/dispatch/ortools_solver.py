@@ -28,8 +28,13 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from geodispatch.dispatch.problem import RoutingProblem
-from geodispatch.dispatch.schedule import lunch_feasible
-from geodispatch.dispatch.solver import Solution, SolveParams, first_solution_for
+from geodispatch.dispatch.schedule import lunch_feasible, plan_cost
+from geodispatch.dispatch.solver import (
+    Solution,
+    SolveParams,
+    first_solution_for,
+    split_share_for,
+)
 from geodispatch.domain.errors import PlanningError
 
 _STATUS = {
@@ -157,12 +162,16 @@ class OrToolsModel:
         sp = self.search_parameters(params)
         began = time.perf_counter()
         solution = None
+        self.warm_started = False
         if initial is not None:
             self.routing.CloseModelWithParameters(sp)
             routes = [[self.manager.NodeToIndex(i) for i in r] for r in initial]
+            # OR-Tools 9.15 sometimes fails to restore routes that are feasible one by one
+            # (measured with lunch breaks); callers check ``warm_started``
             start = self.routing.ReadAssignmentFromRoutes(routes, True)  # noqa: FBT003
             if start is not None:
                 solution = self.routing.SolveFromAssignmentWithParameters(start, sp)
+                self.warm_started = solution is not None
         if solution is None:
             solution = self.routing.SolveWithParameters(sp)
         return solution, time.perf_counter() - began
@@ -226,6 +235,61 @@ def relaxed(problem: RoutingProblem) -> RoutingProblem:
     return replace(problem, vehicles=vehicles)
 
 
+def _skill_groups(problem: RoutingProblem) -> dict[tuple[int, ...], list[int]]:
+    """Visits grouped by their capable crews; empty when every crew can do every visit."""
+    if all(len(v.vehicles) == len(problem.vehicles) for v in problem.visits):
+        return {}
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for i, visit in enumerate(problem.visits):
+        if visit.locked_vehicle is None:
+            groups.setdefault(visit.vehicles, []).append(i)
+    return groups
+
+
+def split_by_skill(problem: RoutingProblem, params: SolveParams) -> list[list[int]]:
+    """A first solution built skill by skill: each crew works one skill group's jobs.
+
+    Crews are handed to the groups they can serve, most constrained crew first, each to
+    the group whose work (on-site time + 30 % for driving) is least covered so far; then
+    every group is solved on its own, without skill restrictions, which OR-Tools does far
+    better than the whole day with them (its first solutions with restricted vehicles
+    are several times longer). The full model then starts from these routes.
+    """
+    groups = _skill_groups(problem)
+    need = {g: 1.3 * sum(problem.visits[i].service_s for i in m) for g, m in groups.items()}
+    covered = dict.fromkeys(groups, 0.0)
+    crews_of: dict[tuple[int, ...], list[int]] = {g: [] for g in groups}
+    order = sorted(range(len(problem.vehicles)), key=lambda k: sum(k in g for g in groups))
+    for k in order:
+        options = [g for g in groups if k in g]
+        if not options:
+            continue
+        g = max(options, key=lambda g: (need[g] - covered[g]) / max(need[g], 1.0))
+        crews_of[g].append(k)
+        veh = problem.vehicles[k]
+        covered[g] += veh.end_s - veh.start_s - veh.break_s
+    routes: list[list[int]] = [[] for _ in problem.vehicles]
+    total = sum(len(m) for m in groups.values())
+    for g, members in groups.items():
+        crews = crews_of[g]
+        if not crews:
+            continue
+        every = tuple(range(len(crews)))
+        sub = replace(
+            problem,
+            visits=tuple(replace(problem.visits[i], vehicles=every) for i in members),
+            vehicles=tuple(problem.vehicles[k] for k in crews),
+        )
+        limit = max(0.05, params.time_limit_s * len(members) / total)
+        model = OrToolsModel(sub)
+        solution, _ = model.solve(replace(params, time_limit_s=limit, split_share=0.0))
+        if solution is None:
+            continue
+        for n, route in enumerate(model.routes(solution)):
+            routes[crews[n]] = [members[i] for i in route]
+    return routes
+
+
 class OrToolsSolver:
     """:class:`RouteSolver` backed by OR-Tools' routing library.
 
@@ -249,6 +313,27 @@ class OrToolsSolver:
             return Solution(
                 empty, tuple(None for _ in problem.vehicles), 0, "trivial", 0.0, self.name
             )
+        split = split_share_for(params, len(problem.visits))
+        if initial is None and split > 0 and _skill_groups(problem):
+            began = time.perf_counter()
+            seed = split_by_skill(
+                problem, replace(params, time_limit_s=params.time_limit_s * split)
+            )
+            rest = replace(
+                params, time_limit_s=max(0.1, params.time_limit_s - (time.perf_counter() - began))
+            )
+            found = self._once(problem, rest, initial=seed)
+            if found.status == "cold" or plan_cost(problem, seed) < plan_cost(
+                problem, found.routes
+            ):
+                # the warm start could not be restored: keep the seed (repair completes it)
+                found = replace(
+                    found,
+                    routes=tuple(tuple(r) for r in seed),
+                    break_after=tuple(None for _ in seed),
+                    status="split",
+                )
+            return replace(found, wall_s=time.perf_counter() - began)
         share = params.relaxed_share
         if initial is None and share > 0 and any(v.has_break for v in problem.vehicles):
             first = self._once(
@@ -279,7 +364,9 @@ class OrToolsSolver:
             routes=routes,
             break_after=model.break_hints(solution, routes),
             objective=int(solution.ObjectiveValue()),
-            status=_STATUS.get(model.routing.status(), str(model.routing.status())),
+            status="cold"
+            if initial is not None and not model.warm_started
+            else _STATUS.get(model.routing.status(), str(model.routing.status())),
             wall_s=wall,
             solver=self.name,
         )

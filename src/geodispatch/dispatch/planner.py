@@ -20,7 +20,7 @@ from geodispatch.dispatch.ortools_solver import OrToolsSolver
 from geodispatch.dispatch.problem import PlanParams, RoutingProblem
 from geodispatch.dispatch.reasons import explain_dropped
 from geodispatch.dispatch.repair import RepairResult, repair
-from geodispatch.dispatch.schedule import Timeline, best_timeline, lunch_feasible
+from geodispatch.dispatch.schedule import Timeline, best_timeline, lunch_feasible, plan_cost
 from geodispatch.dispatch.solver import RouteSolver, Solution, SolveParams
 from geodispatch.domain.crews import Crew
 from geodispatch.domain.plans import (
@@ -112,13 +112,6 @@ def plan_routes(
     violations = check_plan(problem, plan)
     stats = {**plan.stats, "total_s": round(time.perf_counter() - began, 3)}
     return replace(plan, violations=tuple(violations), stats=stats), problem
-
-
-def plan_cost(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> int:
-    """The model's objective recomputed: driving seconds plus the penalty of every drop."""
-    served = {i for r in routes for i in r}
-    dropped = sum(v.penalty for i, v in enumerate(problem.visits) if i not in served)
-    return dropped + sum(best_timeline(problem, k, r).travel_s for k, r in enumerate(routes))
 
 
 def warm_routes(problem: RoutingProblem, warm: Mapping[str, Sequence[int]]) -> list[list[int]]:

@@ -256,3 +256,10 @@ def lunch_feasible(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> 
             current.pop(min(options)[1] if options else len(current) - 1)
         out.append(current)
     return out
+
+
+def plan_cost(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> int:
+    """The model's objective recomputed: driving seconds plus the penalty of every drop."""
+    served = {i for r in routes for i in r}
+    dropped = sum(v.penalty for i, v in enumerate(problem.visits) if i not in served)
+    return dropped + sum(best_timeline(problem, k, r).travel_s for k, r in enumerate(routes))
