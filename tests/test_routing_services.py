@@ -64,6 +64,10 @@ def test_plan_store_publish_replan_and_print(settings: Settings):
     }
     before = {s.order.job_id: s.eta for r in plan.routes for s in r.stops}
     assert {s.order.job_id: s.eta for r in stored.routes for s in r.stops} == before
+    # times come back in the city's zone, so sheets and screens show local hours
+    first = next(s for r in stored.routes for s in r.stops)
+    assert first.eta.utcoffset() == first.eta.astimezone(TZ).utcoffset()
+    assert f"{first.eta:%H:%M}" == f"{first.eta.astimezone(TZ):%H:%M}"
 
     assert service.todays_route("ASP-1", day=DAY, settings=settings) is None  # not published
     service.publish_plan(outcome.plan_id, settings=settings)
