@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from geodispatch.dispatch.planner import PlanRequest, plan_routes
-from geodispatch.dispatch.problem import RoutingProblem
+from geodispatch.dispatch.problem import PlanParams, RoutingProblem
 from geodispatch.dispatch.solver import SolveParams
 from geodispatch.domain.crews import Crew, Depot, LunchBreak
 from geodispatch.domain.plans import RoutePlan, TimeWindow, WorkOrder
@@ -83,7 +83,12 @@ def job(
 
 
 def plan(
-    orders: list[WorkOrder], crews: list[Crew], **kwargs: object
+    orders: list[WorkOrder],
+    crews: list[Crew],
+    *,
+    params: PlanParams | None = None,
+    **kwargs: object,
 ) -> tuple[RoutePlan, RoutingProblem]:
     """Plan the test day with a short search."""
-    return plan_routes(PlanRequest(orders, crews, DAY, TZ, **kwargs), solve=FAST)  # type: ignore[arg-type]
+    request = PlanRequest(orders, crews, DAY, TZ, **kwargs)  # type: ignore[arg-type]
+    return plan_routes(request, solve=FAST, params=params)

@@ -6,10 +6,13 @@ from dataclasses import replace
 from datetime import time, timedelta
 
 from geodispatch.dispatch.checker import check_plan
+from geodispatch.dispatch.planner import PlanRequest, plan_routes
+from geodispatch.dispatch.problem import PlanParams
+from geodispatch.dispatch.solver import SolveParams
 from geodispatch.domain.crews import LunchBreak
 from geodispatch.domain.plans import DropReason
 from geodispatch.domain.requests import Priority
-from tests.routing_helpers import at, crew, job, plan
+from tests.routing_helpers import DAY, TZ, at, crew, job, plan
 
 
 def reasons(result) -> dict[int, DropReason]:
@@ -142,3 +145,29 @@ def test_the_checker_catches_a_deliberately_broken_plan():
     one = next(s for s in route.stops if s.order.job_id == 1)
     shuffled = replace(reordered, routes=(replace(route, stops=(*stops, one)), reordered.routes[1]))
     assert "window" in {v.kind for v in check_plan(problem2, shuffled)}
+
+
+def test_the_balance_term_spreads_work_over_crews():
+    orders = [job(i, 0.3 * i, minutes=45) for i in range(1, 5)]
+    crews = [crew("A"), crew("B")]
+    cheapest, _ = plan(orders, crews)
+    assert sorted(len(r.stops) for r in cheapest.routes) == [0, 4]  # least driving: one crew
+    balanced, _ = plan(orders, crews, params=PlanParams(balance_coefficient=1))
+    assert sorted(len(r.stops) for r in balanced.routes) == [2, 2]
+    assert max(r.ends_at for r in balanced.routes) < max(r.ends_at for r in cheapest.routes)
+    assert balanced.violations == ()
+
+
+def test_the_skill_by_skill_first_solution_gives_a_checked_plan():
+    orders = [job(i, 0.4 * i, skill=("electrical", "asphalt")[i % 2]) for i in range(1, 11)]
+    crews = [
+        crew("LIGHTS", "electrical"),
+        crew("ROADS", "asphalt"),
+        crew("BOTH", "asphalt", "electrical"),
+    ]
+    request = PlanRequest(orders, crews, DAY, TZ)
+    result, _ = plan_routes(request, solve=SolveParams(time_limit_s=0.5, split_share=0.5))
+    assert result.violations == ()
+    assert result.served == 10
+    for route in result.routes:
+        assert all(route.crew.can_do(s.order.skill) for s in route.stops)

@@ -64,6 +64,10 @@ def test_plan_store_publish_replan_and_print(settings: Settings):
     }
     before = {s.order.job_id: s.eta for r in plan.routes for s in r.stops}
     assert {s.order.job_id: s.eta for r in stored.routes for s in r.stops} == before
+    # times come back in the city's zone, so sheets and screens show local hours
+    first = next(s for r in stored.routes for s in r.stops)
+    assert first.eta.utcoffset() == first.eta.astimezone(TZ).utcoffset()
+    assert f"{first.eta:%H:%M}" == f"{first.eta.astimezone(TZ):%H:%M}"
 
     assert service.todays_route("ASP-1", day=DAY, settings=settings) is None  # not published
     service.publish_plan(outcome.plan_id, settings=settings)
@@ -95,6 +99,8 @@ def test_plan_store_publish_replan_and_print(settings: Settings):
     assert history
     assert history[0].status == "done"
     assert history[0].locked
+    assert kept.stops[0].order.job_id == first.order.job_id  # finished work comes first
+    assert [s.sequence for s in kept.stops] == list(range(1, len(kept.stops) + 1))
 
     service.publish_plan(again.plan_id, settings=settings)
     statuses = {p.id: p.status for p in service.plan_summaries(day=DAY, settings=settings)}

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from geodispatch.cli.common import console, friendly_errors, progress_bar
+from geodispatch.dispatch.problem import PlanParams
 from geodispatch.domain.errors import InputError
 from geodispatch.domain.plans import PlanDiff, RoutePlan
 from geodispatch.services import dispatch as service
@@ -52,6 +53,9 @@ def plan_command(
         bool, typer.Option("--publish", help="publish the plan to the crews")
     ] = False,
     show: Annotated[int, typer.Option(help="dropped jobs to list")] = 10,
+    balance: Annotated[
+        int, typer.Option(help="workload balance: cost per second between first and last return")
+    ] = 0,
 ) -> None:
     """Plan the day's routes for all active crews over the open jobs (stored as a draft)."""
     if ctx.invoked_subcommand is not None:
@@ -59,7 +63,9 @@ def plan_command(
     when = _day(day)
     with progress_bar(f"planning {when:%Y-%m-%d} ({time_limit:g} s search)") as progress:
         progress(0, None)
-        outcome = service.plan_day(when, time_limit_s=time_limit)
+        outcome = service.plan_day(
+            when, time_limit_s=time_limit, params=PlanParams(balance_coefficient=balance)
+        )
         progress(1, 1)
     print_plan(outcome.plan, show=show)
     if publish:

@@ -24,7 +24,7 @@ from geodispatch.dispatch.problem import (
     vehicle_for,
     visit_bounds,
 )
-from geodispatch.dispatch.reasons import unservable_reason
+from geodispatch.dispatch.reasons import crew_names, unservable_reason
 from geodispatch.domain.crews import Crew
 from geodispatch.domain.errors import InputError
 from geodispatch.domain.plans import CrewPosition, DroppedJob, DropReason, LockedStop, WorkOrder
@@ -74,36 +74,15 @@ def build_problem(
                     "the job has no usable point; geocode its address or drop a pin",
                 )
             )
-    # locations: jobs first, then each distinct crew start / end point
-    points = [(o.lon, o.lat) for o in located]
-    place_index: dict[tuple[float, float], int] = {}
-
-    def place(lon: float, lat: float) -> int:
-        key = (round(lon, 7), round(lat, 7))
-        if key not in place_index:
-            place_index[key] = len(points)
-            points.append((lon, lat))
-        return place_index[key]
-
-    starts_ends = []
-    for crew in crews:
-        here = pos_by_code.get(crew.code)
-        start = place(here.lon, here.lat) if here else place(crew.depot.lon, crew.depot.lat)
-        end = place(crew.depot.lon, crew.depot.lat)
-        starts_ends.append((start, end))
-    lonlat = np.asarray(points, dtype=float).reshape(-1, 2)
-    matrix = cache.get(source, lonlat) if len(lonlat) else None
-    travel = matrix.seconds if matrix is not None else np.zeros((0, 0), dtype=np.int64)
-
     vehicles: list[Vehicle] = []
-    for crew, (start, end) in zip(crews, starts_ends, strict=True):
+    for crew in crews:
         veh = vehicle_for(
             crew,
             day=day,
             tz=tz,
             origin=origin,
-            start_loc=start,
-            end_loc=end,
+            start_loc=0,  # set once the locations are known
+            end_loc=0,
             now=now,
             position=pos_by_code.get(crew.code),
         )
@@ -118,7 +97,7 @@ def build_problem(
         plan_start = max(plan_start, min(v.crew.shift_on(day, tz)[0] for v in vehicles))
 
     candidates: list[Visit] = []
-    for loc, order in enumerate(located):
+    for order in located:
         ready, latest, due_s = visit_bounds(order, origin=origin, horizon_s=horizon)
         weight = params.weight(order, plan_start=plan_start)
         allowed = tuple(k for k, v in enumerate(vehicles) if v.crew.can_do(order.skill))
@@ -136,7 +115,7 @@ def build_problem(
         candidates.append(
             Visit(
                 order=order,
-                loc=loc,
+                loc=-1,  # set once the locations are known
                 service_s=order.service_minutes * 60,
                 ready_s=ready,
                 latest_s=latest,
@@ -149,25 +128,49 @@ def build_problem(
                 locked_rank=locked_rank,
             )
         )
-    problem = RoutingProblem(
+    empty = np.zeros((0, 0), dtype=np.int64)
+    draft = RoutingProblem(
         day=day,
         tz=tz,
         origin=origin,
         now_s=now_s,
         visits=tuple(candidates),
         vehicles=tuple(vehicles),
-        travel=travel,
-        points=lonlat,
+        travel=empty,
+        points=empty.reshape(0, 2).astype(float),
         params=params,
     )
-    pool, cut = candidate_pool(problem)
-    for index in cut:
-        visit = candidates[index]
-        dropped.append(DroppedJob(visit.order, DropReason.LOWER_PRIORITY, cut[index]))
+    pool, cut = candidate_pool(draft)
+    for index in sorted(cut):
+        dropped.append(DroppedJob(candidates[index].order, DropReason.LOWER_PRIORITY, cut[index]))
+    # locations: the pooled jobs first, then each distinct crew start / end point; the
+    # matrix covers only these, so a large backlog costs no n² memory
+    pooled = [
+        replace(v, loc=n) for n, v in enumerate(c for i, c in enumerate(candidates) if i in pool)
+    ]
+    points: list[tuple[float, float]] = [(v.order.lon or 0.0, v.order.lat or 0.0) for v in pooled]
+    place_index: dict[tuple[float, float], int] = {}
+
+    def place(lon: float, lat: float) -> int:
+        key = (round(lon, 7), round(lat, 7))
+        if key not in place_index:
+            place_index[key] = len(points)
+            points.append((lon, lat))
+        return place_index[key]
+
+    placed = []
+    for veh in vehicles:
+        here = pos_by_code.get(veh.crew.code)
+        depot = veh.crew.depot
+        start = place(here.lon, here.lat) if here else place(depot.lon, depot.lat)
+        placed.append(replace(veh, start_loc=start, end_loc=place(depot.lon, depot.lat)))
+    lonlat = np.asarray(points, dtype=float).reshape(-1, 2)
+    travel = cache.get(source, lonlat).seconds if len(lonlat) else empty
+    problem = replace(
+        draft, visits=tuple(pooled), vehicles=tuple(placed), travel=travel, points=lonlat
+    )
     keep: list[Visit] = []
-    for index, visit in enumerate(candidates):
-        if index not in pool:
-            continue
+    for index, visit in enumerate(problem.visits):
         verdict = unservable_reason(problem, index, all_crews=crews)
         if verdict is None or visit.locked_vehicle is not None:
             keep.append(visit)
@@ -205,7 +208,7 @@ def candidate_pool(problem: RoutingProblem) -> tuple[set[int], dict[int, str]]:
             continue
         ranked = sorted(members, key=lambda i: (-problem.visits[i].weight, i))
         keep.update(ranked[:bound])
-        names = ", ".join(sorted(problem.vehicles[k].crew.code for k in crews)[:6])
+        names = crew_names(sorted(problem.vehicles[k].crew.code for k in crews))
         for i in ranked[bound:]:
             if problem.visits[i].locked_vehicle is not None:
                 keep.add(i)

@@ -19,8 +19,8 @@ from geodispatch.dispatch.matrix import MatrixCache, MatrixSource
 from geodispatch.dispatch.ortools_solver import OrToolsSolver
 from geodispatch.dispatch.problem import PlanParams, RoutingProblem
 from geodispatch.dispatch.reasons import explain_dropped
-from geodispatch.dispatch.repair import repair
-from geodispatch.dispatch.schedule import Timeline, best_timeline
+from geodispatch.dispatch.repair import RepairResult, repair
+from geodispatch.dispatch.schedule import Timeline, best_timeline, lunch_feasible, plan_cost
 from geodispatch.dispatch.solver import RouteSolver, Solution, SolveParams
 from geodispatch.domain.crews import Crew
 from geodispatch.domain.plans import (
@@ -31,6 +31,9 @@ from geodispatch.domain.plans import (
     RoutePlan,
     WorkOrder,
 )
+
+#: Share of ``SolveParams.time_limit_s`` kept for repair and improvement after the solver.
+REPAIR_SHARE = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +77,24 @@ def plan_routes(
         locked=request.locked,
     )
     built = time.perf_counter()
-    initial = warm_routes(problem, request.warm_start) if request.warm_start else None
-    solution = solver.solve(problem, solve, initial=initial)
+    budget = max(0.1, REPAIR_SHARE * solve.time_limit_s)
+    solution = solver.solve(
+        problem, replace(solve, time_limit_s=max(0.1, solve.time_limit_s - budget))
+    )
     fixed = repair(
         problem,
         [list(r) for r in solution.routes],
         list(solution.break_after),
-        time_budget_s=max(0.2, 0.2 * solve.time_limit_s),
+        time_budget_s=budget,
     )
+    if request.warm_start:
+        # the routes crews already have, kept feasible, with new work inserted where it
+        # fits: used when the fresh search is not better, so a re-plan never makes the
+        # day worse than "keep going and squeeze in the urgent job"
+        kept = lunch_feasible(problem, warm_routes(problem, request.warm_start))
+        patched = repair(problem, kept, [None] * len(kept), time_budget_s=budget)
+        if plan_cost(problem, patched.routes) <= plan_cost(problem, fixed.routes):
+            fixed = patched
     dropped = explain_dropped(problem, fixed.routes, fixed.dropped, untried=fixed.untried)
     locked_jobs = {s.job_id for s in request.locked}
     routes = tuple(
@@ -94,7 +107,7 @@ def plan_routes(
         dropped=tuple(pre_dropped + dropped),
         solver=solver.name,
         created_at=datetime.now(request.tz),
-        stats=_stats(problem, solution, fixed.inserted, fixed.swapped, built - began),
+        stats=_stats(problem, solution, fixed, built - began),
     )
     violations = check_plan(problem, plan)
     stats = {**plan.stats, "total_s": round(time.perf_counter() - began, 3)}
@@ -156,7 +169,7 @@ def assemble_route(
 
 
 def _stats(
-    problem: RoutingProblem, solution: Solution, inserted: int, swapped: int, build_s: float
+    problem: RoutingProblem, solution: Solution, fixed: RepairResult, build_s: float
 ) -> dict[str, object]:
     return {
         "jobs_considered": len(problem.visits),
@@ -165,6 +178,7 @@ def _stats(
         "solver_status": solution.status,
         "solve_s": round(solution.wall_s, 3),
         "build_s": round(build_s, 3),
-        "repair_inserted": inserted,
-        "repair_swapped": swapped,
+        "repair_inserted": fixed.inserted,
+        "repair_swapped": fixed.swapped,
+        "repair_s": round(fixed.wall_s, 3),
     }

@@ -88,6 +88,7 @@ class Vehicle:
     break_latest_s: int | None = None
     break_s: int = 0
     max_jobs: int | None = None
+    capacity: int | None = None  # load a truck carries (e.g. asphalt tons); None: unlimited
 
     @property
     def has_break(self) -> bool:
@@ -101,6 +102,8 @@ class Visit:
 
     ``ready_s``/``latest_s`` bound the start of service (appointment or shift bounds);
     ``due_s`` is the latest on-time start for a same-day SLA (soft), ``None`` otherwise.
+    ``penalty`` is what leaving the visit out costs; a negative penalty makes the visit
+    mandatory (benchmark instances only: a dispatcher's plan keeps every stop optional).
     """
 
     order: WorkOrder
@@ -115,6 +118,7 @@ class Visit:
     vehicles: tuple[int, ...]
     locked_vehicle: int | None = None
     locked_rank: int | None = None
+    demand: int = 0  # load the job uses up (checked against Vehicle.capacity)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,8 @@ from geodispatch.domain.plans import DroppedJob, DropReason
 _MAX_NAMES = 6
 
 
-def _names(codes: Sequence[str]) -> str:
+def crew_names(codes: Sequence[str]) -> str:
+    """Up to six crew codes, then how many more."""
     shown = ", ".join(codes[:_MAX_NAMES])
     return shown + (f" and {len(codes) - _MAX_NAMES} more" if len(codes) > _MAX_NAMES else "")
 
@@ -41,13 +42,13 @@ def unservable_reason(
         if skilled:
             return (
                 DropReason.OUTSIDE_ALL_SHIFTS,
-                f"needs skill {skill!r}; the crews with it ({_names(skilled)}) have no shift "
+                f"needs skill {skill!r}; the crews with it ({crew_names(skilled)}) have no shift "
                 "time left today",
             )
         on_shift = [f"{c.code} ({', '.join(sorted(c.skills))})" for c in all_crews]
         return (
             DropReason.NO_CREW_WITH_SKILL,
-            f"needs skill {skill!r}; crews on shift: {_names(on_shift) or 'none'}. "
+            f"needs skill {skill!r}; crews on shift: {crew_names(on_shift) or 'none'}. "
             "Add the skill to a crew or put a crew with it on shift",
         )
     vehicles = [problem.vehicles[k] for k in visit.vehicles]
@@ -119,7 +120,8 @@ def explain_dropped(
                 DroppedJob(
                     visit.order,
                     DropReason.NO_ROOM,
-                    f"{label}; capable crews ({_names(codes)}) serve {len(lower)} lower-priority "
+                    f"{label}; capable crews ({crew_names(codes)}) serve {len(lower)} "
+                    "lower-priority "
                     "jobs; the planner's time ran out before trying it in their place; "
                     "re-plan with a longer time limit",
                 )
@@ -129,7 +131,8 @@ def explain_dropped(
                 DroppedJob(
                     visit.order,
                     DropReason.NO_ROOM,
-                    f"{label}; capable crews ({_names(codes)}) serve {len(lower)} lower-priority "
+                    f"{label}; capable crews ({crew_names(codes)}) serve {len(lower)} "
+                    "lower-priority "
                     "jobs, but it fits in place of none of them (appointments, lunch or the "
                     "shift end are in the way)",
                 )
@@ -142,7 +145,7 @@ def explain_dropped(
                     visit.order,
                     DropReason.LOWER_PRIORITY,
                     f"{label}; the {len(codes)} crews with skill {visit.order.skill!r} "
-                    f"({_names(codes)}) are fully booked with {len(served)} jobs of equal or "
+                    f"({crew_names(codes)}) are fully booked with {len(served)} jobs of equal or "
                     f"higher priority ({parts or 'none'})",
                 )
             )

@@ -106,6 +106,7 @@ def diff_plans(
     """What the re-plan changed against the morning's plan (see module docstring)."""
     before = {s.order.job_id: (r.crew.code, s.eta) for r in previous.routes for s in r.stops}
     after = {s.order.job_id: (r.crew.code, s.eta) for r in new.routes for s in r.stops}
+    known = set(before) | {d.order.job_id for d in previous.dropped}
     changes: list[PlanChange] = []
     for job, (crew, eta) in sorted(after.items()):
         if job not in before:
@@ -139,7 +140,10 @@ def diff_plans(
                     f"{due.astimezone(stop.eta.tzinfo):%H:%M}"
                 )
     for dropped in new.dropped:
-        if dropped.order.priority == Priority.P1:
+        # a P1 the morning plan served, or a new one (the urgent job), left off the routes
+        if dropped.order.priority == Priority.P1 and (
+            dropped.order.job_id in before or dropped.order.job_id not in known
+        ):
             risks.append(
                 f"P1 job {dropped.order.job_id} is not on any route: {dropped.reason.label}"
             )

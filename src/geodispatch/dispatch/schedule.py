@@ -80,6 +80,9 @@ def simulate(
         t, loc = begin + visit.service_s, visit.loc
     if veh.max_jobs is not None and n > veh.max_jobs:
         out.problems.append(("max_jobs", None, f"{n} stops, cap {veh.max_jobs}"))
+    load = sum(problem.visits[i].demand for i in visits)
+    if veh.capacity is not None and load > veh.capacity:
+        out.problems.append(("capacity", None, f"load {load}, capacity {veh.capacity}"))
     return out
 
 
@@ -196,6 +199,9 @@ class RouteSlack:
         self.ok = self.ok and veh.start_s <= self.latest[0]
         if veh.max_jobs is not None and n > veh.max_jobs:
             self.ok = False
+        self.load = sum(problem.visits[i].demand for i in self.visits)
+        if veh.capacity is not None and self.load > veh.capacity:
+            self.ok = False
 
     def insert_at(self, visit: int, pos: int) -> tuple[int, int] | None:
         """(added travel, new break_after) for ``visit`` before stop ``pos``, or None."""
@@ -203,6 +209,8 @@ class RouteSlack:
         if veh.max_jobs is not None and len(self.visits) >= veh.max_jobs:
             return None
         v = problem.visits[visit]
+        if veh.capacity is not None and self.load + v.demand > veh.capacity:
+            return None
         a, b = self.locs[pos], self.locs[pos + 1]
         t1, t2 = int(travel[a, v.loc]), int(travel[v.loc, b])
         added = t1 + t2 - int(travel[a, b])
@@ -232,3 +240,26 @@ class RouteSlack:
             if found is not None and (best is None or found[0] < best[0]):
                 best = (found[0], pos, found[1])
         return best
+
+
+def lunch_feasible(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> list[list[int]]:
+    """Routes that fit their crew's day: least valuable stops removed until each route fits."""
+    out = []
+    for k, route in enumerate(routes):
+        current = list(route)
+        while current and not best_timeline(problem, k, current).feasible:
+            options = []
+            for pos in range(len(current)):
+                trial = current[:pos] + current[pos + 1 :]
+                if best_timeline(problem, k, trial).feasible:
+                    options.append((problem.visits[current[pos]].weight, pos))
+            current.pop(min(options)[1] if options else len(current) - 1)
+        out.append(current)
+    return out
+
+
+def plan_cost(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> int:
+    """The model's objective recomputed: driving seconds plus the penalty of every drop."""
+    served = {i for r in routes for i in r}
+    dropped = sum(v.penalty for i, v in enumerate(problem.visits) if i not in served)
+    return dropped + sum(best_timeline(problem, k, r).travel_s for k, r in enumerate(routes))

@@ -32,8 +32,14 @@ def _at(order: WorkOrder) -> tuple[float, float]:
     return (order.lat, order.lon)
 
 
-def route_map(plan: RoutePlan, *, tiles: str | None = "OpenStreetMap") -> folium.Map:
-    """The plan on a map: yards, numbered stops with ETA popups, dropped jobs with reasons."""
+def route_map(
+    plan: RoutePlan, *, tiles: str | None = "OpenStreetMap", max_dropped: int = 300
+) -> folium.Map:
+    """The plan on a map: yards, numbered stops with ETA popups, dropped jobs with reasons.
+
+    At most ``max_dropped`` left-out jobs are drawn (the most urgent): a backlog of
+    thousands of markers makes a folium page too heavy to open.
+    """
     points = [_at(s.order) for r in plan.routes for s in r.stops] + [
         (r.start_lat, r.start_lon) for r in plan.routes
     ]
@@ -46,11 +52,17 @@ def route_map(plan: RoutePlan, *, tiles: str | None = "OpenStreetMap") -> folium
     fmap = folium.Map(location=centre, zoom_start=12, tiles=tiles, control_scale=True)
     for route, colour in zip(plan.routes, cycle(PALETTE), strict=False):
         _add_route(fmap, route, colour)
-    if plan.dropped:
-        layer = folium.FeatureGroup(name=f"Not planned ({len(plan.dropped)})", show=False)
-        for d in plan.dropped:
-            if not d.order.located:
-                continue
+    located = sorted(
+        (d for d in plan.dropped if d.order.located),
+        key=lambda d: (int(d.order.priority), d.order.job_id),
+    )
+    if located:
+        shown = located[:max_dropped]
+        name = f"Not planned ({len(located):,})"
+        if len(shown) < len(located):
+            name = f"Not planned (most urgent {len(shown)} of {len(located):,})"
+        layer = folium.FeatureGroup(name=name, show=False)
+        for d in shown:
             folium.CircleMarker(
                 location=_at(d.order),
                 radius=4,

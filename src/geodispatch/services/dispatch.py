@@ -183,13 +183,13 @@ def load_plan(plan_id: int, *, settings: Settings | None = None) -> RoutePlan:
     settings = settings or get_settings()
     upgrade(settings.database_url)
     with session_scope(settings.database_url) as session:
-        return _load(session, plan_id)
+        return _load(session, plan_id, _zone(settings))
 
 
-def _load(session: Session, plan_id: int) -> RoutePlan:
+def _load(session: Session, plan_id: int, tz: ZoneInfo) -> RoutePlan:
     orders = _orders_for(session, plans_repo.plan_job_ids(session, plan_id))
     crews = {c.id: c for c in crews_repo.list_crews(session)}
-    return plans_repo.load_plan(session, plan_id, orders=orders, crews=crews)
+    return plans_repo.load_plan(session, plan_id, orders=orders, crews=crews, tz=tz)
 
 
 def replan_with_urgent_job(
@@ -213,7 +213,7 @@ def replan_with_urgent_job(
     tz = _zone(settings)
     now = (now or datetime.now(UTC)).astimezone(tz)
     with session_scope(settings.database_url) as session:
-        previous = _load(session, plan_id)
+        previous = _load(session, plan_id, tz)
         orders = _open_orders(session, now=now)
         if urgent_job_id is not None:
             found = [o for o in orders if o.job_id == urgent_job_id]
@@ -262,7 +262,7 @@ def publish_plan(
         plans_repo.publish(
             session, plan_id, now=datetime.now(UTC), expected_version=expected_version
         )
-        return _load(session, plan_id)
+        return _load(session, plan_id, _zone(settings))
 
 
 def todays_route(
@@ -276,7 +276,7 @@ def todays_route(
         published = [p for p in plans_repo.list_plans(session, day=day) if p.status == "published"]
         if not published:
             return None
-        return _load(session, published[0].id).route_of(crew_code)
+        return _load(session, published[0].id, _zone(settings)).route_of(crew_code)
 
 
 def plan_summaries(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import select, update
@@ -97,10 +97,14 @@ def save_plan(
     )
     session.add(row)
     session.flush()
+    done_before: dict[str, int] = {}
     for code, stop in history:
         session.add(_stop_row(row.id, crew_ids[code], stop, status=stop.status, locked=True))
+        done_before[code] = max(done_before.get(code, 0), stop.sequence)
     for route in plan.routes:
+        offset = done_before.get(route.crew.code, 0)  # new stops follow the finished ones
         for stop in route.stops:
+            stop = replace(stop, sequence=stop.sequence + offset)
             session.add(
                 _stop_row(
                     row.id, crew_ids[route.crew.code], stop, status=stop.status, locked=stop.locked
@@ -197,8 +201,12 @@ def load_plan(
     *,
     orders: Mapping[int, WorkOrder],
     crews: Mapping[int, Crew],
+    tz: tzinfo = UTC,
 ) -> RoutePlan:
-    """The stored plan with its routes and dropped jobs (``orders`` by job id, ``crews`` by id)."""
+    """The stored plan with its routes and dropped jobs (``orders`` by job id, ``crews`` by id).
+
+    Times come back in ``tz`` (the city's zone), as the planner produced them.
+    """
     head = header(session, plan_id)
     meta = head.summary.get("routes", {})
     rows = session.scalars(
@@ -221,36 +229,37 @@ def load_plan(
         for r in stops_rows:
             order = orders[r.job_id]
             arrived = arrive.get(str(r.job_id))
-            arrive_at = datetime.fromisoformat(arrived) if arrived else r.eta
+            eta, departs = r.eta.astimezone(tz), r.departs_at.astimezone(tz)
+            arrive_at = (datetime.fromisoformat(arrived) if arrived else eta).astimezone(tz)
             late = 0
             if order.due_at is not None:
-                late = max(0, int((r.departs_at - order.due_at).total_seconds()))
+                late = max(0, int((departs - order.due_at).total_seconds()))
             stops.append(
                 PlannedStop(
                     order=order,
                     sequence=r.sequence,
                     arrive_at=arrive_at,
-                    eta=r.eta,
-                    departs_at=r.departs_at,
+                    eta=eta,
+                    departs_at=departs,
                     travel_s=r.travel_s,
-                    wait_s=max(0, int((r.eta - arrive_at).total_seconds())),
+                    wait_s=max(0, int((eta - arrive_at).total_seconds())),
                     service_s=r.service_s,
                     late_s=late,
                     locked=r.locked,
                     status=r.status,
                 )
             )
-        first = stops[0].eta if stops else head.created_at
+        first = stops[0].eta if stops else head.created_at.astimezone(tz)
         routes.append(
             CrewRoute(
                 crew=crew,
                 stops=tuple(stops),
-                starts_at=_dt(info.get("starts_at")) or first,
-                ends_at=_dt(info.get("ends_at")) or (stops[-1].departs_at if stops else first),
+                starts_at=_dt(info.get("starts_at"), tz) or first,
+                ends_at=_dt(info.get("ends_at"), tz) or (stops[-1].departs_at if stops else first),
                 start_lon=float(info.get("start_lon", crew.depot.lon)),
                 start_lat=float(info.get("start_lat", crew.depot.lat)),
                 return_travel_s=int(info.get("return_travel_s", 0)),
-                break_start=_dt(info.get("break_start")),
+                break_start=_dt(info.get("break_start"), tz),
                 break_after=int(info.get("break_after", 0)),
             )
         )
@@ -281,8 +290,8 @@ def load_plan(
     )
 
 
-def _dt(text: str | None) -> datetime | None:
-    return None if not text else datetime.fromisoformat(text)
+def _dt(text: str | None, tz: tzinfo) -> datetime | None:
+    return None if not text else datetime.fromisoformat(text).astimezone(tz)
 
 
 def publish(session: Session, plan_id: int, *, now: datetime, expected_version: int | None) -> None:
