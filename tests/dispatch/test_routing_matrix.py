@@ -17,7 +17,7 @@ from geodispatch.dispatch.matrix import (
     StraightLineSource,
 )
 from geodispatch.domain.errors import InputError, PlanningError
-from tests.routing_helpers import KM_LON, YARD_LAT, east
+from tests.dispatch.routing_helpers import KM_LON, YARD_LAT, east
 
 
 def test_one_kilometre_is_187_seconds_at_the_documented_defaults():

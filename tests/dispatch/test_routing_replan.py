@@ -8,7 +8,7 @@ from geodispatch.dispatch.planner import plan_routes
 from geodispatch.dispatch.replan import Progress, diff_plans, replan_request
 from geodispatch.dispatch.solver import SolveParams
 from geodispatch.domain.requests import Priority
-from tests.routing_helpers import at, crew, job, plan
+from tests.dispatch.routing_helpers import at, crew, job, plan
 
 
 def test_replan_keeps_done_and_locked_work_and_inserts_the_urgent_job():

@@ -12,7 +12,7 @@ from geodispatch.dispatch.solver import SolveParams
 from geodispatch.domain.crews import LunchBreak
 from geodispatch.domain.plans import DropReason
 from geodispatch.domain.requests import Priority
-from tests.routing_helpers import DAY, TZ, at, crew, job, plan
+from tests.dispatch.routing_helpers import DAY, TZ, at, crew, job, plan
 
 
 def reasons(result) -> dict[int, DropReason]:

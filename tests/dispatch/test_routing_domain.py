@@ -11,7 +11,7 @@ from geodispatch.domain.errors import InputError
 from geodispatch.domain.plans import TimeWindow
 from geodispatch.reporting.route_map import route_map
 from geodispatch.reporting.route_sheet import route_sheet_html
-from tests.routing_helpers import at, crew, job, plan
+from tests.dispatch.routing_helpers import at, crew, job, plan
 
 YARD = Depot("Yard", -71.06, 42.35)
 
