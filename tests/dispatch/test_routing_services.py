@@ -19,8 +19,9 @@ from geodispatch.services import dispatch as service
 from geodispatch.services.intake import import_file
 from geodispatch.storage import crews_repo, jobs_repo
 from geodispatch.storage.db import session_scope
+from tests.conftest import BOSTON_2025
 
-BACKLOG = Path(__file__).resolve().parents[1] / "data/boston/311_open_backlog_2025_subset.csv"
+BACKLOG = BOSTON_2025
 DAY = date(2025, 6, 2)
 TZ = ZoneInfo("America/New_York")
 HOSTILE = "<script>alert('x')</script> & Co"
