@@ -20,12 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from scipy import ndimage, sparse
+from scipy import ndimage
 from scipy.stats import poisson
 
 from geodispatch.domain.errors import InputError
 
 __all__ = [
+    "Baseline",
     "Grid",
     "ScanArea",
     "ScanCells",
@@ -161,23 +162,19 @@ def land_from_points(grid: Grid, flat: np.ndarray, *, block_m: float) -> np.ndar
 
 
 def smooth_baseline(
-    counts: np.ndarray, land: np.ndarray, *, block: int, sigma_blocks: float
+    coarse_counts: np.ndarray, smooth_land: np.ndarray, *, sigma_blocks: float
 ) -> np.ndarray:
     """Expected reports per land cell on the coarse block grid: an edge-corrected kernel estimate.
 
-    Counts and land are summed into ``block`` × ``block`` coarse blocks, both are smoothed
-    with the same Gaussian (σ in blocks), and their ratio is the density per land cell.
-    Dividing by smoothed land corrects the estimate near the coast and the city limit,
+    ``coarse_counts`` are the reports on land summed into coarse blocks; ``smooth_land`` is
+    the number of land cells per block smoothed with the same Gaussian (σ in blocks). The
+    ratio of the smoothed counts to the smoothed land is the density per land cell:
+    dividing by smoothed land corrects the estimate near the coast and the city limit,
     where a plain kernel sum would see water as "no reports". Smoothing at block
     resolution loses nothing measurable at σ ≫ block and costs milliseconds, not a second
-    per type; :func:`density_at` interpolates the result back to cells.
+    per type; :class:`ScanArea` interpolates the result back to cells.
     """
-    ny, nx = counts.shape
-    shape = (ny // block, block, nx // block, block)
-    coarse_counts = np.where(land, counts, 0).reshape(shape).sum(axis=(1, 3), dtype=np.float64)
-    coarse_land = land.reshape(shape).sum(axis=(1, 3), dtype=np.float64)
     smooth_counts = ndimage.gaussian_filter(coarse_counts, sigma_blocks, mode="constant")
-    smooth_land = ndimage.gaussian_filter(coarse_land, sigma_blocks, mode="constant")
     floor = 1e-9 * max(float(smooth_land.max()), 1.0)
     density: np.ndarray = np.divide(
         smooth_counts,
@@ -252,30 +249,71 @@ class ScanCells:
 
 
 @dataclass(frozen=True, slots=True)
-class ScanArea:
-    """The grid, its land, and how many land cells each window holds (shared by all scans).
+class _Interp:
+    """Linear interpolation from coarse block centres to fine cell centres along one axis."""
 
-    ``rows`` and ``cols`` interpolate the coarse baseline back to cells: sparse matrices
-    with two weights per row, so one upsampling is two sparse products (milliseconds).
+    lo: np.ndarray
+    hi: np.ndarray
+    w: np.ndarray
+
+    @classmethod
+    def build(cls, n_fine: int, block: int) -> _Interp:
+        n_coarse = n_fine // block
+        u = (np.arange(n_fine) + 0.5) / block - 0.5
+        lo = np.clip(np.floor(u), 0, n_coarse - 1).astype(np.int64)
+        hi = np.minimum(lo + 1, n_coarse - 1)
+        return cls(lo, hi, np.clip(u - lo, 0.0, 1.0))
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """Expected reports per land cell: the coarse surface, and every cell when it pays.
+
+    ``fine`` is filled for busy request types, where most cells are looked up; sparse
+    types interpolate only the cells they ask for.
     """
+
+    area: ScanArea
+    coarse: np.ndarray
+    fine: np.ndarray | None
+
+    def at(self, flat: np.ndarray) -> np.ndarray:
+        """Expected reports in each of the given cells (0 off land)."""
+        if self.fine is not None:
+            values: np.ndarray = self.fine.ravel()[flat]
+            return values
+        return self.area.interpolate(self.coarse, flat)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanArea:
+    """The grid, its land, and how many land cells each window holds (shared by all scans)."""
 
     grid: Grid
     land: np.ndarray
     halves: tuple[int, ...]
+    sigma_blocks: float
     land_windows: list[np.ndarray]
-    rows: sparse.csr_matrix
-    cols: sparse.csr_matrix
+    smooth_land: np.ndarray
+    rows: _Interp
+    cols: _Interp
 
     @classmethod
-    def build(cls, grid: Grid, land: np.ndarray, halves: tuple[int, ...]) -> ScanArea:
-        """Precompute the land count of every window and the interpolation weights."""
+    def build(
+        cls, grid: Grid, land: np.ndarray, *, halves: tuple[int, ...], sigma_blocks: float
+    ) -> ScanArea:
+        """Precompute window land counts, the smoothed land and the interpolation weights."""
+        b = grid.block
+        coarse_land = land.reshape(grid.ny // b, b, grid.nx // b, b).sum(axis=(1, 3))
         return cls(
             grid,
             land,
             halves,
+            sigma_blocks,
             window_sums(land, halves),
-            _linear_weights(grid.ny, grid.block),
-            _linear_weights(grid.nx, grid.block),
+            ndimage.gaussian_filter(coarse_land.astype(np.float64), sigma_blocks, mode="constant"),
+            _Interp.build(grid.ny, b),
+            _Interp.build(grid.nx, b),
         )
 
     @property
@@ -283,29 +321,60 @@ class ScanArea:
         """Size of the test family: windows × land cells."""
         return int(self.land.sum()) * len(self.halves)
 
+    def baseline(self, cells: np.ndarray) -> Baseline:
+        """The smoothed baseline (see :func:`smooth_baseline`) of reports in ``cells``."""
+        g = self.grid
+        on_land = cells[self.land.ravel()[cells]]
+        row, col = np.divmod(on_land, g.nx)
+        bx = g.nx // g.block
+        coarse_counts = np.bincount(
+            (row // g.block) * bx + col // g.block, minlength=self.smooth_land.size
+        ).reshape(self.smooth_land.shape)
+        coarse = smooth_baseline(
+            coarse_counts.astype(np.float64), self.smooth_land, sigma_blocks=self.sigma_blocks
+        )
+        busy = cells.size * 8 > g.size
+        return Baseline(self, coarse, self.upsample(coarse) if busy else None)
+
     def upsample(self, coarse: np.ndarray) -> np.ndarray:
         """The coarse baseline interpolated bilinearly to every cell centre; 0 off land."""
-        fine = np.asarray((self.cols @ (self.rows @ coarse).T).T)
+        r, c = self.rows, self.cols
+        by_row = coarse[r.lo] * (1 - r.w)[:, None] + coarse[r.hi] * r.w[:, None]
+        fine: np.ndarray = by_row[:, c.lo] * (1 - c.w) + by_row[:, c.hi] * c.w
         fine[~self.land] = 0.0
         return fine
 
+    def interpolate(self, coarse: np.ndarray, flat: np.ndarray) -> np.ndarray:
+        """The coarse baseline interpolated bilinearly at the given cells; 0 off land."""
+        row, col = np.divmod(np.asarray(flat, dtype=np.int64), self.grid.nx)
+        r0, r1, rw = self.rows.lo[row], self.rows.hi[row], self.rows.w[row]
+        c0, c1, cw = self.cols.lo[col], self.cols.hi[col], self.cols.w[col]
+        low = coarse[r0, c0] * (1 - cw) + coarse[r0, c1] * cw
+        high = coarse[r1, c0] * (1 - cw) + coarse[r1, c1] * cw
+        values: np.ndarray = (low * (1 - rw) + high * rw) * self.land.ravel()[flat]
+        return values
 
-def _linear_weights(n_fine: int, block: int) -> sparse.csr_matrix:
-    """Linear interpolation from n_fine/block coarse centres to n_fine fine centres."""
-    n_coarse = n_fine // block
-    u = (np.arange(n_fine) + 0.5) / block - 0.5
-    lo = np.clip(np.floor(u), 0, n_coarse - 1).astype(np.int64)
-    hi = np.minimum(lo + 1, n_coarse - 1)
-    w = np.clip(u - lo, 0.0, 1.0)
-    data = np.concatenate([1.0 - w, w])
-    rows = np.concatenate([np.arange(n_fine), np.arange(n_fine)])
-    return sparse.csr_matrix((data, (rows, np.concatenate([lo, hi]))), shape=(n_fine, n_coarse))
+
+def _sparse_window_sums(
+    grid: Grid, occupied: np.ndarray, values: np.ndarray, half: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Window sums from the occupied cells alone (cells, sums): cheap for rare types."""
+    row, col = np.divmod(occupied, grid.nx)
+    offsets = np.arange(-half, half + 1)
+    rr = (row[:, None] + offsets)[:, :, None]
+    cc = (col[:, None] + offsets)[:, None, :]
+    valid = (rr >= 0) & (rr < grid.ny) & (cc >= 0) & (cc < grid.nx)
+    flat = np.broadcast_to(rr * grid.nx + cc, valid.shape)[valid]
+    weight = np.broadcast_to(values[:, None, None], valid.shape)[valid]
+    cells, inverse = np.unique(flat, return_inverse=True)
+    sums: np.ndarray = np.bincount(inverse, weights=weight, minlength=cells.size)
+    return cells, sums
 
 
 def poisson_scan(
     area: ScanArea,
     observed: np.ndarray,
-    density: np.ndarray,
+    baseline: Baseline,
     *,
     scale: float = 1.0,
     fdr_q: float,
@@ -314,34 +383,48 @@ def poisson_scan(
 ) -> ScanCells:
     """Land cells whose window count is significantly above expectation, with FDR control.
 
-    For every land cell and window of ``area``, the observed count in the window is
-    tested against ``scale`` × ``density`` (expected reports per land cell, from
-    :meth:`ScanArea.upsample`) × land cells in the window, with the Poisson upper tail
-    (the baseline is smooth at window scale, so the density at the centre times the land
-    cells is its window sum). Only windows with at least ``min_reports``
-    reports and ``min_ratio`` × the expected count can matter (the effect-size floor), so
-    only they are tested; the family is still all windows × land cells, which keeps
-    Benjamini–Hochberg conservative. A cell passes when any of its windows is rejected.
+    ``observed`` holds the cell of every report. For every land cell and window of
+    ``area``, the observed count in the window is
+    tested against ``scale`` × the baseline density × the land cells in the window, with
+    the Poisson upper tail (the baseline is smooth at window scale, so the density at the
+    centre times the land cells is its window sum). Only windows with at least
+    ``min_reports`` reports and ``min_ratio`` × the expected count can matter (the
+    effect-size floor), so only they are tested; the family is still all windows × land
+    cells, which keeps Benjamini–Hochberg conservative. A cell passes when any of its
+    windows is rejected.
     """
     tests = area.tests
     if tests == 0:
         return ScanCells.empty()
+    grid = area.grid
+    rare = observed.size * (2 * max(area.halves) + 1) ** 2 < grid.size // 4
+    if rare:
+        occupied, values = np.unique(observed, return_counts=True)
+        dense = None
+    else:
+        dense = window_sums(grid.counts(observed), area.halves)
+    land = area.land.ravel()
     cells: list[np.ndarray] = []
     pvals: list[np.ndarray] = []
-    for obs, land_count in zip(window_sums(observed, area.halves), area.land_windows, strict=True):
-        busy = obs >= min_reports
-        if not busy.any():
-            continue
-        expected = density * land_count
-        if scale != 1.0:
-            expected *= scale
-        flat = np.flatnonzero(busy & area.land & (obs >= min_ratio * expected))
+    for k, half in enumerate(area.halves):
+        if dense is None:
+            flat, sums = _sparse_window_sums(grid, occupied, values, half)
+            busy = sums >= min_reports
+            flat, o = flat[busy], sums[busy]
+        else:
+            window = dense[k].ravel()
+            flat = np.flatnonzero(window >= min_reports)
+            o = window[flat]
+        on_land = land[flat]
+        flat, o = flat[on_land], o[on_land]
         if flat.size == 0:
             continue
-        o = obs.ravel()[flat]
-        e = expected.ravel()[flat]
-        cells.append(flat)
-        pvals.append(poisson.sf(o - 1, e))
+        e = scale * baseline.at(flat) * area.land_windows[k].ravel()[flat]
+        effect = o >= min_ratio * e
+        if not effect.any():
+            continue
+        cells.append(flat[effect])
+        pvals.append(poisson.sf(o[effect] - 1, e[effect]))
     if not cells:
         return ScanCells.empty(tests)
     cell = np.concatenate(cells)

@@ -29,6 +29,7 @@ from scipy.spatial import cKDTree
 
 from geodispatch.analysis.emerging import EmergingParams, Trend, classify_places
 from geodispatch.analysis.grid_scan import (
+    Baseline,
     Grid,
     ScanArea,
     ScanCells,
@@ -37,7 +38,6 @@ from geodispatch.analysis.grid_scan import (
     land_from_geometry,
     land_from_points,
     poisson_scan,
-    smooth_baseline,
 )
 from geodispatch.domain.errors import InputError, SchemaError
 
@@ -47,6 +47,7 @@ __all__ = [
     "HotspotParams",
     "HotspotResult",
     "detect_hotspots",
+    "find_placeholders",
     "hotspot_wards",
     "match_previous",
 ]
@@ -118,6 +119,11 @@ class HotspotParams:
         Reports this close are one site when counting repeat locations (default 10 m).
     all_types
         Also scan all request types together (default True).
+    placeholder_min_reports, placeholder_min_types
+        A single exact point holding at least this many reports of at least this many
+        different types is a placeholder (e.g. City Hall's address for "location
+        unknown"), not a place: its reports are left out of the scan (defaults 50 and 15;
+        Boston 2011's busiest real intersection has 25 reports of 10 types).
     """
 
     cell_m: float = 25.0
@@ -130,6 +136,8 @@ class HotspotParams:
     land_block_m: float = 500.0
     site_radius_m: float = 10.0
     all_types: bool = True
+    placeholder_min_reports: int = 50
+    placeholder_min_types: int = 15
 
     def __post_init__(self) -> None:
         problems = []
@@ -205,7 +213,10 @@ class HotspotResult:
     grid, land_cells
         The analysis grid and how many of its cells are land.
     analysed, excluded
-        Rows analysed, and rows left out (no location, outside the area, after ``as_of``).
+        Rows analysed, and rows left out (no location, outside the area, after ``as_of``,
+        or at a placeholder point).
+    placeholders
+        The placeholder points left out: x, y, reports, types.
     as_of, window_start
         End of the analysis and start of the recent window (None without report times).
     """
@@ -217,6 +228,7 @@ class HotspotResult:
     land_cells: int
     analysed: int
     excluded: int
+    placeholders: pd.DataFrame = field(default_factory=pd.DataFrame)
     as_of: pd.Timestamp | None = None
     window_start: pd.Timestamp | None = None
     params: HotspotParams = field(default_factory=HotspotParams)
@@ -320,10 +332,24 @@ def detect_hotspots(
         land_mask = land_from_geometry(grid, land)
     else:
         land_mask = land_from_points(grid, flat, block_m=params.land_block_m)
-    used = flat >= 0
-    area = ScanArea.build(grid, land_mask, params.halves)
-
     code_index, categories = _factorize(points["service_code"])
+    placeholders, at_placeholder = find_placeholders(
+        x,
+        y,
+        code_index,
+        flat,
+        min_reports=params.placeholder_min_reports,
+        min_types=params.placeholder_min_types,
+    )
+    flat[at_placeholder] = -1
+    used = flat >= 0
+    area = ScanArea.build(
+        grid,
+        land_mask,
+        halves=params.halves,
+        sigma_blocks=params.baseline_sigma_m / params.baseline_cell_m,
+    )
+
     key = np.where(used, code_index, -1).astype(np.int32 if len(categories) > 32_000 else np.int16)
     order = np.argsort(key, kind="stable")
     counts_per_code = np.bincount(code_index[used], minlength=len(categories))
@@ -369,6 +395,7 @@ def detect_hotspots(
         land_cells=int(land_mask.sum()),
         analysed=int(used.sum()),
         excluded=int(n_rows - used.sum()),
+        placeholders=placeholders,
         as_of=as_of_ts,
         window_start=window_start,
         params=params,
@@ -387,6 +414,41 @@ def _factorize(codes: pd.Series) -> tuple[np.ndarray, list[str]]:
         labels.append("")
         index = np.where(index < 0, len(labels) - 1, index)
     return np.asarray(index, dtype=np.int64), labels
+
+
+def find_placeholders(
+    x: np.ndarray,
+    y: np.ndarray,
+    code_index: np.ndarray,
+    flat: np.ndarray,
+    *,
+    min_reports: int,
+    min_types: int,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Exact points that collect many reports of many unrelated types, and who sits there.
+
+    A pothole corner gathers potholes; a point with street lights, sidewalks, signals,
+    graffiti and rodents all at the same coordinates is where a system puts "unknown".
+    Returns the placeholder points (x, y, reports, types) and a mask of the rows at them.
+    Only cells already holding ``min_reports`` reports are examined, so this is cheap.
+    """
+    mask = np.zeros(x.size, dtype=bool)
+    found = pd.DataFrame({"x": [], "y": [], "reports": [], "types": []})
+    valid = flat >= 0
+    if not valid.any():
+        return found, mask
+    busy_cells = np.flatnonzero(np.bincount(flat[valid]) >= min_reports)
+    rows = np.flatnonzero(valid & np.isin(flat, busy_cells))
+    if rows.size == 0:
+        return found, mask
+    frame = pd.DataFrame({"x": x[rows], "y": y[rows], "code": code_index[rows], "row": rows})
+    stats = frame.groupby(["x", "y"]).agg(reports=("row", "size"), types=("code", "nunique"))
+    found = stats[(stats["reports"] >= min_reports) & (stats["types"] >= min_types)].reset_index()
+    if not found.empty:
+        key = pd.MultiIndex.from_frame(frame[["x", "y"]])
+        hit = key.isin(pd.MultiIndex.from_frame(found[["x", "y"]]))
+        mask[rows[hit]] = True
+    return found, mask
 
 
 def _check_columns(points: pd.DataFrame) -> None:
@@ -447,19 +509,11 @@ def _scan_group(
     """Scan one type (or all types): long-run hotspots, recent places, their trends."""
     grid = area.grid
     cells_of = flat[members]
-    counts = grid.counts(cells_of)
-    density = area.upsample(
-        smooth_baseline(
-            counts,
-            area.land,
-            block=params.block,
-            sigma_blocks=params.baseline_sigma_m / params.baseline_cell_m,
-        )
-    )
+    baseline = area.baseline(cells_of)
     history = poisson_scan(
         area,
-        counts,
-        density,
+        cells_of,
+        baseline,
         fdr_q=params.fdr_q,
         min_ratio=params.min_ratio,
         min_reports=params.min_reports,
@@ -470,8 +524,8 @@ def _scan_group(
     if timed and 0 < share < 1:
         recent_scan = poisson_scan(
             area,
-            grid.counts(cells_of[recent_members]),
-            density,
+            cells_of[recent_members],
+            baseline,
             scale=share,
             fdr_q=emerging.fdr_q,
             min_ratio=emerging.min_ratio,
@@ -488,7 +542,7 @@ def _scan_group(
         union,
         point_cell,
         sel_recent,
-        density,
+        baseline,
         share=share,
         emerging=emerging,
         min_reports=params.min_reports,
@@ -500,7 +554,7 @@ def _scan_group(
     cells, place_of_cell = union.cell[assigned], place[assigned]
     n_total = np.bincount(point_place[inside], minlength=n_places)
     n_recent = np.bincount(point_place[inside & sel_recent], minlength=n_places)
-    exp_total = np.bincount(place_of_cell, weights=density.ravel()[cells], minlength=n_places)
+    exp_total = np.bincount(place_of_cell, weights=baseline.at(cells), minlength=n_places)
     n_cells = np.bincount(place_of_cell, minlength=n_places)
     p_min = np.ones(n_places)
     q_min = np.ones(n_places)
@@ -585,7 +639,7 @@ def _places(
     union: _Union,
     point_cell: np.ndarray,
     recent_members: np.ndarray,
-    density: np.ndarray,
+    baseline: Baseline,
     *,
     share: float,
     emerging: EmergingParams,
@@ -618,7 +672,7 @@ def _places(
             n_recent=np.bincount(pr[own & recent_members], minlength=n_r),
             expected_total=np.bincount(
                 r_comp[union.in_recent],
-                weights=density.ravel()[union.cell[union.in_recent]],
+                weights=baseline.at(union.cell[union.in_recent]),
                 minlength=n_r,
             ),
             share=np.full(n_r, share),
@@ -646,9 +700,8 @@ def _places(
         first = np.ones(pairs.size, dtype=bool)
         first[1:] = pairs[1:] // max(n_r, 1) != pairs[:-1] // max(n_r, 1)
         target[pairs[first] // max(n_r, 1)] = pairs[first] % max(n_r, 1)
-    history_place = np.where(
-        absorbed, em_index[np.maximum(target, 0)], n_em + np.cumsum(~absorbed) - 1
-    )
+    joined = em_index[np.maximum(target, 0)] if n_r else np.zeros(n_h, dtype=np.int64)
+    history_place = np.where(absorbed, joined, n_em + np.cumsum(~absorbed) - 1)
     n_places = n_em + int((~absorbed).sum())
 
     place = np.full(union.cell.size, -1, dtype=np.int64)
