@@ -957,14 +957,20 @@ def hotspot_wards(
     )
 
 
+def _code_key(codes: pd.Series) -> np.ndarray:
+    """Type codes as plain strings, all-types (missing or '*') as ALL_TYPES."""
+    return np.asarray(codes.astype("string").fillna(ALL_TYPES).to_numpy(dtype=object))
+
+
 def match_previous(
     new: gpd.GeoDataFrame, previous: gpd.GeoDataFrame, *, id_column: str = "id"
 ) -> pd.Series:
     """For each new hotspot, the id of the previous hotspot of the same type it continues.
 
-    A refresh should not renumber the hotspots a manager already knows: a new polygon that
-    overlaps a previous one of the same ``service_code`` takes its id, pairing the largest
-    overlaps first, each previous id at most once. Unmatched rows get <NA>.
+    A refresh should not renumber the hotspots a manager already knows: a new polygon
+    that overlaps a previous one of the same ``service_code`` (missing = all types) takes
+    its id, pairing the largest overlaps first, each previous id at most once. Unmatched
+    rows get <NA>.
     """
     result = pd.Series(pd.array([None] * len(new), dtype="Int64"), index=new.index)
     if new.empty or previous.empty:
@@ -974,7 +980,7 @@ def match_previous(
     new_geoms = new.geometry.to_numpy()
     old_geoms = previous.geometry.to_numpy()
     a, b = shapely.STRtree(old_geoms).query(new_geoms, predicate="intersects")
-    same = new["service_code"].to_numpy()[a] == previous["service_code"].to_numpy()[b]
+    same = _code_key(new["service_code"])[a] == _code_key(previous["service_code"])[b]
     a, b = a[same], b[same]
     if a.size == 0:
         return result
