@@ -457,7 +457,11 @@ def label_cells(grid: Grid, cells: np.ndarray) -> tuple[np.ndarray, int]:
 def cells_to_polygons(
     grid: Grid, cells: np.ndarray, labels: np.ndarray, n: int
 ) -> list[shapely.Geometry]:
-    """One (multi)polygon per label: the union of its cells, merged row run by row run."""
+    """One (multi)polygon per label: the union of its cells, merged row run by row run.
+
+    Each row's run of consecutive cells becomes one rectangle, the rectangles of a label
+    are unioned, and collinear vertices left along straight edges are dropped.
+    """
     if n == 0:
         return []
     row, col = np.divmod(cells, grid.nx)
@@ -467,7 +471,6 @@ def cells_to_polygons(
     start[1:] = (lab[1:] != lab[:-1]) | (row[1:] != row[:-1]) | (col[1:] != col[:-1] + 1)
     starts = np.flatnonzero(start)
     ends = np.append(starts[1:], lab.size) - 1
-    run_label = lab[starts]
     size = grid.cell_m
     boxes = shapely.box(
         grid.x0 + col[starts] * size,
@@ -475,5 +478,6 @@ def cells_to_polygons(
         grid.x0 + (col[ends] + 1) * size,
         grid.y0 + (row[starts] + 1) * size,
     )
-    bounds = np.searchsorted(run_label, np.arange(n + 1))
-    return [shapely.coverage_union_all(boxes[bounds[k] : bounds[k + 1]]) for k in range(n)]
+    bounds = np.searchsorted(lab[starts], np.arange(n + 1))
+    merged = [shapely.union_all(boxes[bounds[k] : bounds[k + 1]]) for k in range(n)]
+    return list(shapely.simplify(np.array(merged, dtype=object), 0.0))
