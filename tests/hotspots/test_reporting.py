@@ -131,17 +131,15 @@ def test_many_requests_become_a_heat_layer_not_thousands_of_markers() -> None:
 
 
 def test_a_map_over_the_object_cap_is_refused_with_advice() -> None:
-    many = stored_hotspots().iloc[[0] * 1].copy()
-    codes = pd.DataFrame(
-        {
-            "lon": -71.06,
-            "lat": 42.35,
-            "service_code": [f"t{k}" for k in range(40)],
-            "service_name": [f"Type {k}" for k in range(40)],
-        }
+    one = stored_hotspots().iloc[[0]]
+    many = pd.concat(
+        [one.assign(service_code=f"t{k}", service_name=f"Type {k}") for k in range(40)],
+        ignore_index=True,
     )
     with pytest.raises(InputError, match="narrow the filter"):
-        build_hotspot_map(hotspots=many, requests=codes, params=MapParams(max_objects=20))
+        build_hotspot_map(
+            hotspots=many, requests=filtered_requests(), params=MapParams(max_objects=20)
+        )
 
 
 def test_tile_sources_must_have_placeholders_and_attribution() -> None:

@@ -51,8 +51,8 @@ TREND_COLOURS: Final[dict[str, str]] = {
     Trend.NEW.value: "#d7191c",
     Trend.INTENSIFYING.value: "#fdae61",
     Trend.PERSISTENT.value: "#7b3294",
-    Trend.DIMINISHING.value: "#2c7bb6",
-    "": "#636363",
+    Trend.DIMINISHING.value: "#4d4d4d",
+    "": "#bdbdbd",
 }
 _TREND_LABELS: Final = {
     Trend.NEW.value: "New",
@@ -60,6 +60,7 @@ _TREND_LABELS: Final = {
     Trend.PERSISTENT.value: "Persistent",
     Trend.DIMINISHING.value: "Diminishing",
 }
+_HEAT_CSS: Final = ".leaflet-heatmap-layer{pointer-events:none;z-index:-1}"
 _WARD_SCALE: Final = ("#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
 
 
@@ -95,6 +96,9 @@ class MapParams:
         leaves at most this many; otherwise the heat layer alone shows them (default 2000).
     heat_radius
         Heat-map blur radius in pixels (default 12).
+    heat_per_type_max
+        Up to this many types each get their own heat layer (default 3); with more, one
+        heat layer shows them all, because stacked heats hide the map.
     simplify_m
         Hotspot and ward outlines are simplified to this tolerance in metres before
         drawing (default 5 m: invisible at street zoom, halves the file).
@@ -105,6 +109,7 @@ class MapParams:
     max_objects: int = 5000
     max_points: int = 2000
     heat_radius: int = 12
+    heat_per_type_max: int = 3
     simplify_m: float = 5.0
     coordinate_decimals: int = 5
 
@@ -173,20 +178,36 @@ def build_hotspot_map(
 
     codes = _type_order(hotspots, requests)
     show_points = len(requests) <= params.max_points
+    typed = any(code is not None for code, _ in codes)
+    # hotspot layers first, request layers after: points stay clickable above polygons
     for code, name in codes:
-        group = folium.FeatureGroup(name=html.escape(_group_name(name, hotspots, code)))
         chosen = hotspots[_same_code(hotspots["service_code"], code)]
-        if not chosen.empty:
-            _hotspot_layer(chosen, params).add_to(group)
-        located = requests[(requests["service_code"] == code)] if code is not None else None
-        if located is not None and not located.empty:
-            _heat_layer(located, params).add_to(group)
-            if show_points:
-                _point_layer(located, params).add_to(group)
-        if group._children:
-            group.add_to(fmap)
-    folium.LayerControl(collapsed=len(codes) > 8).add_to(fmap)
+        if chosen.empty:
+            continue
+        group = folium.FeatureGroup(
+            name=html.escape(_group_name(name, hotspots, code)),
+            show=code is not None or not typed,  # mixed-type hotspots start hidden
+        )
+        _hotspot_layer(chosen, params).add_to(group)
+        group.add_to(fmap)
+    typed_codes = [(code, name) for code, name in codes if code is not None]
+    what = "heat and points" if show_points else "heat"
+    if len(typed_codes) <= params.heat_per_type_max:
+        layers = [(requests[requests["service_code"] == code], name) for code, name in typed_codes]
+    else:  # many types: one heat of them all, or sixty stacked heats hide the city
+        layers = [(requests, "All selected types")]
+    for located, name in layers:
+        if located.empty:
+            continue
+        group = folium.FeatureGroup(name=html.escape(f"{name}: {len(located):,} requests ({what})"))
+        _heat_layer(located, params).add_to(group)
+        if show_points:
+            _point_layer(located, params).add_to(group)
+        group.add_to(fmap)
+    folium.LayerControl(collapsed=len(codes) > 4).add_to(fmap)
     root: Any = fmap.get_root()
+    # the heat canvas sits under the hotspots and points and lets clicks through to them
+    root.header.add_child(Element(f"<style>{_HEAT_CSS}</style>"))
     root.html.add_child(Element(_legend_html(title=title, shown=len(requests), points=show_points)))
     total = count_objects(fmap)
     if total > params.max_objects:
@@ -367,7 +388,8 @@ def _hotspot_properties(row: dict[str, Any]) -> dict[str, Any]:
 
 def _hotspot_style(feature: dict[str, Any]) -> dict[str, Any]:
     colour = feature["properties"]["fill"]
-    return {"fillColor": colour, "color": colour, "weight": 2, "fillOpacity": 0.55}
+    # a thick outline keeps a 25 m hotspot visible as a dot at city zoom
+    return {"fillColor": colour, "color": colour, "weight": 3, "fillOpacity": 0.55}
 
 
 def _hotspot_highlight(_feature: dict[str, Any]) -> dict[str, Any]:
@@ -378,9 +400,26 @@ def _heat_layer(requests: pd.DataFrame, params: MapParams) -> HeatMap:
     decimals = min(params.coordinate_decimals, 4)  # 11 m: finer than the blur
     points = np.round(requests[["lat", "lon"]].to_numpy(dtype=float), decimals)
     layer: HeatMap = HeatMap(  # type: ignore[no-untyped-call]
-        points.tolist(), radius=params.heat_radius, blur=params.heat_radius, min_opacity=0.25
+        points.tolist(),
+        radius=params.heat_radius,
+        blur=params.heat_radius,
+        min_opacity=0.2,
+        max=_heat_max(points),
     )
     return layer
+
+
+def _heat_max(points: np.ndarray) -> float:
+    """Intensity at which the heat saturates: a busy ~400 m square, not a single report.
+
+    With Leaflet.heat's default of 1, every place with a report is equally red and a city
+    turns into one blob; the 95th percentile of occupied squares keeps the contrast.
+    """
+    if len(points) == 0:
+        return 1.0
+    cells = np.floor(points / 0.004).astype(np.int64)
+    _, counts = np.unique(cells[:, 0] * 1_000_003 + cells[:, 1], return_counts=True)
+    return float(max(1.0, np.quantile(counts, 0.95)))
 
 
 _POINT_FIELDS: Final = (
@@ -418,7 +457,9 @@ def _point_layer(requests: pd.DataFrame, params: MapParams) -> folium.GeoJson:
         )
     return folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
-        marker=folium.CircleMarker(radius=4, weight=1, color="#222222", fill_opacity=0.8),
+        marker=folium.CircleMarker(
+            radius=5, weight=1.5, color="#222222", fill=True, fill_color="#ffffff", fill_opacity=0.9
+        ),
         popup=folium.GeoJsonPopup(
             fields=[f for f, _ in _POINT_FIELDS], aliases=[a for _, a in _POINT_FIELDS]
         ),
@@ -452,7 +493,7 @@ def _legend_html(*, title: str, shown: int, points: bool) -> str:
     detail = f"{shown:,} requests: heat" + (" and points" if points else "")
     heading = f"<b>{html.escape(title)}</b><br>" if title else ""
     return (
-        '<div style="position:fixed;bottom:24px;left:12px;z-index:1000;background:#fff;'
+        '<div style="position:fixed;bottom:28px;right:12px;z-index:1000;background:#fff;'
         'padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px sans-serif">'
         f"{heading}<b>Hotspot trend</b>{rows}<div style='margin-top:4px'>"
         f"{html.escape(detail)}</div></div>"

@@ -463,19 +463,25 @@ def ward_summary(
 
 
 def _request_wards(requests: pd.DataFrame, settings: Settings) -> pd.Series:
+    return _located_wards(requests, _read_wards(settings), settings.working_crs)
+
+
+def _located_wards(
+    requests: pd.DataFrame, wards: gpd.GeoDataFrame | None, working_crs: str
+) -> pd.Series:
+    """Each request's ward: ours, else the city's, else the ward polygon its point is in."""
     ward = requests["ward"].astype("Int64").fillna(requests["source_ward"].astype("Int64"))
-    missing = ward.isna() & requests["lon"].notna()
-    wards = _read_wards(settings)
+    out = ward.astype("string")
+    missing = (ward.isna() & requests["lon"].notna()).to_numpy(dtype=bool)
     if missing.any() and wards is not None:
         placed = assign_areas(
             requests.loc[missing, "lon"].to_numpy(dtype=float),
             requests.loc[missing, "lat"].to_numpy(dtype=float),
             wards,
-            working_crs=settings.working_crs,
+            working_crs=working_crs,
         )
-        ward = ward.astype(object)
-        ward.loc[missing] = placed["area_id"].to_numpy(dtype=object)
-    return ward.astype("string")
+        out.loc[missing] = placed["area_id"].to_numpy()
+    return out
 
 
 def hotspot_map_html(
@@ -542,9 +548,12 @@ def _map_html(
         )
     path = Path(data_dir) / WARDS_FILE
     wards = _cached_wards(str(path), working_crs) if path.exists() else None
+    ward = _located_wards(requests, wards, working_crs)
+    if selection.wards:
+        keep = ward.isin([str(w) for w in selection.wards]).to_numpy(dtype=bool, na_value=False)
+        requests, ward = requests[keep], ward[keep]
     ward_counts = None
     if len(requests):
-        ward = requests["ward"].astype("Int64").fillna(requests["source_ward"].astype("Int64"))
         counted = ward.dropna().astype(str).value_counts().rename_axis("ward")
         ward_counts = counted.rename("requests").reset_index()
     fmap = build_hotspot_map(

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from geodispatch.domain.requests import OPEN_STATUSES
@@ -170,7 +170,9 @@ def load_requests(
 ) -> pd.DataFrame:
     """Requests for analysis or a map, filtered by period, types and ward.
 
-    ``ward`` filters on our ward, else the city's (``source_ward``). ``is_open`` is added.
+    ``wards`` filters on our ward, else the city's (``source_ward``); requests with
+    neither are returned too, for the caller to place with the ward polygons.
+    ``is_open`` is added.
     """
     table: Any = RequestRow.__table__
     stmt = select(*(table.c[c] for c in columns), table.c.status.in_(_OPEN).label("is_open"))
@@ -184,7 +186,8 @@ def load_requests(
     if service_codes:
         conditions.append(table.c.service_code.in_(list(service_codes)))
     if wards:
-        conditions.append(func.coalesce(table.c.ward, table.c.source_ward).in_(list(wards)))
+        ward = func.coalesce(table.c.ward, table.c.source_ward)
+        conditions.append(or_(ward.in_(list(wards)), ward.is_(None)))
     if conditions:
         stmt = stmt.where(and_(*conditions))
     rows = session.execute(stmt.order_by(table.c.id)).all()
