@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8501
 
-.PHONY: setup run test lint typecheck unit serve bench bench-ingest clean
+.PHONY: setup run test lint typecheck unit serve bench bench-ingest bench-hotspots clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (apt-get install python3 python3-venv)"; exit 1; }
@@ -49,9 +49,14 @@ serve: setup
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/hotspots.py
 
 bench-ingest: setup
 	$(BIN)/python bench/ingest.py
+
+## Hotspots: seeded planted data 100k/1M/3M (two seeds) and Boston 2011 (top 10, map size).
+bench-hotspots: setup
+	$(BIN)/python bench/hotspots.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache bench/output

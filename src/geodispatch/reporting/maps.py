@@ -554,24 +554,17 @@ def render_html(fmap: folium.Map) -> str:
         type this renderer does not know how to serve offline).
     """
     page = fmap.get_root().render()
+    page = _SCRIPT_SRC.sub(lambda m: _offline(m.group("url"), script=True), page)
+    return _CSS_LINK.sub(lambda m: _offline(m.group("url"), script=False), page)
 
-    def script(match: re.Match[str]) -> str:
-        url = match.group("url")
-        name = url.rsplit("/", 1)[-1]
-        if name in _INLINE_JS:
-            return f"<script>{_asset(_INLINE_JS[name])}</script>"
-        if any(word in url.lower() for word in _DROPPED):
-            return ""
-        raise InputError(f"the map needs {url}, which is not vendored for offline use")
 
-    def stylesheet(match: re.Match[str]) -> str:
-        url = match.group("url")
-        name = url.rsplit("/", 1)[-1]
-        if name in _INLINE_CSS:
-            return f"<style>{_leaflet_css()}</style>"
-        if any(word in url.lower() for word in _DROPPED):
-            return ""
-        raise InputError(f"the map needs {url}, which is not vendored for offline use")
-
-    page = _SCRIPT_SRC.sub(script, page)
-    return _CSS_LINK.sub(stylesheet, page)
+def _offline(url: str, *, script: bool) -> str:
+    """The inline replacement of one remote asset link ('' for assets no map needs)."""
+    name = url.rsplit("/", 1)[-1]
+    if script and name in _INLINE_JS:
+        return f"<script>{_asset(_INLINE_JS[name])}</script>"
+    if not script and name in _INLINE_CSS:
+        return f"<style>{_leaflet_css()}</style>"
+    if any(word in url.lower() for word in _DROPPED):
+        return ""
+    raise InputError(f"the map needs {url}, which is not vendored for offline use")

@@ -532,19 +532,7 @@ def _map_html(
             until=selection.until,
             service_codes=selection.service_codes or None,
             wards=selection.wards or None,
-            columns=(
-                "id",
-                "service_code",
-                "service_name",
-                "lon",
-                "lat",
-                "created_at",
-                "status",
-                "address",
-                "description",
-                "ward",
-                "source_ward",
-            ),
+            columns=(*repo.ANALYSIS_COLUMNS, "description"),
         )
     path = Path(data_dir) / WARDS_FILE
     wards = _cached_wards(str(path), working_crs) if path.exists() else None

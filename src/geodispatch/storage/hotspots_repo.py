@@ -57,6 +57,19 @@ HOTSPOT_FIELDS: Final = (
     "trend_q",
     "geometry",
 )
+#: Request columns hotspot detection and ward tables read.
+ANALYSIS_COLUMNS: Final = (
+    "id",
+    "service_code",
+    "service_name",
+    "lon",
+    "lat",
+    "created_at",
+    "status",
+    "address",
+    "ward",
+    "source_ward",
+)
 _OPEN: Final = [s.value for s in OPEN_STATUSES]
 _BATCH: Final = 20_000
 
@@ -155,18 +168,7 @@ def load_requests(
     service_codes: Sequence[str] | None = None,
     wards: Sequence[int] | None = None,
     located_only: bool = True,
-    columns: Sequence[str] = (
-        "id",
-        "service_code",
-        "service_name",
-        "lon",
-        "lat",
-        "created_at",
-        "status",
-        "address",
-        "ward",
-        "source_ward",
-    ),
+    columns: Sequence[str] = ANALYSIS_COLUMNS,
 ) -> pd.DataFrame:
     """Requests for analysis or a map, filtered by period, types and ward.
 
