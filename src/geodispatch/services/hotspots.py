@@ -494,7 +494,9 @@ def hotspot_map_html(
     """The manager map for a filter as one offline HTML page, cached per filter state.
 
     The cache key includes a data version (latest run, request count and last update),
-    so a refresh or an import gives a fresh map while page reruns reuse the HTML.
+    so a refresh or an import gives a fresh map while page reruns reuse the HTML. In
+    Streamlit show it with ``st.components.v1.html(page, height=...)``: the page carries
+    its own Leaflet, so it renders without network and sends nothing back to the script.
     """
     settings = settings or get_settings()
     selection = selection or HotspotFilter()
@@ -513,7 +515,7 @@ def hotspot_map_html(
     )
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=16)  # a few MB each
 def _map_html(
     url: str,
     version: tuple[int, int, str],

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import String, and_, bindparam, cast, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from geodispatch.domain.requests import OPEN_STATUSES
@@ -71,11 +71,21 @@ ANALYSIS_COLUMNS: Final = (
     "source_ward",
 )
 _OPEN: Final = [s.value for s in OPEN_STATUSES]
+_TIME_COLUMNS: Final = frozenset({"created_at", "due_at", "closed_at", "updated_at"})
 _BATCH: Final = 20_000
 
 
 def start_run(session: Session, *, now: datetime, params: str) -> int:
-    """Record that a detection run began; returns its id."""
+    """Record that a detection run began; returns its id.
+
+    Runs left 'running' by a killed process are marked failed first (their hotspots were
+    never saved: saving and tagging happen in one transaction).
+    """
+    session.execute(
+        update(HotspotRunRow)
+        .where(HotspotRunRow.status == "running")
+        .values(status="failed", finished_at=now, note="interrupted before it finished")
+    )
     row = HotspotRunRow(status="running", started_at=now, params=params)
     session.add(row)
     session.flush()
@@ -177,7 +187,12 @@ def load_requests(
     ``is_open`` is added.
     """
     table: Any = RequestRow.__table__
-    stmt = select(*(table.c[c] for c in columns), table.c.status.in_(_OPEN).label("is_open"))
+    # times as text, parsed by pandas in one go: SQLAlchemy's per-value conversion of
+    # UTCDateTime dominated loading tens of thousands of rows
+    selected = [
+        cast(table.c[c], String).label(c) if c in _TIME_COLUMNS else table.c[c] for c in columns
+    ]
+    stmt = select(*selected, table.c.status.in_(_OPEN).label("is_open"))
     conditions = []
     if located_only:
         conditions.append(table.c.lon.is_not(None))
@@ -192,10 +207,14 @@ def load_requests(
         conditions.append(or_(ward.in_(list(wards)), ward.is_(None)))
     if conditions:
         stmt = stmt.where(and_(*conditions))
+    names = [*columns, "is_open"]
     rows = session.execute(stmt.order_by(table.c.id)).all()
-    frame = pd.DataFrame(rows, columns=[*columns, "is_open"])
+    # column-wise from plain tuples: handing Row objects to pandas probes each for
+    # attributes and costs seconds per 100k rows
+    values = list(zip(*(tuple(r) for r in rows), strict=True)) or [()] * len(names)
+    frame = pd.DataFrame(dict(zip(names, values, strict=True)))
     if "created_at" in frame.columns:
-        frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+        frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
     frame["is_open"] = frame["is_open"].astype(bool)
     for column in ("lon", "lat"):
         if column in frame.columns:
