@@ -108,3 +108,18 @@ def test_emerging_params_are_checked() -> None:
         EmergingParams(window_days=0)
     with pytest.raises(InputError, match="min_rate_ratio must be at least 1"):
         EmergingParams(min_rate_ratio=0.5)
+
+
+def test_without_history_before_the_window_trends_are_not_assessed() -> None:
+    """Sixty days of data and a 90-day window: nothing to compare with."""
+    rng = np.random.default_rng(24)
+    points = pd.concat(
+        [
+            uniform(rng, 10_000, side=4000, days=60),
+            disc(rng, 30, x=2000, y=2000, radius=20, start_day=0, end_day=60),
+        ],
+        ignore_index=True,
+    )
+    found = detect_hotspots(points, params=HotspotParams(all_types=False)).hotspots
+    assert len(found) == 1
+    assert found["trend"].tolist() == [""]

@@ -314,6 +314,7 @@ def detect_hotspots(
     as_of_ts: pd.Timestamp | None = None
     window_start: pd.Timestamp | None = None
     recent = np.zeros(n_rows, dtype=bool)
+    assess_trends = False
     if times is not None:
         known = times != _NAT
         if as_of is None:
@@ -323,6 +324,9 @@ def detect_hotspots(
         located &= known & (times <= as_of_ns)
         start_ns = as_of_ns - int(emerging.window_days * 86_400e9)
         recent = located & (times > start_ns)
+        # trends need history before the window: with all reports inside it there is
+        # nothing to compare with, and every hotspot would look "persistent"
+        assess_trends = bool((located & ~recent).any())
         as_of_ts = pd.Timestamp(as_of_ns, tz="UTC")
         window_start = pd.Timestamp(start_ns, tz="UTC")
 
@@ -376,7 +380,7 @@ def detect_hotspots(
                 label_buffer,
                 params,
                 emerging,
-                timed=times is not None,
+                timed=assess_trends,
             )
         )
 
