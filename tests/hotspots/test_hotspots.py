@@ -15,7 +15,7 @@ from geodispatch.analysis.hotspots import (
     hotspot_wards,
     match_previous,
 )
-from geodispatch.domain.errors import InputError, SchemaError
+from geodispatch.domain.errors import CRSError, InputError, SchemaError
 
 from .conftest import disc, uniform
 
@@ -187,6 +187,13 @@ def test_params_are_checked_with_messages_that_say_what_to_pass() -> None:
         HotspotParams(fdr_q=0.0)
     with pytest.raises(InputError, match="baseline_cell_m must be a multiple"):
         HotspotParams(baseline_cell_m=210)
+
+
+def test_coordinates_in_degrees_or_feet_are_refused() -> None:
+    with pytest.raises(CRSError, match="metric CRS"):
+        detect_hotspots(city(n=100), crs="EPSG:4326")
+    with pytest.raises(CRSError, match="foot"):
+        detect_hotspots(city(n=100), crs="EPSG:2249")
 
 
 def test_missing_columns_are_named() -> None:

@@ -23,6 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
@@ -39,7 +40,7 @@ from geodispatch.analysis.grid_scan import (
     land_from_points,
     poisson_scan,
 )
-from geodispatch.domain.errors import InputError, SchemaError
+from geodispatch.domain.errors import CRSError, InputError, SchemaError
 
 __all__ = [
     "ALL_TYPES",
@@ -299,12 +300,16 @@ def detect_hotspots(
     ------
     SchemaError
         When a required column is missing.
+    CRSError
+        When ``crs`` is not measured in metres (cells and windows are in metres).
     InputError
         When the located reports span an implausibly large area.
     """
     params = params or HotspotParams()
     emerging = emerging or EmergingParams()
     _check_columns(points)
+    if crs is not None:
+        _require_metres(crs)
     n_rows = len(points)
     x = points["x"].to_numpy(dtype=np.float64)
     y = points["y"].to_numpy(dtype=np.float64)
@@ -454,6 +459,16 @@ def find_placeholders(
         hit = key.isin(pd.MultiIndex.from_frame(found[["x", "y"]]))
         mask[rows[hit]] = True
     return found, mask
+
+
+def _require_metres(crs: str) -> None:
+    parsed = CRS.from_user_input(crs)
+    unit = parsed.axis_info[0].unit_name if parsed.axis_info else None
+    if unit not in {"metre", "meter"}:
+        raise CRSError(
+            f"hotspot coordinates are in {crs} (unit: {unit}); cells and windows are in "
+            "metres. Project x/y to a metric CRS first (geo.crs.lonlat_to_working)."
+        )
 
 
 def _check_columns(points: pd.DataFrame) -> None:
