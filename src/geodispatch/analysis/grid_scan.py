@@ -106,19 +106,14 @@ class Grid:
 
     def locate(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Flat cell index of each point; -1 for NaN or outside the grid."""
-        x = np.asarray(x, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
+        u = (np.asarray(x, dtype=np.float64) - self.x0) / self.cell_m
+        v = (np.asarray(y, dtype=np.float64) - self.y0) / self.cell_m
         with np.errstate(invalid="ignore"):
-            inside = (
-                (x >= self.x0)
-                & (x < self.x0 + self.nx * self.cell_m)
-                & (y >= self.y0)
-                & (y < self.y0 + self.ny * self.cell_m)
-            )
-        flat = np.full(x.shape, -1, dtype=np.int64)
-        col = ((x[inside] - self.x0) / self.cell_m).astype(np.int64)
-        row = ((y[inside] - self.y0) / self.cell_m).astype(np.int64)
-        flat[inside] = np.minimum(row, self.ny - 1) * self.nx + np.minimum(col, self.nx - 1)
+            inside = (u >= 0) & (u < self.nx) & (v >= 0) & (v < self.ny)  # NaN: False
+        u[~inside] = 0
+        v[~inside] = 0
+        flat = v.astype(np.int64) * self.nx + u.astype(np.int64)
+        flat[~inside] = -1
         return flat
 
     def centers(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -295,6 +290,7 @@ class ScanArea:
     sigma_blocks: float
     land_windows: list[np.ndarray]
     smooth_land: np.ndarray
+    block_of_cell: np.ndarray  # coarse block of each land cell, -1 off land
     rows: _Interp
     cols: _Interp
 
@@ -305,6 +301,9 @@ class ScanArea:
         """Precompute window land counts, the smoothed land and the interpolation weights."""
         b = grid.block
         coarse_land = land.reshape(grid.ny // b, b, grid.nx // b, b).sum(axis=(1, 3))
+        rows, cols = np.divmod(np.arange(grid.size, dtype=np.int64), grid.nx)
+        block_of_cell = ((rows // b) * (grid.nx // b) + cols // b).astype(np.int32)
+        block_of_cell[~land.ravel()] = -1
         return cls(
             grid,
             land,
@@ -312,6 +311,7 @@ class ScanArea:
             sigma_blocks,
             window_sums(land, halves),
             ndimage.gaussian_filter(coarse_land.astype(np.float64), sigma_blocks, mode="constant"),
+            block_of_cell,
             _Interp.build(grid.ny, b),
             _Interp.build(grid.nx, b),
         )
@@ -324,12 +324,10 @@ class ScanArea:
     def baseline(self, cells: np.ndarray) -> Baseline:
         """The smoothed baseline (see :func:`smooth_baseline`) of reports in ``cells``."""
         g = self.grid
-        on_land = cells[self.land.ravel()[cells]]
-        row, col = np.divmod(on_land, g.nx)
-        bx = g.nx // g.block
-        coarse_counts = np.bincount(
-            (row // g.block) * bx + col // g.block, minlength=self.smooth_land.size
-        ).reshape(self.smooth_land.shape)
+        blocks = self.block_of_cell[cells]
+        coarse_counts = np.bincount(blocks[blocks >= 0], minlength=self.smooth_land.size).reshape(
+            self.smooth_land.shape
+        )
         coarse = smooth_baseline(
             coarse_counts.astype(np.float64), self.smooth_land, sigma_blocks=self.sigma_blocks
         )

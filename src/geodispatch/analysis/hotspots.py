@@ -320,10 +320,12 @@ def detect_hotspots(
     window_start: pd.Timestamp | None = None
     recent = np.zeros(n_rows, dtype=bool)
     assess_trends = False
+    if times is not None and as_of is None and not (located & (times != _NAT)).any():
+        times = None  # nothing dated to analyse: no period, no trends
     if times is not None:
         known = times != _NAT
         if as_of is None:
-            as_of_ns = int(times[known & located].max()) if (known & located).any() else 0
+            as_of_ns = int(times[known & located].max())
         else:
             as_of_ns = pd.Timestamp(as_of).tz_convert("UTC").value
         located &= known & (times <= as_of_ns)
