@@ -91,12 +91,21 @@ def test_a_new_request_is_tagged_with_the_hotspot_it_falls_in(boston_db: Setting
     found = service.hotspot_at(point.x, point.y, code, settings=boston_db)
     assert found is not None
     assert found.id == strongest["id"]
-    result = import_payload(
+    result = import_at(boston_db, strongest, point, "TEST-HOTSPOT-1")
+    assert result.accepted == 1
+    service.tag_requests(settings=boston_db)
+    tag = sql(boston_db, "SELECT hotspot_id FROM requests WHERE source_id = 'TEST-HOTSPOT-1'")
+    assert tag == [(int(strongest["id"]),)]
+
+
+def import_at(settings: Settings, hotspot: pd.Series, point: shapely.Point, source_id: str):
+    """A new resident report (with a script in its description) at ``point``."""
+    return import_payload(
         [
             {
-                "service_request_id": "TEST-HOTSPOT-1",
-                "service_code": code,
-                "service_name": strongest["service_name"],
+                "service_request_id": source_id,
+                "service_code": hotspot["service_code"],
+                "service_name": hotspot["service_name"],
                 "description": XSS_DESCRIPTION,
                 "requested_datetime": "2011-12-30T10:00:00-05:00",
                 "status": "open",
@@ -105,12 +114,23 @@ def test_a_new_request_is_tagged_with_the_hotspot_it_falls_in(boston_db: Setting
             }
         ],
         source="test",
-        settings=boston_db,
+        settings=settings,
     )
-    assert result.accepted == 1
-    service.tag_requests(settings=boston_db)
-    tag = sql(boston_db, "SELECT hotspot_id FROM requests WHERE source_id = 'TEST-HOTSPOT-1'")
-    assert tag == [(int(strongest["id"]),)]
+
+
+def test_a_ward_map_places_unassigned_requests_and_keeps_their_text_inert(
+    boston_db: Settings,
+) -> None:
+    typed_only = service.HotspotFilter(include_all_types=False)
+    hotspot = service.top_hotspots(1, typed_only, settings=boston_db, per_type=False).iloc[0]
+    point = shapely.geometry.shape(json.loads(hotspot["geometry"])).representative_point()
+    import_at(boston_db, hotspot, point, "TEST-MAP-XSS")  # no ward: placed by polygon
+    selection = service.HotspotFilter(
+        service_codes=(hotspot["service_code"],), wards=(int(hotspot["primary_ward"]),)
+    )
+    page = service.hotspot_map_html(selection, settings=boston_db)
+    assert "&lt;script&gt;alert(&quot;pwned&quot;)" in page.replace("\\u0026", "&")
+    assert "<script>alert" not in page
 
 
 def test_manager_functions_answer_from_the_stored_hotspots(boston_db: Settings) -> None:
