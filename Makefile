@@ -7,7 +7,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8501
 
-.PHONY: setup run test lint typecheck unit serve bench bench-ingest bench-hotspots clean
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || command -v sudo 2>/dev/null)
+
+.PHONY: setup browser-deps run test lint typecheck unit serve bench bench-ingest bench-geocode \
+        bench-hotspots clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (apt-get install python3 python3-venv)"; exit 1; }
@@ -27,8 +30,16 @@ run: setup
 	$(BIN)/geodispatch demo --if-empty
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-## Lint, type-check, layer contracts and the whole test suite.
-test: setup lint typecheck unit
+## Lint, type-check, layer contracts and the whole test suite (browser tests included).
+test: setup browser-deps lint typecheck unit
+
+## Debian's Chromium for the browser tests; installed with apt when missing.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests (apt-get)"; \
+	  { $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "WARNING: chromium could not be installed; browser tests will be skipped"; }
 
 lint: setup
 	$(BIN)/ruff check .
@@ -49,10 +60,14 @@ serve: setup
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/geocode.py
 	$(BIN)/python bench/hotspots.py
 
 bench-ingest: setup
 	$(BIN)/python bench/ingest.py
+
+bench-geocode: setup
+	$(BIN)/python bench/geocode.py
 
 ## Hotspots: seeded planted data 100k/1M/3M (two seeds) and Boston 2011 (top 10, map size).
 bench-hotspots: setup

@@ -1,5 +1,6 @@
 """Overview: what is in the system, by type, ward and status."""
 
+import pandas as pd
 import streamlit as st
 
 from geodispatch.services.overview import overview
@@ -35,14 +36,15 @@ with left:
     st.subheader("By request type")
     st.dataframe(
         numbers.by_type,
+        column_order=["service_name", "requests", "open", "department"],
         hide_index=True,
         width="stretch",
         height=420,
         column_config={
-            "service_name": "Type",
-            "department": "Department",
-            "requests": st.column_config.NumberColumn("Requests"),
-            "open": st.column_config.NumberColumn("Open"),
+            "service_name": st.column_config.TextColumn("Type", width="medium"),
+            "department": st.column_config.TextColumn("Department", width="small"),
+            "requests": st.column_config.NumberColumn("Requests", width="small"),
+            "open": st.column_config.NumberColumn("Open", width="small"),
         },
     )
 with right:
@@ -54,5 +56,11 @@ with right:
         column_config={"label": "Status", "requests": "Requests"},
     )
     st.subheader("By ward")
-    wards = numbers.by_ward.assign(ward=numbers.by_ward["ward"].astype("string").fillna("none"))
-    st.bar_chart(wards, x="ward", y="requests", height=260)
+    labels = numbers.by_ward["ward"].map(lambda w: "none" if w is pd.NA else f"{int(w):02d}")
+    st.bar_chart(
+        numbers.by_ward.assign(ward=labels),
+        x="ward",
+        y=["requests", "open"],
+        stack=False,
+        height=260,
+    )

@@ -5,8 +5,39 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AreaLayer(BaseModel):
+    """One polygon layer requests are assigned to (``name`` 'ward' also fills requests.ward).
+
+    ``path`` is relative to ``data_dir`` unless absolute; ``crs`` states the CRS of a file
+    that declares none (Boston's precinct and neighbourhood files are EPSG:2249, US feet).
+    """
+
+    name: str
+    path: Path
+    id_column: str
+    crs: str | None = None
+
+
+#: Boston's bundled layers; a city replaces them with GEODISPATCH_AREA_LAYERS (JSON list).
+BOSTON_LAYERS = [
+    AreaLayer(name="ward", path=Path("boundaries/wards_2012-2022.geojson"), id_column="WARD"),
+    AreaLayer(
+        name="precinct",
+        path=Path("boundaries/precincts_2012-2022_epsg2249.geojson"),
+        id_column="WARD_PRECINCT",
+        crs="EPSG:2249",
+    ),
+    AreaLayer(
+        name="neighborhood",
+        path=Path("boundaries/neighborhoods_epsg2249.geojson"),
+        id_column="Name",
+        crs="EPSG:2249",
+    ),
+]
 
 
 class Settings(BaseSettings):
@@ -24,6 +55,26 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), description="bundled data: sample, boundaries")
     working_crs: str = Field(default="EPSG:26986", description="metric CRS for distances")
     seed: int = 0
+    address_index: Path = Field(
+        default=Path("geocoding/boston_addresses.csv.gz"),
+        description="address points (OpenAddresses columns), relative to data_dir",
+    )
+    intersection_index: Path = Field(
+        default=Path("geocoding/boston_intersections.csv.gz"),
+        description="street intersections (street_a, street_b, city, postcode, lon, lat)",
+    )
+    online_geocoder: str = Field(
+        default="", description="'' (off) or 'nominatim': asked only when offline finds nothing"
+    )
+    online_user_agent: str = Field(default="geodispatch", description="sent to online geocoders")
+    area_layers: list[AreaLayer] = Field(
+        default_factory=lambda: list(BOSTON_LAYERS),
+        description="polygon layers every request is assigned to",
+    )
+
+    def data_path(self, path: Path) -> Path:
+        """``path`` resolved against ``data_dir`` unless it is absolute."""
+        return path if path.is_absolute() else self.data_dir / path
 
     @property
     def database_url(self) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from geodispatch.cli import db, hotspots, intake
+from geodispatch.cli import db, geo, hotspots, intake
 
 app = typer.Typer(
     name="geodispatch",
@@ -17,6 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(geo.app, name="geocode")
 app.add_typer(hotspots.app, name="hotspots")
 intake.register(app)
 

@@ -18,6 +18,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.text import Text
 
 from geodispatch.domain.errors import GeodispatchError
 
@@ -36,7 +37,7 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except GeodispatchError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            err_console.print("[bold red]error:[/]", Text(str(exc)), soft_wrap=True)
             raise typer.Exit(1) from None
 
     return wrapper

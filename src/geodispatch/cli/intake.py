@@ -147,11 +147,22 @@ def print_summary(summary: ImportSummary) -> None:
         f"{summary.accepted:,} accepted ({summary.inserted:,} new, {summary.updated:,} updated, "
         f"{summary.unchanged:,} unchanged), {summary.rejected:,} rejected",
         highlight=False,
+        soft_wrap=True,
     )
     for reason, n in sorted(summary.rejected_by_reason.items(), key=lambda kv: -kv[1]):
-        console.print(f"  rejected {n:,}: {reason}", highlight=False, markup=False)
+        console.print(f"  rejected {n:,}: {reason}", highlight=False, markup=False, soft_wrap=True)
+    located = summary.located
+    if located.tried:
+        console.print(
+            f"  geocoded {located.geocoded:,} of {located.tried:,} requests without coordinates "
+            f"({located.flagged:,} flagged for review); ward assigned to "
+            f"{located.assigned.get('ward', 0):,}",
+            highlight=False,
+        )
     for reason, n in sorted(summary.unknown_location_by_reason.items(), key=lambda kv: -kv[1]):
-        console.print(f"  location unknown {n:,}: {reason}", highlight=False, markup=False)
+        console.print(
+            f"  location unknown {n:,}: {reason}", highlight=False, markup=False, soft_wrap=True
+        )
 
 
 def print_rejected(source: str | None, file_name: str | None, *, limit: int) -> None:

@@ -16,7 +16,9 @@ class ServiceType:
     """One request type with its department, SLA target and the field work it needs.
 
     ``sla_hours`` is the target time from report to completion; ``None`` means the city sets
-    no target for this type. ``edited`` marks values a person set, which re-imports keep.
+    no target for this type. ``field_work`` is False for types no crew visits (comments,
+    notifications); dispatch leaves those out. ``edited`` marks values a person set, which
+    re-imports keep.
     """
 
     code: str
@@ -28,6 +30,7 @@ class ServiceType:
     service_minutes: int = 30
     skill: str = "general"
     priority: Priority = Priority.P3
+    field_work: bool = True
     edited: bool = False
 
     def __post_init__(self) -> None:

@@ -3,7 +3,8 @@
 For each type: department and queue (the most common), category, the SLA target (median
 of the city's own due time minus open time, rounded to whole hours), and the field work it
 needs. Boston's data carries no on-site durations or crew skills, so those come from the
-documented defaults in :data:`WORK_RULES`, which a city edits in the catalogue; edited
+documented defaults in :data:`WORK_RULES` (plus :data:`EMERGENCY` and
+:data:`NOT_FIELD_WORK`), which a city edits in the catalogue; edited
 values survive re-imports.
 """
 
@@ -31,38 +32,64 @@ class WorkRule:
 
 
 #: First match wins; checked against "category | name". Minutes are on-site time for a
-#: typical job of the kind (assumptions to edit, not measurements).
+#: typical job of the kind (assumptions to edit, not measurements); priority P2 marks
+#: infrastructure that affects safety or many people, P3 everything else.
 WORK_RULES: Final[tuple[WorkRule, ...]] = (
-    WorkRule(r"emergenc|hazard|knock ?down|downed|make safe", "general", 45, Priority.P1),
-    WorkRule(r"tree", "forestry", 90, Priority.P2),
-    WorkRule(r"street ?light|light outage|lights", "electrical", 45, Priority.P2),
+    WorkRule(r"\btrees?\b", "forestry", 90, Priority.P2),
+    WorkRule(r"street ?light|light outage|lights|lighting", "electrical", 45, Priority.P2),
     WorkRule(
-        r"traffic signal|signs? & signals|sign repair|new sign|signal", "signs", 30, Priority.P2
+        r"traffic signal|signs? & signals|sign repair|new sign|signal|\bsigns?\b",
+        "signs",
+        30,
+        Priority.P2,
     ),
-    WorkRule(r"pothole|highway|sidewalk|pavement|roadway|curb|asphalt", "asphalt", 40, Priority.P2),
-    WorkRule(r"graffiti", "graffiti", 45),
-    WorkRule(r"catch ?basin|sewer|water|hydrant|drain", "water", 60, Priority.P2),
-    WorkRule(r"street cleaning|sweep|litter|dumping|debris", "street_cleaning", 30),
-    WorkRule(r"sanitation|recycl|trash|bulk item|missed|yard waste|dead animal", "sanitation", 15),
-    WorkRule(r"abandoned (?:vehicle|bicycle)|parking|enforcement", "enforcement", 20),
-    WorkRule(r"park|playground|cemetery", "parks", 60),
     WorkRule(
-        r"housing|building|health|code enforcement|living conditions|rodent|"
-        r"environmental|inspection|weights",
+        r"pothole|highway|sidewalk|pavement|roadway|curb|asphalt|utility call",
+        "asphalt",
+        40,
+        Priority.P2,
+    ),
+    WorkRule(r"graffiti", "graffiti", 45),
+    WorkRule(r"catch ?basin|sewer|water|hydrant|drain|manhole", "water", 60, Priority.P2),
+    WorkRule(r"street cleaning|sweep|litter|dumping|debris|dead animal", "street_cleaning", 30),
+    WorkRule(r"sanitation|recycl|trash|bulk item|missed|yard waste|cart", "sanitation", 15),
+    WorkRule(r"abandoned (?:vehicle|bicycle)|parking|enforcement", "enforcement", 20),
+    WorkRule(r"\bparks?\b|playground|cemetery", "parks", 60),
+    WorkRule(
+        r"housing|building|health|code enforcement|living conditions|rodent|mice|"
+        r"bed bugs|heat|environmental|inspection|weights|permit|unsafe|electrical",
         "inspection",
         45,
     ),
 )
 DEFAULT_RULE: Final = WorkRule("", "general", 30, Priority.P3)
 
+#: Types whose name says the situation is dangerous now: dispatched as P1 emergencies.
+EMERGENCY: Final = r"emergenc|hazard|knock ?downs?|downed|make safe|unsafe|major system failure"
+
+#: Types that are information, comments or office work, never a crew visit.
+NOT_FIELD_WORK: Final = (
+    r"comments?|notification|alert boston|current events|programs|valet|volunteer|"
+    r"general request|information|office of the parking clerk|^administrative"
+)
+
 
 def work_rule(category: str, name: str) -> WorkRule:
-    """The default field work for a type, from its category and name."""
+    """The default field work for a type, from its category and name.
+
+    The skill and minutes come from the first matching :data:`WORK_RULES` entry; a name
+    matching :data:`EMERGENCY` raises the priority to P1 whatever the skill.
+    """
     text = f"{category} | {name}".lower()
-    for rule in WORK_RULES:
-        if re.search(rule.pattern, text):
-            return rule
-    return DEFAULT_RULE
+    rule = next((r for r in WORK_RULES if re.search(r.pattern, text)), DEFAULT_RULE)
+    if re.search(EMERGENCY, name.lower()):
+        return WorkRule(rule.pattern, rule.skill, rule.service_minutes, Priority.P1)
+    return rule
+
+
+def needs_field_work(category: str, name: str) -> bool:
+    """False for types that are information or comments rather than a place to visit."""
+    return re.search(NOT_FIELD_WORK, f"{category} | {name}".lower()) is None
 
 
 def derive_catalogue(requests: pd.DataFrame) -> list[ServiceType]:
@@ -97,6 +124,7 @@ def derive_catalogue(requests: pd.DataFrame) -> list[ServiceType]:
                 service_minutes=rule.service_minutes,
                 skill=rule.skill,
                 priority=rule.priority,
+                field_work=needs_field_work(category, name),
             )
         )
     return out

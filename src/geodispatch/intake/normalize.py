@@ -68,6 +68,9 @@ BOSTON_PLACEHOLDER: Final = (42.3594, -71.0587)
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1d\x1f\x7f]")
 _BAD_CHARS = re.compile("[\udc80-\udcff\x00-\x08\x0b\x0c\x0e-\x1d\x1f\x7f]")
+#: Times outside these years are typing errors, not 311 requests.
+_EARLIEST = pd.Timestamp("1900-01-01")
+_LATEST = pd.Timestamp("2200-01-01")
 _OFFSET_PATTERN = r"(?:Z|[+-]\d{2}:?\d{2})$"
 _ZIP = r"^(\d{1,5})(?:\.\d*)?(?:-\d{4})?$"
 _CLOSED_WORDS = r"(?:closed|resolved|completed|complete|done|fixed)\b"
@@ -182,7 +185,7 @@ def canonicalize(
     reject.add(
         (created.isna() & (text["created"] != "")).to_numpy(),
         "created",
-        "is not a date and time",
+        "is not a date and time (years 1900-2199)",
         "write it as YYYY-MM-DD HH:MM:SS (ISO 8601)",
     )
     future = (created > pd.Timestamp(now + timedelta(days=1))).to_numpy(dtype=bool)
@@ -191,14 +194,14 @@ def canonicalize(
     reject.add(
         (due.isna() & (text["due"] != "")).to_numpy(),
         "due",
-        "is not a date and time",
+        "is not a date and time (years 1900-2199)",
         "write it as YYYY-MM-DD HH:MM:SS, or leave it empty",
     )
     closed = parse_times(text["closed"], options.tz, options.time_format)
     reject.add(
         (closed.isna() & (text["closed"] != "")).to_numpy(),
         "closed",
-        "is not a date and time",
+        "is not a date and time (years 1900-2199)",
         "write it as YYYY-MM-DD HH:MM:SS, or leave it empty",
     )
     reject.add(
@@ -439,7 +442,7 @@ def parse_times(values: pd.Series, tz: str, time_format: str | None = None) -> p
     match it exactly (offsets then are not expected).
     """
     values = values.astype("str")
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
     nonempty = (values != "").to_numpy()
     if not nonempty.any():
         return out
@@ -453,15 +456,18 @@ def parse_times(values: pd.Series, tz: str, time_format: str | None = None) -> p
         if time_format is None and naive.isna().any():
             retry = naive.isna()
             naive[retry] = pd.to_datetime(values[local][retry], format="mixed", errors="coerce")
-        naive = naive.astype("datetime64[ns]")
+        naive = naive.astype("datetime64[us]")  # microseconds reach year 9999
+        naive = naive.where((naive >= _EARLIEST) & (naive < _LATEST))
         aware = naive.dt.tz_localize(
             tz, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward"
         )
         out[local] = aware.dt.tz_convert(UTC)
     if has_offset.any():
-        out[has_offset] = pd.to_datetime(
-            values[has_offset], format="ISO8601", utc=True, errors="coerce"
+        aware = pd.to_datetime(values[has_offset], format="ISO8601", utc=True, errors="coerce")
+        aware = aware.where(
+            (aware >= _EARLIEST.tz_localize(UTC)) & (aware < _LATEST.tz_localize(UTC))
         )
+        out[has_offset] = aware
     return out
 
 
@@ -505,9 +511,13 @@ def parse_location(
 
 
 def parse_ward(values: pd.Series) -> pd.Series:
-    """Ward numbers from labels like 'Ward 17', '04' or '3'; <NA> when absent or invalid."""
+    """Ward numbers from labels like 'Ward 17', '04' or '3'; <NA> when absent or invalid.
+
+    Wards are numbered from 1; a label of 0 is a placeholder, not a ward.
+    """
     digits = values.astype("str").str.extract(_WARD_DIGITS, expand=False)
-    return pd.to_numeric(digits, errors="coerce").astype("Int64")
+    wards = pd.to_numeric(digits, errors="coerce").astype("Int64")
+    return wards.where(wards > 0)
 
 
 def normalize_zip(values: pd.Series) -> pd.Series:

@@ -45,6 +45,12 @@ def load_demo(
         summary = import_file(path, source="boston", settings=settings, progress=progress)
         report.imports.append(summary)
         report.steps.append(f"imported {relative.name}: {summary.accepted:,} requests")
+        located = summary.located  # geocoding and ward assignment ran inside the import
+        report.steps.append(
+            f"located {relative.name}: geocoded {located.geocoded:,} of {located.tried:,} "
+            f"requests without coordinates ({located.flagged:,} flagged for review), "
+            f"ward assigned to {located.assigned.get('ward', 0):,}"
+        )
     # hotspots of the 2011 history (its last 90 days are the trend window); the 2025 open
     # backlog is then tagged with the hotspots its cases fall in
     found = refresh_hotspots(until=DEMO_HOTSPOTS_UNTIL, settings=settings, progress=progress)

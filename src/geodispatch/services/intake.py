@@ -1,5 +1,8 @@
 """Import files and payloads into the database, accounting for every row.
 
+After the rows are stored, the same transaction geocodes the requests that came without
+coordinates and assigns every new or updated request its ward (and other areas).
+
 An import runs in one transaction: if the process dies half-way, nothing of it is kept and
 importing again gives exactly the database a clean import gives. Re-importing the same
 file changes nothing; an updated row updates its request.
@@ -22,6 +25,7 @@ from geodispatch.domain.requests import ImportRecord, IntakeResult, RejectedRow
 from geodispatch.intake import city_export, generic_csv, open311
 from geodispatch.intake.catalogue import derive_catalogue, sla_targets
 from geodispatch.io.tables import file_sha256, iter_csv_chunks, open_binary, read_header
+from geodispatch.services.geo import LocateSummary, locate
 from geodispatch.storage import requests_repo as repo
 from geodispatch.storage.db import Session, session_scope, upgrade
 
@@ -55,6 +59,7 @@ class ImportSummary:
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     unknown_location_by_reason: dict[str, int] = field(default_factory=dict)
     new_service_types: int = 0
+    located: LocateSummary = field(default_factory=LocateSummary)
 
     def add(self, result: IntakeResult, counts: repo.UpsertCounts) -> None:
         """Fold one chunk's outcome into the totals."""
@@ -158,6 +163,7 @@ def import_file(
             if progress:
                 progress(summary.rows_read, total)
         _refresh_catalogue(session, result_codes=None, now=now)
+        summary.located = locate(session, settings, import_id=import_id)
         repo.finish_import(
             session,
             import_id,
@@ -195,6 +201,7 @@ def import_payload(
         result = open311.parse(items, source=source, tz=settings.timezone)
         _store(session, result, summary, now=now)
         _refresh_catalogue(session, result_codes=set(result.accepted["service_code"]), now=now)
+        summary.located = locate(session, settings, import_id=import_id)
         repo.finish_import(
             session,
             import_id,
@@ -336,3 +343,62 @@ def recent_imports(*, limit: int = 20, settings: Settings | None = None) -> list
     upgrade(settings.database_url)
     with session_scope(settings.database_url) as session:
         return repo.list_imports(session, limit=limit)
+
+
+@dataclass(frozen=True, slots=True)
+class UploadPreview:
+    """What an uploaded file looks like before importing it."""
+
+    path: Path
+    fmt: InputFormat | None  # None: a CSV that needs a column mapping
+    header: list[str]
+    sample: pd.DataFrame
+
+
+#: Longest upload the app accepts; bigger files go through the command line.
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+_UPLOAD_SUFFIXES = (".csv", ".csv.gz", ".json", ".json.gz")
+
+
+def save_upload(name: str, data: bytes, *, settings: Settings | None = None) -> Path:
+    """Store an uploaded file under ``home/uploads`` with a safe name; returns its path.
+
+    The same file name uploaded again replaces the earlier copy, so importing it again
+    replaces that file's rejected rows rather than piling up new ones.
+    """
+    settings = settings or get_settings()
+    base = Path(name).name.strip() or "upload.csv"
+    lowered = base.lower()
+    if not lowered.endswith(_UPLOAD_SUFFIXES):
+        raise InputError(
+            f"{base!r}: upload a .csv, .csv.gz or .json file (a city export, "
+            "an Open311 requests.json, or any CSV with a column mapping)"
+        )
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InputError(
+            f"{base!r} is {len(data) / 1e6:,.0f} MB; the app takes up to "
+            f"{MAX_UPLOAD_BYTES // 1_000_000} MB. Import bigger files with "
+            "'geodispatch import PATH'"
+        )
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", base)[-120:]
+    folder = settings.home / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / safe
+    path.write_bytes(data)
+    return path
+
+
+def preview_upload(path: Path, *, rows: int = 5, encoding: str = "utf-8") -> UploadPreview:
+    """The format intake recognises (None when a mapping is needed), header and first rows."""
+    if path.name.lower().endswith((".json", ".json.gz")):
+        with open_binary(path) as handle:
+            items = open311.load_payload(
+                handle.read().decode(encoding, errors="replace"), name=path.name
+            )
+        sample = pd.DataFrame([i for i in items[:rows] if isinstance(i, dict)])
+        return UploadPreview(path, InputFormat.OPEN311, list(sample.columns), sample)
+    header = read_header(path, encoding=encoding)
+    chunk = next(iter_csv_chunks(path, chunk_rows=rows, encoding=encoding, exact=True), None)
+    sample = chunk.frame.head(rows) if chunk is not None else pd.DataFrame(columns=header)
+    fmt = InputFormat.CITY_EXPORT if city_export.is_city_export(header) else None
+    return UploadPreview(path, fmt, header, sample)

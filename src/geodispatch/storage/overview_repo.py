@@ -77,3 +77,39 @@ def latest_created(session: Session) -> pd.Timestamp | None:
     """When the newest request was opened."""
     value = session.scalar(select(func.max(RequestRow.created_at)))
     return None if value is None else pd.Timestamp(value)
+
+
+def request_facts(session: Session, *, since: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Non-personal facts per request for KPIs: type, department, ward, status and times.
+
+    No address, description or reporter field is read, so what is built from this frame
+    can be published.
+    """
+    ward = func.coalesce(RequestRow.ward, RequestRow.source_ward).label("ward")
+    stmt = select(
+        RequestRow.service_name,
+        RequestRow.department,
+        ward,
+        RequestRow.status,
+        RequestRow.created_at,
+        RequestRow.closed_at,
+        RequestRow.due_at,
+    )
+    if since is not None:
+        stmt = stmt.where(RequestRow.created_at >= since.to_pydatetime())
+    frame = pd.DataFrame(
+        session.execute(stmt).all(),
+        columns=[
+            "service_name",
+            "department",
+            "ward",
+            "status",
+            "created_at",
+            "closed_at",
+            "due_at",
+        ],
+    )
+    for column in ("created_at", "closed_at", "due_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    frame["ward"] = frame["ward"].astype("Int64")
+    return frame

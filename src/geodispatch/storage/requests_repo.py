@@ -372,6 +372,7 @@ def save_service_type(session: Session, service_type: ServiceType, *, now: datet
     row.service_minutes = service_type.service_minutes
     row.skill = service_type.skill
     row.priority = int(service_type.priority)
+    row.field_work = service_type.field_work
     row.edited = True
     row.updated_at = now
 
@@ -388,6 +389,7 @@ def to_service_type(row: ServiceTypeRow) -> ServiceType:
         service_minutes=row.service_minutes,
         skill=row.skill,
         priority=Priority(row.priority),
+        field_work=row.field_work,
         edited=row.edited,
     )
 
@@ -403,6 +405,7 @@ def _type_row(t: ServiceType, now: datetime, *, edited: bool = False) -> Service
         service_minutes=t.service_minutes,
         skill=t.skill,
         priority=int(t.priority),
+        field_work=t.field_work,
         edited=edited,
         request_count=0,
         updated_at=now,

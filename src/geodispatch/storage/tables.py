@@ -75,6 +75,7 @@ class ServiceTypeRow(Base):
     service_minutes: Mapped[int] = mapped_column(Integer, default=30)
     skill: Mapped[str] = mapped_column(String(40), default="general")
     priority: Mapped[int] = mapped_column(Integer, default=3)
+    field_work: Mapped[bool] = mapped_column(Boolean, default=True)
     edited: Mapped[bool] = mapped_column(Boolean, default=False)
     request_count: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -130,6 +131,9 @@ class RequestRow(Base):
     source_ward: Mapped[int | None] = mapped_column(Integer, nullable=True)
     ward: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     ward_method: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    # issue 3: "" / ambiguous / low_confidence, and the address the point belongs to
+    geocode_flag: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    geocode_address: Mapped[str | None] = mapped_column(Text, nullable=True)
     status: Mapped[str] = mapped_column(String(20))
     priority: Mapped[int] = mapped_column(Integer, default=3)
     channel: Mapped[str] = mapped_column(String(60), default="")
@@ -253,6 +257,40 @@ class PlanUnassignedRow(Base):
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"))
     reason: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class RequestAreaRow(Base):
+    """The area of each configured layer (ward, precinct, neighbourhood, ...) a request is in."""
+
+    __tablename__ = "request_areas"
+    __table_args__ = (Index("ix_request_areas_layer_area", "layer", "area_id"),)
+
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    layer: Mapped[str] = mapped_column(String(40), primary_key=True)
+    area_id: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    method: Mapped[str] = mapped_column(String(12))  # within | snapped | none
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class GeocodeCacheRow(Base):
+    """One online geocoder's answer for one normalised address, so it is asked only once."""
+
+    __tablename__ = "geocode_cache"
+    __table_args__ = (UniqueConstraint("provider", "query"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    query: Mapped[str] = mapped_column(String(500))
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    match: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    flag: Mapped[str] = mapped_column(String(16), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    matched: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class HotspotRunRow(Base):

@@ -86,6 +86,7 @@ def upgrade() -> None:
         sa.Column("service_minutes", sa.Integer(), nullable=False),
         sa.Column("skill", sa.String(length=40), nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
+        sa.Column("field_work", sa.Boolean(), nullable=False),
         sa.Column("edited", sa.Boolean(), nullable=False),
         sa.Column("request_count", sa.Integer(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),

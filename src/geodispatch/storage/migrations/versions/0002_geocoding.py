@@ -1,7 +1,10 @@
-"""Schema additions for geocoding (issue 3).
+"""Schema additions for geocoding and area assignment (issue 3).
 
-Reserved revision slot: the work on this issue adds its tables and columns here, so
-parallel work never forks the migration chain.
+- ``requests.geocode_flag`` ("" / ambiguous / low_confidence) and ``requests.geocode_address``
+  (the address a geocoded point belongs to, or the nearest address of a map pin);
+- ``request_areas``: the area of every configured layer (ward, precinct, neighbourhood,
+  council district ...) each request falls in, with the method and a reason when none;
+- ``geocode_cache``: online geocoders' answers, so each distinct address is asked once.
 
 Revision ID: 0002
 Revises: 0001
@@ -10,6 +13,9 @@ Create Date: 2026-11-23
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -17,8 +23,49 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("requests") as batch:
+        batch.add_column(sa.Column("geocode_flag", sa.String(length=16), nullable=True))
+        batch.add_column(sa.Column("geocode_address", sa.Text(), nullable=True))
+    op.create_table(
+        "request_areas",
+        sa.Column("request_id", sa.Integer(), nullable=False),
+        sa.Column("layer", sa.String(length=40), nullable=False),
+        sa.Column("area_id", sa.String(length=60), nullable=True),
+        sa.Column("method", sa.String(length=12), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["requests.id"],
+            name=op.f("fk_request_areas_request_id_requests"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("request_id", "layer", name=op.f("pk_request_areas")),
+    )
+    op.create_index(
+        "ix_request_areas_layer_area", "request_areas", ["layer", "area_id"], unique=False
+    )
+    op.create_table(
+        "geocode_cache",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("provider", sa.String(length=40), nullable=False),
+        sa.Column("query", sa.String(length=500), nullable=False),
+        sa.Column("lon", sa.Float(), nullable=True),
+        sa.Column("lat", sa.Float(), nullable=True),
+        sa.Column("match", sa.String(length=16), nullable=False),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("flag", sa.String(length=16), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("matched", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_geocode_cache")),
+        sa.UniqueConstraint("provider", "query", name=op.f("uq_geocode_cache_provider_query")),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("geocode_cache")
+    op.drop_index("ix_request_areas_layer_area", table_name="request_areas")
+    op.drop_table("request_areas")
+    with op.batch_alter_table("requests") as batch:
+        batch.drop_column("geocode_address")
+        batch.drop_column("geocode_flag")

@@ -1,0 +1,422 @@
+"""Address text normalisation and a fast tokenizer for 311 address strings.
+
+A 311 address arrives as ``31-33 Rosaria St  Roslindale  MA  02131``,
+``INTERSECTION of Groveland St & River St  Mattapan  MA``, ``644R Dudley st`` or
+``39 lorain street apt 2``. Matching needs one canonical spelling of the street, so every
+street name is reduced to a *key*: upper case, punctuation dropped, each word mapped through
+one table of USPS Publication 28 abbreviations (suffixes, directionals), ordinal words
+(``FIFTH`` → ``5TH``), ``SAINT`` → ``ST`` and ``MOUNT`` → ``MT``. The same function builds the
+index keys and the query keys, so both sides always agree.
+
+The tokenizer handles the shapes that make up nearly all real input (house number, street,
+unit, locality, state, ZIP, with or without commas or the double spaces of Boston's
+exports) with a few regular expressions; the CRF parser ``usaddress`` (about 8.6k strings/s)
+is only the fallback for shapes it does not recognise, which keeps the whole geocoder
+above 10k addresses/s.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Final
+
+import usaddress
+
+#: USPS Publication 28 (appendix C1) street suffixes: every common spelling -> abbreviation.
+#: A few Boston forms are added (``CIRT`` circuit, ``WHF`` wharf, ``PK`` park).
+_SUFFIXES: Final[dict[str, tuple[str, ...]]] = {
+    "ALY": ("ALLEY", "ALLEE", "ALLY"),
+    "ANX": ("ANNEX", "ANEX", "ANNX"),
+    "ARC": ("ARCADE",),
+    "AVE": ("AVENUE", "AV", "AVEN", "AVENU", "AVN", "AVNUE"),
+    "BCH": ("BEACH",),
+    "BLF": ("BLUFF",),
+    "BLVD": ("BOULEVARD", "BOUL", "BOULV", "BLV"),
+    "BND": ("BEND",),
+    "BR": ("BRANCH", "BRNCH"),
+    "BRG": ("BRIDGE", "BRDGE"),
+    "BRK": ("BROOK",),
+    "BTM": ("BOTTOM", "BOT", "BOTTM"),
+    "BYP": ("BYPASS", "BYPA", "BYPAS", "BYPS"),
+    "CIR": ("CIRCLE", "CIRC", "CIRCL", "CRCL", "CRCLE"),
+    "CIRT": ("CIRCUIT", "CIRCT", "CRCT"),
+    "CLF": ("CLIFF",),
+    "CMN": ("COMMON",),
+    "CMNS": ("COMMONS",),
+    "COR": ("CORNER",),
+    "CORS": ("CORNERS",),
+    "CRES": ("CRESCENT", "CRSENT", "CRSNT"),
+    "CRST": ("CREST",),
+    "CSWY": ("CAUSEWAY", "CAUSWA"),
+    "CT": ("COURT", "CRT"),
+    "CTR": ("CENTER", "CEN", "CENT", "CENTR", "CENTRE", "CNTER", "CNTR"),
+    "CTS": ("COURTS",),
+    "CV": ("COVE",),
+    "CRK": ("CREEK",),
+    "CURV": ("CURVE",),
+    "DL": ("DALE",),
+    "DM": ("DAM",),
+    "DR": ("DRIVE", "DRIV", "DRV"),
+    "EST": ("ESTATE",),
+    "ESTS": ("ESTATES",),
+    "EXPY": ("EXPRESSWAY", "EXP", "EXPR", "EXPRESS", "EXPW"),
+    "EXT": ("EXTENSION", "EXTN", "EXTNSN"),
+    "FLD": ("FIELD",),
+    "FLDS": ("FIELDS",),
+    "FLS": ("FALLS",),
+    "FRY": ("FERRY", "FRRY"),
+    "FWY": ("FREEWAY", "FREEWY", "FRWAY", "FRWY"),
+    "GDN": ("GARDEN", "GARDN", "GRDEN", "GRDN"),
+    "GDNS": ("GARDENS", "GRDNS"),
+    "GLN": ("GLEN",),
+    "GRN": ("GREEN",),
+    "GRV": ("GROVE", "GROV"),
+    "HBR": ("HARBOR", "HARB", "HARBR", "HRBOR"),
+    "HL": ("HILL",),
+    "HLS": ("HILLS",),
+    "HOLW": ("HOLLOW", "HLLW", "HOLLOWS", "HOLWS"),
+    "HTS": ("HEIGHTS", "HT"),
+    "HVN": ("HAVEN",),
+    "HWY": ("HIGHWAY", "HIGHWY", "HIWAY", "HIWY", "HWAY"),
+    "IS": ("ISLAND", "ISLND"),
+    "JCT": ("JUNCTION", "JCTION", "JCTN", "JUNCTN", "JUNCTON"),
+    "KNL": ("KNOLL", "KNOL"),
+    "LDG": ("LODGE", "LDGE"),
+    "LK": ("LAKE",),
+    "LN": ("LANE",),
+    "LNDG": ("LANDING", "LNDNG"),
+    "LOOP": ("LOOPS",),
+    "MALL": (),
+    "MDW": ("MEADOW",),
+    "MDWS": ("MEADOWS", "MEDOWS"),
+    "MEWS": (),
+    "ML": ("MILL",),
+    "MNR": ("MANOR",),
+    "MTWY": ("MOTORWAY",),
+    "OVAL": ("OVL",),
+    "PARK": ("PRK", "PK"),
+    "PASS": (),
+    "PATH": ("PATHS",),
+    "PIKE": ("PIKES",),
+    "PKWY": ("PARKWAY", "PARKWY", "PKWAY", "PKY", "PARKWAYS", "PKWYS"),
+    "PL": ("PLACE",),
+    "PLZ": ("PLAZA", "PLZA"),
+    "PSGE": ("PASSAGE",),
+    "PT": ("POINT",),
+    "PTS": ("POINTS",),
+    "RD": ("ROAD",),
+    "RDG": ("RIDGE", "RDGE"),
+    "RDS": ("ROADS",),
+    "ROW": (),
+    "RTE": ("ROUTE",),
+    "RUN": (),
+    "SHR": ("SHORE", "SHOAR"),
+    "SQ": ("SQUARE", "SQR", "SQRE", "SQU"),
+    "ST": ("STREET", "STR", "STRT", "STRE", "STRET"),
+    "STA": ("STATION", "STATN", "STN"),
+    "TER": ("TERRACE", "TERR"),
+    "TPKE": ("TURNPIKE", "TPK", "TRNPK", "TURNPK"),
+    "TRL": ("TRAIL", "TRAILS", "TRLS"),
+    "TUNL": ("TUNNEL", "TUNEL", "TUNLS", "TUNNELS", "TUNNL"),
+    "VIA": ("VIADUCT", "VDCT", "VIADCT"),
+    "VLG": ("VILLAGE", "VILL", "VILLAG", "VILLG"),
+    "VLY": ("VALLEY", "VALLY", "VLLY"),
+    "VW": ("VIEW",),
+    "WALK": ("WALKS",),
+    "WAY": ("WY",),
+    "WHF": ("WHARF", "WHRF"),
+    "XING": ("CROSSING", "CRSSNG"),
+}
+_DIRECTIONALS: Final = {
+    "NORTH": "N",
+    "SOUTH": "S",
+    "EAST": "E",
+    "WEST": "W",
+    "NORTHEAST": "NE",
+    "NORTHWEST": "NW",
+    "SOUTHEAST": "SE",
+    "SOUTHWEST": "SW",
+}
+_ORDINALS: Final = {
+    "FIRST": "1ST",
+    "SECOND": "2ND",
+    "THIRD": "3RD",
+    "FOURTH": "4TH",
+    "FIFTH": "5TH",
+    "SIXTH": "6TH",
+    "SEVENTH": "7TH",
+    "EIGHTH": "8TH",
+    "NINTH": "9TH",
+    "TENTH": "10TH",
+    "ELEVENTH": "11TH",
+    "TWELFTH": "12TH",
+}
+_OTHER_WORDS: Final = {"SAINT": "ST", "MOUNT": "MT", "FORT": "FT", "NUMBER": "NO"}
+
+#: Every word a street key may contain, mapped to its canonical spelling.
+WORD_MAP: Final[dict[str, str]] = {
+    **{variant: abbr for abbr, variants in _SUFFIXES.items() for variant in variants},
+    **{abbr: abbr for abbr in _SUFFIXES},
+    **_DIRECTIONALS,
+    **_ORDINALS,
+    **_OTHER_WORDS,
+}
+#: Canonical suffixes: the word that ends a street key unless a directional follows it.
+SUFFIXES: Final = frozenset(_SUFFIXES)
+DIRECTIONS: Final = frozenset(_DIRECTIONALS.values())
+
+_UNIT_WORDS: Final = frozenset(
+    {"APT", "APARTMENT", "UNIT", "STE", "SUITE", "FL", "FLOOR", "RM", "ROOM", "BLDG", "#", "NO"}
+)
+_STATES: Final = frozenset({"MA", "MASS", "MASSACHUSETTS"})
+_PUNCT = re.compile(r"[.'`’\"]")
+_SEPARATORS = re.compile(r"\s{2,}|,|;")
+_SPACE = re.compile(r"\s+")
+_TREE = re.compile(r"^[^()]*\((.+)\)\s*$")
+_NUMBER = re.compile(
+    r"^(\d{1,6})([A-Z]{1,2}(?=[\s&-])| 1/2(?=\s))?(?:\s*-\s*(\d{1,6})?([A-Z]{1,2})?)?&?\s+(.*)$"
+)
+_ZIP = re.compile(r"^(\d{4,5})(?:\.0+)?(?:-\d{4})?$")
+_UNIT_GLUED = re.compile(r"\s(?:APT|UNIT|STE|FL|RM)\s*([0-9][0-9A-Z-]*)$")
+_INTERSECTION_LEAD = re.compile(r"^(?:INTERSECTION\s+OF|CORNER\s+OF|CORNER)\s+")
+_INTERSECTION_SPLIT = re.compile(r"\s+(?:&|AND|AT|@|/)\s+|\s*[&@/]\s*")
+
+ADDRESS: Final = "address"
+INTERSECTION: Final = "intersection"
+STREET: Final = "street"
+EMPTY: Final = "empty"
+UNPARSED: Final = "unparsed"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedAddress:
+    """One address string split into the parts matching needs.
+
+    ``kind`` is ``address`` (house number + street), ``intersection`` (two streets),
+    ``street`` (a street without a number), ``empty`` or ``unparsed``. Street fields hold
+    keys (see :func:`street_key`). ``number`` is the low end of a range (``31-33`` → 31)
+    and ``number_suffix`` a letter suffix (``644R`` → ``R``); ``number_text`` is the exact
+    form used for exact lookup (``644R``).
+    """
+
+    kind: str
+    number: int | None = None
+    number_suffix: str = ""
+    number_high: int | None = None
+    street: str = ""
+    street2: str = ""
+    unit: str = ""
+    locality: str = ""
+    zipcode: str = ""
+
+    @property
+    def number_text(self) -> str:
+        """The house number as exact lookups key it: low number plus letter suffix."""
+        return "" if self.number is None else f"{self.number}{self.number_suffix}"
+
+
+def street_key(name: str) -> str:
+    """The canonical key of a street name: ``"E. Fifth Street"`` → ``"E 5TH ST"``."""
+    words = _PUNCT.sub("", name.upper().replace("-", " ")).split()
+    return " ".join([WORD_MAP.get(w, w) for w in words])
+
+
+def split_suffix(key: str) -> tuple[str, str]:
+    """A street key's base name and its suffix (``"LORRAINE ST"`` → ``("LORRAINE", "ST")``).
+
+    A trailing directional after a suffix stays with the suffix (``"COMMONWEALTH AVE W"``).
+    A key that is a suffix alone (``"BROADWAY"`` is not, ``"PARK"`` is) keeps it as its base.
+    """
+    words = key.split()
+    if len(words) >= 3 and words[-1] in DIRECTIONS and words[-2] in SUFFIXES:
+        return " ".join(words[:-2]), " ".join(words[-2:])
+    if len(words) >= 2 and words[-1] in SUFFIXES:
+        return " ".join(words[:-1]), words[-1]
+    return key, ""
+
+
+def normalize_zip(text: str) -> str:
+    """Five-digit ZIP from ``02131``, ``2131`` or ``2131.0`` (leading zero lost upstream)."""
+    match = _ZIP.match(text.strip())
+    return match.group(1).zfill(5) if match else ""
+
+
+class AddressParser:
+    """Split address strings into :class:`ParsedAddress`, fast path first.
+
+    ``localities`` are the place names (upper case) the index knows, so a locality written
+    without a comma (``39 Lorraine St Roslindale``) is recognised and removed from the street.
+    """
+
+    def __init__(self, localities: Collection[str] = ()) -> None:
+        self.localities = frozenset(street_key(x) for x in localities if x.strip())
+        self._max_words = max((len(x.split()) for x in self.localities), default=0)
+
+    def parse(self, text: str) -> ParsedAddress:
+        """Parse one string; never raises (unrecognised input gives kind ``unparsed``)."""
+        raw = text.strip()
+        if not raw:
+            return ParsedAddress(EMPTY)
+        if "&" in raw and ";" in raw:
+            raw = html.unescape(raw)
+        upper = raw.upper()
+        tree = _TREE.match(upper)  # Boston tree records: "Norway Maple (83 Lewiston St)"
+        if tree:
+            upper = tree.group(1)
+        parts = [p.strip() for p in _SEPARATORS.split(upper) if p.strip()]
+        if not parts:
+            return ParsedAddress(EMPTY)
+        zipcode, locality, parts = self._tail(parts)
+        head = " ".join(parts)
+        lead = _INTERSECTION_LEAD.match(head)
+        if lead or (not head[:1].isdigit() and _INTERSECTION_SPLIT.search(head)):
+            return self._intersection(head[lead.end() :] if lead else head, locality, zipcode)
+        number = _NUMBER.match(head)
+        if number is None and not any(c.isdigit() for c in head):
+            street, more_locality = self._strip_locality(_cut_unit(head)[0])
+            return ParsedAddress(
+                STREET, street=street, locality=locality or more_locality, zipcode=zipcode
+            )
+        if number is None:
+            return self._fallback(upper, locality, zipcode)
+        rest, unit, after = _cut_unit(number.group(5))
+        street, more_locality = self._strip_locality(rest)
+        if after and not locality:
+            more_locality = self._known_locality(after) or more_locality
+        if not street:
+            return self._fallback(upper, locality, zipcode)
+        if int(number.group(1)) == 0:  # Boston writes 0 for "number unknown"
+            return ParsedAddress(
+                STREET, street=street, unit=unit, locality=locality, zipcode=zipcode
+            )
+        suffix = (number.group(2) or "").strip().replace("1/2", "HF")
+        high = number.group(3)
+        if not high and not suffix and number.group(4):
+            suffix = number.group(4)  # "45-P School St"
+        return ParsedAddress(
+            ADDRESS,
+            number=int(number.group(1)),
+            number_suffix=suffix,
+            number_high=int(high) if high else None,
+            street=street,
+            unit=unit,
+            locality=locality or more_locality,
+            zipcode=zipcode,
+        )
+
+    def _tail(self, parts: list[str]) -> tuple[str, str, list[str]]:
+        """Take ZIP, state and a separate locality part off the end of the parts."""
+        zipcode = ""
+        locality = ""
+        parts = list(parts)
+        words = parts[-1].split()
+        if words and _ZIP.match(words[-1]) and (len(parts) > 1 or len(words) > 2):
+            zipcode = normalize_zip(words.pop())
+            parts[-1] = " ".join(words)
+            if not parts[-1]:
+                parts.pop()
+        if parts:
+            words = parts[-1].split()
+            if words and words[-1] in _STATES and (len(parts) > 1 or len(words) > 2):
+                words.pop()
+                parts[-1] = " ".join(words)
+                if not parts[-1]:
+                    parts.pop()
+        if len(parts) > 1:
+            last = parts[-1]
+            if last.split()[0].rstrip(".") not in _UNIT_WORDS and not last.startswith("#"):
+                locality = street_key(last)
+                parts.pop()
+        # a unit written as its own part (", Apt 3") stays in the head for _cut_unit
+        return zipcode, locality, parts
+
+    def _strip_locality(self, rest: str) -> tuple[str, str]:
+        """Street key and locality from ``LORRAINE ST ROSLINDALE`` (no separator)."""
+        key = street_key(rest)
+        words = key.split()
+        for size in range(min(self._max_words, len(words) - 1), 0, -1):
+            tail = " ".join(words[-size:])
+            if tail in self.localities:
+                return " ".join(words[:-size]), tail
+        return key, ""
+
+    def _known_locality(self, text: str) -> str:
+        key = street_key(text)
+        return key if key in self.localities else ""
+
+    def _intersection(self, body: str, locality: str, zipcode: str) -> ParsedAddress:
+        pieces = [p for p in _INTERSECTION_SPLIT.split(body, maxsplit=1) if p.strip()]
+        if len(pieces) != 2:
+            return ParsedAddress(UNPARSED, locality=locality, zipcode=zipcode)
+        first = street_key(pieces[0])
+        second, more_locality = self._strip_locality(pieces[1])
+        return ParsedAddress(
+            INTERSECTION,
+            street=first,
+            street2=second,
+            locality=locality or more_locality,
+            zipcode=zipcode,
+        )
+
+    def _fallback(self, upper: str, locality: str, zipcode: str) -> ParsedAddress:
+        """Usaddress for shapes the fast path does not know (unit first, odd order, ...)."""
+        try:
+            tagged, _kind = usaddress.tag(upper)
+        except usaddress.RepeatedLabelError:
+            return ParsedAddress(UNPARSED, locality=locality, zipcode=zipcode)
+        name = " ".join(
+            str(tagged[label])
+            for label in (
+                "StreetNamePreDirectional",
+                "StreetNamePreType",
+                "StreetName",
+                "StreetNamePostType",
+                "StreetNamePostDirectional",
+            )
+            if label in tagged
+        )
+        if not name:
+            return ParsedAddress(UNPARSED, locality=locality, zipcode=zipcode)
+        street, more_locality = self._strip_locality(name)
+        if "PlaceName" in tagged and not locality:
+            place = street_key(str(tagged["PlaceName"]))
+            locality = place if place in self.localities else ""
+        zipcode = zipcode or normalize_zip(str(tagged.get("ZipCode", "")))
+        unit = str(tagged.get("OccupancyIdentifier", ""))
+        number = re.match(r"^(\d{1,6})([A-Z]{0,2})", str(tagged.get("AddressNumber", "")))
+        if number is None:
+            return ParsedAddress(
+                STREET,
+                street=street,
+                unit=unit,
+                locality=locality or more_locality,
+                zipcode=zipcode,
+            )
+        return ParsedAddress(
+            ADDRESS,
+            number=int(number.group(1)),
+            number_suffix=number.group(2),
+            street=street,
+            unit=unit,
+            locality=locality or more_locality,
+            zipcode=zipcode,
+        )
+
+
+def _cut_unit(rest: str) -> tuple[str, str, str]:
+    """Street text, its unit and what follows the unit (``LORRAINE ST APT 3 ROSLINDALE``)."""
+    if "#" in rest:
+        before, _, after = rest.partition("#")
+        unit_words = after.split()
+        return before.strip(), unit_words[0] if unit_words else "", " ".join(unit_words[1:])
+    words = rest.split()
+    for i, word in enumerate(words):
+        if i > 0 and word.rstrip(".") in _UNIT_WORDS and word != "NO" and i + 1 < len(words):
+            return " ".join(words[:i]), words[i + 1], " ".join(words[i + 2 :])
+    glued = _UNIT_GLUED.search(" " + rest)
+    if glued:
+        return (" " + rest)[: glued.start()].strip(), glued.group(1), ""
+    return rest, "", ""

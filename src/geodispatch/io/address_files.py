@@ -1,0 +1,88 @@
+"""Read and write the address-index files a city supplies (or that we build).
+
+Addresses: OpenAddresses-style CSV (``number, street, unit, city, postcode, lon, lat``,
+optionally ``count``); intersections: ``street_a, street_b, city, postcode, lon, lat``.
+Plain or gzip-compressed CSV both work.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from geodispatch.domain.errors import InputError, SchemaError
+from geodispatch.geo.address_index import ADDRESS_COLUMNS, INTERSECTION_COLUMNS, AddressIndex
+from geodispatch.geo.crs import DEFAULT_WORKING_CRS
+
+#: Columns of a city export the index builder reads.
+REQUEST_COLUMNS = ("location", "latitude", "longitude", "open_dt")
+
+
+def read_address_index(
+    addresses: Path,
+    intersections: Path | None = None,
+    *,
+    working_crs: str = DEFAULT_WORKING_CRS,
+) -> AddressIndex:
+    """Load the address table (and the intersections table if it exists) into an index.
+
+    Raises
+    ------
+    InputError
+        When the address file is missing or is not a CSV with the OpenAddresses columns.
+    """
+    if not addresses.exists():
+        raise InputError(
+            f"address index {addresses} does not exist; build one with "
+            "'geodispatch geocode build-index' or set GEODISPATCH_ADDRESS_INDEX"
+        )
+    table = _read(addresses, ADDRESS_COLUMNS, "address index")
+    inter = None
+    if intersections is not None and intersections.exists():
+        inter = _read(intersections, INTERSECTION_COLUMNS, "intersection index")
+    return AddressIndex.from_frames(table, inter, working_crs=working_crs)
+
+
+def write_index_tables(
+    addresses: pd.DataFrame, intersections: pd.DataFrame, out_dir: Path, *, prefix: str
+) -> tuple[Path, Path]:
+    """Write both tables as ``<prefix>_addresses.csv.gz`` / ``<prefix>_intersections.csv.gz``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = (
+        out_dir / f"{prefix}_addresses.csv.gz",
+        out_dir / f"{prefix}_intersections.csv.gz",
+    )
+    for frame, path in zip((addresses, intersections), paths, strict=True):
+        tmp = path.with_name(path.name + ".tmp")
+        frame.to_csv(tmp, index=False, compression={"method": "gzip", "mtime": 0})
+        tmp.replace(path)
+    return paths
+
+
+def read_geocoded_requests(path: Path) -> pd.DataFrame:
+    """The columns of a Boston-style export the index builder needs, as text."""
+    if not path.exists():
+        raise InputError(f"request file {path} does not exist; check the path")
+    return _read(path, REQUEST_COLUMNS, "request export", usecols=True)
+
+
+def _read(
+    path: Path, columns: tuple[str, ...], what: str, *, usecols: bool = False
+) -> pd.DataFrame:
+    try:
+        header = pd.read_csv(path, nrows=0).columns
+    except (UnicodeDecodeError, pd.errors.ParserError, OSError) as exc:
+        raise InputError(f"{what} {path.name} is not a readable CSV ({exc})") from None
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise SchemaError(
+            f"{what} {path.name}: no column {', '.join(map(repr, missing))} (found "
+            f"{', '.join(map(str, header[:12]))}); it needs {', '.join(columns)}"
+        )
+    return pd.read_csv(
+        path,
+        dtype=str,
+        keep_default_na=False,
+        usecols=list(columns) if usecols else None,
+    )

@@ -1,0 +1,58 @@
+"""Public and council figures: open requests and typical response times, no personal data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from geodispatch.config import Settings, get_settings
+from geodispatch.reporting import kpis
+from geodispatch.storage import overview_repo
+from geodispatch.storage.db import session_scope, upgrade
+
+
+@dataclass(frozen=True, slots=True)
+class PublicSummary:
+    """What a resident or council office may see: counts and times, never who or where."""
+
+    as_of: pd.Timestamp
+    since: pd.Timestamp | None
+    requests: int
+    open: int
+    backlog_by_ward: pd.DataFrame
+    backlog_by_type: pd.DataFrame
+    response_by_type: pd.DataFrame
+    response_by_ward: pd.DataFrame
+    monthly: pd.DataFrame
+
+
+def public_summary(
+    *,
+    since: pd.Timestamp | None = None,
+    ward: int | None = None,
+    settings: Settings | None = None,
+) -> PublicSummary:
+    """Open backlog and response times by ward and type, optionally for one ward.
+
+    Response times count completed requests only (closures that were not fixes are shown
+    apart); ``since`` limits to requests opened from that time.
+    """
+    settings = settings or get_settings()
+    upgrade(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        facts = overview_repo.request_facts(session, since=since)
+    if ward is not None:
+        facts = facts[facts["ward"] == ward]
+    now = pd.Timestamp.now(tz="UTC")
+    return PublicSummary(
+        as_of=now,
+        since=since,
+        requests=len(facts),
+        open=int(facts["status"].isin(kpis.OPEN_VALUES).sum()),
+        backlog_by_ward=kpis.backlog_by_age(facts, ["ward"], now=now),
+        backlog_by_type=kpis.backlog_by_age(facts, ["service_name"], now=now),
+        response_by_type=kpis.response_times(facts, ["service_name"]),
+        response_by_ward=kpis.response_times(facts, ["ward"]),
+        monthly=kpis.monthly_volume(facts, tz=settings.timezone),
+    )

@@ -1,0 +1,19 @@
+"""The app as `make run` serves it: the Boston sample's counts in a real browser."""
+
+from __future__ import annotations
+
+from tests.browser.conftest import AppServer, screenshot
+
+
+def test_the_overview_shows_the_boston_counts(browser: object, demo_server: AppServer) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page.goto(demo_server.url, wait_until="networkidle")
+    page.get_by_text("60,675").first.wait_for(timeout=60_000)  # requests loaded by `demo`
+    page.locator('[data-testid="stDataFrame"] canvas').first.wait_for(timeout=60_000)
+    lights = page.locator('[data-testid^="glide-cell"]', has_text="Street Light Outages")
+    lights.first.wait_for(state="attached", timeout=60_000)
+    chart = '[data-testid="stVegaLiteChart"] svg, [data-testid="stVegaLiteChart"] canvas'
+    page.locator(chart).first.wait_for(timeout=60_000)
+    page.wait_for_timeout(500)  # let the chart finish its first paint before the screenshot
+    screenshot(page, "overview-boston")
+    page.close()
