@@ -10,7 +10,7 @@ PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || command -v sudo 2>/dev/null)
 
 .PHONY: setup browser-deps run test lint typecheck unit serve bench bench-ingest bench-geocode \
-        bench-hotspots clean
+        bench-crews bench-api bench-hotspots clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (apt-get install python3 python3-venv)"; exit 1; }
@@ -60,11 +60,21 @@ serve: setup
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/crews.py
+	GEODISPATCH_FUZZ_EXAMPLES=200 $(BIN)/python -m pytest -q tests/workflow/test_workflow_api_fuzz.py
 	$(BIN)/python bench/geocode.py
 	$(BIN)/python bench/hotspots.py
 
 bench-ingest: setup
 	$(BIN)/python bench/ingest.py
+
+## 50 crew processes posting updates to one SQLite file: throughput, latency, nothing lost.
+bench-crews: setup
+	$(BIN)/python bench/crews.py
+
+## Long property-based run of the whole API (Schemathesis, 200 examples per operation).
+bench-api: setup
+	GEODISPATCH_FUZZ_EXAMPLES=200 $(BIN)/python -m pytest -q tests/workflow/test_workflow_api_fuzz.py
 
 bench-geocode: setup
 	$(BIN)/python bench/geocode.py

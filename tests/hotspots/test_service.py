@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from geodispatch.cli import app
 from geodispatch.config import Settings
+from geodispatch.domain.errors import ConfigError
 from geodispatch.services import hotspots as service
 from geodispatch.services.intake import import_payload
 from geodispatch.storage import db
@@ -195,3 +196,13 @@ def test_cli_detects_lists_exports_and_maps(hs_settings: Settings, tmp_path: Pat
     bad = runner.invoke(app, ["hotspots", "top", "--trend", "exploding"])
     assert bad.exit_code == 1
     assert "unknown trend" in bad.output
+
+
+def test_a_database_made_while_slot_0003_was_empty_gets_a_clear_error(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", data_dir=tmp_path)
+    db.upgrade(settings.database_url)
+    with db.get_engine(settings.database_url).begin() as connection:
+        connection.exec_driver_sql("DROP TABLE hotspots")
+        connection.exec_driver_sql("DROP TABLE hotspot_runs")
+    with pytest.raises(ConfigError, match="migration 0003 was still an empty slot"):
+        service.list_hotspots(settings=settings)

@@ -31,7 +31,7 @@ from geodispatch.analysis.hotspots import (
     match_previous,
 )
 from geodispatch.config import Settings, get_settings
-from geodispatch.domain.errors import InputError
+from geodispatch.domain.errors import ConfigError, InputError
 from geodispatch.geo.crs import WGS84, lonlat_to_working, to_working
 from geodispatch.geo.wards import assign_areas
 from geodispatch.io.boundaries import read_boundaries
@@ -39,7 +39,7 @@ from geodispatch.reporting.hotspot_export import hotspots_csv, hotspots_geojson
 from geodispatch.reporting.maps import MapParams, TileSource, build_hotspot_map, render_html
 from geodispatch.reporting.ward_summary import WardSummary, summarise_wards
 from geodispatch.storage import hotspots_repo as repo
-from geodispatch.storage.db import session_scope, upgrade
+from geodispatch.storage.db import display_url, session_scope, upgrade
 
 #: Called with (steps done, steps in total) as a refresh advances.
 Progress = Callable[[int, int | None], None]
@@ -109,6 +109,24 @@ class HotspotRef:
     ratio: float
 
 
+_READY: set[str] = set()
+
+
+def _ready(url: str) -> None:
+    """Migrate the database once per process and check the hotspot tables are there."""
+    if url in _READY:
+        return
+    upgrade(url)
+    missing = repo.missing_schema(url)
+    if missing:
+        raise ConfigError(
+            f"the database {display_url(url)} says its schema is current but lacks "
+            f"{', '.join(missing)}: it was created while migration 0003 was still an empty "
+            "slot. Recreate it (delete the file and run 'geodispatch demo' or import again)."
+        )
+    _READY.add(url)
+
+
 def refresh_hotspots(
     *,
     since: datetime | None = None,
@@ -132,7 +150,7 @@ def refresh_hotspots(
     steps = 5
     tick = progress or (lambda _done, _total: None)
     url = settings.database_url
-    upgrade(url)
+    _ready(url)
     now = pd.Timestamp.now(tz="UTC").to_pydatetime()
     settings_json = json.dumps(
         {"hotspots": asdict(params), "emerging": asdict(emerging)}, default=str
@@ -334,7 +352,7 @@ def tag_requests(request_ids: list[int] | None = None, *, settings: Settings | N
     Call after importing new requests; returns how many landed in a hotspot.
     """
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    _ready(settings.database_url)
     with session_scope(settings.database_url) as session:
         hotspots = repo.load_hotspots(session)
         requests = repo.load_requests(session, columns=("id", "service_code", "lon", "lat"))
@@ -365,7 +383,7 @@ def hotspot_at(
 
 
 def _active_hotspots(settings: Settings) -> pd.DataFrame:
-    upgrade(settings.database_url)
+    _ready(settings.database_url)
     with session_scope(settings.database_url) as session:
         return repo.load_hotspots(session)
 
@@ -444,7 +462,7 @@ def ward_summary(
     of the latest detection run, so the table describes the period the hotspots do.
     """
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    _ready(settings.database_url)
     with session_scope(settings.database_url) as session:
         run = repo.latest_run(session)
         if run is not None and run.as_of is not None:
@@ -501,7 +519,7 @@ def hotspot_map_html(
     settings = settings or get_settings()
     selection = selection or HotspotFilter()
     url = settings.database_url
-    upgrade(url)
+    _ready(url)
     with session_scope(url) as session:
         version = repo.data_version(session)
     return _map_html(
@@ -603,7 +621,7 @@ def export_hotspots(
 def latest_run(settings: Settings | None = None) -> dict[str, object] | None:
     """The newest finished detection run (when, period, counts, note), or None."""
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    _ready(settings.database_url)
     with session_scope(settings.database_url) as session:
         run = repo.latest_run(session)
         if run is None:

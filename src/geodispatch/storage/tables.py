@@ -100,6 +100,8 @@ class JobRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # issue 6: a job closed as a duplicate points at the job that carries its callers
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), nullable=True)
 
 
 class RequestRow(Base):
@@ -185,6 +187,10 @@ class StatusEventRow(Base):
     lon: Mapped[float | None] = mapped_column(Float, nullable=True)
     lat: Mapped[float | None] = mapped_column(Float, nullable=True)
     photo_ref: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # issue 6: the stop a field event was posted for, its distance from the job, audit flags
+    stop_id: Mapped[int | None] = mapped_column(ForeignKey("stops.id"), nullable=True)
+    distance_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    flags: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class CrewRow(Base):
@@ -257,6 +263,42 @@ class PlanUnassignedRow(Base):
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"))
     reason: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class CrewTokenRow(Base):
+    """A crew's sign-in: a random bearer token, stored only as its SHA-256 (issue 6)."""
+
+    __tablename__ = "crew_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    crew_id: Mapped[int] = mapped_column(ForeignKey("crews.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class CrewLoginRow(Base):
+    """Failed PIN attempts per crew, so guessing a PIN locks the crew out for a while."""
+
+    __tablename__ = "crew_logins"
+
+    crew_id: Mapped[int] = mapped_column(ForeignKey("crews.id"), primary_key=True)
+    failed_count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AppointmentRow(Base):
+    """A booked appointment: the crew must start work on the job inside this window."""
+
+    __tablename__ = "appointments"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class RequestAreaRow(Base):
