@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from geodispatch.config import Settings, get_settings
 from geodispatch.services.dispatch import plan_day, publish_plan, seed_crews
 from geodispatch.services.field import DEMO_PIN, give_demo_pins
+from geodispatch.services.hotspots import refresh_hotspots
 from geodispatch.services.intake import ImportSummary, Progress, import_file
 from geodispatch.services.overview import request_total
 from geodispatch.services.workflow import assign_plan_jobs, group_new_requests
@@ -19,6 +20,10 @@ DEMO_FILES = (
     Path("boston/311_service_requests_2011.csv.gz"),
     Path("boston/311_open_backlog_2025_subset.csv"),
 )
+
+
+#: End of the 2011 sample (in UTC): hotspots are found over it, trends over its last 90 days.
+DEMO_HOTSPOTS_UNTIL = datetime(2012, 1, 1, 5, 0, tzinfo=UTC)
 
 
 @dataclass(slots=True)
@@ -50,6 +55,14 @@ def load_demo(
             f"requests without coordinates ({located.flagged:,} flagged for review), "
             f"ward assigned to {located.assigned.get('ward', 0):,}"
         )
+    # hotspots of the 2011 history (its last 90 days are the trend window); the 2025 open
+    # backlog is then tagged with the hotspots its cases fall in
+    found = refresh_hotspots(until=DEMO_HOTSPOTS_UNTIL, settings=settings, progress=progress)
+    report.steps.append(
+        f"found {found.hotspots:,} hotspots in the 2011 requests "
+        f"({found.by_trend.get('new', 0)} new, {found.by_trend.get('intensifying', 0)} "
+        f"intensifying); {found.tagged:,} requests tagged"
+    )
     report.steps.extend(workflow_demo_step(settings))
     report.steps.extend(dispatch_demo_step(settings))
     pins = give_demo_pins(settings=settings)
