@@ -10,7 +10,7 @@ PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || command -v sudo 2>/dev/null)
 
 .PHONY: setup browser-deps run test lint typecheck unit serve bench bench-ingest bench-geocode \
-        clean
+        bench-crews bench-api bench-routing bench-hotspots clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (apt-get install python3 python3-venv)"; exit 1; }
@@ -60,13 +60,34 @@ serve: setup
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/crews.py
+	GEODISPATCH_FUZZ_EXAMPLES=200 $(BIN)/python -m pytest -q tests/workflow/test_workflow_api_fuzz.py
 	$(BIN)/python bench/geocode.py
+	$(BIN)/python bench/routing.py
+	$(BIN)/python bench/hotspots.py
 
 bench-ingest: setup
 	$(BIN)/python bench/ingest.py
 
+## 50 crew processes posting updates to one SQLite file: throughput, latency, nothing lost.
+bench-crews: setup
+	$(BIN)/python bench/crews.py
+
+## Long property-based run of the whole API (Schemathesis, 200 examples per operation).
+bench-api: setup
+	GEODISPATCH_FUZZ_EXAMPLES=200 $(BIN)/python -m pytest -q tests/workflow/test_workflow_api_fuzz.py
+
 bench-geocode: setup
 	$(BIN)/python bench/geocode.py
+
+## OR-Tools planner vs PyVRP and VROOM: Solomon, seeded 311 days, re-plan (about 6 min).
+bench-routing: setup
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/routing.py
+
+## Hotspots: seeded planted data 100k/1M/3M (two seeds) and Boston 2011 (top 10, map size).
+bench-hotspots: setup
+	$(BIN)/python bench/hotspots.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache bench/output

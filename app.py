@@ -17,11 +17,12 @@ IMPORT = st.Page("app_pages/intake.py", title="Import requests", icon=":material
 PUBLIC = st.Page(
     "app_pages/public.py", title="Open requests & response times", icon=":material/public:"
 )
+WORK = st.Page("app_pages/work.py", title="Work & SLA", icon=":material/schedule:")
 
 PAGES = {
-    Role.DISPATCHER: {"Dispatch": [OVERVIEW, IMPORT]},
+    Role.DISPATCHER: {"Dispatch": [OVERVIEW, WORK, IMPORT]},
     Role.CREW: {"My work": [OVERVIEW]},
-    Role.MANAGER: {"Management": [OVERVIEW, PUBLIC], "Data": [IMPORT]},
+    Role.MANAGER: {"Management": [OVERVIEW, WORK, PUBLIC], "Data": [IMPORT]},
     Role.PUBLIC: {"City services": [PUBLIC]},
 }
 

@@ -55,6 +55,19 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), description="bundled data: sample, boundaries")
     working_crs: str = Field(default="EPSG:26986", description="metric CRS for distances")
     seed: int = 0
+    # workflow, SLA and API (issue 6)
+    api_keys: str = Field(
+        default="geodispatch-demo",
+        description="comma-separated Open311 API keys for POST requests; replace the demo key",
+    )
+    jurisdiction_id: str = Field(default="", description="Open311 jurisdiction_id; empty = any")
+    sla_calendar: str = Field(
+        default="", description="working hours for SLA clocks, e.g. 'mon-fri 07:00-15:30'"
+    )
+    dedup_radius_m: float = Field(default=30.0, description="repeat reports within this radius")
+    dedup_window_days: float = Field(default=14.0, description="... and this many days")
+    done_radius_m: float = Field(default=150.0, description="'done' farther away is flagged")
+    photo_max_bytes: int = Field(default=8_000_000, description="largest crew photo accepted")
     address_index: Path = Field(
         default=Path("geocoding/boston_addresses.csv.gz"),
         description="address points (OpenAddresses columns), relative to data_dir",
@@ -82,6 +95,11 @@ class Settings(BaseSettings):
         if self.db_url:
             return self.db_url
         return f"sqlite:///{(self.home / 'geodispatch.db').as_posix()}"
+
+    @property
+    def api_key_set(self) -> frozenset[str]:
+        """The accepted Open311 API keys."""
+        return frozenset(k.strip() for k in self.api_keys.split(",") if k.strip())
 
 
 @functools.cache

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from geodispatch.cli import db, geo, intake
+from geodispatch.cli import db, geo, hotspots, intake, plan, workflow
 
 app = typer.Typer(
     name="geodispatch",
@@ -18,7 +18,10 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(geo.app, name="geocode")
+app.add_typer(hotspots.app, name="hotspots")
 intake.register(app)
+plan.register(app)
+workflow.register(app)
 
 
 def main() -> None:

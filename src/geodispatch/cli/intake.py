@@ -14,6 +14,7 @@ from geodispatch.intake.generic_csv import ColumnMapping
 from geodispatch.services import catalogue as catalogue_service
 from geodispatch.services import demo as demo_service
 from geodispatch.services.intake import ImportSummary, InputFormat, import_file, rejected_rows
+from geodispatch.services.workflow import group_new_requests
 
 catalogue_app = typer.Typer(
     help="The service-type catalogue: SLA targets, skills, minutes.", no_args_is_help=True
@@ -61,6 +62,13 @@ def import_command(
             progress=progress,
         )
     print_summary(summary)
+    grouping = group_new_requests()
+    console.print(
+        f"jobs: {grouping.attached:,} reports joined open jobs, {grouping.new_jobs:,} new jobs "
+        f"({grouping.merged:,} repeat reports merged), {grouping.closed_at_source:,} closed "
+        "in the source",
+        highlight=False,
+    )
     if summary.rejected and show:
         print_rejected(summary.source, summary.file_name, limit=show)
 

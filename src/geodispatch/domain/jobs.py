@@ -32,6 +32,7 @@ class Job:
     updated_at: datetime
     closed_at: datetime | None = None
     version: int = 1
+    merged_into: int | None = None  # set when closed as a duplicate of that job
 
     def __post_init__(self) -> None:
         if self.caller_count < 1:

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from geodispatch.config import Settings, get_settings
+from geodispatch.services.dispatch import plan_day, publish_plan, seed_crews
+from geodispatch.services.field import DEMO_PIN, give_demo_pins
+from geodispatch.services.hotspots import refresh_hotspots
 from geodispatch.services.intake import ImportSummary, Progress, import_file
 from geodispatch.services.overview import request_total
+from geodispatch.services.workflow import assign_plan_jobs, group_new_requests
 
 #: The sample files, relative to ``settings.data_dir``, in load order.
 DEMO_FILES = (
     Path("boston/311_service_requests_2011.csv.gz"),
     Path("boston/311_open_backlog_2025_subset.csv"),
 )
+
+
+#: End of the 2011 sample (in UTC): hotspots are found over it, trends over its last 90 days.
+DEMO_HOTSPOTS_UNTIL = datetime(2012, 1, 1, 5, 0, tzinfo=UTC)
 
 
 @dataclass(slots=True)
@@ -45,4 +55,40 @@ def load_demo(
             f"requests without coordinates ({located.flagged:,} flagged for review), "
             f"ward assigned to {located.assigned.get('ward', 0):,}"
         )
+    # hotspots of the 2011 history (its last 90 days are the trend window); the 2025 open
+    # backlog is then tagged with the hotspots its cases fall in
+    found = refresh_hotspots(until=DEMO_HOTSPOTS_UNTIL, settings=settings, progress=progress)
+    report.steps.append(
+        f"found {found.hotspots:,} hotspots in the 2011 requests "
+        f"({found.by_trend.get('new', 0)} new, {found.by_trend.get('intensifying', 0)} "
+        f"intensifying); {found.tagged:,} requests tagged"
+    )
+    report.steps.extend(workflow_demo_step(settings))
+    report.steps.extend(dispatch_demo_step(settings))
+    pins = give_demo_pins(settings=settings)
+    if pins:
+        report.steps.append(f"gave {pins} crews the demo PIN {DEMO_PIN}")
     return report
+
+
+def workflow_demo_step(settings: Settings) -> list[str]:
+    """Merge repeat reports of the open requests into jobs (before any plan is made)."""
+    grouping = group_new_requests(settings=settings)
+    return [
+        f"grouped {grouping.requests:,} open requests into {grouping.new_jobs:,} jobs "
+        f"({grouping.merged:,} repeat reports merged)"
+    ]
+
+
+def dispatch_demo_step(settings: Settings) -> list[str]:
+    """Seed the Boston crew roster and publish a plan for today (a short 2 s search)."""
+    crews = seed_crews(settings=settings)
+    today = datetime.now(ZoneInfo(settings.timezone)).date()
+    outcome = plan_day(today, time_limit_s=2.0, created_by="demo", settings=settings)
+    publish_plan(outcome.plan_id, settings=settings)
+    assigned = assign_plan_jobs(outcome.plan_id, settings=settings)
+    return [
+        f"seeded {crews} crews at Boston's public works yards",
+        f"planned {today}: {outcome.plan.served} jobs on {len(outcome.plan.routes)} routes "
+        f"(plan {outcome.plan_id}, published; {assigned} jobs now Work assigned)",
+    ]

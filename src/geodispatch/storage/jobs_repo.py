@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geodispatch.domain.jobs import Job
 from geodispatch.domain.requests import OPEN_STATUSES, Priority, RequestStatus
+from geodispatch.storage import workflow_repo
 from geodispatch.storage.tables import JobRow, RequestRow
 
 _OPEN = [s.value for s in OPEN_STATUSES]
@@ -32,6 +33,7 @@ def to_job(row: JobRow) -> Job:
         updated_at=row.updated_at,
         closed_at=row.closed_at,
         version=row.version,
+        merged_into=row.merged_into,
     )
 
 
@@ -52,44 +54,21 @@ def open_jobs(session: Session) -> list[Job]:
 def create_single_request_jobs(session: Session, *, now: datetime) -> int:
     """Give every open request that has no job a job of its own; returns jobs created.
 
-    This is the simplest grouping (no duplicates merged); the duplicate-merging step
-    replaces it where it runs.
+    This is the simplest grouping (no duplicates merged). The product groups repeat reports
+    with ``services.workflow.group_new_requests`` (analysis.dedup), which every import, the
+    Open311 API and the demo run; after it, this function finds nothing left to do.
     """
     rows = session.execute(
-        select(
-            RequestRow.id,
-            RequestRow.service_code,
-            RequestRow.status,
-            RequestRow.address,
-            RequestRow.lon,
-            RequestRow.lat,
-            RequestRow.ward,
-            RequestRow.source_ward,
-            RequestRow.priority,
-            RequestRow.due_at,
-            RequestRow.created_at,
-        )
+        select(RequestRow.id, RequestRow.status)
         .where(RequestRow.job_id.is_(None), RequestRow.status.in_(_OPEN))
         .order_by(RequestRow.id)
     ).all()
-    for r in rows:
-        job = JobRow(
-            service_code=r.service_code,
-            status=r.status,
-            address=r.address,
-            lon=r.lon,
-            lat=r.lat,
-            ward=r.ward if r.ward is not None else r.source_ward,
-            caller_count=1,
-            priority=r.priority,
-            earliest_due_at=r.due_at,
-            created_at=r.created_at,
-            updated_at=now,
-            version=1,
-        )
-        session.add(job)
-        session.flush()
-        session.execute(update(RequestRow).where(RequestRow.id == r.id).values(job_id=job.id))
+    job_ids = workflow_repo.create_jobs_for(session, [r.id for r in rows], now=now)
+    workflow_repo.link_many(
+        session,
+        [(r.id, j, RequestStatus(r.status)) for r, j in zip(rows, job_ids, strict=True)],
+        now=now,
+    )
     return len(rows)
 
 

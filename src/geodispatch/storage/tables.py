@@ -100,6 +100,8 @@ class JobRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # issue 6: a job closed as a duplicate points at the job that carries its callers
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), nullable=True)
 
 
 class RequestRow(Base):
@@ -148,7 +150,7 @@ class RequestRow(Base):
     closure_note: Mapped[str] = mapped_column(Text, default="")
     row_hash: Mapped[str] = mapped_column(String(20))
     job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), nullable=True, index=True)
-    hotspot_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    hotspot_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
@@ -189,6 +191,10 @@ class StatusEventRow(Base):
     lon: Mapped[float | None] = mapped_column(Float, nullable=True)
     lat: Mapped[float | None] = mapped_column(Float, nullable=True)
     photo_ref: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # issue 6: the stop a field event was posted for, its distance from the job, audit flags
+    stop_id: Mapped[int | None] = mapped_column(ForeignKey("stops.id"), nullable=True)
+    distance_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    flags: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class CrewRow(Base):
@@ -263,6 +269,42 @@ class PlanUnassignedRow(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
+class CrewTokenRow(Base):
+    """A crew's sign-in: a random bearer token, stored only as its SHA-256 (issue 6)."""
+
+    __tablename__ = "crew_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    crew_id: Mapped[int] = mapped_column(ForeignKey("crews.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class CrewLoginRow(Base):
+    """Failed PIN attempts per crew, so guessing a PIN locks the crew out for a while."""
+
+    __tablename__ = "crew_logins"
+
+    crew_id: Mapped[int] = mapped_column(ForeignKey("crews.id"), primary_key=True)
+    failed_count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AppointmentRow(Base):
+    """A booked appointment: the crew must start work on the job inside this window."""
+
+    __tablename__ = "appointments"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class GeocodeCacheRow(Base):
     """One online geocoder's answer for one normalised address, so it is asked only once."""
 
@@ -280,3 +322,77 @@ class GeocodeCacheRow(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     matched: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class HotspotRunRow(Base):
+    """One run of hotspot detection: period, parameters, counts (migration 0003)."""
+
+    __tablename__ = "hotspot_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(12), default="running")  # running|done|failed
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    period_start: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    as_of: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    params: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    requests_analysed: Mapped[int] = mapped_column(Integer, default=0)
+    requests_excluded: Mapped[int] = mapped_column(Integer, default=0)
+    hotspots: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class HotspotRow(Base):
+    """A place with significantly more reports than its surroundings predict (migration 0003).
+
+    Refreshing keeps the id of a hotspot that is still there (same type, overlapping) and
+    retires the ones that are gone (``active`` false), so ids managers quote stay valid.
+    ``service_code`` NULL means all request types together. ``geometry`` is a GeoJSON
+    polygon in WGS84; the bounding box columns let tagging skip far-away hotspots.
+    """
+
+    __tablename__ = "hotspots"
+    __table_args__ = (Index("ix_hotspots_active_service", "active", "service_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("hotspot_runs.id"), index=True)
+    service_code: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    service_name: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    trend: Mapped[str] = mapped_column(String(16), default="")
+    found_in: Mapped[str] = mapped_column(String(12), default="history")
+    n_reports: Mapped[int] = mapped_column(Integer, default=0)
+    expected: Mapped[float] = mapped_column(Float, default=0.0)
+    ratio: Mapped[float] = mapped_column(Float, default=0.0)
+    p_value: Mapped[float] = mapped_column(Float, default=1.0)
+    q_value: Mapped[float] = mapped_column(Float, default=1.0)
+    n_cells: Mapped[int] = mapped_column(Integer, default=0)
+    area_m2: Mapped[float] = mapped_column(Float, default=0.0)
+    centroid_lon: Mapped[float] = mapped_column(Float)
+    centroid_lat: Mapped[float] = mapped_column(Float)
+    min_lon: Mapped[float] = mapped_column(Float)
+    min_lat: Mapped[float] = mapped_column(Float)
+    max_lon: Mapped[float] = mapped_column(Float)
+    max_lat: Mapped[float] = mapped_column(Float)
+    wards: Mapped[str] = mapped_column(String(200), default="")  # ';'-separated, largest first
+    primary_ward: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    distinct_addresses: Mapped[int] = mapped_column(Integer, default=0)
+    distinct_sites: Mapped[int] = mapped_column(Integer, default=0)
+    top_address: Mapped[str] = mapped_column(Text, default="")
+    top_address_reports: Mapped[int] = mapped_column(Integer, default=0)
+    first_report_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_report_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    months_with_reports: Mapped[int] = mapped_column(Integer, default=0)
+    months_active: Mapped[int] = mapped_column(Integer, default=0)
+    monthly_recurrence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    open_share: Mapped[float | None] = mapped_column(Float, nullable=True)
+    n_recent: Mapped[int] = mapped_column(Integer, default=0)
+    recent_share: Mapped[float | None] = mapped_column(Float, nullable=True)
+    expected_share: Mapped[float | None] = mapped_column(Float, nullable=True)
+    trend_p: Mapped[float | None] = mapped_column(Float, nullable=True)
+    trend_q: Mapped[float | None] = mapped_column(Float, nullable=True)
+    geometry: Mapped[str] = mapped_column(Text)
+    first_detected_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_detected_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

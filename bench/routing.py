@@ -1,0 +1,556 @@
+"""Routing benchmark: our OR-Tools planner side by side with PyVRP and VROOM.
+
+Run from the project root (``make bench-routing`` or ``.venv/bin/python bench/routing.py``);
+the peers come from the ``bench`` extra (``pip install -e '.[bench]'``) and are never
+imported by ``src/``. Every solver gets exactly the same integer matrix and constraints,
+and every plan is re-checked by OUR checker (``dispatch.schedule.simulate``): driving is
+recomputed from the matrix, nothing is taken from a solver's own report.
+
+Sections (all by default; pick with ``--only``):
+
+* ``solomon``: 12 Solomon VRPTW instances (2 per class) from ``../shared/bench/vrptw``;
+  DIMACS convention (distances truncated to one decimal × 10, time = distance, service
+  and windows × 10); gap = distance / DIMACS BKS − 1. Goal: median ≤ 1 % at 5 s, no
+  instance without a solution.
+* ``synthetic``: seeded 311 days (``bench/synth311.py``): 200 stops / 20 crews,
+  200 / 8 (over-booked), 1000 / 40. Goal: driving within 2 % of the best peer at equal
+  or better served priority weight, in ≤ 5 s (200) and ≤ 30 s (1000) wall time for the
+  whole planning call (build, solve, repair, check).
+* ``replan``: the 200 / 20 day at 11:00, work before then done or under way, one urgent
+  P1 job inserted. Goal: ≤ 1 s for the whole re-plan call.
+
+Where the comparison is not like-for-like:
+
+* PyVRP has no breaks: each crew's shift is shortened by its 30 min lunch, and our
+  checker then re-checks its routes *with* the lunch window (violations are reported).
+  Skills are modelled with one routing profile per skill set whose distances into
+  clients the set cannot serve are prohibitive (10^7), which discourages but does not
+  forbid; our checker reports any skill violation.
+* VROOM models skills, breaks, windows and priorities natively. Its priorities are
+  lexicographic (served priority first, then cost); ours and PyVRP's are prizes worth a
+  shift of driving per unit of weight, which is lexicographic in practice. VROOM stops
+  by itself: its time is its own, not a limit. One thread for every solver.
+* Solomon needs a capacity dimension, which the product model supports for trucks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from synth311 import DAY, TZ, make_day
+
+from geodispatch.dispatch.checker import check_plan
+from geodispatch.dispatch.ortools_solver import OrToolsSolver
+from geodispatch.dispatch.planner import PlanRequest, plan_routes
+from geodispatch.dispatch.problem import PlanParams, RoutingProblem, Vehicle, Visit, day_origin
+from geodispatch.dispatch.replan import Progress, diff_plans, replan_request
+from geodispatch.dispatch.schedule import best_timeline
+from geodispatch.dispatch.solver import SolveParams
+from geodispatch.domain.crews import Crew, Depot
+from geodispatch.domain.plans import WorkOrder
+from geodispatch.domain.requests import Priority
+
+ROOT = Path(__file__).resolve().parents[1]
+VRPTW = ROOT.parent / "shared" / "bench" / "vrptw"
+OUTPUT = ROOT / "bench" / "output"
+INSTANCES = [
+    "C101",
+    "C105",
+    "C201",
+    "C205",
+    "R101",
+    "R105",
+    "R201",
+    "R205",
+    "RC101",
+    "RC105",
+    "RC201",
+    "RC208",
+]
+BIG = 10**7
+
+
+# ----------------------------------------------------------------------------- checking
+@dataclass(slots=True)
+class Outcome:
+    """One solver's plan, re-evaluated by our checker."""
+
+    solver: str
+    routes: list[list[int]]
+    wall_s: float
+    served: int = 0
+    weight: float = 0.0
+    p1: int = 0
+    travel: int = 0
+    violations: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+
+
+def evaluate(problem: RoutingProblem, out: Outcome) -> Outcome:
+    """Recompute driving, served weight and every violation from the routes alone."""
+    seen: dict[int, int] = {}
+    for k, route in enumerate(out.routes):
+        timeline = best_timeline(problem, k, route)
+        out.travel += timeline.travel_s
+        for kind, _, _ in timeline.problems:
+            out.kinds[kind] = out.kinds.get(kind, 0) + 1
+        for i in route:
+            seen[i] = seen.get(i, 0) + 1
+            if k not in problem.visits[i].vehicles:
+                out.kinds["skill"] = out.kinds.get("skill", 0) + 1
+    out.kinds["duplicate"] = sum(1 for n in seen.values() if n > 1) or 0
+    mandatory = [i for i, v in enumerate(problem.visits) if v.penalty < 0]
+    out.kinds["missing"] = sum(1 for i in mandatory if i not in seen)
+    out.kinds = {k: v for k, v in out.kinds.items() if v}
+    out.violations = sum(out.kinds.values())
+    out.served = len(seen)
+    out.weight = sum(problem.visits[i].weight for i in seen)
+    out.p1 = sum(1 for i in seen if problem.visits[i].order.priority == Priority.P1)
+    return out
+
+
+# ------------------------------------------------------------------------------ solvers
+def ours(problem: RoutingProblem, params: SolveParams) -> Outcome:
+    """Our OR-Tools model on a prepared problem (Solomon)."""
+    began = time.perf_counter()
+    solution = OrToolsSolver().solve(problem, params)
+    wall = time.perf_counter() - began
+    return Outcome("ours", [list(r) for r in solution.routes], wall)
+
+
+def pyvrp_solve(problem: RoutingProblem, limit: float, *, seed: int = 1) -> Outcome:
+    """PyVRP on the same integer matrix (see module docstring for breaks and skills)."""
+    import pyvrp
+    from pyvrp.stop import MaxRuntime
+
+    travel = problem.travel
+    n_loc = len(travel)
+    locations = [pyvrp.Location(x=int(p[0] * 1e5), y=int(p[1] * 1e5)) for p in problem.points]
+    if len(locations) < n_loc:
+        locations += [pyvrp.Location(0, 0)] * (n_loc - len(locations))
+    depot_locs = sorted(
+        {v.start_loc for v in problem.vehicles} | {v.end_loc for v in problem.vehicles}
+    )
+    depot_index = {loc: k for k, loc in enumerate(depot_locs)}
+    depots = [pyvrp.Depot(loc) for loc in depot_locs]
+    capacity = any(v.capacity is not None for v in problem.vehicles)
+    clients = [
+        pyvrp.Client(
+            v.loc,
+            delivery=[v.demand] if capacity else [],
+            service_duration=v.service_s,
+            tw_early=max(0, v.ready_s),
+            tw_late=max(0, v.latest_s),
+            prize=max(0, v.penalty),
+            required=v.penalty < 0,
+        )
+        for v in problem.visits
+    ]
+    skill_sets: list[tuple[int, ...]] = []
+    profile_of: list[int] = []
+    for k in range(len(problem.vehicles)):
+        allowed = tuple(sorted(i for i, v in enumerate(problem.visits) if k in v.vehicles))
+        if allowed not in skill_sets:
+            skill_sets.append(allowed)
+        profile_of.append(skill_sets.index(allowed))
+    distances, durations = [], []
+    for allowed in skill_sets:
+        dist = travel.copy()
+        banned = [v.loc for i, v in enumerate(problem.visits) if i not in set(allowed)]
+        if banned:
+            dist[:, banned] = BIG
+            np.fill_diagonal(dist, 0)
+        distances.append(dist)
+        durations.append(travel)
+    types = [
+        pyvrp.VehicleType(
+            1,
+            capacity=[veh.capacity] if capacity and veh.capacity is not None else [],
+            start_depot=depot_index[veh.start_loc],
+            end_depot=depot_index[veh.end_loc],
+            tw_early=veh.start_s,
+            tw_late=veh.end_s - veh.break_s,
+            profile=profile_of[k],
+        )
+        for k, veh in enumerate(problem.vehicles)
+    ]
+    if capacity:  # Solomon: one homogeneous fleet type
+        veh = problem.vehicles[0]
+        types = [
+            pyvrp.VehicleType(
+                len(problem.vehicles),
+                capacity=[veh.capacity or 0],
+                tw_early=veh.start_s,
+                tw_late=veh.end_s,
+            )
+        ]
+    data = pyvrp.ProblemData(locations, clients, depots, types, distances, durations)
+    began = time.perf_counter()
+    result = pyvrp.solve(data, stop=MaxRuntime(limit), seed=seed, display=False)
+    wall = time.perf_counter() - began
+    routes: list[list[int]] = [[] for _ in problem.vehicles]
+    for used, route in enumerate(result.best.routes()):
+        visits = [a.idx for a in route.schedule() if a.type == pyvrp.ActivityType.CLIENT]
+        routes[used if capacity else route.vehicle_type()] = visits
+    return Outcome(f"pyvrp@{limit:g}s", routes, wall)
+
+
+def vroom_solve(problem: RoutingProblem, *, level: int = 5) -> Outcome:
+    """VROOM with native skills, breaks, windows and priorities (one thread)."""
+    import vroom
+
+    inp = vroom.Input()
+    inp.set_durations_matrix("car", np.asarray(problem.travel, dtype=np.uint32))
+    skills = sorted({v.order.skill for v in problem.visits})
+    sid = {s: n + 1 for n, s in enumerate(skills)}
+    capacity = any(v.capacity is not None for v in problem.vehicles)
+    for k, veh in enumerate(problem.vehicles):
+        breaks = []
+        if veh.has_break:
+            assert veh.break_earliest_s is not None
+            assert veh.break_latest_s is not None
+            breaks = [
+                vroom.Break(
+                    k + 1,
+                    time_windows=[vroom.TimeWindow(veh.break_earliest_s, veh.break_latest_s)],
+                    service=veh.break_s,
+                )
+            ]
+        can = {sid[s] for s in skills if veh.crew.can_do(s)} if not capacity else set()
+        inp.add_vehicle(
+            vroom.Vehicle(
+                k,
+                start=veh.start_loc,
+                end=veh.end_loc,
+                capacity=[veh.capacity] if capacity and veh.capacity is not None else (),
+                skills=can or None,
+                time_window=vroom.TimeWindow(veh.start_s, veh.end_s),
+                breaks=breaks,
+            )
+        )
+    inp.add_job(
+        [
+            vroom.Job(
+                i + 1,
+                location=v.loc,
+                default_service=v.service_s,
+                delivery=[v.demand] if capacity else vroom.Amount([]),
+                skills=None if capacity else {sid[v.order.skill]},
+                priority=0 if v.penalty < 0 else min(100, round(v.weight)),
+                time_windows=[vroom.TimeWindow(max(0, v.ready_s), max(0, v.latest_s))],
+            )
+            for i, v in enumerate(problem.visits)
+        ]
+    )
+    began = time.perf_counter()
+    solution = inp.solve(exploration_level=level, nb_threads=1)
+    wall = time.perf_counter() - began
+    routes: list[list[int]] = [[] for _ in problem.vehicles]
+    frame = solution.routes
+    for row in frame[frame["type"] == "job"].itertuples():
+        routes[int(row.vehicle_id)].append(int(row.id) - 1)
+    return Outcome(f"vroom_x{level}", routes, wall)
+
+
+# ------------------------------------------------------------------------------ Solomon
+def read_solomon(path: Path) -> tuple[int, int, np.ndarray]:
+    """(vehicles, capacity, rows [x, y, demand, ready, due, service]) of a Solomon file."""
+    lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
+    head = next(k for k, ln in enumerate(lines) if ln[:2] == ["NUMBER", "CAPACITY"])
+    vehicles, capacity = int(lines[head + 1][0]), int(lines[head + 1][1])
+    rows = [ln for ln in lines if ln[0].isdigit() and len(ln) == 7]
+    return vehicles, capacity, np.array([[float(x) for x in r[1:]] for r in rows])
+
+
+def solomon_problem(name: str) -> RoutingProblem:
+    """A Solomon instance as our integer problem (DIMACS convention), all visits mandatory."""
+    vehicles, capacity, rows = read_solomon(VRPTW / "solomon" / f"{name}.txt")
+    xy = rows[:, :2]
+    diff = xy[:, None, :] - xy[None, :, :]
+    travel = np.floor(10 * np.sqrt((diff**2).sum(-1))).astype(np.int64)
+    scaled = np.rint(rows[:, 2:] * np.array([1, 10, 10, 10])).astype(np.int64)
+    dummy = Crew(
+        "V",
+        Depot("depot", 0.0, 0.0),
+        datetime.min.time(),
+        datetime.max.time().replace(microsecond=0),
+        frozenset({"general"}),
+    )
+    fleet = tuple(
+        Vehicle(
+            crew=replace(dummy, code=f"V{k}"),
+            start_loc=0,
+            end_loc=0,
+            start_s=int(scaled[0, 1]),
+            end_s=int(scaled[0, 2]),
+            capacity=capacity,
+        )
+        for k in range(vehicles)
+    )
+    visits = tuple(
+        Visit(
+            order=WorkOrder(i, "c", "customer", "", 0.0, 0.0, "general", 1, Priority.P3),
+            loc=i,
+            service_s=int(scaled[i, 3]),
+            ready_s=int(scaled[i, 1]),
+            latest_s=int(scaled[i, 2]),
+            due_s=None,
+            weight=1.0,
+            penalty=-1,
+            sla_coefficient=0,
+            vehicles=tuple(range(vehicles)),
+            demand=int(scaled[i, 0]),
+        )
+        for i in range(1, len(rows))
+    )
+    return RoutingProblem(
+        day=DAY,
+        tz=TZ,
+        origin=day_origin(DAY, TZ),
+        now_s=0,
+        visits=visits,
+        vehicles=fleet,
+        travel=travel,
+        points=xy,
+        params=PlanParams(),
+    )
+
+
+def bks() -> dict[str, float]:
+    """DIMACS distance BKS per instance."""
+    out = {}
+    for line in (VRPTW / "bks.csv").read_text().splitlines()[1:]:
+        cells = line.split(",")
+        out[cells[0]] = float(cells[5])
+    return out
+
+
+def run_solomon(args: argparse.Namespace, params: SolveParams, report: dict[str, object]) -> None:
+    best = bks()
+    rows = []
+    names = args.instances or INSTANCES
+    for name in names:
+        problem = solomon_problem(name)
+        results = [ours(problem, params)]
+        if "pyvrp" in args.peers:
+            results.append(pyvrp_solve(problem, args.solomon_limit))
+        if "vroom" in args.peers:
+            results.append(vroom_solve(problem, level=5))
+        for res in results:
+            evaluate(problem, res)
+            gap = (res.travel / 10) / best[name] - 1 if res.violations == 0 else math.nan
+            rows.append(
+                {
+                    "instance": name,
+                    "solver": res.solver,
+                    "distance": res.travel / 10,
+                    "gap_pct": round(100 * gap, 2),
+                    "violations": res.violations,
+                    "vehicles": sum(1 for r in res.routes if r),
+                    "wall_s": round(res.wall_s, 2),
+                }
+            )
+            print(
+                f"{name:6s} {res.solver:12s} dist {res.travel / 10:8.1f}  gap {100 * gap:6.2f} %  "
+                f"veh {rows[-1]['vehicles']:2d}  violations {res.violations}  {res.wall_s:5.2f} s",
+                flush=True,
+            )
+    summary = {}
+    for solver in sorted({r["solver"] for r in rows}):
+        gaps = [r["gap_pct"] for r in rows if r["solver"] == solver]
+        ok = [g for g in gaps if not math.isnan(g)]
+        summary[solver] = {
+            "median_gap_pct": round(statistics.median(ok), 2) if ok else None,
+            "mean_gap_pct": round(statistics.fmean(ok), 2) if ok else None,
+            "solved": f"{len(ok)}/{len(gaps)}",
+            "within_1pct": sum(1 for g in ok if g <= 1.0),
+        }
+    print("\nSolomon summary (gap to DIMACS BKS):")
+    for solver, s in summary.items():
+        print(
+            f"  {solver:12s} median {s['median_gap_pct']} %  mean {s['mean_gap_pct']} %  "
+            f"solved {s['solved']}  within 1 %: {s['within_1pct']}"
+        )
+    report["solomon"] = {"rows": rows, "summary": summary}
+
+
+# ---------------------------------------------------------------------------- synthetic
+def run_synthetic(args: argparse.Namespace, params: SolveParams, report: dict[str, object]) -> None:
+    cases = [(200, 20, 5.0), (200, 8, 5.0), (1000, 40, 30.0)]
+    if args.quick:
+        cases = [(200, 20, 5.0), (200, 8, 5.0)]
+    rows = []
+    for stops, crews, budget in cases:
+        day = make_day(stops, crews, seed=args.seed)
+        limit = budget * args.budget_share
+        began = time.perf_counter()
+        plan, problem = plan_routes(
+            PlanRequest(day.orders, day.crews, DAY, TZ), solve=replace(params, time_limit_s=limit)
+        )
+        wall = time.perf_counter() - began
+        routes = [
+            [problem.visits.index(_visit(problem, s.order.job_id)) for s in r.stops]
+            for r in plan.routes
+        ]
+        mine = evaluate(problem, Outcome("ours", routes, wall))
+        assert len(check_plan(problem, plan)) == len(plan.violations)
+        results = [mine]
+        if "pyvrp" in args.peers:
+            results.append(evaluate(problem, pyvrp_solve(problem, budget)))
+        if "vroom" in args.peers:
+            results.append(evaluate(problem, vroom_solve(problem, level=5 if stops <= 200 else 1)))
+        max_weight = sum(v.weight for v in problem.visits)
+        p1_total = sum(1 for v in problem.visits if v.order.priority == Priority.P1)
+        for res in results:
+            rows.append(
+                {
+                    "day": day.name,
+                    "solver": res.solver,
+                    "served": res.served,
+                    "weight": round(res.weight, 1),
+                    "max_weight": round(max_weight, 1),
+                    "p1": f"{res.p1}/{p1_total}",
+                    "travel_h": round(res.travel / 3600, 2),
+                    "violations": res.violations,
+                    "kinds": res.kinds,
+                    "wall_s": round(res.wall_s, 2),
+                }
+            )
+            print(
+                f"{day.name:18s} {res.solver:10s} served {res.served:4d}  weight "
+                f"{res.weight:7.1f}/{max_weight:.0f}  P1 {res.p1}/{p1_total}  driving "
+                f"{res.travel / 3600:6.2f} h  violations {res.violations} {res.kinds}  "
+                f"{res.wall_s:5.2f} s",
+                flush=True,
+            )
+        peers = [r for r in results[1:] if r.violations == 0 and r.weight <= mine.weight + 1e-9]
+        if peers:
+            best = min(peers, key=lambda r: r.travel)
+            print(
+                f"  ours vs best feasible peer at ≤ our weight ({best.solver}): driving "
+                f"{100 * (mine.travel / best.travel - 1):+.2f} %, weight "
+                f"{mine.weight - best.weight:+.1f}"
+            )
+        heavier = [r for r in results[1:] if r.weight > mine.weight + 1e-9]
+        for r in heavier:
+            print(
+                f"  {r.solver} serves more weight ({r.weight:.1f} vs {mine.weight:.1f}; "
+                f"violations {r.violations})"
+            )
+    report["synthetic"] = rows
+
+
+def _visit(problem: RoutingProblem, job_id: int) -> Visit:
+    return next(v for v in problem.visits if v.order.job_id == job_id)
+
+
+# ------------------------------------------------------------------------------- replan
+def run_replan(args: argparse.Namespace, params: SolveParams, report: dict[str, object]) -> None:
+    day = make_day(200, 20, seed=args.seed)
+    morning, _ = plan_routes(
+        PlanRequest(day.orders, day.crews, DAY, TZ), solve=replace(params, time_limit_s=4.0)
+    )
+    now = datetime.combine(DAY, datetime.min.time(), tzinfo=TZ) + timedelta(hours=11)
+    progress = {}
+    for route in morning.routes:
+        for stop in route.stops:
+            if stop.departs_at <= now:
+                progress[stop.order.job_id] = Progress("done")
+            elif stop.eta <= now:
+                progress[stop.order.job_id] = Progress("arrived")
+    urgent = replace(
+        day.orders[0],
+        job_id=10_000,
+        priority=Priority.P1,
+        window=None,
+        title="urgent: hazard",
+        lon=day.orders[17].lon,
+        lat=day.orders[17].lat,
+    )
+    timings = []
+    for limit in args.replan_limits:
+        began = time.perf_counter()
+        request = replan_request(
+            morning, orders=[*day.orders, urgent], crews=day.crews, progress=progress, now=now
+        )
+        new, problem = plan_routes(request, solve=replace(params, time_limit_s=limit))
+        diff = diff_plans(morning, new, problem, warm=request.warm_start or {})
+        wall = time.perf_counter() - began
+        where = new.crew_of_job().get(10_000, "not served")
+        moved = sum(1 for c in diff.changes if c.kind == "moved")
+        timings.append(
+            {
+                "limit_s": limit,
+                "wall_s": round(wall, 3),
+                "urgent_on": where,
+                "violations": len(new.violations),
+                "moved": moved,
+                "dropped_before_now": len(progress),
+                "driving_saved_min": round(diff.travel_saved_s / 60, 1),
+                "sla_risks": len(diff.sla_risks),
+            }
+        )
+        print(
+            f"re-plan at 11:00 (solver limit {limit:g} s): {wall:.2f} s wall, urgent job on "
+            f"{where}, {moved} jobs moved, {len(new.violations)} violations, driving saved vs "
+            f"old order {diff.travel_saved_s / 60:.0f} min",
+            flush=True,
+        )
+    report["replan"] = timings
+
+
+# --------------------------------------------------------------------------------- main
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", nargs="*", default=["solomon", "synthetic", "replan"])
+    parser.add_argument("--peers", nargs="*", default=["pyvrp", "vroom"])
+    parser.add_argument("--instances", nargs="*", default=None)
+    parser.add_argument("--solomon-limit", type=float, default=5.0)
+    parser.add_argument(
+        "--budget-share",
+        type=float,
+        default=0.9,
+        help="share of the wall budget given to our solver (rest: build, repair, check)",
+    )
+    parser.add_argument("--replan-limits", type=float, nargs="*", default=[0.5])
+    parser.add_argument("--seed", type=int, default=311)
+    parser.add_argument("--quick", action="store_true", help="skip the 1000-stop day")
+    parser.add_argument("--first-solution", default=None)
+    parser.add_argument("--neighbors-ratio", type=float, default=None)
+    parser.add_argument("--min-neighbors", type=int, default=None)
+    parser.add_argument("--gls-lambda", type=float, default=None)
+    args = parser.parse_args(argv)
+    params = SolveParams(time_limit_s=args.solomon_limit)
+    overrides = {
+        "first_solution": args.first_solution,
+        "neighbors_ratio": args.neighbors_ratio,
+        "min_neighbors": args.min_neighbors,
+        "gls_lambda": args.gls_lambda,
+    }
+    params = replace(params, **{k: v for k, v in overrides.items() if v is not None})
+    print(f"our solver settings: {params}", flush=True)
+    report: dict[str, object] = {"params": str(params), "started": datetime.now().isoformat()}
+    if "solomon" in args.only:
+        run_solomon(args, params, report)
+    if "synthetic" in args.only:
+        run_synthetic(args, params, report)
+    if "replan" in args.only:
+        run_replan(args, params, report)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    (OUTPUT / "routing.json").write_text(json.dumps(report, indent=1, default=str))
+    print(f"\nwritten {OUTPUT / 'routing.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1020 @@
+"""Hotspots: places with significantly more reports than their own surroundings predict.
+
+For each request type (and for all types together) reports are counted in 25 m cells and
+compared with a 1 km Gaussian kernel estimate of the same type around them, over 75 m and
+225 m windows, with the Poisson upper tail, Benjamini–Hochberg FDR control over all land
+cells, and an effect-size floor (at least 3× the expected count and 5 reports). Touching
+significant cells merge into one hotspot polygon. A busy district raises its own baseline,
+so it is not a hotspot merely for being busy; a corner where potholes keep coming back
+is. The recent window is then labelled new / intensifying / persistent / diminishing
+(:mod:`geodispatch.analysis.emerging`).
+
+Measured on the team's seeded generator (research note, section A): precision 0.92 and
+recall 0.95 on statistically detectable planted hotspots at 3M points in ~3 s. This module
+is pure: arrays and frames in, frames out; coordinates in a metric CRS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from geodispatch.analysis.emerging import EmergingParams, Trend, classify_places
+from geodispatch.analysis.grid_scan import (
+    Baseline,
+    Grid,
+    ScanArea,
+    ScanCells,
+    cells_to_polygons,
+    label_cells,
+    land_from_geometry,
+    land_from_points,
+    poisson_scan,
+)
+from geodispatch.domain.errors import CRSError, InputError, SchemaError
+
+__all__ = [
+    "ALL_TYPES",
+    "HOTSPOT_COLUMNS",
+    "HotspotParams",
+    "HotspotResult",
+    "detect_hotspots",
+    "find_placeholders",
+    "hotspot_wards",
+    "match_previous",
+]
+
+#: ``service_code`` of hotspots found over all request types together.
+ALL_TYPES: Final = "*"
+
+#: Columns of :attr:`HotspotResult.hotspots`, with their meaning.
+HOTSPOT_COLUMNS: Final[dict[str, str]] = {
+    "hotspot_id": "0..n-1 within this result",
+    "service_code": f"request type, or {ALL_TYPES!r} for all types together",
+    "trend": "new | intensifying | persistent | diminishing ('' without report times)",
+    "found_in": "'history' (whole period) or 'recent' (only the recent window)",
+    "n_reports": "reports of the type inside the polygon, whole period",
+    "expected": "reports the surrounding 1 km predicts for the polygon",
+    "ratio": "n_reports / expected",
+    "p_value": "smallest Poisson p of the polygon's cells (one-sided)",
+    "q_value": "smallest Benjamini–Hochberg q of the polygon's cells",
+    "n_cells": "grid cells in the polygon",
+    "area_m2": "polygon area, square metres",
+    "centroid_x": "mean x of the reports inside (working CRS, metres)",
+    "centroid_y": "mean y of the reports inside",
+    "distinct_addresses": "distinct address texts (distinct sites when there is no text)",
+    "distinct_sites": "distinct locations, reports within the site radius merged (DBSCAN)",
+    "top_address": "the address reported most often inside ('' without address text)",
+    "top_address_reports": "reports at that address (or at the busiest site)",
+    "first_report": "UTC time of the first report inside",
+    "last_report": "UTC time of the last report inside",
+    "months_with_reports": "calendar months (city time) with at least one report inside",
+    "months_active": "months in which the type had any report anywhere in the city",
+    "monthly_recurrence": "months_with_reports / months_active",
+    "open_share": "share of the reports inside still open (NaN without status)",
+    "n_recent": "reports inside in the recent window",
+    "recent_share": "n_recent / n_reports",
+    "expected_share": "the type's city-wide share of reports in the recent window",
+    "trend_p": "p of the share test that decided the trend",
+    "trend_q": "its Benjamini–Hochberg q",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HotspotParams:
+    """Tunables of the hotspot scan, in metres; defaults are the measured recommendation.
+
+    Attributes
+    ----------
+    cell_m
+        Grid cell size (default 25 m: a house frontage or two, finer than any hotspot).
+    baseline_sigma_m
+        σ of the Gaussian kernel that predicts each place's count from its surroundings
+        (default 1 km: a neighbourhood; results barely move between 0.5 and 2 km).
+    baseline_cell_m
+        Resolution at which the baseline is smoothed before it is interpolated back to
+        cells (default 200 m; a multiple of ``cell_m``, at most σ/2).
+    windows_m
+        Sides of the square windows tested around every cell, odd multiples of ``cell_m``
+        (default 75 m and 225 m: a corner, a block).
+    fdr_q
+        Benjamini–Hochberg false discovery rate over all land cells × windows (0.05).
+    min_ratio
+        Effect-size floor: a window must hold at least this many times its expected count
+        (default 3); it keeps statistically certain but trivial excesses out of big cities.
+    min_reports
+        ...and at least this many reports (default 5).
+    land_block_m
+        Without a land polygon, land is inferred from where any reports fall, in blocks of
+        this size (default 500 m).
+    site_radius_m
+        Reports this close are one site when counting repeat locations (default 10 m).
+    all_types
+        Also scan all request types together (default True).
+    placeholder_min_reports, placeholder_min_types
+        A single exact point holding at least this many reports of at least this many
+        different types is a placeholder (e.g. City Hall's address for "location
+        unknown"), not a place: its reports are left out of the scan (defaults 30 and 15;
+        in Boston 2011 City Hall Plaza's point has 154 reports of 35 types, the busiest
+        real intersection 25 reports of 10 types).
+    """
+
+    cell_m: float = 25.0
+    baseline_sigma_m: float = 1000.0
+    baseline_cell_m: float = 200.0
+    windows_m: tuple[float, ...] = (75.0, 225.0)
+    fdr_q: float = 0.05
+    min_ratio: float = 3.0
+    min_reports: int = 5
+    land_block_m: float = 500.0
+    site_radius_m: float = 10.0
+    all_types: bool = True
+    placeholder_min_reports: int = 30
+    placeholder_min_types: int = 15
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 1 <= self.cell_m <= 500:
+            problems.append(f"cell_m must be in [1, 500] metres. Got {self.cell_m} instead.")
+        else:
+            block = self.baseline_cell_m / self.cell_m
+            if abs(block - round(block)) > 1e-6 or round(block) < 1:
+                problems.append(
+                    f"baseline_cell_m must be a multiple of cell_m ({self.cell_m:g}). "
+                    f"Got {self.baseline_cell_m} instead."
+                )
+            for w in self.windows_m:
+                k = w / self.cell_m
+                if abs(k - round(k)) > 1e-6 or round(k) % 2 == 0:
+                    problems.append(
+                        f"every window must be an odd multiple of cell_m ({self.cell_m:g}), "
+                        f"e.g. {3 * self.cell_m:g}. Got {w} instead."
+                    )
+        if not self.windows_m:
+            problems.append("windows_m needs at least one window, e.g. (75.0, 225.0).")
+        if not 100 <= self.baseline_sigma_m <= 20_000:
+            problems.append(
+                f"baseline_sigma_m must be in [100, 20000] metres. Got "
+                f"{self.baseline_sigma_m} instead."
+            )
+        elif self.baseline_cell_m > self.baseline_sigma_m / 2:
+            problems.append(
+                f"baseline_cell_m must be at most baseline_sigma_m / 2 "
+                f"({self.baseline_sigma_m / 2:g}). Got {self.baseline_cell_m} instead."
+            )
+        if not 0 < self.fdr_q <= 0.5:
+            problems.append(f"fdr_q must be in (0, 0.5]. Got {self.fdr_q} instead.")
+        if self.min_ratio < 1:
+            problems.append(f"min_ratio must be at least 1. Got {self.min_ratio} instead.")
+        if self.min_reports < 1:
+            problems.append(f"min_reports must be at least 1. Got {self.min_reports} instead.")
+        if self.land_block_m < self.cell_m:
+            problems.append(
+                f"land_block_m must be at least cell_m. Got {self.land_block_m} instead."
+            )
+        if not 0 < self.site_radius_m <= 100:
+            problems.append(
+                f"site_radius_m must be in (0, 100] metres. Got {self.site_radius_m} instead."
+            )
+        if problems:
+            raise InputError("HotspotParams: " + " ".join(problems))
+
+    @property
+    def block(self) -> int:
+        """Cells per baseline block side."""
+        return round(self.baseline_cell_m / self.cell_m)
+
+    @property
+    def halves(self) -> tuple[int, ...]:
+        """Window half-widths in cells."""
+        return tuple(round(w / self.cell_m) // 2 for w in self.windows_m)
+
+
+@dataclass(frozen=True, slots=True)
+class HotspotResult:
+    """What a scan found.
+
+    Attributes
+    ----------
+    hotspots
+        GeoDataFrame (working CRS), one row per hotspot, columns :data:`HOTSPOT_COLUMNS`,
+        ordered by type then strength.
+    point_hotspot
+        For every input row, the ``hotspot_id`` of its own type's hotspot it falls in, or -1.
+    point_hotspot_all
+        For every input row, the all-types hotspot it falls in, or -1.
+    grid, land_cells
+        The analysis grid and how many of its cells are land.
+    analysed, excluded
+        Rows analysed, and rows left out (no location, outside the area, after ``as_of``,
+        or at a placeholder point).
+    placeholders
+        The placeholder points left out: x, y, reports, types.
+    as_of, window_start
+        End of the analysis and start of the recent window (None without report times).
+    """
+
+    hotspots: gpd.GeoDataFrame
+    point_hotspot: np.ndarray
+    point_hotspot_all: np.ndarray
+    grid: Grid
+    land_cells: int
+    analysed: int
+    excluded: int
+    placeholders: pd.DataFrame = field(default_factory=pd.DataFrame)
+    as_of: pd.Timestamp | None = None
+    window_start: pd.Timestamp | None = None
+    params: HotspotParams = field(default_factory=HotspotParams)
+
+
+@dataclass(slots=True)
+class _Found:
+    """Hotspots of one type, before description (arrays aligned per hotspot)."""
+
+    code: str
+    polygons: list[shapely.Geometry]
+    n_reports: np.ndarray
+    expected: np.ndarray
+    p: np.ndarray
+    q: np.ndarray
+    n_cells: np.ndarray
+    n_recent: np.ndarray
+    share: float
+    trend: np.ndarray
+    trend_p: np.ndarray
+    trend_q: np.ndarray
+    found_in: np.ndarray
+    members: np.ndarray  # point indices (into the input) inside, grouped
+    member_place: np.ndarray  # local place index of each member
+
+
+def detect_hotspots(
+    points: pd.DataFrame,
+    *,
+    params: HotspotParams | None = None,
+    emerging: EmergingParams | None = None,
+    as_of: pd.Timestamp | None = None,
+    land: shapely.Geometry | None = None,
+    timezone: str = "UTC",
+    crs: str | None = None,
+) -> HotspotResult:
+    """Find hotspots per request type (and over all types) and label their trend.
+
+    Parameters
+    ----------
+    points
+        One row per report: ``x``, ``y`` (metres in a metric CRS; NaN = unknown location,
+        left out) and ``service_code``. Optional: ``created_at`` (UTC datetimes; needed for
+        first/last report, monthly recurrence and trends), ``is_open`` (bool) and
+        ``address`` (text, for distinct and most-reported addresses).
+    params
+        Scan settings (defaults: :class:`HotspotParams`).
+    emerging
+        Trend settings (defaults: :class:`EmergingParams`); trends need ``created_at``.
+    as_of
+        End of the analysis; reports after it are left out. Default: the newest report.
+    land
+        Where reports can occur (the city's boundary, in the same CRS); cells outside are
+        never tested and do not dilute the baseline. Without it, land is inferred from the
+        reports. In a real city pass it: a harbour is not a quiet neighbourhood.
+    timezone
+        The city's time zone, for calendar months.
+    crs
+        CRS of ``x``/``y``, stored on the result's GeoDataFrame.
+
+    Returns
+    -------
+    HotspotResult
+        Hotspots with their statistics and polygons, and each report's hotspot.
+
+    Raises
+    ------
+    SchemaError
+        When a required column is missing.
+    CRSError
+        When ``crs`` is not measured in metres (cells and windows are in metres).
+    InputError
+        When the located reports span an implausibly large area.
+    """
+    params = params or HotspotParams()
+    emerging = emerging or EmergingParams()
+    _check_columns(points)
+    if crs is not None:
+        _require_metres(crs)
+    n_rows = len(points)
+    x = points["x"].to_numpy(dtype=np.float64)
+    y = points["y"].to_numpy(dtype=np.float64)
+    located = np.isfinite(x) & np.isfinite(y)
+
+    times = _utc_nanos(points)
+    as_of_ts: pd.Timestamp | None = None
+    window_start: pd.Timestamp | None = None
+    recent = np.zeros(n_rows, dtype=bool)
+    assess_trends = False
+    if times is not None and as_of is None and not (located & (times != _NAT)).any():
+        times = None  # nothing dated to analyse: no period, no trends
+    if times is not None:
+        known = times != _NAT
+        if as_of is None:
+            as_of_ns = int(times[known & located].max())
+        else:
+            as_of_ns = pd.Timestamp(as_of).tz_convert("UTC").value
+        located &= known & (times <= as_of_ns)
+        start_ns = as_of_ns - int(emerging.window_days * 86_400e9)
+        recent = located & (times > start_ns)
+        # trends need history before the window: with all reports inside it there is
+        # nothing to compare with, and every hotspot would look "persistent"
+        assess_trends = bool((located & ~recent).any())
+        as_of_ts = pd.Timestamp(as_of_ns, tz="UTC")
+        window_start = pd.Timestamp(start_ns, tz="UTC")
+
+    grid = _make_grid(x[located], y[located], land, params)
+    flat = np.full(n_rows, -1, dtype=np.int64)
+    flat[located] = grid.locate(x[located], y[located])
+    if land is not None:
+        land_mask = land_from_geometry(grid, land)
+    else:
+        land_mask = land_from_points(grid, flat, block_m=params.land_block_m)
+    code_index, categories = _factorize(points["service_code"])
+    placeholders, at_placeholder = find_placeholders(
+        x,
+        y,
+        code_index,
+        flat,
+        min_reports=params.placeholder_min_reports,
+        min_types=params.placeholder_min_types,
+    )
+    flat[at_placeholder] = -1
+    used = flat >= 0
+    area = ScanArea.build(
+        grid,
+        land_mask,
+        halves=params.halves,
+        sigma_blocks=params.baseline_sigma_m / params.baseline_cell_m,
+    )
+
+    key = np.where(used, code_index, -1).astype(np.int32 if len(categories) > 32_000 else np.int16)
+    order = np.argsort(key, kind="stable")
+    counts_per_code = np.bincount(code_index[used], minlength=len(categories))
+    starts = np.concatenate([[0], np.cumsum(counts_per_code)]) + int((~used).sum())
+
+    found: list[_Found] = []
+    label_buffer = np.full(grid.size, -1, dtype=np.int64)
+    groups: list[tuple[str, np.ndarray]] = [
+        (categories[k], order[starts[k] : starts[k + 1]])
+        for k in range(len(categories))
+        if counts_per_code[k] >= params.min_reports
+    ]
+    if params.all_types:
+        groups.append((ALL_TYPES, np.flatnonzero(used)))
+    for code, members in groups:
+        found.append(
+            _scan_group(
+                code,
+                members,
+                flat,
+                recent,
+                area,
+                label_buffer,
+                params,
+                emerging,
+                timed=assess_trends,
+            )
+        )
+
+    hotspots, point_hotspot, point_hotspot_all = _assemble(
+        found,
+        points,
+        _Columns(x, y, times, recent, used, code_index, categories),
+        params,
+        timezone,
+        crs,
+    )
+    return HotspotResult(
+        hotspots=hotspots,
+        point_hotspot=point_hotspot,
+        point_hotspot_all=point_hotspot_all,
+        grid=grid,
+        land_cells=int(land_mask.sum()),
+        analysed=int(used.sum()),
+        excluded=int(n_rows - used.sum()),
+        placeholders=placeholders,
+        as_of=as_of_ts,
+        window_start=window_start,
+        params=params,
+    )
+
+
+_NAT: Final = np.iinfo(np.int64).min
+
+
+def _factorize(codes: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Integer code per row (sorted categories) and the categories; missing becomes ''."""
+    values = codes.astype("string").fillna("") if codes.dtype != "category" else codes
+    index, uniques = pd.factorize(values, sort=True)
+    labels = [str(u) for u in uniques]
+    if (index < 0).any():  # a categorical with missing values
+        labels.append("")
+        index = np.where(index < 0, len(labels) - 1, index)
+    return np.asarray(index, dtype=np.int64), labels
+
+
+def find_placeholders(
+    x: np.ndarray,
+    y: np.ndarray,
+    code_index: np.ndarray,
+    flat: np.ndarray,
+    *,
+    min_reports: int,
+    min_types: int,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Exact points that collect many reports of many unrelated types, and who sits there.
+
+    A pothole corner gathers potholes; a point with street lights, sidewalks, signals,
+    graffiti and rodents all at the same coordinates is where a system puts "unknown".
+    Returns the placeholder points (x, y, reports, types) and a mask of the rows at them.
+    Only cells already holding ``min_reports`` reports are examined, so this is cheap.
+    """
+    mask = np.zeros(x.size, dtype=bool)
+    found = pd.DataFrame({"x": [], "y": [], "reports": [], "types": []})
+    valid = flat >= 0
+    if not valid.any():
+        return found, mask
+    busy_cells = np.flatnonzero(np.bincount(flat[valid]) >= min_reports)
+    rows = np.flatnonzero(valid & np.isin(flat, busy_cells))
+    if rows.size == 0:
+        return found, mask
+    frame = pd.DataFrame({"x": x[rows], "y": y[rows], "code": code_index[rows], "row": rows})
+    stats = frame.groupby(["x", "y"]).agg(reports=("row", "size"), types=("code", "nunique"))
+    found = stats[(stats["reports"] >= min_reports) & (stats["types"] >= min_types)].reset_index()
+    if not found.empty:
+        key = pd.MultiIndex.from_frame(frame[["x", "y"]])
+        hit = key.isin(pd.MultiIndex.from_frame(found[["x", "y"]]))
+        mask[rows[hit]] = True
+    return found, mask
+
+
+def _require_metres(crs: str) -> None:
+    parsed = CRS.from_user_input(crs)
+    unit = parsed.axis_info[0].unit_name if parsed.axis_info else None
+    if unit not in {"metre", "meter"}:
+        raise CRSError(
+            f"hotspot coordinates are in {crs} (unit: {unit}); cells and windows are in "
+            "metres. Project x/y to a metric CRS first (geo.crs.lonlat_to_working)."
+        )
+
+
+def _check_columns(points: pd.DataFrame) -> None:
+    missing = [c for c in ("x", "y", "service_code") if c not in points.columns]
+    if missing:
+        raise SchemaError(
+            f"hotspot input lacks column(s) {', '.join(missing)} (found "
+            f"{', '.join(map(str, points.columns)) or 'none'}); pass x/y in a metric CRS "
+            "and service_code per report"
+        )
+
+
+def _utc_nanos(points: pd.DataFrame) -> np.ndarray | None:
+    """created_at as int64 UTC nanoseconds (NaT → min int64), or None without the column."""
+    if "created_at" not in points.columns:
+        return None
+    column = points["created_at"]
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        column = column.dt.tz_convert("UTC").dt.tz_localize(None)
+    elif not pd.api.types.is_datetime64_dtype(column.dtype):
+        raise SchemaError(
+            f"hotspot input column created_at must hold datetimes (UTC); got {column.dtype}"
+        )
+    return column.to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
+def _make_grid(
+    x: np.ndarray, y: np.ndarray, land: shapely.Geometry | None, params: HotspotParams
+) -> Grid:
+    pad = max(params.windows_m) / 2 + params.cell_m
+    bounds: tuple[float, float, float, float]
+    if land is not None:
+        x0, y0, x1, y1 = (float(v) for v in shapely.bounds(land))
+        bounds = (x0, y0, x1, y1)
+    elif x.size:
+        # robust bounds: a few points geocoded far away must not blow the grid up
+        lo = 0.0001 if x.size > 10_000 else 0.0
+        qx = np.quantile(x, [lo, 1 - lo])
+        qy = np.quantile(y, [lo, 1 - lo])
+        bounds = (float(qx[0]), float(qy[0]), float(qx[1]), float(qy[1]))
+    else:
+        bounds = (0.0, 0.0, 0.0, 0.0)
+    return Grid.covering(bounds, cell_m=params.cell_m, block=params.block, pad_m=pad)
+
+
+def _scan_group(
+    code: str,
+    members: np.ndarray,
+    flat: np.ndarray,
+    recent: np.ndarray,
+    area: ScanArea,
+    label_buffer: np.ndarray,
+    params: HotspotParams,
+    emerging: EmergingParams,
+    *,
+    timed: bool,
+) -> _Found:
+    """Scan one type (or all types): long-run hotspots, recent places, their trends."""
+    grid = area.grid
+    cells_of = flat[members]
+    baseline = area.baseline(cells_of)
+    history = poisson_scan(
+        area,
+        cells_of,
+        baseline,
+        fdr_q=params.fdr_q,
+        min_ratio=params.min_ratio,
+        min_reports=params.min_reports,
+    )
+    recent_members = recent[members]
+    share = float(recent_members.mean()) if members.size else 0.0
+    recent_scan = ScanCells.empty()
+    if timed and 0 < share < 1:
+        recent_scan = poisson_scan(
+            area,
+            cells_of[recent_members],
+            baseline,
+            scale=share,
+            fdr_q=emerging.fdr_q,
+            min_ratio=emerging.min_ratio,
+            min_reports=emerging.min_recent_reports,
+        )
+    union = _union_cells(history, recent_scan)
+    label_buffer[union.cell] = np.arange(union.cell.size)
+    point_cell = label_buffer[cells_of]
+    label_buffer[union.cell] = -1
+    sel = np.flatnonzero(point_cell >= 0)  # reports inside any significant cell
+    point_cell, sel_recent = point_cell[sel], recent_members[sel]
+    place, long_run = _places(
+        grid,
+        union,
+        point_cell,
+        sel_recent,
+        baseline,
+        share=share,
+        emerging=emerging,
+        min_reports=params.min_reports,
+    )
+    n_places = long_run.size
+    point_place = place[point_cell]
+    inside = point_place >= 0
+    assigned = place >= 0
+    cells, place_of_cell = union.cell[assigned], place[assigned]
+    n_total = np.bincount(point_place[inside], minlength=n_places)
+    n_recent = np.bincount(point_place[inside & sel_recent], minlength=n_places)
+    exp_total = np.bincount(place_of_cell, weights=baseline.at(cells), minlength=n_places)
+    n_cells = np.bincount(place_of_cell, minlength=n_places)
+    p_min = np.ones(n_places)
+    q_min = np.ones(n_places)
+    np.minimum.at(p_min, place_of_cell, union.p[assigned])
+    np.minimum.at(q_min, place_of_cell, union.q[assigned])
+
+    if timed:
+        trends = classify_places(
+            n_total=n_total,
+            n_recent=n_recent,
+            expected_total=exp_total,
+            share=np.full(n_places, share),
+            long_run=long_run,
+            params=emerging,
+            min_reports=params.min_reports,
+        )
+        trend, trend_p, trend_q = trends.trend, trends.p, trends.q
+        keep = trend != ""
+    else:
+        trend = np.full(n_places, "", dtype=object)
+        trend_p = np.full(n_places, np.nan)
+        trend_q = np.full(n_places, np.nan)
+        keep = long_run.copy()
+    keep &= n_total >= params.min_reports
+
+    kept = np.flatnonzero(keep)
+    remap = np.full(n_places, -1, dtype=np.int64)
+    remap[kept] = np.arange(kept.size)
+    cell_keep = keep[place_of_cell]
+    polygons = cells_to_polygons(grid, cells[cell_keep], remap[place_of_cell[cell_keep]], kept.size)
+    member_keep = inside.copy()
+    member_keep[inside] = keep[point_place[inside]]
+    return _Found(
+        code=code,
+        polygons=polygons,
+        n_reports=n_total[kept],
+        expected=exp_total[kept],
+        p=p_min[kept],
+        q=q_min[kept],
+        n_cells=n_cells[kept],
+        n_recent=n_recent[kept],
+        share=share,
+        trend=trend[kept],
+        trend_p=trend_p[kept],
+        trend_q=trend_q[kept],
+        found_in=np.where(long_run[kept], "history", "recent").astype(object),
+        members=members[sel[member_keep]],
+        member_place=remap[point_place[member_keep]],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Union:
+    """Cells significant in either scan (ascending) with smallest p and q, and which scan."""
+
+    cell: np.ndarray
+    p: np.ndarray
+    q: np.ndarray
+    in_history: np.ndarray
+    in_recent: np.ndarray
+
+
+def _union_cells(history: ScanCells, recent: ScanCells) -> _Union:
+    cell = np.concatenate([history.cell, recent.cell])
+    p = np.concatenate([history.p, recent.p])
+    q = np.concatenate([history.q, recent.q])
+    hist = np.concatenate([np.ones(history.cell.size, bool), np.zeros(recent.cell.size, bool)])
+    order = np.lexsort((p, cell))
+    cell, p, q, hist = cell[order], p[order], q[order], hist[order]
+    first = np.ones(cell.size, dtype=bool)
+    first[1:] = cell[1:] != cell[:-1]
+    starts = np.flatnonzero(first)
+    if starts.size == 0:
+        return _Union(cell, p, q, hist, ~hist)
+    in_history = np.maximum.reduceat(hist, starts)
+    in_recent = ~np.minimum.reduceat(hist, starts)
+    return _Union(cell[first], p[first], np.minimum.reduceat(q, starts), in_history, in_recent)
+
+
+def _places(
+    grid: Grid,
+    union: _Union,
+    point_cell: np.ndarray,
+    recent_members: np.ndarray,
+    baseline: Baseline,
+    *,
+    share: float,
+    emerging: EmergingParams,
+    min_reports: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Group significant cells into places; returns each union cell's place and long_run.
+
+    ``point_cell`` and ``recent_members`` describe the reports inside significant cells
+    (index into ``union`` and whether each is recent).
+
+    Touching long-run cells form one long-run place. A recent-window cluster whose own
+    reports are mostly recent (new or intensifying on its own cells) is a place of its
+    own, carved out of any long-run place it overlaps, so a new corner beside a persistent
+    hotspot is not averaged into it; a long-run component with most of its reports inside
+    such a cluster joins it instead. Recent clusters that are not emerging add nothing:
+    the long-run footprint stays what the long-run scan found.
+    """
+    h_comp = _components(grid, union.cell, union.in_history)
+    r_comp = _components(grid, union.cell, union.in_recent)
+    n_h = int(h_comp.max()) + 1 if h_comp.size else 0
+    n_r = int(r_comp.max()) + 1 if r_comp.size else 0
+    ph = h_comp[point_cell]
+    pr = r_comp[point_cell]
+
+    emerging_r = np.zeros(n_r, dtype=bool)
+    if n_r:
+        own = pr >= 0
+        trends = classify_places(
+            n_total=np.bincount(pr[own], minlength=n_r),
+            n_recent=np.bincount(pr[own & recent_members], minlength=n_r),
+            expected_total=np.bincount(
+                r_comp[union.in_recent],
+                weights=baseline.at(union.cell[union.in_recent]),
+                minlength=n_r,
+            ),
+            share=np.full(n_r, share),
+            long_run=np.zeros(n_r, dtype=bool),
+            params=emerging,
+            min_reports=min_reports,
+        )
+        emerging_r = np.isin(trends.trend, [Trend.NEW.value, Trend.INTENSIFYING.value])
+    cell_emerging = (r_comp >= 0) & emerging_r[np.maximum(r_comp, 0)] if n_r else r_comp >= 0
+    n_em = int(emerging_r.sum())
+    em_index = np.cumsum(emerging_r) - 1
+
+    # long-run components mostly inside an emerging cluster join the cluster
+    point_em = cell_emerging[point_cell]
+    in_h = ph >= 0
+    h_total = np.bincount(ph[in_h], minlength=n_h)
+    both = in_h & point_em
+    h_em = np.bincount(ph[both], minlength=n_h)
+    absorbed = (h_em > 0) & (2 * h_em >= h_total)
+    target = np.full(n_h, -1, dtype=np.int64)
+    if both.any():
+        pairs, hits = np.unique(ph[both] * max(n_r, 1) + pr[both], return_counts=True)
+        order = np.lexsort((-hits, pairs // max(n_r, 1)))
+        pairs = pairs[order]
+        first = np.ones(pairs.size, dtype=bool)
+        first[1:] = pairs[1:] // max(n_r, 1) != pairs[:-1] // max(n_r, 1)
+        target[pairs[first] // max(n_r, 1)] = pairs[first] % max(n_r, 1)
+    joined = em_index[np.maximum(target, 0)] if n_r else np.zeros(n_h, dtype=np.int64)
+    history_place = np.where(absorbed, joined, n_em + np.cumsum(~absorbed) - 1)
+    n_places = n_em + int((~absorbed).sum())
+
+    place = np.full(union.cell.size, -1, dtype=np.int64)
+    has_h = h_comp >= 0
+    place[has_h] = history_place[h_comp[has_h]]
+    place[cell_emerging] = em_index[r_comp[cell_emerging]]
+    long_run = np.zeros(n_places, dtype=bool)
+    long_run[n_em:] = True
+    long_run[em_index[target[absorbed]]] = True
+    return place, long_run
+
+
+def _components(grid: Grid, cells: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Component label of each masked cell (8-neighbourhood), -1 for the others."""
+    out = np.full(cells.size, -1, dtype=np.int64)
+    labels, _ = label_cells(grid, cells[mask])
+    out[mask] = labels
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """Input columns as arrays, shared by the description steps."""
+
+    x: np.ndarray
+    y: np.ndarray
+    times: np.ndarray | None
+    recent: np.ndarray
+    used: np.ndarray
+    code_index: np.ndarray
+    codes: list[str]
+
+
+def _assemble(
+    found: list[_Found],
+    points: pd.DataFrame,
+    cols: _Columns,
+    params: HotspotParams,
+    timezone: str,
+    crs: str | None,
+) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
+    """One frame of every hotspot with its description; each report's hotspot."""
+    n_rows = len(points)
+    point_hotspot = np.full(n_rows, -1, dtype=np.int64)
+    point_hotspot_all = np.full(n_rows, -1, dtype=np.int64)
+    offset = 0
+    parts: list[pd.DataFrame] = []
+    polygons: list[shapely.Geometry] = []
+    member_rows: list[np.ndarray] = []
+    member_ids: list[np.ndarray] = []
+    for f in found:
+        k = len(f.polygons)
+        if k == 0:
+            continue
+        ids = offset + np.arange(k)
+        target = point_hotspot_all if f.code == ALL_TYPES else point_hotspot
+        target[f.members] = ids[f.member_place]
+        member_rows.append(f.members)
+        member_ids.append(ids[f.member_place])
+        ratio = np.divide(f.n_reports, f.expected, out=np.full(k, np.inf), where=f.expected > 0)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "hotspot_id": ids,
+                    "service_code": f.code,
+                    "trend": f.trend,
+                    "found_in": f.found_in,
+                    "n_reports": f.n_reports,
+                    "expected": f.expected,
+                    "ratio": ratio,
+                    "p_value": f.p,
+                    "q_value": f.q,
+                    "n_cells": f.n_cells,
+                    "area_m2": f.n_cells * params.cell_m**2,
+                    "n_recent": f.n_recent,
+                    "expected_share": f.share,
+                    "trend_p": f.trend_p,
+                    "trend_q": f.trend_q,
+                }
+            )
+        )
+        polygons.extend(f.polygons)
+        offset += k
+    if not parts:
+        return _empty_frame(crs), point_hotspot, point_hotspot_all
+    frame = pd.concat(parts, ignore_index=True)
+    rows = np.concatenate(member_rows)
+    hid = np.concatenate(member_ids)
+    described = _describe(frame, rows, hid, points, cols, params, timezone)
+    out = gpd.GeoDataFrame(described, geometry=polygons, crs=crs)
+    return out[[*HOTSPOT_COLUMNS, "geometry"]], point_hotspot, point_hotspot_all
+
+
+def _empty_frame(crs: str | None) -> gpd.GeoDataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="object") for c in HOTSPOT_COLUMNS})
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+
+
+def _describe(
+    frame: pd.DataFrame,
+    rows: np.ndarray,
+    hid: np.ndarray,
+    points: pd.DataFrame,
+    cols: _Columns,
+    params: HotspotParams,
+    timezone: str,
+) -> pd.DataFrame:
+    """Add centroid, addresses, sites, first/last, recurrence and open share per hotspot."""
+    x, y, times, used, code_index = cols.x, cols.y, cols.times, cols.used, cols.code_index
+    n = len(frame)
+    count = np.bincount(hid, minlength=n)
+    safe = np.maximum(count, 1)
+    # the centre of an emerging hotspot is where its recent reports are; of the others,
+    # where all of them are
+    emerging = frame["trend"].isin([Trend.NEW.value, Trend.INTENSIFYING.value]).to_numpy()
+    weight = np.where(emerging[hid], cols.recent[rows], 1.0).astype(np.float64)
+    total = np.maximum(np.bincount(hid, weights=weight, minlength=n), 1e-9)
+    frame["centroid_x"] = np.bincount(hid, weights=x[rows] * weight, minlength=n) / total
+    frame["centroid_y"] = np.bincount(hid, weights=y[rows] * weight, minlength=n) / total
+    frame["recent_share"] = frame["n_recent"] / np.maximum(frame["n_reports"], 1)
+
+    sites = _sites(x[rows], y[rows], hid, radius=params.site_radius_m)
+    site_frame = pd.DataFrame({"hid": hid, "site": sites})
+    per_site = site_frame.groupby(["hid", "site"]).size()
+    frame["distinct_sites"] = per_site.groupby(level=0).size().reindex(range(n), fill_value=0)
+    top_site = per_site.groupby(level=0).max().reindex(range(n), fill_value=0)
+
+    if "address" in points.columns:
+        address = points["address"].astype("string").fillna("").to_numpy(dtype=object)[rows]
+        normal = pd.Series(address).str.strip().str.upper().str.replace(r"\s+", " ", regex=True)
+        with_text = normal != ""
+        by_address = pd.DataFrame({"hid": hid[with_text], "address": normal[with_text]})
+        counts = by_address.groupby(["hid", "address"]).size()
+        frame["distinct_addresses"] = (
+            counts.groupby(level=0).size().reindex(range(n), fill_value=0).to_numpy()
+        )
+        top = (
+            counts.rename("reports")
+            .sort_values(ascending=False, kind="stable")
+            .groupby(level=0)
+            .head(1)
+            .reset_index()
+            .set_index("hid")
+            .reindex(range(n))
+        )
+        frame["top_address"] = top["address"].fillna("").to_numpy(dtype=object)
+        frame["top_address_reports"] = top["reports"].fillna(0).astype("int64").to_numpy()
+    else:
+        frame["distinct_addresses"] = frame["distinct_sites"]
+        frame["top_address"] = ""
+        frame["top_address_reports"] = top_site.to_numpy()
+
+    if "is_open" in points.columns:
+        is_open = points["is_open"].to_numpy(dtype=bool)[rows]
+        frame["open_share"] = np.bincount(hid, weights=is_open, minlength=n) / safe
+    else:
+        frame["open_share"] = np.nan
+
+    if times is None:
+        frame["first_report"] = pd.NaT
+        frame["last_report"] = pd.NaT
+        frame["months_with_reports"] = 0
+        frame["months_active"] = 0
+        frame["monthly_recurrence"] = np.nan
+        return frame
+    t = times[rows]
+    first = np.full(n, np.iinfo(np.int64).max)
+    last = np.full(n, np.iinfo(np.int64).min)
+    np.minimum.at(first, hid, t)
+    np.maximum.at(last, hid, t)
+    frame["first_report"] = pd.to_datetime(first, utc=True)
+    frame["last_report"] = pd.to_datetime(last, utc=True)
+
+    month = _month_index(times, timezone)
+    m0 = int(month[used].min())
+    span = int(month[used].max()) - m0 + 1
+    with_month = pd.unique(hid * span + (month[rows] - m0))
+    frame["months_with_reports"] = np.bincount(with_month // span, minlength=n)
+    n_codes = int(code_index.max()) + 1
+    active_pairs = np.zeros(n_codes * span, dtype=bool)
+    active_pairs[code_index[used] * span + (month[used] - m0)] = True
+    active = active_pairs.reshape(n_codes, span)
+    active_by_code = dict(zip(cols.codes, active.sum(axis=1).tolist(), strict=True))
+    active_by_code[ALL_TYPES] = int(active.any(axis=0).sum())
+    frame["months_active"] = frame["service_code"].map(active_by_code).fillna(0).astype("int64")
+    frame["monthly_recurrence"] = frame["months_with_reports"] / np.maximum(
+        frame["months_active"], 1
+    )
+    return frame
+
+
+def _sites(x: np.ndarray, y: np.ndarray, group: np.ndarray, *, radius: float) -> np.ndarray:
+    """Repeat locations: reports within ``radius`` chain into one site, never across groups.
+
+    This is DBSCAN with ``min_samples=1`` (single linkage cut at ``radius``), computed as
+    the connected components of a k-d tree's pairs within ``radius``: the same sites in a
+    fraction of the time on the hundreds of thousands of reports inside big-city hotspots.
+    """
+    if x.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    stride = 1e7  # metres between groups in the shifted space: pairs never span two
+    tree = cKDTree(np.column_stack([x - x.min() + group * stride, y]))
+    pairs = tree.query_pairs(radius, output_type="ndarray")
+    graph = sparse.coo_matrix(
+        (np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(x.size, x.size)
+    )
+    _, labels = connected_components(graph, directed=False)
+    return np.asarray(labels, dtype=np.int64)
+
+
+def _month_index(times: np.ndarray, timezone: str) -> np.ndarray:
+    """Calendar month (year·12 + month − 1) of each time in the city's zone."""
+    valid = times != _NAT
+    stamps = pd.DatetimeIndex(np.where(valid, times, 0).astype("datetime64[ns]"), tz="UTC")
+    local = stamps.tz_convert(timezone)
+    return np.asarray(local.year * 12 + local.month - 1, dtype=np.int64)
+
+
+def hotspot_wards(
+    hotspots: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, *, min_share: float = 0.1
+) -> pd.DataFrame:
+    """The ward(s) each hotspot lies in, by share of its area.
+
+    ``wards`` needs ``area_id`` and the hotspots' CRS. A hotspot lists every ward holding
+    at least ``min_share`` of its area (largest first); ``primary_ward`` holds the largest.
+    A hotspot outside every ward gets an empty list and ``primary_ward`` <NA>.
+    """
+    if hotspots.crs is not None and wards.crs is not None and not wards.crs.equals(hotspots.crs):
+        wards = wards.to_crs(hotspots.crs)
+    index = pd.Index(hotspots["hotspot_id"])
+    if hotspots.empty:
+        return pd.DataFrame(
+            {"wards": pd.Series(dtype=object), "primary_ward": pd.Series(dtype="string")},
+            index=index,
+        )
+    geoms = hotspots.geometry.to_numpy()
+    tree = shapely.STRtree(wards.geometry.to_numpy())
+    h, w = tree.query(geoms, predicate="intersects")
+    area = shapely.area(shapely.intersection(geoms[h], wards.geometry.to_numpy()[w]))
+    share = area / np.maximum(shapely.area(geoms[h]), 1e-9)
+    overlap = pd.DataFrame(
+        {"h": h, "ward": wards["area_id"].to_numpy()[w], "share": share}
+    ).sort_values(["h", "share"], ascending=[True, False], kind="stable")
+    primary = overlap.groupby("h")["ward"].first()
+    listed = overlap[overlap["share"] >= min_share].groupby("h")["ward"].agg(list)
+    positions = np.arange(len(hotspots))
+    return pd.DataFrame(
+        {
+            "wards": [listed.get(i, [primary[i]] if i in primary.index else []) for i in positions],
+            "primary_ward": pd.array([primary.get(i) for i in positions], dtype="string"),
+        },
+        index=index,
+    )
+
+
+def _code_key(codes: pd.Series) -> np.ndarray:
+    """Type codes as plain strings, all-types (missing or '*') as ALL_TYPES."""
+    return np.asarray(codes.astype("string").fillna(ALL_TYPES).to_numpy(dtype=object))
+
+
+def match_previous(
+    new: gpd.GeoDataFrame, previous: gpd.GeoDataFrame, *, id_column: str = "id"
+) -> pd.Series:
+    """For each new hotspot, the id of the previous hotspot of the same type it continues.
+
+    A refresh should not renumber the hotspots a manager already knows: a new polygon
+    that overlaps a previous one of the same ``service_code`` (missing = all types) takes
+    its id, pairing the largest overlaps first, each previous id at most once. Unmatched
+    rows get <NA>.
+    """
+    result = pd.Series(pd.array([None] * len(new), dtype="Int64"), index=new.index)
+    if new.empty or previous.empty:
+        return result
+    if previous.crs is not None and new.crs is not None and not previous.crs.equals(new.crs):
+        previous = previous.to_crs(new.crs)
+    new_geoms = new.geometry.to_numpy()
+    old_geoms = previous.geometry.to_numpy()
+    a, b = shapely.STRtree(old_geoms).query(new_geoms, predicate="intersects")
+    same = _code_key(new["service_code"])[a] == _code_key(previous["service_code"])[b]
+    a, b = a[same], b[same]
+    if a.size == 0:
+        return result
+    area = shapely.area(shapely.intersection(new_geoms[a], old_geoms[b]))
+    taken_new: set[int] = set()
+    taken_old: set[int] = set()
+    old_ids = previous[id_column].to_numpy()
+    for k in np.argsort(-area, kind="stable"):
+        i, j = int(a[k]), int(b[k])
+        if i in taken_new or j in taken_old or area[k] <= 0:
+            continue
+        taken_new.add(i)
+        taken_old.add(j)
+        result.iloc[i] = int(old_ids[j])
+    return result

@@ -1,0 +1,184 @@
+"""Plan a day: build the problem, solve, repair, explain every dropped job, check.
+
+This is the one entry point the services call; it returns a :class:`RoutePlan` whose
+times come from the independent forward pass and whose ``violations`` come from the
+independent checker (empty for a sound plan).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from geodispatch.dispatch.build import build_problem
+from geodispatch.dispatch.checker import check_plan
+from geodispatch.dispatch.matrix import MatrixCache, MatrixSource
+from geodispatch.dispatch.ortools_solver import OrToolsSolver
+from geodispatch.dispatch.problem import PlanParams, RoutingProblem
+from geodispatch.dispatch.reasons import explain_dropped
+from geodispatch.dispatch.repair import RepairResult, repair
+from geodispatch.dispatch.schedule import Timeline, best_timeline, lunch_feasible, plan_cost
+from geodispatch.dispatch.solver import RouteSolver, Solution, SolveParams
+from geodispatch.domain.crews import Crew
+from geodispatch.domain.plans import (
+    CrewPosition,
+    CrewRoute,
+    LockedStop,
+    PlannedStop,
+    RoutePlan,
+    WorkOrder,
+)
+
+#: Share of ``SolveParams.time_limit_s`` kept for repair and improvement after the solver.
+REPAIR_SHARE = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRequest:
+    """Everything one planning run needs besides the solver settings."""
+
+    orders: Sequence[WorkOrder]
+    crews: Sequence[Crew]
+    day: date
+    tz: ZoneInfo
+    now: datetime | None = None
+    positions: Sequence[CrewPosition] = ()
+    locked: Sequence[LockedStop] = ()
+    #: crew code -> job ids in order: a warm start (e.g. this morning's plan)
+    warm_start: Mapping[str, Sequence[int]] | None = None
+
+
+def plan_routes(
+    request: PlanRequest,
+    *,
+    params: PlanParams | None = None,
+    solve: SolveParams | None = None,
+    solver: RouteSolver | None = None,
+    source: MatrixSource | None = None,
+    cache: MatrixCache | None = None,
+) -> tuple[RoutePlan, RoutingProblem]:
+    """The day's plan and the problem it was checked against."""
+    began = time.perf_counter()
+    solve = solve or SolveParams()
+    solver = solver or OrToolsSolver()
+    problem, pre_dropped = build_problem(
+        request.orders,
+        request.crews,
+        day=request.day,
+        tz=request.tz,
+        params=params,
+        source=source,
+        cache=cache,
+        now=request.now,
+        positions=request.positions,
+        locked=request.locked,
+    )
+    built = time.perf_counter()
+    budget = max(0.1, REPAIR_SHARE * solve.time_limit_s)
+    solution = solver.solve(
+        problem, replace(solve, time_limit_s=max(0.1, solve.time_limit_s - budget))
+    )
+    fixed = repair(
+        problem,
+        [list(r) for r in solution.routes],
+        list(solution.break_after),
+        time_budget_s=budget,
+    )
+    if request.warm_start:
+        # the routes crews already have, kept feasible, with new work inserted where it
+        # fits: used when the fresh search is not better, so a re-plan never makes the
+        # day worse than "keep going and squeeze in the urgent job"
+        kept = lunch_feasible(problem, warm_routes(problem, request.warm_start))
+        patched = repair(problem, kept, [None] * len(kept), time_budget_s=budget)
+        if plan_cost(problem, patched.routes) <= plan_cost(problem, fixed.routes):
+            fixed = patched
+    dropped = explain_dropped(problem, fixed.routes, fixed.dropped, untried=fixed.untried)
+    locked_jobs = {s.job_id for s in request.locked}
+    routes = tuple(
+        assemble_route(problem, k, fixed.routes[k], fixed.break_after[k], locked_jobs)
+        for k in range(len(problem.vehicles))
+    )
+    plan = RoutePlan(
+        plan_date=request.day,
+        routes=routes,
+        dropped=tuple(pre_dropped + dropped),
+        solver=solver.name,
+        created_at=datetime.now(request.tz),
+        stats=_stats(problem, solution, fixed, built - began),
+    )
+    violations = check_plan(problem, plan)
+    stats = {**plan.stats, "total_s": round(time.perf_counter() - began, 3)}
+    return replace(plan, violations=tuple(violations), stats=stats), problem
+
+
+def warm_routes(problem: RoutingProblem, warm: Mapping[str, Sequence[int]]) -> list[list[int]]:
+    """A warm start as visit indices per vehicle (unknown jobs and crews are skipped)."""
+    visit_of_job = {v.order.job_id: i for i, v in enumerate(problem.visits)}
+    out = []
+    for veh in problem.vehicles:
+        jobs = warm.get(veh.crew.code, ())
+        out.append([visit_of_job[j] for j in jobs if j in visit_of_job])
+    return out
+
+
+def assemble_route(
+    problem: RoutingProblem,
+    vehicle: int,
+    visits: Sequence[int],
+    hint: int | None,
+    locked_jobs: set[int],
+) -> CrewRoute:
+    """A crew's route with times from the forward pass."""
+    veh = problem.vehicles[vehicle]
+    timeline: Timeline = best_timeline(problem, vehicle, visits, hint)
+    stops = []
+    for pos, i in enumerate(visits):
+        visit = problem.visits[i]
+        late = 0
+        if visit.order.due_at is not None:
+            late = max(0, timeline.depart[pos] - problem.seconds_of(visit.order.due_at))
+        stops.append(
+            PlannedStop(
+                order=visit.order,
+                sequence=pos + 1,
+                arrive_at=problem.at(timeline.arrive[pos]),
+                eta=problem.at(timeline.start[pos]),
+                departs_at=problem.at(timeline.depart[pos]),
+                travel_s=timeline.travel[pos],
+                wait_s=timeline.start[pos] - timeline.arrive[pos],
+                service_s=visit.service_s,
+                late_s=late,
+                locked=visit.order.job_id in locked_jobs,
+            )
+        )
+    start_lon, start_lat = problem.points[veh.start_loc]
+    return CrewRoute(
+        crew=veh.crew,
+        stops=tuple(stops),
+        starts_at=problem.at(veh.start_s),
+        ends_at=problem.at(timeline.end_s),
+        start_lon=float(start_lon),
+        start_lat=float(start_lat),
+        return_travel_s=timeline.return_travel,
+        break_start=None if timeline.break_start is None else problem.at(timeline.break_start),
+        break_after=timeline.break_after if veh.has_break else 0,
+    )
+
+
+def _stats(
+    problem: RoutingProblem, solution: Solution, fixed: RepairResult, build_s: float
+) -> dict[str, object]:
+    return {
+        "jobs_considered": len(problem.visits),
+        "crews": len(problem.vehicles),
+        "objective": solution.objective,
+        "solver_status": solution.status,
+        "solve_s": round(solution.wall_s, 3),
+        "build_s": round(build_s, 3),
+        "repair_inserted": fixed.inserted,
+        "repair_swapped": fixed.swapped,
+        "repair_s": round(fixed.wall_s, 3),
+    }

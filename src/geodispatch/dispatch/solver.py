@@ -1,0 +1,149 @@
+"""The solver interface: a problem in, routes out; any engine fits behind it.
+
+A solver returns only the order of visits per crew (and where lunch falls); times are
+always recomputed by :mod:`geodispatch.dispatch.schedule`, and every plan is re-checked by
+:mod:`geodispatch.dispatch.checker`. ``initial`` routes give a warm start, e.g. from a
+faster heuristic, or the morning's plan in a mid-day re-plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+from geodispatch.dispatch.problem import RoutingProblem
+from geodispatch.domain.errors import InputError
+
+FIRST_SOLUTIONS: Final = (
+    "AUTO",
+    "SAVINGS",
+    "PARALLEL_SAVINGS",
+    "PARALLEL_CHEAPEST_INSERTION",
+    "LOCAL_CHEAPEST_INSERTION",
+    "SEQUENTIAL_CHEAPEST_INSERTION",
+    "PATH_CHEAPEST_ARC",
+    "CHRISTOFIDES",
+    "ALL_UNPERFORMED",
+)
+METAHEURISTICS: Final = (
+    "GUIDED_LOCAL_SEARCH",
+    "SIMULATED_ANNEALING",
+    "TABU_SEARCH",
+    "GREEDY_DESCENT",
+)
+
+
+#: Stops above which ``first_solution="AUTO"`` switches to parallel cheapest insertion.
+LARGE_DAY: Final = 400
+
+
+@dataclass(frozen=True, slots=True)
+class SolveParams:
+    """How long and how a solver searches.
+
+    ``time_limit_s`` is the budget of one planning call: the solver searches for 90 % of
+    it and the repair step (insert, relocate, swap) uses the rest.
+    Defaults are the settings measured best on our benchmark (``bench/routing.py``):
+    see ``../shared/research/routing.md`` for why PATH_CHEAPEST_ARC is not offered as a
+    default (no first solution with tight windows) and GLS is the metaheuristic.
+    ``neighbors_ratio`` limits local-search moves to each stop's nearest fraction of stops
+    (at least ``min_neighbors``), which buys many more iterations on large days.
+    ``first_solution="AUTO"`` picks SAVINGS up to :data:`LARGE_DAY` stops and
+    PARALLEL_CHEAPEST_INSERTION above: on our benchmark SAVINGS was better on Solomon
+    (median gap 2.6 % vs 3.5 %) and on the over-booked 200-stop day (served weight 460 vs
+    453), PARALLEL_CHEAPEST_INSERTION on the 1000-stop day (58.6 h driving vs 77.9 h).
+    ``split_share`` of the time builds a first solution skill group by skill group
+    (:func:`~geodispatch.dispatch.ortools_solver.split_by_skill`) that warm-starts the
+    full model; ``None`` means 0.9 above :data:`LARGE_DAY` stops and 0 below (measured:
+    1000 stops / 40 crews, 27 s: served weight 1845 → 1933, driving 59.9 → 46.5 h; no
+    gain on 200-stop days). ``relaxed_share`` of the time goes to a first phase without
+    lunch windows (shifts shortened by the lunch instead) whose routes warm-start the
+    full model (measured: no consistent gain; off by default).
+    """
+
+    time_limit_s: float = 5.0
+    first_solution: str = "AUTO"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    gls_lambda: float = 0.1
+    neighbors_ratio: float = 1.0
+    min_neighbors: int = 1
+    relaxed_share: float = 0.0
+    split_share: float | None = None
+    log_search: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0 < self.time_limit_s <= 3600:
+            raise InputError(
+                f"SolveParams.time_limit_s must be in (0, 3600] seconds. Got {self.time_limit_s}."
+            )
+        if self.first_solution not in FIRST_SOLUTIONS:
+            raise InputError(
+                f"SolveParams.first_solution must be one of {FIRST_SOLUTIONS}. "
+                f"Got {self.first_solution!r} instead."
+            )
+        if self.metaheuristic not in METAHEURISTICS:
+            raise InputError(
+                f"SolveParams.metaheuristic must be one of {METAHEURISTICS}. "
+                f"Got {self.metaheuristic!r} instead."
+            )
+        if self.split_share is not None and not 0 <= self.split_share < 1:
+            raise InputError(f"SolveParams.split_share must be in [0, 1). Got {self.split_share}.")
+        if not 0 <= self.relaxed_share < 1:
+            raise InputError(
+                f"SolveParams.relaxed_share must be in [0, 1). Got {self.relaxed_share}."
+            )
+        if not 0 < self.neighbors_ratio <= 1:
+            raise InputError(
+                f"SolveParams.neighbors_ratio must be in (0, 1]. Got {self.neighbors_ratio}."
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Solution:
+    """Visit indices per vehicle in order, lunch placement hints, and search facts."""
+
+    routes: tuple[tuple[int, ...], ...]
+    break_after: tuple[int | None, ...]
+    objective: int
+    status: str
+    wall_s: float
+    solver: str
+
+    @property
+    def served(self) -> frozenset[int]:
+        """Visit indices on some route."""
+        return frozenset(i for r in self.routes for i in r)
+
+
+class RouteSolver(Protocol):
+    """Anything that can route a :class:`RoutingProblem`."""
+
+    @property
+    def name(self) -> str:
+        """Short name stored with each plan (e.g. 'ortools')."""
+        ...
+
+    def solve(
+        self,
+        problem: RoutingProblem,
+        params: SolveParams,
+        *,
+        initial: Sequence[Sequence[int]] | None = None,
+    ) -> Solution:
+        """Routes for ``problem`` within ``params.time_limit_s``; ``initial`` warm-starts."""
+        ...
+
+
+def first_solution_for(params: SolveParams, stops: int) -> str:
+    """The first-solution strategy to use for a problem with ``stops`` stops."""
+    if params.first_solution != "AUTO":
+        return params.first_solution
+    return "SAVINGS" if stops <= LARGE_DAY else "PARALLEL_CHEAPEST_INSERTION"
+
+
+def split_share_for(params: SolveParams, stops: int) -> float:
+    """The share of time for the skill-by-skill first solution (see :class:`SolveParams`)."""
+    if params.split_share is not None:
+        return params.split_share
+    return 0.9 if stops > LARGE_DAY else 0.0

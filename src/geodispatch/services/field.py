@@ -1,0 +1,372 @@
+"""Crew actions: sign in with code + PIN, read today's route, post arrive/done/unable.
+
+A crew sees and changes only its own stops in published plans. Every update carries the
+stop version the phone loaded; a replayed or concurrent update is refused as stale, never
+applied twice. The stop change, the job's status change, the cascade to its requests and
+the audit events commit in one transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from geodispatch.config import Settings, get_settings
+from geodispatch.dispatch.field import FieldParams, decide
+from geodispatch.domain.errors import (
+    InputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from geodispatch.domain.requests import RequestStatus
+from geodispatch.domain.updates import FieldOutcome, FieldUpdate, StopStatus
+from geodispatch.domain.workflow import EventKind, clean_note
+from geodispatch.io.photos import photo_path, store_photo
+from geodispatch.services.workflow import (
+    QUEUED,
+    assign_for_route,
+    change_job_status,
+    database_url,
+)
+from geodispatch.storage import field_repo
+from geodispatch.storage import workflow_repo as repo
+from geodispatch.storage.db import session_scope
+
+PIN_PATTERN: Final = re.compile(r"\d{4,12}")
+LOCK_AFTER: Final = 5  # wrong PINs in a row
+LOCK_FOR: Final = timedelta(minutes=15)
+TOKEN_TTL: Final = timedelta(hours=14)  # one shift and its overtime
+DEFAULT_HASHER: Final = PasswordHasher()
+
+
+@dataclass(frozen=True, slots=True)
+class CrewIdentity:
+    """A signed-in crew."""
+
+    id: int
+    code: str
+
+    @property
+    def actor(self) -> str:
+        """How the crew appears in the audit trail."""
+        return f"crew:{self.code}"
+
+
+def _check_pin(pin: str) -> str:
+    if not PIN_PATTERN.fullmatch(pin):
+        raise InputError("a PIN is 4 to 12 digits; choose another")
+    if len(set(pin)) == 1 or pin in "01234567890123" or pin in "98765432109876":
+        raise InputError(f"PIN {pin[:2]}… is too easy to guess (repeated or sequential digits)")
+    return pin
+
+
+def set_pin(
+    code: str,
+    pin: str,
+    *,
+    settings: Settings | None = None,
+    hasher: PasswordHasher = DEFAULT_HASHER,
+) -> None:
+    """Give a crew a new PIN (stored only as an Argon2 hash); clears any lockout."""
+    settings = settings or get_settings()
+    _check_pin(pin)
+    with session_scope(database_url(settings)) as session:
+        crew = field_repo.crew_credential(session, code)
+        if crew is None:
+            raise NotFoundError(f"no crew with code {code!r}; crews: see 'geodispatch crews'")
+        field_repo.set_pin_hash(session, crew.id, hasher.hash(pin))
+
+
+def authenticate(
+    code: str, pin: str, *, settings: Settings | None = None, now: datetime | None = None
+) -> CrewIdentity:
+    """The crew a code + PIN belong to.
+
+    Five wrong PINs in a row lock the crew out for 15 minutes. The message never says
+    whether the code or the PIN was wrong.
+
+    Raises
+    ------
+    PermissionDeniedError
+        Unknown code, wrong PIN, no PIN set, inactive crew, or locked out.
+    """
+    settings = settings or get_settings()
+    at = now or datetime.now(UTC)
+    refused = PermissionDeniedError("wrong crew code or PIN")
+    url = database_url(settings)
+    with session_scope(url) as session:
+        crew = field_repo.crew_credential(session, code.strip())
+    if crew is None or not crew.active or not crew.pin_hash:
+        _spend_a_verification(pin)  # answer as slowly as for a real crew: no code probing
+        raise refused
+    if crew.locked_until is not None and crew.locked_until > at:
+        raise PermissionDeniedError(
+            f"crew {crew.code} is locked after {LOCK_AFTER} wrong PINs until "
+            f"{crew.locked_until:%H:%M} UTC; wait, or ask dispatch to reset the PIN"
+        )
+    try:
+        DEFAULT_HASHER.verify(crew.pin_hash, pin)
+    except (VerificationError, InvalidHashError):
+        failed = crew.failed_count + 1
+        locked = at + LOCK_FOR if failed >= LOCK_AFTER else None
+        with session_scope(url) as session:
+            field_repo.record_login(
+                session, crew.id, failed_count=0 if locked else failed, locked_until=locked, at=None
+            )
+        raise refused from None
+    with session_scope(url) as session:
+        field_repo.record_login(session, crew.id, failed_count=0, locked_until=None, at=at)
+    return CrewIdentity(crew.id, crew.code)
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    return DEFAULT_HASHER.hash(secrets.token_hex(8))
+
+
+def _spend_a_verification(pin: str) -> None:
+    """Verify against a decoy hash, so an unknown code costs what a wrong PIN costs."""
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        DEFAULT_HASHER.verify(_decoy_hash(), pin)
+
+
+def logout(token: str, *, settings: Settings | None = None, now: datetime | None = None) -> None:
+    """Revoke a sign-in token (a lost or handed-over phone)."""
+    settings = settings or get_settings()
+    with session_scope(database_url(settings)) as session:
+        field_repo.revoke_token(session, _token_hash(token), now=now or datetime.now(UTC))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def login(
+    code: str, pin: str, *, settings: Settings | None = None, now: datetime | None = None
+) -> tuple[str, datetime, CrewIdentity]:
+    """Sign in: a bearer token valid for one shift, its expiry, and the crew."""
+    settings = settings or get_settings()
+    at = now or datetime.now(UTC)
+    crew = authenticate(code, pin, settings=settings, now=at)
+    token = secrets.token_urlsafe(32)
+    expires = at + TOKEN_TTL
+    with session_scope(database_url(settings)) as session:
+        field_repo.add_token(session, crew.id, _token_hash(token), now=at, expires=expires)
+    return token, expires, crew
+
+
+def crew_for_token(
+    token: str, *, settings: Settings | None = None, now: datetime | None = None
+) -> CrewIdentity:
+    """The crew a bearer token belongs to; PermissionDeniedError when not valid."""
+    settings = settings or get_settings()
+    at = now or datetime.now(UTC)
+    with session_scope(database_url(settings)) as session:
+        found = field_repo.crew_for_token(session, _token_hash(token), now=at)
+    if found is None:
+        raise PermissionDeniedError("sign-in expired or not valid; sign in again with code + PIN")
+    return CrewIdentity(*found)
+
+
+def local_today(settings: Settings, now: datetime | None = None) -> date:
+    """Today's date in the city's zone."""
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(settings.timezone)).date()
+
+
+def todays_route(
+    crew: CrewIdentity, *, day: date | None = None, settings: Settings | None = None
+) -> list[field_repo.StopView]:
+    """The crew's stops in the published plan of ``day`` (default: today), in order."""
+    settings = settings or get_settings()
+    with session_scope(database_url(settings)) as session:
+        return field_repo.crew_stops(session, crew.id, day or local_today(settings))
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateResult:
+    """What a field update did."""
+
+    stop_id: int
+    stop_status: StopStatus
+    stop_version: int
+    job_id: int
+    job_status: RequestStatus
+    distance_m: float | None
+    flags: tuple[str, ...]
+    photo_ref: str | None
+
+
+def parse_outcome(value: str) -> FieldOutcome:
+    """An outcome from its name; InputError listing the valid ones otherwise."""
+    try:
+        return FieldOutcome(value.strip().lower())
+    except ValueError:
+        raise InputError(
+            f"unknown outcome {value!r}; use one of: {', '.join(o.value for o in FieldOutcome)}"
+        ) from None
+
+
+def record_update(
+    crew: CrewIdentity,
+    stop_id: int,
+    outcome: str | FieldOutcome,
+    *,
+    expected_version: int,
+    note: str = "",
+    lon: float | None = None,
+    lat: float | None = None,
+    photo: bytes | None = None,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> UpdateResult:
+    """Record a crew's arrive / done / unable for one of its stops.
+
+    Raises
+    ------
+    PermissionDeniedError
+        The stop is on another crew's route, or its plan is not published.
+    StaleVersionError
+        The stop changed since the crew loaded it; nothing was recorded.
+    TransitionError
+        The outcome does not follow from the stop's status, the job left the route, or
+        "unable" has no note.
+    InputError
+        Bad note, position or photo.
+    NotFoundError
+        No such stop.
+    """
+    settings = settings or get_settings()
+    at = now or datetime.now(UTC)
+    kind = outcome if isinstance(outcome, FieldOutcome) else parse_outcome(outcome)
+    text = clean_note(note, what=f"stop {stop_id}")
+    url = database_url(settings)
+    with session_scope(url) as session:
+        found = field_repo.stop(session, stop_id)
+    if found is None or found[0].crew_id != crew.id:
+        raise (
+            PermissionDeniedError(f"stop {stop_id} is not on the route of crew {crew.code}")
+            if found is not None
+            else NotFoundError(f"no stop {stop_id}; reload your route")
+        )
+    seen, plan_status = found
+    if plan_status not in field_repo.CREW_VISIBLE_PLANS:
+        raise PermissionDeniedError(
+            f"stop {stop_id} belongs to a {plan_status} plan, not today's published route; "
+            "reload your route"
+        )
+    repo.require_version(
+        repo.RecordState(stop_id, seen.job_status, seen.version),
+        expected_version,
+        what=f"stop {stop_id}",
+    )
+    ref = store_photo(photo, settings.home, max_bytes=settings.photo_max_bytes) if photo else None
+    update = FieldUpdate(stop_id, kind, expected_version, at, text, lon, lat, ref)
+    try:
+        with field_repo.writer_turn(url), session_scope(url) as session:
+            decision = decide(  # early, clear refusal before taking the lock
+                update,
+                stop_status=seen.status,
+                job_status=RequestStatus.ASSIGNED if seen.job_status in QUEUED else seen.job_status,
+                job_lon=seen.lon,
+                job_lat=seen.lat,
+                params=FieldParams(settings.done_radius_m),
+            )
+            version = field_repo.set_stop_status(
+                session,
+                stop_id,
+                crew_id=crew.id,
+                expected_version=expected_version,
+                expected_status=seen.status,
+                to_status=decision.stop_status,
+            )
+            job = repo.job_state(session, seen.job_id)  # fresh: we hold the write lock
+            if job.status in QUEUED:  # published route, assignment not yet recorded
+                job = assign_for_route(
+                    session, seen.job_id, plan_id=seen.plan_id, crew_code=crew.code, now=at
+                )
+            decision = decide(
+                update,
+                stop_status=seen.status,
+                job_status=job.status,
+                job_lon=seen.lon,
+                job_lat=seen.lat,
+                params=FieldParams(settings.done_radius_m),
+            )
+            event = {
+                "lon": lon,
+                "lat": lat,
+                "photo_ref": ref,
+                "stop_id": stop_id,
+                "distance_m": decision.distance_m,
+                "flags": ",".join(decision.flags),
+            }
+            job_status = job.status
+            if decision.job_status is not None:
+                change_job_status(
+                    session,
+                    seen.job_id,
+                    decision.job_status,
+                    expected_version=job.version,
+                    actor=crew.actor,
+                    now=at,
+                    note=text,
+                    kind=EventKind(kind.value),
+                    event=event,
+                )
+                job_status = decision.job_status
+            else:
+                repo.add_events(
+                    session,
+                    [
+                        {
+                            **event,
+                            "kind": EventKind(kind.value),
+                            "job_id": seen.job_id,
+                            "actor": crew.actor,
+                            "at": at,
+                            "note": text,
+                        }
+                    ],
+                )
+    except Exception:
+        if ref is not None:
+            photo_path(settings.home, ref).unlink(missing_ok=True)
+        raise
+    return UpdateResult(
+        stop_id,
+        decision.stop_status,
+        version,
+        seen.job_id,
+        job_status,
+        decision.distance_m,
+        decision.flags,
+        ref,
+    )
+
+
+#: PIN the demo gives every crew that has none (documented in the README; demo data only).
+DEMO_PIN: Final = "13579"
+
+
+def give_demo_pins(*, settings: Settings | None = None, pin: str = DEMO_PIN) -> int:
+    """Give every crew without a PIN the demo PIN; returns how many got one."""
+    settings = settings or get_settings()
+    with session_scope(database_url(settings)) as session:
+        codes = [
+            c
+            for c in field_repo.crew_codes(session)
+            if not (cred := field_repo.crew_credential(session, c)) or not cred.pin_hash
+        ]
+    for code in codes:
+        set_pin(code, pin, settings=settings)
+    return len(codes)

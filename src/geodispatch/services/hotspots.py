@@ -1,0 +1,638 @@
+"""Hotspot actions: detect and store, tag requests, list, summarise by ward, map, export.
+
+``refresh_hotspots`` runs the detector over the stored requests, keeps the ids of hotspots
+that are still there, retires the rest, and tags every located request with the hotspot
+it falls in. The manager page (and the CLI) call the read functions below; the map HTML
+is cached per filter state and data version, so a page rerun does not rebuild it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geodispatch.analysis.emerging import EmergingParams, Trend
+from geodispatch.analysis.hotspots import (
+    ALL_TYPES,
+    HotspotParams,
+    detect_hotspots,
+    hotspot_wards,
+    match_previous,
+)
+from geodispatch.config import Settings, get_settings
+from geodispatch.domain.errors import ConfigError, InputError
+from geodispatch.geo.crs import WGS84, lonlat_to_working, to_working
+from geodispatch.geo.wards import assign_areas
+from geodispatch.io.boundaries import read_boundaries
+from geodispatch.reporting.hotspot_export import hotspots_csv, hotspots_geojson
+from geodispatch.reporting.maps import MapParams, TileSource, build_hotspot_map, render_html
+from geodispatch.reporting.ward_summary import WardSummary, summarise_wards
+from geodispatch.storage import hotspots_repo as repo
+from geodispatch.storage.db import display_url, session_scope, upgrade
+
+#: Called with (steps done, steps in total) as a refresh advances.
+Progress = Callable[[int, int | None], None]
+
+#: The city's ward layer, relative to ``settings.data_dir``, and its id column.
+WARDS_FILE: Final = Path("boundaries/wards_2012-2022.geojson")
+WARD_ID_COLUMN: Final = "WARD"
+_LAND_BUFFER_M: Final = 50.0  # streets on the city limit sit just outside the ward polygons
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshSummary:
+    """What a refresh found and stored."""
+
+    run_id: int
+    analysed: int
+    excluded: int
+    placeholder_points: int
+    hotspots: int
+    by_trend: dict[str, int]
+    continued: int
+    new: int
+    retired: int
+    tagged: int
+    as_of: datetime | None
+    window_start: datetime | None
+    seconds: float
+    wards_used: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HotspotFilter:
+    """What a manager selected; hashable, so map HTML can be cached per filter state.
+
+    Empty tuples mean "all". ``trends`` filters hotspots only; ``since``/``until`` filter
+    the requests drawn (hotspots describe the whole analysed period).
+    """
+
+    service_codes: tuple[str, ...] = ()
+    wards: tuple[int, ...] = ()
+    trends: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    include_all_types: bool = True
+
+    def __post_init__(self) -> None:
+        allowed = {t.value for t in Trend}
+        unknown = [t for t in self.trends if t not in allowed]
+        if unknown:
+            raise InputError(
+                f"unknown trend(s) {', '.join(unknown)}; use {', '.join(sorted(allowed))}"
+            )
+        if self.since and self.until and self.since > self.until:
+            raise InputError(
+                f"since ({self.since:%Y-%m-%d}) is after until ({self.until:%Y-%m-%d})"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class HotspotRef:
+    """The hotspot a point falls in, for tagging a new request on intake."""
+
+    id: int
+    service_code: str | None
+    service_name: str
+    trend: str
+    ratio: float
+
+
+_READY: set[str] = set()
+
+
+def _ready(url: str) -> None:
+    """Migrate the database once per process and check the hotspot tables are there."""
+    if url in _READY:
+        return
+    upgrade(url)
+    missing = repo.missing_schema(url)
+    if missing:
+        raise ConfigError(
+            f"the database {display_url(url)} says its schema is current but lacks "
+            f"{', '.join(missing)}: it was created while migration 0003 was still an empty "
+            "slot. Recreate it (delete the file and run 'geodispatch demo' or import again)."
+        )
+    _READY.add(url)
+
+
+def refresh_hotspots(
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    params: HotspotParams | None = None,
+    emerging: EmergingParams | None = None,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> RefreshSummary:
+    """Detect hotspots over the stored requests of [since, until] and store them.
+
+    Hotspots that continue one already stored (same type, overlapping) keep its id; those
+    gone are retired. Every located request, in the period or not, is then tagged with
+    the hotspot of its own type it falls in, else with the all-types hotspot, else none.
+    Requests at the City Hall placeholder have no location and never seed a hotspot.
+    """
+    settings = settings or get_settings()
+    params = params or HotspotParams()
+    emerging = emerging or EmergingParams()
+    started = time.perf_counter()
+    steps = 5
+    tick = progress or (lambda _done, _total: None)
+    url = settings.database_url
+    _ready(url)
+    now = pd.Timestamp.now(tz="UTC").to_pydatetime()
+    settings_json = json.dumps(
+        {"hotspots": asdict(params), "emerging": asdict(emerging)}, default=str
+    )
+    with session_scope(url) as session:
+        run_id = repo.start_run(session, now=now, params=settings_json)
+        requests = repo.load_requests(session, since=since, until=until)
+        previous = repo.load_hotspots(session)
+    tick(1, steps)
+
+    wards = _read_wards(settings)
+    x, y = lonlat_to_working(
+        requests["lon"].to_numpy(), requests["lat"].to_numpy(), settings.working_crs
+    )
+    points = pd.DataFrame(
+        {
+            "x": x,
+            "y": y,
+            "service_code": requests["service_code"],
+            "created_at": requests["created_at"],
+            "is_open": requests["is_open"],
+            "address": requests["address"],
+        }
+    )
+    land = None
+    if wards is not None:
+        land = shapely.union_all(wards.geometry.to_numpy()).buffer(_LAND_BUFFER_M)
+    result = detect_hotspots(
+        points,
+        params=params,
+        emerging=emerging,
+        as_of=pd.Timestamp(until) if until is not None else None,
+        land=land,
+        timezone=settings.timezone,
+        crs=settings.working_crs,
+    )
+    tick(2, steps)
+
+    found = result.hotspots
+    names = dict(zip(requests["service_code"], requests["service_name"], strict=True))
+    table = _storable(found, wards, names)
+    table["id"] = match_previous(
+        gpd.GeoDataFrame(table, geometry=found.to_crs(WGS84).geometry.to_numpy(), crs=WGS84),
+        _stored_geometries(previous),
+    ).to_numpy()
+    tick(3, steps)
+
+    with session_scope(url) as session:
+        ids = repo.save_hotspots(session, table, run_id=run_id, now=now)
+        table["id"] = ids
+        repo.clear_request_hotspots(session)
+        every = repo.load_requests(session, columns=("id", "service_code", "lon", "lat"))
+        tags = tag_points(every["lon"], every["lat"], every["service_code"], table)
+        tagged = int((tags >= 0).sum())
+        keep = tags >= 0
+        repo.set_request_hotspots(session, every["id"].to_numpy()[keep], tags[keep])
+        tick(4, steps)
+        repo.finish_run(
+            session,
+            run_id,
+            now=pd.Timestamp.now(tz="UTC").to_pydatetime(),
+            period_start=since,
+            as_of=_py(result.as_of),
+            window_start=_py(result.window_start),
+            requests_analysed=result.analysed,
+            requests_excluded=result.excluded,
+            hotspots=len(table),
+            note=_run_note(result.placeholders, wards_used=wards is not None),
+        )
+    tick(5, steps)
+    continued = int(pd.Series(table["id"]).isin(previous["id"]).sum()) if len(previous) else 0
+    return RefreshSummary(
+        run_id=run_id,
+        analysed=result.analysed,
+        excluded=result.excluded,
+        placeholder_points=len(result.placeholders),
+        hotspots=len(table),
+        by_trend={str(k): int(v) for k, v in table["trend"].value_counts().items()},
+        continued=continued,
+        new=len(table) - continued,
+        retired=len(previous) - continued,
+        tagged=tagged,
+        as_of=_py(result.as_of),
+        window_start=_py(result.window_start),
+        seconds=time.perf_counter() - started,
+        wards_used=wards is not None,
+    )
+
+
+def _py(value: pd.Timestamp | None) -> datetime | None:
+    return None if value is None else value.to_pydatetime()
+
+
+def _run_note(placeholders: pd.DataFrame, *, wards_used: bool) -> str:
+    notes = []
+    if len(placeholders):
+        total = int(placeholders["reports"].sum())
+        notes.append(
+            f"{total:,} reports at {len(placeholders)} placeholder point(s) left out "
+            "(one exact point with reports of many unrelated types)"
+        )
+    if not wards_used:
+        notes.append("no ward layer found: land inferred from the reports, no ward per hotspot")
+    return "; ".join(notes)
+
+
+def _read_wards(settings: Settings) -> gpd.GeoDataFrame | None:
+    path = settings.data_dir / WARDS_FILE
+    if not path.exists():
+        return None
+    return _cached_wards(str(path), settings.working_crs)
+
+
+@functools.cache
+def _cached_wards(path: str, working_crs: str) -> gpd.GeoDataFrame:
+    return to_working(read_boundaries(Path(path), id_column=WARD_ID_COLUMN), working_crs)
+
+
+def _storable(
+    found: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None, names: dict[str, str]
+) -> pd.DataFrame:
+    """Detector output → the columns of the ``hotspots`` table (WGS84 geometry as text)."""
+    table = pd.DataFrame(found.drop(columns="geometry")).rename(
+        columns={"first_report": "first_report_at", "last_report": "last_report_at"}
+    )
+    code = table["service_code"].astype(object)
+    table["service_code"] = code.where(code != ALL_TYPES, None)
+    table["service_name"] = [
+        "All types" if c is None else names.get(c, c) for c in table["service_code"]
+    ]
+    geographic = found.to_crs(WGS84)
+    table["geometry"] = [json.dumps(shapely.geometry.mapping(g)) for g in geographic.geometry]
+    bounds = geographic.geometry.bounds
+    table["min_lon"], table["min_lat"] = bounds["minx"].to_numpy(), bounds["miny"].to_numpy()
+    table["max_lon"], table["max_lat"] = bounds["maxx"].to_numpy(), bounds["maxy"].to_numpy()
+    centroids = gpd.GeoSeries(
+        gpd.points_from_xy(found["centroid_x"], found["centroid_y"]), crs=found.crs
+    ).to_crs(WGS84)
+    table["centroid_lon"], table["centroid_lat"] = centroids.x.to_numpy(), centroids.y.to_numpy()
+    if wards is not None and len(found):
+        by_ward = hotspot_wards(found, wards)
+        table["wards"] = [";".join(map(str, w)) for w in by_ward["wards"]]
+        table["primary_ward"] = (
+            by_ward["primary_ward"]
+            .astype(object)
+            .where(by_ward["primary_ward"].notna(), None)
+            .to_numpy()
+        )
+    else:
+        table["wards"] = ""
+        table["primary_ward"] = None
+    table["first_report_at"] = pd.to_datetime(table["first_report_at"], utc=True)
+    table["last_report_at"] = pd.to_datetime(table["last_report_at"], utc=True)
+    return table.drop(columns=["hotspot_id", "centroid_x", "centroid_y"])
+
+
+def _stored_geometries(previous: pd.DataFrame) -> gpd.GeoDataFrame:
+    geometry = [shapely.geometry.shape(json.loads(g)) for g in previous["geometry"]]
+    frame = pd.DataFrame(
+        {"id": previous["id"].to_numpy(), "service_code": previous["service_code"].to_numpy()}
+    )
+    frame["service_code"] = frame["service_code"].where(frame["service_code"].notna(), None)
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
+
+
+def tag_points(
+    lon: pd.Series | np.ndarray,
+    lat: pd.Series | np.ndarray,
+    service_code: pd.Series | np.ndarray,
+    hotspots: pd.DataFrame,
+) -> np.ndarray:
+    """For each point: id of its own type's hotspot it is in, else the all-types one, else -1."""
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    codes = np.asarray(service_code, dtype=object)
+    out = np.full(lon.size, -1, dtype=np.int64)
+    if hotspots.empty or lon.size == 0:
+        return out
+    polygons = np.array([shapely.geometry.shape(json.loads(g)) for g in hotspots["geometry"]])
+    hotspot_codes = hotspots["service_code"].to_numpy(dtype=object)
+    ids = hotspots["id"].to_numpy(dtype=np.int64)
+    located = np.isfinite(lon) & np.isfinite(lat)
+    where = np.flatnonzero(located)
+    point_idx, poly_idx = shapely.STRtree(polygons).query(
+        shapely.points(lon[where], lat[where]), predicate="within"
+    )
+    rows = where[point_idx]
+    poly_code = hotspot_codes[poly_idx]
+    all_types = pd.isna(poly_code)
+    own = ~all_types & (poly_code == codes[rows])
+    out[rows[all_types]] = ids[poly_idx[all_types]]
+    out[rows[own]] = ids[poly_idx[own]]  # own type wins over all types
+    return out
+
+
+def tag_requests(request_ids: list[int] | None = None, *, settings: Settings | None = None) -> int:
+    """Tag requests (all located ones, or the given ids) with the hotspot they fall in.
+
+    Call after importing new requests; returns how many landed in a hotspot.
+    """
+    settings = settings or get_settings()
+    _ready(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        hotspots = repo.load_hotspots(session)
+        requests = repo.load_requests(session, columns=("id", "service_code", "lon", "lat"))
+        if request_ids is not None:
+            requests = requests[requests["id"].isin(request_ids)]
+        tags = tag_points(requests["lon"], requests["lat"], requests["service_code"], hotspots)
+        repo.set_request_hotspots(session, requests["id"].to_numpy(), tags)
+        return int((tags >= 0).sum())
+
+
+def hotspot_at(
+    lon: float, lat: float, service_code: str, *, settings: Settings | None = None
+) -> HotspotRef | None:
+    """The active hotspot a new report at (lon, lat) of this type falls in, if any."""
+    settings = settings or get_settings()
+    frame = _active_hotspots(settings)
+    tag = int(tag_points(np.array([lon]), np.array([lat]), np.array([service_code]), frame)[0])
+    if tag < 0:
+        return None
+    row = frame[frame["id"] == tag].iloc[0]
+    return HotspotRef(
+        id=tag,
+        service_code=row["service_code"],
+        service_name=str(row["service_name"]),
+        trend=str(row["trend"]),
+        ratio=float(row["ratio"]),
+    )
+
+
+def _active_hotspots(settings: Settings) -> pd.DataFrame:
+    _ready(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        return repo.load_hotspots(session)
+
+
+def list_hotspots(
+    selection: HotspotFilter | None = None, *, settings: Settings | None = None
+) -> pd.DataFrame:
+    """Active hotspots matching the filter, strongest first (smallest q, largest ratio)."""
+    settings = settings or get_settings()
+    selection = selection or HotspotFilter()
+    return _select_hotspots(_active_hotspots(settings), selection)
+
+
+def _select_hotspots(frame: pd.DataFrame, selection: HotspotFilter) -> pd.DataFrame:
+    keep = np.ones(len(frame), dtype=bool)
+    codes = frame["service_code"]
+    if selection.service_codes:
+        keep &= codes.isin(selection.service_codes).to_numpy()
+        if selection.include_all_types:
+            keep |= codes.isna().to_numpy()
+    elif not selection.include_all_types:
+        keep &= codes.notna().to_numpy()
+    if selection.wards:
+        wanted = {str(w) for w in selection.wards}
+        in_ward = [bool(wanted & set(str(s).split(";"))) for s in frame["wards"].fillna("")]
+        keep &= np.asarray(in_ward, dtype=bool)
+    if selection.trends:
+        keep &= frame["trend"].isin(selection.trends).to_numpy()
+    out = frame[keep]
+    return out.sort_values(["q_value", "ratio"], ascending=[True, False], kind="stable")
+
+
+def top_hotspots(
+    n: int = 10,
+    selection: HotspotFilter | None = None,
+    *,
+    per_type: bool = True,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """The ``n`` strongest hotspots (per type with ``per_type``), strongest first."""
+    frame = list_hotspots(selection, settings=settings)
+    if not per_type:
+        return frame.head(n)
+    key = frame["service_code"].fillna(ALL_TYPES)
+    return frame.groupby(key, sort=False).head(n)
+
+
+def emerging_hotspots(
+    selection: HotspotFilter | None = None, *, settings: Settings | None = None
+) -> pd.DataFrame:
+    """New and intensifying hotspots (what changed lately), most certain first."""
+    selection = selection or HotspotFilter()
+    chosen = HotspotFilter(
+        service_codes=selection.service_codes,
+        wards=selection.wards,
+        trends=(Trend.NEW.value, Trend.INTENSIFYING.value),
+        include_all_types=selection.include_all_types,
+    )
+    frame = list_hotspots(chosen, settings=settings)
+    return frame.sort_values(["trend_q", "ratio"], ascending=[True, False], kind="stable")
+
+
+def ward_summary(
+    *,
+    window_days: float = 90.0,
+    as_of: datetime | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    top: int = 3,
+    settings: Settings | None = None,
+) -> WardSummary:
+    """Requests by ward × type with their change over the last window, and ward hotspots.
+
+    A request's ward is ours when assigned, else the city's; located requests with
+    neither are placed with the ward polygons. ``as_of`` and ``until`` default to the end
+    of the latest detection run, so the table describes the period the hotspots do.
+    """
+    settings = settings or get_settings()
+    _ready(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        run = repo.latest_run(session)
+        if run is not None and run.as_of is not None:
+            as_of = as_of or run.as_of
+            until = until or run.as_of
+        requests = repo.load_requests(session, since=since, until=until, located_only=False)
+        hotspots = repo.load_hotspots(session)
+    requests["ward"] = _request_wards(requests, settings)
+    return summarise_wards(
+        requests,
+        hotspots,
+        as_of=pd.Timestamp(as_of) if as_of is not None else None,
+        window_days=window_days,
+        top=top,
+    )
+
+
+def _request_wards(requests: pd.DataFrame, settings: Settings) -> pd.Series:
+    return _located_wards(requests, _read_wards(settings), settings.working_crs)
+
+
+def _located_wards(
+    requests: pd.DataFrame, wards: gpd.GeoDataFrame | None, working_crs: str
+) -> pd.Series:
+    """Each request's ward: ours, else the city's, else the ward polygon its point is in."""
+    ward = requests["ward"].astype("Int64").fillna(requests["source_ward"].astype("Int64"))
+    out = ward.astype("string")
+    missing = (ward.isna() & requests["lon"].notna()).to_numpy(dtype=bool)
+    if missing.any() and wards is not None:
+        placed = assign_areas(
+            requests.loc[missing, "lon"].to_numpy(dtype=float),
+            requests.loc[missing, "lat"].to_numpy(dtype=float),
+            wards,
+            working_crs=working_crs,
+        )
+        out.loc[missing] = placed["area_id"].to_numpy()
+    return out
+
+
+def hotspot_map_html(
+    selection: HotspotFilter | None = None,
+    *,
+    tiles: TileSource | None = None,
+    params: MapParams | None = None,
+    settings: Settings | None = None,
+) -> str:
+    """The manager map for a filter as one offline HTML page, cached per filter state.
+
+    The cache key includes a data version (latest run, request count and last update),
+    so a refresh or an import gives a fresh map while page reruns reuse the HTML. In
+    Streamlit show it with ``st.components.v1.html(page, height=...)``: the page carries
+    its own Leaflet, so it renders without network and sends nothing back to the script.
+    """
+    settings = settings or get_settings()
+    selection = selection or HotspotFilter()
+    url = settings.database_url
+    _ready(url)
+    with session_scope(url) as session:
+        version = repo.data_version(session)
+    return _map_html(
+        url,
+        version,
+        selection,
+        tiles,
+        params or MapParams(),
+        str(settings.data_dir),
+        settings.working_crs,
+    )
+
+
+@functools.lru_cache(maxsize=16)  # a few MB each
+def _map_html(
+    url: str,
+    version: tuple[int, int, str],
+    selection: HotspotFilter,
+    tiles: TileSource | None,
+    params: MapParams,
+    data_dir: str,
+    working_crs: str,
+) -> str:
+    del version  # part of the cache key only
+    with session_scope(url) as session:
+        hotspots = _select_hotspots(repo.load_hotspots(session), selection)
+        requests = repo.load_requests(
+            session,
+            since=selection.since,
+            until=selection.until,
+            service_codes=selection.service_codes or None,
+            wards=selection.wards or None,
+            columns=(*repo.ANALYSIS_COLUMNS, "description"),
+        )
+    path = Path(data_dir) / WARDS_FILE
+    wards = _cached_wards(str(path), working_crs) if path.exists() else None
+    ward = _located_wards(requests, wards, working_crs)
+    if selection.wards:
+        keep = ward.isin([str(w) for w in selection.wards]).to_numpy(dtype=bool, na_value=False)
+        requests, ward = requests[keep], ward[keep]
+    ward_counts = None
+    if len(requests):
+        counted = ward.dropna().astype(str).value_counts().rename_axis("ward")
+        ward_counts = counted.rename("requests").reset_index()
+    fmap = build_hotspot_map(
+        hotspots=hotspots,
+        requests=requests,
+        wards=wards,
+        ward_counts=ward_counts,
+        tiles=tiles,
+        params=params,
+        title=_map_title(selection),
+    )
+    return render_html(fmap)
+
+
+def _map_title(selection: HotspotFilter) -> str:
+    parts = []
+    if selection.wards:
+        parts.append("ward " + ", ".join(map(str, selection.wards)))
+    if selection.since or selection.until:
+        since = f"{selection.since:%Y-%m-%d}" if selection.since else "start"
+        until = f"{selection.until:%Y-%m-%d}" if selection.until else "now"
+        parts.append(f"{since} – {until}")
+    return "Hotspots" + (": " + "; ".join(parts) if parts else "")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """Which files an export wrote and how many hotspots each holds."""
+
+    hotspots: int
+    files: list[Path] = field(default_factory=list)
+
+
+def export_hotspots(
+    *,
+    geojson: Path | None = None,
+    csv: Path | None = None,
+    selection: HotspotFilter | None = None,
+    settings: Settings | None = None,
+) -> ExportResult:
+    """Write the selected active hotspots as GeoJSON and/or CSV."""
+    if geojson is None and csv is None:
+        raise InputError("say where to export: pass a GeoJSON path, a CSV path or both")
+    frame = list_hotspots(selection, settings=settings)
+    written = []
+    if geojson is not None:
+        geojson.parent.mkdir(parents=True, exist_ok=True)
+        geojson.write_text(hotspots_geojson(frame), encoding="utf-8")
+        written.append(geojson)
+    if csv is not None:
+        csv.parent.mkdir(parents=True, exist_ok=True)
+        csv.write_text(hotspots_csv(frame), encoding="utf-8")
+        written.append(csv)
+    return ExportResult(hotspots=len(frame), files=written)
+
+
+def latest_run(settings: Settings | None = None) -> dict[str, object] | None:
+    """The newest finished detection run (when, period, counts, note), or None."""
+    settings = settings or get_settings()
+    _ready(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        run = repo.latest_run(session)
+        if run is None:
+            return None
+        return {
+            "id": run.id,
+            "finished_at": run.finished_at,
+            "as_of": run.as_of,
+            "window_start": run.window_start,
+            "requests_analysed": run.requests_analysed,
+            "requests_excluded": run.requests_excluded,
+            "hotspots": run.hotspots,
+            "note": run.note,
+        }

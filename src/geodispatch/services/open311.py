@@ -1,0 +1,467 @@
+"""Open311 GeoReport v2 over our requests: discovery, services, requests, tokens, updates.
+
+Returns plain JSON-ready structures in the spec's shapes; the API layer only renders them
+as JSON or XML. Statuses map to the spec's ``open``/``closed`` with the mySociety extended
+status alongside; ``expected_datetime`` is the SLA due time. De-facto extensions:
+``page``/``page_size``, ``updated_after``/``updated_before``, ``extensions=true`` (notes
+and extended attributes) and ``servicerequestupdates``.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from geodispatch.config import Settings, get_settings
+from geodispatch.domain.errors import InputError, NotFoundError, PermissionDeniedError
+from geodispatch.domain.requests import RequestStatus
+from geodispatch.domain.workflow import OPEN311_STATUS
+from geodispatch.services.intake import import_payload
+from geodispatch.services.workflow import database_url, group_new_requests, request_events
+from geodispatch.storage import open311_repo
+from geodispatch.storage.db import session_scope
+from geodispatch.storage.requests_repo import list_service_types
+
+SPEC: Final = "http://wiki.open311.org/GeoReport_v2"
+API_SOURCE: Final = "open311-api"  # id space of requests posted through the API
+MAX_SPAN: Final = timedelta(days=90)
+MAX_PAGE_SIZE: Final = 1000
+MAX_DESCRIPTION: Final = 4000
+
+
+def check_jurisdiction(jurisdiction_id: str | None, settings: Settings) -> None:
+    """NotFoundError when a jurisdiction is named that this endpoint does not serve."""
+    if jurisdiction_id and settings.jurisdiction_id and jurisdiction_id != settings.jurisdiction_id:
+        raise NotFoundError(
+            f"jurisdiction_id {jurisdiction_id[:60]!r} not found; this endpoint serves "
+            f"{settings.jurisdiction_id!r}"
+        )
+
+
+def _stamp(value: datetime | None, zone: ZoneInfo) -> str | None:
+    return None if value is None else value.astimezone(zone).isoformat(timespec="seconds")
+
+
+def discovery(*, base_url: str, settings: Settings | None = None) -> dict[str, Any]:
+    """The Service Discovery document."""
+    settings = settings or get_settings()
+    with session_scope(database_url(settings)) as session:
+        changed = open311_repo.catalogue_changed_at(session)
+    changeset = _stamp(changed or datetime(2026, 1, 1, tzinfo=UTC), ZoneInfo("UTC"))
+    return {
+        "changeset": changeset,
+        "contact": "Your city's 311 service desk",
+        "key_service": "API keys for POST requests are issued by the city's 311 team "
+        "(GEODISPATCH_API_KEYS on the server)",
+        "endpoints": [
+            {
+                "specification": SPEC,
+                "url": base_url,
+                "changeset": changeset,
+                "type": "production",
+                "formats": ["application/json", "text/xml"],
+            }
+        ],
+    }
+
+
+def services(*, settings: Settings | None = None) -> list[dict[str, Any]]:
+    """GET services: every request type in the catalogue."""
+    settings = settings or get_settings()
+    with session_scope(database_url(settings)) as session:
+        types = list_service_types(session)
+    return [
+        {
+            "service_code": t.code,
+            "service_name": t.name,
+            "description": _service_description(t.department, t.sla_hours),
+            "metadata": False,
+            "type": "realtime",
+            "keywords": ", ".join(k for k in (t.category, t.skill) if k),
+            "group": t.category or t.department or "general",
+        }
+        for t in types
+    ]
+
+
+def _service_description(department: str, sla_hours: float | None) -> str:
+    parts = [f"Handled by {department}." if department else ""]
+    if sla_hours:
+        parts.append(f"Target: within {_duration(sla_hours)}.")
+    return " ".join(p for p in parts if p)
+
+
+def _duration(hours: float) -> str:
+    if hours < 72:
+        return f"{hours:g} hours"
+    return f"{hours / 24:.0f} days"
+
+
+def service_definition(code: str, *, settings: Settings | None = None) -> dict[str, Any]:
+    """GET service definition: our types ask no extra questions, so no attributes."""
+    settings = settings or get_settings()
+    with session_scope(database_url(settings)) as session:
+        known = {t.code for t in list_service_types(session)}
+    if code not in known:
+        raise NotFoundError(f"service_code {code[:80]!r} not found; GET services lists them")
+    return {"service_code": code, "attributes": []}
+
+
+@dataclass(frozen=True, slots=True)
+class RequestQuery:
+    """GET requests arguments, already parsed."""
+
+    ids: list[int] | None = None
+    codes: list[str] | None = None
+    statuses: list[RequestStatus] | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    page: int = 1
+    page_size: int = MAX_PAGE_SIZE
+    extensions: bool = False
+
+
+def parse_query(
+    *,
+    service_request_id: str | None = None,
+    service_code: str | None = None,
+    status: str | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    updated_after: str | None = None,
+    updated_before: str | None = None,
+    page: str | None = None,
+    page_size: str | None = None,
+    extensions: str | None = None,
+) -> RequestQuery:
+    """Validate GET requests arguments; an empty argument counts as absent (spec rule).
+
+    Raises
+    ------
+    InputError
+        A date is not ISO 8601, the date span exceeds 90 days, a status is not
+        open/closed, an id is not a number, or paging is out of range.
+    """
+    ids = _id_list(service_request_id)
+    page_no = _int_arg("page", page, 1, 1, 10**6)
+    size = _int_arg("page_size", page_size, MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    wants_ext = (extensions or "").strip().lower() in {"true", "1", "yes"}
+    if ids is not None:  # the spec: service_request_id overrides every other argument
+        return RequestQuery(ids=ids, page=page_no, page_size=size, extensions=wants_ext)
+    start, end = _time_arg("start_date", start_date), _time_arg("end_date", end_date)
+    if start is not None and end is not None:
+        if end < start:
+            raise InputError("end_date is before start_date; swap them")
+        if end - start > MAX_SPAN:
+            raise InputError("start_date to end_date spans more than 90 days; ask in pieces")
+    return RequestQuery(
+        codes=[c.strip() for c in service_code.split(",") if c.strip()]
+        if service_code and service_code.strip()
+        else None,
+        statuses=_status_list(status),
+        start=start,
+        end=end,
+        updated_after=_time_arg("updated_after", updated_after),
+        updated_before=_time_arg("updated_before", updated_before),
+        page=page_no,
+        page_size=size,
+        extensions=wants_ext,
+    )
+
+
+def _id_list(value: str | None) -> list[int] | None:
+    if value is None or not value.strip():
+        return None
+    out = []
+    for part in value.split(","):
+        text = part.strip()
+        if not text.isdigit() or len(text) > 18:
+            raise InputError(
+                f"service_request_id {text[:40]!r} is not a request id; ids are whole numbers, "
+                "comma-separated"
+            )
+        out.append(int(text))
+    return out
+
+
+def _int_arg(name: str, value: str | None, default: int, low: int, high: int) -> int:
+    if value is None or not value.strip():
+        return default
+    text = value.strip()
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise InputError(f"{name} must be a whole number from {low} to {high}. Got {text[:20]!r}.")
+    return int(text)
+
+
+def _time_arg(name: str, value: str | None) -> datetime | None:
+    if value is None or not value.strip():
+        return None
+    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    try:
+        stamp = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"{name} {value[:40]!r} is not an ISO 8601 date-time; write e.g. "
+            "2025-01-31T00:00:00-05:00"
+        ) from None
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
+
+
+def _status_list(value: str | None) -> list[RequestStatus] | None:
+    if value is None or not value.strip():
+        return None
+    wanted = {w.strip().lower() for w in value.split(",") if w.strip()}
+    unknown = wanted - {"open", "closed"}
+    if unknown:
+        raise InputError(f"status must be open and/or closed. Got {', '.join(sorted(unknown))}.")
+    return [s for s, (word, _) in OPEN311_STATUS.items() if word in wanted]
+
+
+def query_requests(
+    query: RequestQuery, *, settings: Settings | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """GET requests: the page of matching requests and the total count."""
+    settings = settings or get_settings()
+    zone = ZoneInfo(settings.timezone)
+    with session_scope(database_url(settings)) as session:
+        records, total = open311_repo.query_requests(
+            session,
+            ids=query.ids,
+            codes=query.codes,
+            statuses=query.statuses,
+            start=query.start,
+            end=query.end,
+            updated_after=query.updated_after,
+            updated_before=query.updated_before,
+            limit=query.page_size,
+            offset=(query.page - 1) * query.page_size,
+        )
+        notes = open311_repo.latest_notes(session, [r.id for r in records])
+        out = []
+        for r in records:
+            item = _request_item(r, notes.get(r.id, ""), zone)
+            if query.extensions:
+                item |= _extensions(session, r, zone)
+            out.append(item)
+    return out, total
+
+
+def get_request(
+    request_id: str, *, extensions: bool = False, settings: Settings | None = None
+) -> list[dict[str, Any]]:
+    """GET one request (a one-element list, as the spec's examples show)."""
+    ids = _id_list(request_id)
+    if ids is None or len(ids) != 1:
+        raise NotFoundError(f"service_request_id {request_id[:40]!r} not found")
+    items, _ = query_requests(RequestQuery(ids=ids, extensions=extensions), settings=settings)
+    if not items:
+        raise NotFoundError(f"service_request_id {ids[0]} not found")
+    return items
+
+
+def _request_item(r: open311_repo.RequestRecord, note: str, zone: ZoneInfo) -> dict[str, Any]:
+    word, _extended = OPEN311_STATUS[r.status]
+    status_notes = r.status.label
+    detail = note or (r.closure_note if not r.status.is_open else "")
+    if detail:
+        status_notes += f": {detail}"
+    if r.caller_count > 1:
+        status_notes += f" ({r.caller_count} reports of this problem)"
+    item: dict[str, Any] = {
+        "service_request_id": str(r.id),
+        "status": word,
+        "status_notes": status_notes,
+        "service_name": r.service_name,
+        "service_code": r.service_code,
+        "description": r.description,
+        "agency_responsible": r.department,
+        "service_notice": _notice(r),
+        "requested_datetime": _stamp(r.created_at, zone),
+        "updated_datetime": _stamp(r.closed_at or r.updated_at, zone),
+        "expected_datetime": _stamp(r.due_at, zone),
+        "address": r.address,
+        "zipcode": r.zipcode,
+        "lat": r.lat,
+        "long": r.lon,
+    }
+    return {k: v for k, v in item.items() if v is not None and v != ""}
+
+
+def _notice(r: open311_repo.RequestRecord) -> str:
+    if r.sla_hours:
+        return f"{r.department or 'The city'} aims to resolve this within {_duration(r.sla_hours)}."
+    return ""
+
+
+def _extensions(session: Any, r: open311_repo.RequestRecord, zone: ZoneInfo) -> dict[str, Any]:
+    _word, extended = OPEN311_STATUS[r.status]
+    events = request_events(session, r.id)
+    return {
+        "extended_attributes": {
+            "status": extended,
+            "caller_count": r.caller_count,
+            "job_id": r.job_id,
+            "ward": r.ward,
+            "source": r.source,
+            "source_id": r.source_id,
+        },
+        "notes": [
+            {
+                "datetime": _stamp(e.at, zone),
+                "description": e.note or (e.to_status.label if e.to_status else e.kind.value),
+                "type": e.kind.value,
+                **({"status": OPEN311_STATUS[e.to_status][1]} if e.to_status is not None else {}),
+            }
+            for e in events
+        ],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class NewRequest:
+    """POST requests arguments (already decoded from the form)."""
+
+    service_code: str
+    lat: str = ""
+    long: str = ""
+    address_string: str = ""
+    address_id: str = ""
+    description: str = ""
+    media_url: str = ""
+
+
+def submit_request(
+    api_key: str | None, new: NewRequest, *, settings: Settings | None = None
+) -> list[dict[str, Any]]:
+    """POST requests: validate, import through intake, group with repeats; returns the id.
+
+    Raises
+    ------
+    PermissionDeniedError
+        Missing or unknown api_key (HTTP 403).
+    NotFoundError
+        Unknown service_code (HTTP 404).
+    InputError
+        No location, bad coordinates, text too long, or intake rejected it (HTTP 400).
+    """
+    settings = settings or get_settings()
+    if not api_key or api_key not in settings.api_key_set:
+        raise PermissionDeniedError("api_key is missing or not valid; ask the city for a key")
+    code = new.service_code.strip()
+    if not code:
+        raise InputError("service_code is required; GET services lists them")
+    with session_scope(database_url(settings)) as session:
+        types = {t.code: t for t in list_service_types(session)}
+    if code not in types:
+        raise NotFoundError(f"service_code {code[:80]!r} not found; GET services lists them")
+    lat, lon = _coordinates(new.lat, new.long)
+    address = new.address_string.strip() or (
+        f"address id {new.address_id.strip()}" if new.address_id.strip() else ""
+    )
+    if lat is None and not address:
+        raise InputError("give a location: lat and long, address_string or address_id")
+    if len(new.description) > MAX_DESCRIPTION:
+        raise InputError(
+            f"description is {len(new.description):,} characters; at most {MAX_DESCRIPTION:,}"
+        )
+    token = f"api-{secrets.token_hex(10)}"
+    item: dict[str, Any] = {
+        "service_request_id": token,
+        "service_code": code,
+        "service_name": types[code].name,
+        "agency_responsible": types[code].department,
+        "requested_datetime": datetime.now(UTC).isoformat(),
+        "status": "open",
+        "address": address,
+        "description": new.description.strip(),
+    }
+    if lat is not None:
+        item |= {"lat": lat, "long": lon}
+    summary = import_payload([item], source=API_SOURCE, name="POST requests", settings=settings)
+    if summary.rejected:
+        reasons = "; ".join(summary.rejected_by_reason)
+        raise InputError(f"the request was not accepted: {reasons}")
+    group_new_requests(settings=settings, actor="system:open311")
+    with session_scope(database_url(settings)) as session:
+        new_id = open311_repo.request_by_source(session, API_SOURCE, token)
+    assert new_id is not None
+    notice = types[code].sla_hours
+    result = {"service_request_id": str(new_id)}
+    if notice:
+        result["service_notice"] = (
+            f"{types[code].department or 'The city'} aims to resolve this within "
+            f"{_duration(notice)}."
+        )
+    return [result]
+
+
+def _coordinates(lat_text: str, lon_text: str) -> tuple[float | None, float | None]:
+    if not lat_text.strip() and not lon_text.strip():
+        return None, None
+    try:
+        lat, lon = float(lat_text), float(lon_text)
+    except ValueError:
+        raise InputError(
+            f"lat {lat_text[:30]!r} and long {lon_text[:30]!r} must both be WGS84 degrees"
+        ) from None
+    if not (math.isfinite(lat) and math.isfinite(lon)) or abs(lat) > 90 or abs(lon) > 180:
+        raise InputError(f"lat {lat} / long {lon} is not a place on Earth; send WGS84 degrees")
+    return lat, lon
+
+
+def resolve_token(token: str, *, settings: Settings | None = None) -> list[dict[str, Any]]:
+    """GET tokens: the request id a token stands for.
+
+    POST answers at once with the id, so tokens are never needed; the token of a request
+    posted here is its ``api-...`` reference (``extended_attributes.source_id``).
+    """
+    settings = settings or get_settings()
+    with session_scope(database_url(settings)) as session:
+        found = open311_repo.request_by_source(session, API_SOURCE, token.strip())
+    if found is None:
+        raise NotFoundError(f"token {token[:60]!r} not found")
+    return [{"service_request_id": str(found), "token": token.strip()}]
+
+
+def request_updates(
+    *,
+    start_date: str | None,
+    end_date: str | None,
+    settings: Settings | None = None,
+    limit: int = MAX_PAGE_SIZE,
+) -> list[dict[str, Any]]:
+    """GET servicerequestupdates (mySociety extension): status changes in a window.
+
+    Without dates, the last 24 hours.
+    """
+    settings = settings or get_settings()
+    zone = ZoneInfo(settings.timezone)
+    end = _time_arg("end_date", end_date) or datetime.now(UTC)
+    start = _time_arg("start_date", start_date) or end - timedelta(days=1)
+    if end < start:
+        raise InputError("end_date is before start_date; swap them")
+    if end - start > MAX_SPAN:
+        raise InputError("start_date to end_date spans more than 90 days; ask in pieces")
+    with session_scope(database_url(settings)) as session:
+        rows = open311_repo.updates_between(session, start, end, limit=limit)
+    out = []
+    for event_id, request_id, to_status, note, at in rows:
+        status = RequestStatus(to_status)
+        word, extended = OPEN311_STATUS[status]
+        out.append(
+            {
+                "update_id": str(event_id),
+                "service_request_id": str(request_id),
+                "status": word,
+                "external_status_code": extended,
+                "description": note or status.label,
+                "updated_datetime": _stamp(at, zone),
+            }
+        )
+    return out

@@ -1,0 +1,285 @@
+"""Load and save hotspot runs and hotspots; tag requests with the hotspot they fall in.
+
+Repositories convert between frames and rows; they hold no business rules. Which stored
+hotspot a new one continues is decided by the caller (``analysis.hotspots.match_previous``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import (
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from geodispatch.domain.requests import OPEN_STATUSES
+from geodispatch.storage.db import get_engine
+from geodispatch.storage.requests_repo import frame_records
+from geodispatch.storage.tables import HotspotRow, HotspotRunRow, RequestRow
+
+#: Columns of a stored hotspot a caller writes (besides id, run, timestamps, active).
+HOTSPOT_FIELDS: Final = (
+    "service_code",
+    "service_name",
+    "trend",
+    "found_in",
+    "n_reports",
+    "expected",
+    "ratio",
+    "p_value",
+    "q_value",
+    "n_cells",
+    "area_m2",
+    "centroid_lon",
+    "centroid_lat",
+    "min_lon",
+    "min_lat",
+    "max_lon",
+    "max_lat",
+    "wards",
+    "primary_ward",
+    "distinct_addresses",
+    "distinct_sites",
+    "top_address",
+    "top_address_reports",
+    "first_report_at",
+    "last_report_at",
+    "months_with_reports",
+    "months_active",
+    "monthly_recurrence",
+    "open_share",
+    "n_recent",
+    "recent_share",
+    "expected_share",
+    "trend_p",
+    "trend_q",
+    "geometry",
+)
+#: Request columns hotspot detection and ward tables read.
+ANALYSIS_COLUMNS: Final = (
+    "id",
+    "service_code",
+    "service_name",
+    "lon",
+    "lat",
+    "created_at",
+    "status",
+    "address",
+    "ward",
+    "source_ward",
+)
+_OPEN: Final = [s.value for s in OPEN_STATUSES]
+_TIME_COLUMNS: Final = frozenset({"created_at", "due_at", "closed_at", "updated_at"})
+_BATCH: Final = 20_000
+
+
+def missing_schema(url: str) -> list[str]:
+    """Hotspot tables (migration 0003) the database at ``url`` lacks."""
+    tables = set(inspect(get_engine(url)).get_table_names())
+    return [t for t in ("hotspot_runs", "hotspots") if t not in tables]
+
+
+def start_run(session: Session, *, now: datetime, params: str) -> int:
+    """Record that a detection run began; returns its id.
+
+    Runs left 'running' by a killed process are marked failed first (their hotspots were
+    never saved: saving and tagging happen in one transaction).
+    """
+    session.execute(
+        update(HotspotRunRow)
+        .where(HotspotRunRow.status == "running")
+        .values(status="failed", finished_at=now, note="interrupted before it finished")
+    )
+    row = HotspotRunRow(status="running", started_at=now, params=params)
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def finish_run(session: Session, run_id: int, *, now: datetime, **values: Any) -> None:
+    """Record a run's period and counts and mark it done."""
+    session.execute(
+        update(HotspotRunRow)
+        .where(HotspotRunRow.id == run_id)
+        .values(status="done", finished_at=now, **values)
+    )
+
+
+def latest_run(session: Session) -> HotspotRunRow | None:
+    """The newest finished run, or None."""
+    return session.scalars(
+        select(HotspotRunRow)
+        .where(HotspotRunRow.status == "done")
+        .order_by(HotspotRunRow.id.desc())
+        .limit(1)
+    ).first()
+
+
+def load_hotspots(session: Session, *, active_only: bool = True) -> pd.DataFrame:
+    """Stored hotspots (active ones by default) as a frame, one row each, ids ascending."""
+    table: Any = HotspotRow.__table__
+    stmt = select(table).order_by(table.c.id)
+    if active_only:
+        stmt = stmt.where(table.c.active.is_(True))
+    rows = session.execute(stmt).mappings().all()
+    frame = pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in table.columns])
+    for column in ("first_report_at", "last_report_at", "first_detected_at", "last_detected_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+def save_hotspots(
+    session: Session, frame: pd.DataFrame, *, run_id: int, now: datetime
+) -> np.ndarray:
+    """Store a run's hotspots; returns their ids in the frame's order.
+
+    Rows with an ``id`` (a hotspot that continues) update that row and keep its first
+    detection time; rows without one are inserted. Active hotspots not in the frame are
+    retired: they stay for history, with ``active`` false and ``retired_at`` set.
+    """
+    ids = (
+        frame["id"].astype("Int64")
+        if "id" in frame.columns
+        else pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    )
+    continuing = ids.notna().to_numpy()
+    kept = [int(v) for v in ids[continuing]]
+    session.execute(
+        update(HotspotRow)
+        .where(HotspotRow.active.is_(True), HotspotRow.id.not_in(kept))
+        .values(active=False, retired_at=now)
+    )
+    table: Any = HotspotRow.__table__
+    if continuing.any():
+        records = frame_records(frame.loc[continuing], list(HOTSPOT_FIELDS))
+        for record, hotspot_id in zip(records, kept, strict=True):
+            record["b_id"] = hotspot_id
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                {c: bindparam(c) for c in HOTSPOT_FIELDS}
+                | {"run_id": run_id, "active": True, "last_detected_at": now, "retired_at": None}
+            )
+        )
+        session.connection().execute(stmt, records)
+    out = np.array([None if pd.isna(v) else int(v) for v in ids], dtype=object)
+    fresh = np.flatnonzero(~continuing)
+    if fresh.size:
+        records = frame_records(frame.iloc[fresh], list(HOTSPOT_FIELDS))
+        for record in records:
+            record.update(run_id=run_id, active=True, first_detected_at=now, last_detected_at=now)
+        new_ids = session.execute(insert(table).returning(table.c.id), records).scalars().all()
+        out[fresh] = list(new_ids)
+    return np.asarray(out, dtype=np.int64)
+
+
+def load_requests(
+    session: Session,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    service_codes: Sequence[str] | None = None,
+    wards: Sequence[int] | None = None,
+    located_only: bool = True,
+    columns: Sequence[str] = ANALYSIS_COLUMNS,
+) -> pd.DataFrame:
+    """Requests for analysis or a map, filtered by period, types and ward.
+
+    ``wards`` filters on our ward, else the city's (``source_ward``); requests with
+    neither are returned too, for the caller to place with the ward polygons.
+    ``is_open`` is added.
+    """
+    table: Any = RequestRow.__table__
+    # times as text, parsed by pandas in one go: SQLAlchemy's per-value conversion of
+    # UTCDateTime dominated loading tens of thousands of rows
+    selected = [
+        cast(table.c[c], String).label(c) if c in _TIME_COLUMNS else table.c[c] for c in columns
+    ]
+    stmt = select(*selected, table.c.status.in_(_OPEN).label("is_open"))
+    conditions = []
+    if located_only:
+        conditions.append(table.c.lon.is_not(None))
+    if since is not None:
+        conditions.append(table.c.created_at >= since)
+    if until is not None:
+        conditions.append(table.c.created_at <= until)
+    if service_codes:
+        conditions.append(table.c.service_code.in_(list(service_codes)))
+    if wards:
+        ward = func.coalesce(table.c.ward, table.c.source_ward)
+        conditions.append(or_(ward.in_(list(wards)), ward.is_(None)))
+    if conditions:
+        stmt = stmt.where(and_(*conditions))
+    names = [*columns, "is_open"]
+    rows = session.execute(stmt.order_by(table.c.id)).all()
+    # column-wise from plain tuples: handing Row objects to pandas probes each for
+    # attributes and costs seconds per 100k rows
+    values = list(zip(*(tuple(r) for r in rows), strict=True)) or [()] * len(names)
+    frame = pd.DataFrame(dict(zip(names, values, strict=True)))
+    if "created_at" in frame.columns:
+        frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
+    frame["is_open"] = frame["is_open"].astype(bool)
+    for column in ("lon", "lat"):
+        if column in frame.columns:
+            frame[column] = frame[column].astype("float64")
+    return frame
+
+
+def clear_request_hotspots(session: Session) -> int:
+    """Untag every request (before a refresh re-tags them)."""
+    result = session.execute(
+        update(RequestRow).where(RequestRow.hotspot_id.is_not(None)).values(hotspot_id=None)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def set_request_hotspots(session: Session, request_ids: np.ndarray, hotspot_ids: np.ndarray) -> int:
+    """Set ``hotspot_id`` of the given requests (None for -1); returns rows written.
+
+    A derived tag, not a workflow change: ``version`` and ``updated_at`` are left alone so
+    a dispatcher's open edit never turns stale because a nightly refresh ran.
+    """
+    if len(request_ids) == 0:
+        return 0
+    table: Any = RequestRow.__table__
+    stmt = update(table).where(table.c.id == bindparam("b_id")).values(hotspot_id=bindparam("h"))
+    written = 0
+    for start in range(0, len(request_ids), _BATCH):
+        ids = request_ids[start : start + _BATCH]
+        tags = hotspot_ids[start : start + _BATCH]
+        params = [
+            {"b_id": int(r), "h": (int(h) if h >= 0 else None)}
+            for r, h in zip(ids, tags, strict=True)
+        ]
+        session.connection().execute(stmt, params)
+        written += len(params)
+    return written
+
+
+def request_hotspot(session: Session, request_id: int) -> int | None:
+    """The hotspot a stored request is tagged with."""
+    return session.scalar(select(RequestRow.hotspot_id).where(RequestRow.id == request_id))
+
+
+def data_version(session: Session) -> tuple[int, int, str]:
+    """A cheap token that changes when requests or hotspots change (for caching maps)."""
+    run = session.scalar(select(func.max(HotspotRunRow.id)))
+    count, updated = session.execute(
+        select(func.count(), func.max(RequestRow.updated_at)).select_from(RequestRow)
+    ).one()
+    return int(run or 0), int(count or 0), str(updated)

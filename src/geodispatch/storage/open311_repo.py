@@ -1,0 +1,183 @@
+"""Reads behind the Open311 GeoReport API: requests with filters and paging, and updates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from geodispatch.domain.requests import RequestStatus
+from geodispatch.storage.tables import (
+    JobRow,
+    RequestRow,
+    ServiceTypeRow,
+    StatusEventRow,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """What the API shows of one request."""
+
+    id: int
+    source: str
+    source_id: str
+    service_code: str
+    service_name: str
+    department: str
+    description: str
+    address: str
+    zipcode: str
+    lon: float | None
+    lat: float | None
+    status: RequestStatus
+    created_at: datetime
+    due_at: datetime | None
+    closed_at: datetime | None
+    updated_at: datetime
+    closure_note: str
+    job_id: int | None
+    caller_count: int
+    ward: int | None
+    sla_hours: float | None
+
+
+_UPDATED = func.coalesce(RequestRow.closed_at, RequestRow.updated_at)
+
+
+def _select() -> Any:
+    return (
+        select(
+            RequestRow.id,
+            RequestRow.source,
+            RequestRow.source_id,
+            RequestRow.service_code,
+            func.coalesce(ServiceTypeRow.name, RequestRow.service_name),
+            func.coalesce(func.nullif(ServiceTypeRow.department, ""), RequestRow.department),
+            RequestRow.description,
+            RequestRow.address,
+            RequestRow.zipcode,
+            RequestRow.lon,
+            RequestRow.lat,
+            RequestRow.status,
+            RequestRow.created_at,
+            RequestRow.due_at,
+            RequestRow.closed_at,
+            RequestRow.updated_at,
+            RequestRow.closure_note,
+            RequestRow.job_id,
+            func.coalesce(JobRow.caller_count, 1),
+            func.coalesce(RequestRow.ward, RequestRow.source_ward),
+            ServiceTypeRow.sla_hours,
+        )
+        .outerjoin(ServiceTypeRow, ServiceTypeRow.code == RequestRow.service_code)
+        .outerjoin(JobRow, JobRow.id == RequestRow.job_id)
+    )
+
+
+def _record(r: Any) -> RequestRecord:
+    values = list(r)
+    values[11] = RequestStatus(values[11])
+    return RequestRecord(*values)
+
+
+def query_requests(
+    session: Session,
+    *,
+    ids: Sequence[int] | None = None,
+    codes: Sequence[str] | None = None,
+    statuses: Sequence[RequestStatus] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    updated_after: datetime | None = None,
+    updated_before: datetime | None = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> tuple[list[RequestRecord], int]:
+    """Requests matching every given filter, newest first, and how many match in total."""
+    conditions: list[Any] = []
+    if ids is not None:
+        conditions.append(RequestRow.id.in_(list(ids)))
+    if codes is not None:
+        conditions.append(RequestRow.service_code.in_(list(codes)))
+    if statuses is not None:
+        conditions.append(RequestRow.status.in_([s.value for s in statuses]))
+    if start is not None:
+        conditions.append(RequestRow.created_at >= start)
+    if end is not None:
+        conditions.append(RequestRow.created_at <= end)
+    if updated_after is not None:
+        conditions.append(updated_after <= _UPDATED)
+    if updated_before is not None:
+        conditions.append(updated_before >= _UPDATED)
+    total = session.scalar(select(func.count()).select_from(RequestRow).where(*conditions))
+    rows = session.execute(
+        _select()
+        .where(*conditions)
+        .order_by(RequestRow.created_at.desc(), RequestRow.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [_record(r) for r in rows], int(total or 0)
+
+
+def request_by_source(session: Session, source: str, source_id: str) -> int | None:
+    """Our id of a request given its source's id."""
+    return session.scalar(
+        select(RequestRow.id).where(RequestRow.source == source, RequestRow.source_id == source_id)
+    )
+
+
+def latest_notes(session: Session, request_ids: Sequence[int]) -> dict[int, str]:
+    """Request id -> the note of its latest audit event that has one."""
+    if not request_ids:
+        return {}
+    ranked = (
+        select(
+            StatusEventRow.request_id,
+            StatusEventRow.note,
+            func.row_number()
+            .over(
+                partition_by=StatusEventRow.request_id,
+                order_by=(StatusEventRow.at.desc(), StatusEventRow.id.desc()),
+            )
+            .label("n"),
+        )
+        .where(StatusEventRow.request_id.in_(list(request_ids)), StatusEventRow.note != "")
+        .subquery()
+    )
+    rows = session.execute(select(ranked.c.request_id, ranked.c.note).where(ranked.c.n == 1))
+    return {int(r[0]): str(r[1]) for r in rows}
+
+
+def updates_between(
+    session: Session, start: datetime, end: datetime, *, limit: int
+) -> list[tuple[int, int, str, str, datetime]]:
+    """Status changes of requests in a time window: (event id, request id, to, note, at)."""
+    rows = session.execute(
+        select(
+            StatusEventRow.id,
+            StatusEventRow.request_id,
+            StatusEventRow.to_status,
+            StatusEventRow.note,
+            StatusEventRow.at,
+        )
+        .where(
+            StatusEventRow.request_id.is_not(None),
+            StatusEventRow.to_status.is_not(None),
+            StatusEventRow.at >= start,
+            StatusEventRow.at <= end,
+        )
+        .order_by(StatusEventRow.at, StatusEventRow.id)
+        .limit(limit)
+    ).all()
+    return [(int(r[0]), int(r[1] or 0), str(r[2]), str(r[3]), r[4]) for r in rows]
+
+
+def catalogue_changed_at(session: Session) -> datetime | None:
+    """When the service catalogue last changed (discovery's changeset)."""
+    return session.scalar(select(func.max(ServiceTypeRow.updated_at)))

@@ -1,0 +1,60 @@
+"""Mid-day re-plans: done and in-progress work stays, locks hold, urgent work gets in."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from geodispatch.dispatch.planner import plan_routes
+from geodispatch.dispatch.replan import Progress, diff_plans, replan_request
+from geodispatch.dispatch.solver import SolveParams
+from geodispatch.domain.requests import Priority
+from tests.dispatch.routing_helpers import at, crew, job, plan
+
+
+def test_replan_keeps_done_and_locked_work_and_inserts_the_urgent_job():
+    orders = [job(i, 0.5 * i, minutes=60) for i in range(1, 11)]  # 10 h of work: both crews
+    crews = [crew("A"), crew("B")]
+    morning, _ = plan(orders, crews)
+    assert morning.violations == ()
+    route_a = next(r for r in morning.routes if len(r.stops) >= 2)
+    done, on_site = route_a.stops[0], route_a.stops[1]
+    other = next(r for r in morning.routes if r is not route_a and r.stops)
+    locked = other.stops[-1]
+    progress = {
+        done.order.job_id: Progress("done"),
+        on_site.order.job_id: Progress("arrived"),
+        locked.order.job_id: Progress("planned", locked=True),
+    }
+    urgent = job(99, 1.7, priority=Priority.P1)
+    now = on_site.eta + (on_site.departs_at - on_site.eta) / 2
+    request = replan_request(
+        morning, orders=[*orders, urgent], crews=crews, progress=progress, now=now
+    )
+    new, problem = plan_routes(request, solve=SolveParams(time_limit_s=0.5))
+    assert new.violations == ()
+    served = new.crew_of_job()
+    assert done.order.job_id not in served
+    assert on_site.order.job_id not in served
+    assert served[locked.order.job_id] == other.crew.code
+    assert served[99] in {"A", "B"}
+    # the crew on site starts its new route there, when that job is finished
+    new_a = new.route_of(route_a.crew.code)
+    assert new_a is not None
+    assert new_a.starts_at == on_site.departs_at
+    assert (new_a.start_lon, new_a.start_lat) == (on_site.order.lon, on_site.order.lat)
+    # nothing is scheduled before now
+    assert all(s.eta >= now for r in new.routes for s in r.stops)
+    diff = diff_plans(morning, new, problem, warm=request.warm_start or {})
+    kinds = {c.job_id: c.kind for c in diff.changes}
+    assert kinds[99] == "added"
+
+
+def test_a_job_due_later_today_that_will_be_late_is_an_sla_risk():
+    orders = [job(1, 1, minutes=240), job(2, 2, minutes=240, priority=Priority.P2, due=at(9))]
+    crews = [crew("A")]
+    morning, _ = plan(orders[:1], crews)
+    request = replan_request(morning, orders=orders, crews=crews, progress={}, now=at(7))
+    new, problem = plan_routes(request, solve=SolveParams(time_limit_s=0.5))
+    diff = diff_plans(morning, new, problem, warm=request.warm_start or {})
+    assert any("job 2" in risk for risk in diff.sla_risks)
+    assert replace(diff, sla_risks=()).sla_risks == ()

@@ -1,0 +1,134 @@
+"""Plan, store, publish, re-plan and print on a real SQLite database in tmp_path.
+
+Requests are the first rows of the bundled 2025 Boston backlog, imported through intake,
+so jobs, the catalogue and the crews come from the same path the product uses.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from geodispatch.config import Settings
+from geodispatch.domain.errors import InputError
+from geodispatch.services import dispatch as service
+from geodispatch.services.intake import import_file
+from geodispatch.storage import crews_repo, jobs_repo
+from geodispatch.storage.db import session_scope
+from tests.conftest import BOSTON_2025
+
+BACKLOG = BOSTON_2025
+DAY = date(2025, 6, 2)
+TZ = ZoneInfo("America/New_York")
+HOSTILE = "<script>alert('x')</script> & Co"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    with BACKLOG.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    header, body = rows[0], rows[1:41]
+    where = header.index("location")
+    body[0][where] = HOSTILE  # an address a resident typed
+    sample = tmp_path / "backlog.csv"
+    with sample.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([header, *body])
+    with (tmp_path / "later.csv").open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([header, rows[41]])  # a report that comes in mid-day
+    cfg = Settings(home=tmp_path, data_dir=tmp_path)
+    import_file(sample, source="boston", settings=cfg)
+    return cfg
+
+
+def test_planning_without_crews_says_how_to_add_them(settings: Settings):
+    with pytest.raises(InputError, match="crews seed"):
+        service.plan_day(DAY, time_limit_s=0.2, settings=settings)
+
+
+def test_plan_store_publish_replan_and_print(settings: Settings):
+    assert service.seed_crews(settings=settings) == 20
+    outcome = service.plan_day(DAY, time_limit_s=0.5, settings=settings)
+    plan = outcome.plan
+    assert plan.violations == ()
+    assert plan.served + len(plan.dropped) == 40
+    assert plan.served > 0
+
+    stored = service.load_plan(outcome.plan_id, settings=settings)
+    assert stored.status == "draft"
+    assert stored.crew_of_job() == plan.crew_of_job()
+    assert {(d.order.job_id, d.reason) for d in stored.dropped} == {
+        (d.order.job_id, d.reason) for d in plan.dropped
+    }
+    before = {s.order.job_id: s.eta for r in plan.routes for s in r.stops}
+    assert {s.order.job_id: s.eta for r in stored.routes for s in r.stops} == before
+    # times come back in the city's zone, so sheets and screens show local hours
+    first = next(s for r in stored.routes for s in r.stops)
+    assert first.eta.utcoffset() == first.eta.astimezone(TZ).utcoffset()
+    assert f"{first.eta:%H:%M}" == f"{first.eta.astimezone(TZ):%H:%M}"
+
+    assert service.todays_route("ASP-1", day=DAY, settings=settings) is None  # not published
+    service.publish_plan(outcome.plan_id, settings=settings)
+    busy = next(r for r in plan.routes if len(r.stops) >= 2)
+    route = service.todays_route(busy.crew.code, day=DAY, settings=settings)
+    assert route is not None
+    assert [s.order.job_id for s in route.stops] == [s.order.job_id for s in busy.stops]
+
+    first = busy.stops[0]
+    service.set_stop(outcome.plan_id, first.order.job_id, status="done", settings=settings)
+    import_file(settings.home / "later.csv", source="boston", settings=settings)
+    with session_scope(settings.database_url) as session:
+        jobs_repo.create_single_request_jobs(session, now=datetime.now(TZ))
+        urgent = max(j.id for j in jobs_repo.open_jobs(session))
+    now = busy.stops[1].eta.astimezone(TZ)
+    again = service.replan_with_urgent_job(
+        outcome.plan_id, urgent_job_id=urgent, now=now, time_limit_s=0.5, settings=settings
+    )
+    assert again.plan.violations == ()
+    assert again.diff is not None
+    assert first.order.job_id not in again.plan.crew_of_job()
+    assert urgent in again.plan.crew_of_job()
+    assert any(c.job_id == urgent and c.kind == "added" for c in again.diff.changes)
+    reloaded = service.load_plan(again.plan_id, settings=settings)
+    assert reloaded.parent_id == outcome.plan_id
+    kept = reloaded.route_of(busy.crew.code)
+    assert kept is not None
+    history = [s for s in kept.stops if s.order.job_id == first.order.job_id]
+    assert history
+    assert history[0].status == "done"
+    assert history[0].locked
+    assert kept.stops[0].order.job_id == first.order.job_id  # finished work comes first
+    assert [s.sequence for s in kept.stops] == list(range(1, len(kept.stops) + 1))
+
+    service.publish_plan(again.plan_id, settings=settings)
+    statuses = {p.id: p.status for p in service.plan_summaries(day=DAY, settings=settings)}
+    assert statuses == {outcome.plan_id: "superseded", again.plan_id: "published"}
+
+    page = service.plan_map_html(again.plan_id, settings=settings)
+    sheet = service.plan_sheet_html(again.plan_id, settings=settings)
+    for html_text in (page, sheet):
+        assert "<script>alert" not in html_text
+    assert "@media print" in sheet
+
+
+def test_crews_and_appointments_round_trip(settings: Settings):
+    service.seed_crews(settings=settings)
+    crews = service.list_crews(settings=settings)
+    assert {c.code for c in crews} >= {"ASP-1", "LGT-1", "TRE-1"}
+    asp = next(c for c in crews if c.code == "ASP-1")
+    assert asp.lunch is not None
+    assert asp.lunch.minutes == 30
+    assert "asphalt" in asp.skills
+    with session_scope(settings.database_url) as session:
+        jobs_repo.create_single_request_jobs(session, now=datetime.now(TZ))
+        job_id = jobs_repo.open_jobs(session)[0].id
+    start = datetime(2025, 6, 2, 9, tzinfo=TZ)
+    end = datetime(2025, 6, 2, 11, tzinfo=TZ)
+    service.book_appointment(job_id, start, end, settings=settings)
+    with session_scope(settings.database_url) as session:
+        window = crews_repo.appointments(session, [job_id])[job_id]
+    assert window.start == start
+    assert window.end == end

@@ -1,0 +1,110 @@
+"""Fixtures for the hotspot tests: synthetic point fields and a small real Boston database."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geodispatch.config import Settings, get_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "data"
+BOSTON_2011 = DATA / "boston" / "311_service_requests_2011.csv.gz"
+T0 = pd.Timestamp("2024-01-01", tz="UTC")
+
+
+def uniform(
+    rng: np.random.Generator,
+    n: int,
+    *,
+    side: float,
+    x0: float = 0.0,
+    y0: float = 0.0,
+    code: str = "pothole",
+    days: float = 360.0,
+) -> pd.DataFrame:
+    """n reports spread uniformly over a square, at uniform times over ``days``."""
+    return pd.DataFrame(
+        {
+            "x": x0 + rng.uniform(0, side, n),
+            "y": y0 + rng.uniform(0, side, n),
+            "service_code": code,
+            "created_at": T0 + pd.to_timedelta(rng.uniform(0, days, n), unit="D"),
+        }
+    )
+
+
+def disc(
+    rng: np.random.Generator,
+    n: int,
+    *,
+    x: float,
+    y: float,
+    radius: float,
+    code: str = "pothole",
+    start_day: float = 0.0,
+    end_day: float = 360.0,
+) -> pd.DataFrame:
+    """n reports in a disc, at uniform times in [start_day, end_day)."""
+    r = radius * np.sqrt(rng.uniform(0, 1, n))
+    angle = rng.uniform(0, 2 * np.pi, n)
+    return pd.DataFrame(
+        {
+            "x": x + r * np.cos(angle),
+            "y": y + r * np.sin(angle),
+            "service_code": code,
+            "created_at": T0 + pd.to_timedelta(rng.uniform(start_day, end_day, n), unit="D"),
+        }
+    )
+
+
+def boston_subset(path: Path, every: int) -> Path:
+    """Every ``every``-th record of the real Boston 2011 export (all six months)."""
+    with (
+        gzip.open(BOSTON_2011, "rt", encoding="utf-8", newline="") as source,
+        path.open("w", encoding="utf-8", newline="") as target,
+    ):
+        reader = csv.reader(source)
+        writer = csv.writer(target)
+        writer.writerow(next(reader))
+        for n, record in enumerate(reader):
+            if n % every == 0:
+                writer.writerow(record)
+    return path
+
+
+@pytest.fixture
+def hs_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Settings for a fresh SQLite database in tmp_path, also exported for the CLI."""
+    settings = Settings(home=tmp_path / "home", data_dir=DATA)
+    monkeypatch.setenv("GEODISPATCH_HOME", str(settings.home))
+    monkeypatch.setenv("GEODISPATCH_DATA_DIR", str(DATA))
+    monkeypatch.delenv("GEODISPATCH_DB_URL", raising=False)
+    get_settings.cache_clear()
+    yield settings
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def boston_db(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A database holding every 4th real Boston 2011 request (14.6k) and their hotspots."""
+    from geodispatch.services.hotspots import refresh_hotspots
+    from geodispatch.services.intake import import_file
+
+    folder = tmp_path_factory.mktemp("boston")
+    settings = Settings(home=folder / "home", data_dir=DATA)
+    import_file(
+        boston_subset(folder / "boston_2011_sample.csv", 4), source="boston", settings=settings
+    )
+    refresh_hotspots(settings=settings)
+    return settings
+
+
+#: A resident's description that tries to run script in a map popup.
+XSS_DESCRIPTION = '<script>alert("pwned")</script> pothole again'

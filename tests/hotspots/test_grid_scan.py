@@ -1,0 +1,114 @@
+"""The scan kernel: windows, FDR, components and polygons, checked against brute force."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from geodispatch.analysis.grid_scan import (
+    Grid,
+    ScanArea,
+    _sparse_window_sums,
+    bh_reject,
+    cells_to_polygons,
+    label_cells,
+    land_from_points,
+    poisson_scan,
+    window_sums,
+)
+from geodispatch.domain.errors import InputError
+
+
+def brute_window(values: np.ndarray, half: int) -> np.ndarray:
+    ny, nx = values.shape
+    out = np.zeros_like(values)
+    for r in range(ny):
+        for c in range(nx):
+            out[r, c] = values[
+                max(r - half, 0) : r + half + 1, max(c - half, 0) : c + half + 1
+            ].sum()
+    return out
+
+
+def test_window_sums_match_brute_force_including_edges() -> None:
+    values = np.random.default_rng(1).poisson(0.7, size=(13, 17))
+    one, four = window_sums(values, (1, 4))
+    assert np.array_equal(one, brute_window(values, 1))
+    assert np.array_equal(four, brute_window(values, 4))
+
+
+def test_sparse_window_sums_agree_with_dense_ones() -> None:
+    grid = Grid(x0=0, y0=0, cell_m=25, nx=16, ny=16)
+    values = np.zeros((16, 16), dtype=np.int64)
+    values[0, 0], values[5, 7], values[15, 15], values[6, 7] = 3, 2, 1, 4
+    occupied = np.flatnonzero(values)
+    cells, sums = _sparse_window_sums(grid, occupied, values.ravel()[occupied], 2)
+    dense = window_sums(values, (2,))[0].ravel()
+    assert np.array_equal(sums, dense[cells])
+    assert set(np.flatnonzero(dense)) == set(cells.tolist())
+
+
+def test_benjamini_hochberg_rejects_the_step_up_set_and_counts_the_whole_family() -> None:
+    p = np.array([0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205, 0.212, 0.216])
+    reject, q = bh_reject(p, q=0.05)
+    assert reject.tolist() == [True, True] + [False] * 8
+    assert q[0] == pytest.approx(0.01)
+    # the same p-values inside a family of 1,000 tests: none survives
+    reject_big, _ = bh_reject(p, q=0.05, m=1000)
+    assert not reject_big.any()
+
+
+def test_touching_cells_merge_diagonals_included_and_apart_cells_do_not() -> None:
+    grid = Grid(x0=0, y0=0, cell_m=25, nx=10, ny=10)
+    cells = np.array([0, 11, 22, 55, 56, 99])  # a diagonal chain, a pair, a loner
+    labels, n = label_cells(grid, np.sort(cells))
+    assert n == 3
+    assert labels[0] == labels[1] == labels[2]
+    assert labels[3] == labels[4] != labels[0]
+
+
+def test_cells_become_one_polygon_per_hotspot_with_the_area_of_its_cells() -> None:
+    grid = Grid(x0=100, y0=200, cell_m=25, nx=10, ny=10)
+    cells = np.array([0, 1, 2, 10, 11, 77])
+    labels, n = label_cells(grid, cells)
+    polygons = cells_to_polygons(grid, cells, labels, n)
+    assert len(polygons) == 2
+    assert sorted(p.area for p in polygons) == [625.0, 5 * 625.0]
+    assert all(p.is_valid for p in polygons)
+    assert polygons[labels[0]].contains(shapely.Point(112.5, 212.5))
+
+
+def test_land_inferred_from_reports_fills_a_quiet_park_but_not_an_open_harbour() -> None:
+    grid = Grid(x0=0, y0=0, cell_m=25, nx=80, ny=80, block=8)
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(0, 2000, 20_000), rng.uniform(0, 2000, 20_000)
+    park = (np.abs(x - 1000) < 200) & (np.abs(y - 1000) < 200)
+    harbour = x + y > 3000
+    land = land_from_points(
+        grid, grid.locate(x[~park & ~harbour], y[~park & ~harbour]), block_m=250
+    )
+    assert land[40, 40]  # the park is surrounded by reports: still land
+    assert not land[79, 79]  # the harbour corner never had a report
+
+
+def test_grid_refuses_a_continent_sized_area() -> None:
+    with pytest.raises(InputError, match="far outside the city"):
+        Grid.covering((0, 0, 500_000, 500_000), cell_m=25, block=8, pad_m=0)
+
+
+def test_scan_on_pure_noise_finds_nothing_and_a_planted_cluster_is_found() -> None:
+    rng = np.random.default_rng(11)
+    grid = Grid(x0=0, y0=0, cell_m=25, nx=160, ny=160, block=8)
+    land = np.ones(grid.shape, dtype=bool)
+    area = ScanArea.build(grid, land, halves=(1, 4), sigma_blocks=5)
+    x, y = rng.uniform(0, 4000, 30_000), rng.uniform(0, 4000, 30_000)
+    cells = grid.locate(x, y)
+    noise = poisson_scan(area, cells, area.baseline(cells), fdr_q=0.05, min_ratio=3, min_reports=5)
+    assert noise.cell.size == 0
+    planted = grid.locate(rng.normal(2000, 15, 40), rng.normal(2000, 15, 40))
+    both = np.concatenate([cells, planted])
+    found = poisson_scan(area, both, area.baseline(both), fdr_q=0.05, min_ratio=3, min_reports=5)
+    assert found.cell.size > 0
+    assert grid.locate(np.array([2000.0]), np.array([2000.0]))[0] in found.cell
+    assert (found.q < 0.05).all()

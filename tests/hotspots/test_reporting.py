@@ -1,0 +1,199 @@
+"""Ward summary, maps (XSS inert, offline assets, object cap) and exports."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geodispatch.domain.errors import InputError
+from geodispatch.reporting.hotspot_export import hotspots_csv, hotspots_geojson
+from geodispatch.reporting.maps import (
+    MapParams,
+    TileSource,
+    build_hotspot_map,
+    count_objects,
+    render_html,
+)
+from geodispatch.reporting.ward_summary import summarise_wards
+
+XSS = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
+AS_OF = pd.Timestamp("2024-12-31", tz="UTC")
+
+
+def stored_hotspots() -> pd.DataFrame:
+    """Two hotspots as the repository returns them; the address is hostile."""
+    polygon = shapely.box(-71.06, 42.35, -71.059, 42.351)
+    return pd.DataFrame(
+        {
+            "id": [12, 13],
+            "service_code": ["pothole", None],
+            "service_name": ["Pothole", "All types"],
+            "trend": ["new", "persistent"],
+            "found_in": ["history", "history"],
+            "wards": ["3;4", "3"],
+            "primary_ward": ["3", "3"],
+            "n_reports": [40, 90],
+            "expected": [4.0, 20.0],
+            "ratio": [10.0, 4.5],
+            "p_value": [1e-12, 1e-9],
+            "q_value": [1e-10, 1e-7],
+            "distinct_addresses": [3, 30],
+            "distinct_sites": [3, 28],
+            "top_address": [f"12 Elm St {XSS}", "=HYPERLINK(1)"],
+            "top_address_reports": [25, 4],
+            "first_report_at": pd.to_datetime(["2024-10-01", "2024-01-02"], utc=True),
+            "last_report_at": pd.to_datetime(["2024-12-20", "2024-12-30"], utc=True),
+            "months_with_reports": [3, 12],
+            "months_active": [12, 12],
+            "monthly_recurrence": [0.25, 1.0],
+            "open_share": [0.5, np.nan],
+            "n_recent": [38, 25],
+            "recent_share": [0.95, 0.28],
+            "expected_share": [0.25, 0.25],
+            "trend_q": [1e-8, 0.4],
+            "area_m2": [5000.0, 9000.0],
+            "centroid_lon": [-71.0595, -71.0595],
+            "centroid_lat": [42.3505, 42.3505],
+            "first_detected_at": pd.to_datetime(["2025-01-01", "2025-01-01"], utc=True),
+            "geometry": [json.dumps(shapely.geometry.mapping(polygon))] * 2,
+        }
+    )
+
+
+def filtered_requests(n: int = 50) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "lon": -71.06 + rng.uniform(0, 0.02, n),
+            "lat": 42.35 + rng.uniform(0, 0.02, n),
+            "service_code": "pothole",
+            "service_name": "Pothole",
+            "address": [f"{k} Main St" for k in range(n - 1)] + [XSS],
+            "description": [XSS] * n,
+            "status": "new",
+            "created_at": pd.Timestamp("2024-12-01", tz="UTC"),
+        }
+    )
+
+
+def wards() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"area_id": ["3", "4"]},
+        geometry=[
+            shapely.box(-71.07, 42.34, -71.05, 42.36),
+            shapely.box(-71.05, 42.34, -71.03, 42.36),
+        ],
+        crs="EPSG:4326",
+    )
+
+
+def test_map_popups_hold_user_text_escaped_so_a_script_in_a_description_is_inert() -> None:
+    page = render_html(
+        build_hotspot_map(
+            hotspots=stored_hotspots(),
+            requests=filtered_requests(),
+            wards=wards(),
+            ward_counts=pd.DataFrame({"ward": ["3"], "requests": [50]}),
+        )
+    )
+    assert 'alert("pwned")' not in page.replace("\\u0022", '"').split("<script>", 1)[0]
+    # the payload only appears escaped, never as live markup
+    assert "<script>alert" not in page
+    assert "<img src=x" not in page
+    assert "&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;" in page or (
+        "\\u0026lt;script\\u0026gt;" in page
+    )
+
+
+def test_the_rendered_map_loads_nothing_from_the_network() -> None:
+    page = render_html(build_hotspot_map(hotspots=stored_hotspots(), requests=filtered_requests()))
+    remote_scripts = re.findall(r'<script[^>]+src="(https?:)?//', page)
+    remote_styles = re.findall(r'<link[^>]+href="(https?:)?//', page)
+    assert remote_scripts == []
+    assert remote_styles == []
+    assert "L.heatLayer" in page or "heatLayer" in page  # Leaflet.heat is inlined
+    assert "Leaflet 1.9.4" in page or "leafletjs.com" in page  # Leaflet itself is inlined
+
+
+def test_many_requests_become_a_heat_layer_not_thousands_of_markers() -> None:
+    fmap = build_hotspot_map(
+        hotspots=stored_hotspots(), requests=filtered_requests(20_000), params=MapParams()
+    )
+    assert count_objects(fmap) < 50
+    assert "Description" not in fmap.get_root().render()
+
+
+def test_a_map_over_the_object_cap_is_refused_with_advice() -> None:
+    one = stored_hotspots().iloc[[0]]
+    many = pd.concat(
+        [one.assign(service_code=f"t{k}", service_name=f"Type {k}") for k in range(40)],
+        ignore_index=True,
+    )
+    with pytest.raises(InputError, match="narrow the filter"):
+        build_hotspot_map(
+            hotspots=many, requests=filtered_requests(), params=MapParams(max_objects=20)
+        )
+
+
+def test_tile_sources_must_have_placeholders_and_attribution() -> None:
+    with pytest.raises(InputError, match="placeholders"):
+        TileSource("http://localhost/tiles.png", "© OSM")
+    with pytest.raises(InputError, match="attribution"):
+        TileSource("http://localhost/{z}/{x}/{y}.png", " ")
+
+
+def test_geojson_export_round_trips_through_a_gis_reader() -> None:
+    text = hotspots_geojson(stored_hotspots())
+    back = gpd.read_file(io.StringIO(text))
+    assert back["id"].tolist() == [12, 13]
+    assert back["service_code"].tolist() == ["pothole", "*"]
+    assert back.geometry.iloc[0].equals(shapely.box(-71.06, 42.35, -71.059, 42.351))
+    assert back["top_address"].iloc[0].endswith(XSS)  # data stays data in GeoJSON
+
+
+def test_csv_export_round_trips_and_defuses_spreadsheet_formulas() -> None:
+    back = pd.read_csv(io.StringIO(hotspots_csv(stored_hotspots())))
+    assert back["id"].tolist() == [12, 13]
+    assert back["n_reports"].tolist() == [40, 90]
+    assert back["top_address"].iloc[1] == "'=HYPERLINK(1)"
+    assert back["wards"].iloc[0] == "3;4"
+
+
+def test_ward_summary_counts_changes_and_lists_typed_hotspots_first() -> None:
+    recent = AS_OF - pd.Timedelta(days=10)
+    before = AS_OF - pd.Timedelta(days=100)
+    requests = pd.DataFrame(
+        {
+            "ward": [3] * 60 + [4] * 12 + [None],
+            "service_code": ["pothole"] * 50 + ["graffiti"] * 10 + ["pothole"] * 12 + ["pothole"],
+            "service_name": ["Pothole"] * 50 + ["Graffiti"] * 10 + ["Pothole"] * 13,
+            "created_at": [recent] * 45 + [before] * 5 + [recent] * 10 + [before] * 12 + [recent],
+            "is_open": [True] * 20 + [False] * 53,
+        }
+    )
+    summary = summarise_wards(requests, stored_hotspots(), as_of=AS_OF, window_days=90)
+    by_ward = summary.by_ward.set_index("ward")
+    assert by_ward.loc["3", "requests"] == 60
+    assert by_ward.loc["3", "open"] == 20
+    assert by_ward.loc["3", "recent"] == 55
+    assert by_ward.loc["3", "previous"] == 5
+    assert by_ward.loc["3", "change"] == pytest.approx(10.0)
+    assert bool(by_ward.loc["3", "changed"])
+    assert by_ward.loc["3", "hotspots"] == 1
+    assert by_ward.loc["3", "mixed_hotspots"] == 1
+    assert by_ward.loc["3", "top_hotspots"].startswith("#12 Pothole ×10.0 (new)")
+    assert by_ward.loc["4", "emerging"] == 1
+    assert by_ward.loc["4", "change"] == pytest.approx(-1.0)  # 0 recent vs 12 before
+    assert bool(by_ward.loc["4", "changed"])
+    assert not bool(by_ward.loc["none", "changed"])  # 1 vs 0 is no evidence
+    assert list(summary.by_ward["ward"]) == ["3", "4", "none"]
+    cells = summary.by_ward_type.set_index(["ward", "service_code"])
+    assert cells.loc[("3", "graffiti"), "recent"] == 10
+    assert np.isnan(cells.loc[("3", "graffiti"), "change"])

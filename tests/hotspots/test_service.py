@@ -1,0 +1,208 @@
+"""Hotspots stored, refreshed and used to tag requests, on real Boston rows in SQLite."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import shapely
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from typer.testing import CliRunner
+
+from geodispatch.cli import app
+from geodispatch.config import Settings
+from geodispatch.domain.errors import ConfigError
+from geodispatch.services import hotspots as service
+from geodispatch.services.intake import import_payload
+from geodispatch.storage import db
+from geodispatch.storage.tables import Base
+
+from .conftest import XSS_DESCRIPTION
+
+
+def sql(settings: Settings, query: str) -> list[tuple[object, ...]]:
+    path = settings.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        return connection.execute(query).fetchall()
+
+
+def test_migration_0003_creates_exactly_the_declared_schema_and_downgrades(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'schema.db'}"
+    db.upgrade(url)
+    with db.get_engine(url).connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    config = db.alembic_config(url)
+    with db.get_engine(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0002")
+    with db.get_engine(url).connect() as connection:
+        tables = set(connection.exec_driver_sql("SELECT name FROM sqlite_master").scalars())
+    assert "hotspots" not in tables
+    assert "hotspot_runs" not in tables
+
+
+def test_refresh_stores_hotspots_with_wards_and_tags_the_requests_inside(
+    boston_db: Settings,
+) -> None:
+    hotspots = service.list_hotspots(settings=boston_db)
+    assert len(hotspots) > 20
+    typed = hotspots[hotspots["service_code"].notna()]
+    assert typed["wards"].str.len().gt(0).mean() > 0.95  # every hotspot lies in a ward
+    assert (typed["ratio"] >= 1).all()
+    assert (typed["q_value"] < 0.05).all()
+    # a tagged request lies inside its hotspot's polygon, and of its own type or all types
+    rows = sql(
+        boston_db,
+        "SELECT r.lon, r.lat, r.service_code, h.service_code, h.geometry FROM requests r "
+        "JOIN hotspots h ON h.id = r.hotspot_id LIMIT 300",
+    )
+    assert rows
+    for lon, lat, code, hotspot_code, geometry in rows:
+        polygon = shapely.geometry.shape(json.loads(str(geometry)))
+        assert polygon.buffer(1e-6).contains(shapely.Point(lon, lat))
+        assert hotspot_code in (code, None)
+    # neither City Hall placeholder seeds a hotspot: the one intake blanks, nor the
+    # "1 City Hall Plz" point that collects reports of every type
+    for city_hall in (shapely.Point(-71.0587, 42.3594), shapely.Point(-71.0583, 42.3603)):
+        assert not any(
+            shapely.geometry.shape(json.loads(g)).contains(city_hall) for g in hotspots["geometry"]
+        )
+
+
+def test_a_refresh_of_unchanged_data_keeps_every_id(boston_db: Settings) -> None:
+    before = set(service.list_hotspots(settings=boston_db)["id"])
+    summary = service.refresh_hotspots(settings=boston_db)
+    after = set(service.list_hotspots(settings=boston_db)["id"])
+    assert after == before
+    assert summary.new == 0
+    assert summary.retired == 0
+    assert summary.continued == len(before)
+
+
+def test_a_new_request_is_tagged_with_the_hotspot_it_falls_in(boston_db: Settings) -> None:
+    strongest = service.top_hotspots(1, settings=boston_db, per_type=False).iloc[0]
+    polygon = shapely.geometry.shape(json.loads(strongest["geometry"]))
+    point = polygon.representative_point()
+    code = strongest["service_code"]
+    found = service.hotspot_at(point.x, point.y, code, settings=boston_db)
+    assert found is not None
+    assert found.id == strongest["id"]
+    result = import_at(boston_db, strongest, point, "TEST-HOTSPOT-1")
+    assert result.accepted == 1
+    service.tag_requests(settings=boston_db)
+    tag = sql(boston_db, "SELECT hotspot_id FROM requests WHERE source_id = 'TEST-HOTSPOT-1'")
+    assert tag == [(int(strongest["id"]),)]
+
+
+def import_at(settings: Settings, hotspot: pd.Series, point: shapely.Point, source_id: str):
+    """A new resident report (with a script in its description) at ``point``."""
+    return import_payload(
+        [
+            {
+                "service_request_id": source_id,
+                "service_code": hotspot["service_code"],
+                "service_name": hotspot["service_name"],
+                "description": XSS_DESCRIPTION,
+                "requested_datetime": "2011-12-30T10:00:00-05:00",
+                "status": "open",
+                "lat": point.y,
+                "long": point.x,
+            }
+        ],
+        source="test",
+        settings=settings,
+    )
+
+
+def test_a_ward_map_places_unassigned_requests_and_keeps_their_text_inert(
+    boston_db: Settings,
+) -> None:
+    typed_only = service.HotspotFilter(include_all_types=False)
+    hotspot = service.top_hotspots(1, typed_only, settings=boston_db, per_type=False).iloc[0]
+    point = shapely.geometry.shape(json.loads(hotspot["geometry"])).representative_point()
+    import_at(boston_db, hotspot, point, "TEST-MAP-XSS")  # no ward: placed by polygon
+    selection = service.HotspotFilter(
+        service_codes=(hotspot["service_code"],), wards=(int(hotspot["primary_ward"]),)
+    )
+    page = service.hotspot_map_html(selection, settings=boston_db)
+    assert "&lt;script&gt;alert(&quot;pwned&quot;)" in page.replace("\\u0026", "&")
+    assert "<script>alert" not in page
+
+
+def test_manager_functions_answer_from_the_stored_hotspots(boston_db: Settings) -> None:
+    summary = service.ward_summary(settings=boston_db)
+    assert summary.by_ward["requests"].sum() > 10_000
+    assert summary.by_ward["hotspots"].sum() > 0
+    emerging = service.emerging_hotspots(settings=boston_db)
+    assert set(emerging["trend"]) <= {"new", "intensifying"}
+    ward = int(summary.by_ward.sort_values("hotspots").iloc[-1]["ward"])
+    in_ward = service.list_hotspots(service.HotspotFilter(wards=(ward,)), settings=boston_db)
+    assert len(in_ward)
+    assert in_ward["wards"].map(lambda w: str(ward) in w.split(";")).all()
+
+
+def test_map_html_is_cached_per_filter_and_works_offline(boston_db: Settings) -> None:
+    selection = service.HotspotFilter(service_codes=("street-light-outages",), wards=(3,))
+    first = service.hotspot_map_html(selection, settings=boston_db)
+    again = service.hotspot_map_html(selection, settings=boston_db)
+    assert first is again  # served from the cache
+    assert "<script src=" not in first
+    assert len(first) < 5_000_000
+    everything = service.hotspot_map_html(settings=boston_db)
+    assert everything is not first
+
+
+def test_export_writes_geojson_and_csv_that_read_back(boston_db: Settings, tmp_path: Path) -> None:
+    result = service.export_hotspots(
+        geojson=tmp_path / "out" / "hotspots.geojson",
+        csv=tmp_path / "out" / "hotspots.csv",
+        settings=boston_db,
+    )
+    frame = pd.read_csv(tmp_path / "out" / "hotspots.csv")
+    assert len(frame) == result.hotspots > 0
+    features = json.loads((tmp_path / "out" / "hotspots.geojson").read_text())["features"]
+    assert len(features) == result.hotspots
+    with pytest.raises(Exception, match="say where to export"):
+        service.export_hotspots(settings=boston_db)
+
+
+def test_cli_detects_lists_exports_and_maps(hs_settings: Settings, tmp_path: Path) -> None:
+    from .conftest import boston_subset
+
+    runner = CliRunner()
+    sample = boston_subset(tmp_path / "sample.csv", 8)
+    assert runner.invoke(app, ["import", str(sample)]).exit_code == 0
+    detected = runner.invoke(app, ["hotspots", "detect"])
+    assert detected.exit_code == 0, detected.output
+    assert "hotspots" in detected.output
+    top = runner.invoke(app, ["hotspots", "top", "-n", "2"])
+    typed_only = service.HotspotFilter(include_all_types=False)
+    strongest = service.top_hotspots(2, typed_only, settings=hs_settings).iloc[0]
+    assert top.exit_code == 0
+    assert f"│ {strongest['id']}" in top.output
+    out = tmp_path / "h.geojson"
+    exported = runner.invoke(app, ["hotspots", "export", "--geojson", str(out)])
+    assert exported.exit_code == 0
+    assert out.exists()
+    page = tmp_path / "map.html"
+    mapped = runner.invoke(app, ["hotspots", "map", str(page), "--ward", "3"])
+    assert mapped.exit_code == 0
+    assert page.stat().st_size > 100_000
+    bad = runner.invoke(app, ["hotspots", "top", "--trend", "exploding"])
+    assert bad.exit_code == 1
+    assert "unknown trend" in bad.output
+
+
+def test_a_database_made_while_slot_0003_was_empty_gets_a_clear_error(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", data_dir=tmp_path)
+    db.upgrade(settings.database_url)
+    with db.get_engine(settings.database_url).begin() as connection:
+        connection.exec_driver_sql("DROP TABLE hotspots")
+        connection.exec_driver_sql("DROP TABLE hotspot_runs")
+    with pytest.raises(ConfigError, match="migration 0003 was still an empty slot"):
+        service.list_hotspots(settings=settings)
