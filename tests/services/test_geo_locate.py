@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from geodispatch.cli import app, common
 from geodispatch.config import Settings
+from geodispatch.domain.errors import ConfigError
 from geodispatch.io.online_geocode import FallbackGeocoder, GeopyGeocoder
 from geodispatch.services import geo as geo_service
 from geodispatch.services.intake import import_file
@@ -229,3 +230,14 @@ def test_areas_are_stored_and_counted_on_postgresql(
     assert wards["n"].sum() == 600
     assert wards["area_id"].notna().sum() > 10
     assert points["lon"].notna().sum() == 400 + summary.located.geocoded
+
+
+def test_a_database_from_an_earlier_draft_of_slot_0002_gets_a_clear_error(
+    settings: Settings, tmp_path: Path
+) -> None:
+    upgrade(settings.database_url)
+    with get_engine(settings.database_url).begin() as connection:
+        connection.execute(text("alter table requests drop column area_note"))
+        connection.execute(text("alter table requests drop column areas"))
+    with pytest.raises(ConfigError, match=r"lacks requests\.areas, requests\.area_note.*Recreate"):
+        import_file(_slice(tmp_path), settings=settings)

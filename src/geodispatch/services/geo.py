@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from geodispatch.config import AreaLayer, Settings, get_settings
-from geodispatch.domain.errors import InputError
+from geodispatch.domain.errors import ConfigError, InputError
 from geodispatch.domain.requests import LocationStatus
 from geodispatch.geo import crs as crs_module
 from geodispatch.geo import wards as wards_module
@@ -39,7 +39,7 @@ from geodispatch.io.boundaries import read_boundaries
 from geodispatch.io.built_cache import cache_key, load_or_build
 from geodispatch.io.online_geocode import FallbackGeocoder, nominatim
 from geodispatch.storage import geo_repo
-from geodispatch.storage.db import Session, session_scope, upgrade
+from geodispatch.storage.db import Session, display_url, session_scope, upgrade
 
 #: Called with (items done, items in all) as a step advances.
 Progress = Callable[[int, int | None], None]
@@ -329,6 +329,25 @@ def _assign(session: Session, settings: Settings, summary: LocateSummary) -> Non
 # user actions -------------------------------------------------------------------------------
 
 
+def prepare_database(url: str) -> None:
+    """Bring the schema up to date and check it holds what geocoding writes.
+
+    Raises
+    ------
+    ConfigError
+        When the database says its schema is current but lacks the columns of migration
+        0002 (it was made with an earlier draft of that slot): recreate it.
+    """
+    upgrade(url)
+    missing = geo_repo.missing_geo_schema(url)
+    if missing:
+        raise ConfigError(
+            f"the database {display_url(url)} says its schema is current but lacks "
+            f"{', '.join(missing)}: it was created with an earlier draft of migration 0002. "
+            "Recreate it (delete the file and run 'geodispatch demo' or import again)."
+        )
+
+
 def geocode_requests(
     *, redo: bool = False, settings: Settings | None = None, progress: Progress | None = None
 ) -> LocateSummary:
@@ -337,7 +356,7 @@ def geocode_requests(
     ``redo`` geocodes again every request whose point did not come from the source.
     """
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    prepare_database(settings.database_url)
     with session_scope(settings.database_url) as session:
         return locate(session, settings, redo=redo, progress=progress)
 
@@ -345,7 +364,7 @@ def geocode_requests(
 def assign_all_areas(*, settings: Settings | None = None) -> LocateSummary:
     """Assign every stored request to the areas of every configured layer."""
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    prepare_database(settings.database_url)
     summary = LocateSummary()
     with session_scope(settings.database_url) as session:
         _assign(session, settings, summary)

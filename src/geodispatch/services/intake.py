@@ -26,7 +26,7 @@ from geodispatch.domain.requests import ImportRecord, IntakeResult, RejectedRow
 from geodispatch.intake import city_export, generic_csv, open311
 from geodispatch.intake.catalogue import derive_catalogue, sla_targets
 from geodispatch.io.tables import file_sha256, iter_csv_chunks, open_binary, read_header
-from geodispatch.services.geo import LocateSummary, intake_areas, locate
+from geodispatch.services.geo import LocateSummary, intake_areas, locate, prepare_database
 from geodispatch.storage import requests_repo as repo
 from geodispatch.storage.db import Session, session_scope, upgrade
 
@@ -132,7 +132,7 @@ def import_file(
         fmt, path.name.split(".")[0]
     )
     url = settings.database_url
-    upgrade(url)
+    prepare_database(url)  # upgrade, and a clear error for a stale slot-0002 database
     now = datetime.now(UTC)
     with session_scope(url) as session:
         repo.mark_interrupted_imports(session, now=now)
@@ -192,7 +192,7 @@ def import_payload(
     """Import GeoReport request objects received through the API or a form."""
     settings = settings or get_settings()
     url = settings.database_url
-    upgrade(url)
+    prepare_database(url)  # upgrade, and a clear error for a stale slot-0002 database
     now = datetime.now(UTC)
     with session_scope(url) as session:
         import_id = repo.start_import(
