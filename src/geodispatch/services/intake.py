@@ -1,7 +1,8 @@
 """Import files and payloads into the database, accounting for every row.
 
-After the rows are stored, the same transaction geocodes the requests that came without
-coordinates and assigns every new or updated request its ward (and other areas).
+Every new or updated request is stored with its ward (and other areas) computed from the
+point it came with; then the same transaction geocodes the requests that came without
+coordinates and assigns their areas.
 
 An import runs in one transaction: if the process dies half-way, nothing of it is kept and
 importing again gives exactly the database a clean import gives. Re-importing the same
@@ -25,7 +26,7 @@ from geodispatch.domain.requests import ImportRecord, IntakeResult, RejectedRow
 from geodispatch.intake import city_export, generic_csv, open311
 from geodispatch.intake.catalogue import derive_catalogue, sla_targets
 from geodispatch.io.tables import file_sha256, iter_csv_chunks, open_binary, read_header
-from geodispatch.services.geo import LocateSummary, locate
+from geodispatch.services.geo import LocateSummary, intake_areas, locate, prepare_database
 from geodispatch.storage import requests_repo as repo
 from geodispatch.storage.db import Session, session_scope, upgrade
 
@@ -131,7 +132,7 @@ def import_file(
         fmt, path.name.split(".")[0]
     )
     url = settings.database_url
-    upgrade(url)
+    prepare_database(url)  # upgrade, and a clear error for a stale slot-0002 database
     now = datetime.now(UTC)
     with session_scope(url) as session:
         repo.mark_interrupted_imports(session, now=now)
@@ -158,12 +159,13 @@ def import_file(
             seen={},
             chunk_rows=chunk_rows,
         )
+        areas = intake_areas(settings, summary.located)
         for result in chunks:
-            _store(session, result, summary, now=now, all_new=source_was_empty)
+            _store(session, result, summary, now=now, all_new=source_was_empty, areas=areas)
             if progress:
                 progress(summary.rows_read, total)
         _refresh_catalogue(session, result_codes=None, now=now)
-        summary.located = locate(session, settings, import_id=import_id)
+        locate(session, settings, import_id=import_id, summary=summary.located)
         repo.finish_import(
             session,
             import_id,
@@ -190,7 +192,7 @@ def import_payload(
     """Import GeoReport request objects received through the API or a form."""
     settings = settings or get_settings()
     url = settings.database_url
-    upgrade(url)
+    prepare_database(url)  # upgrade, and a clear error for a stale slot-0002 database
     now = datetime.now(UTC)
     with session_scope(url) as session:
         import_id = repo.start_import(
@@ -199,9 +201,9 @@ def import_payload(
     summary = ImportSummary(import_id=import_id, source=source, file_name=name)
     with session_scope(url) as session:
         result = open311.parse(items, source=source, tz=settings.timezone)
-        _store(session, result, summary, now=now)
+        _store(session, result, summary, now=now, areas=intake_areas(settings, summary.located))
         _refresh_catalogue(session, result_codes=set(result.accepted["service_code"]), now=now)
-        summary.located = locate(session, settings, import_id=import_id)
+        locate(session, settings, import_id=import_id, summary=summary.located)
         repo.finish_import(
             session,
             import_id,
@@ -225,6 +227,7 @@ def _store(
     *,
     now: datetime,
     all_new: bool = False,
+    areas: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> None:
     accepted = result.accepted
     if not accepted.empty:
@@ -237,6 +240,7 @@ def _store(
             priorities=repo.service_priorities(session),
             now=now,
             all_new=all_new,
+            derive=areas,
         )
     else:
         counts = repo.UpsertCounts()

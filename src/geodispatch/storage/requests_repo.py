@@ -6,7 +6,7 @@ Bulk paths use SQLAlchemy Core ``executemany`` so a million rows stay fast.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -81,6 +81,16 @@ def _column_values(series: pd.Series) -> list[Any]:
     if missing.any():
         values[missing] = None
     return values.tolist()  # type: ignore[no-any-return]
+
+
+def result_frame(rows: Iterable[Any], columns: Sequence[str]) -> pd.DataFrame:
+    """Query result rows as a frame with ``columns``.
+
+    Built from plain tuples: given SQLAlchemy ``Row`` objects, pandas probes each one for
+    attributes and every probe goes through the row's failed-key fallback, which made
+    reading 58k rows about six times slower.
+    """
+    return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
 
 
 def frame_records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
@@ -159,6 +169,7 @@ def upsert_requests(
     priorities: dict[str, int],
     now: datetime,
     all_new: bool = False,
+    derive: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> UpsertCounts:
     """Insert new requests and update changed ones; identical rows are left alone.
 
@@ -166,7 +177,9 @@ def upsert_requests(
     status is replaced only when the source closed it or ours is still ``new``, so a
     dispatcher's progress is never undone by an older export. ``all_new`` says the source
     had no requests before this import (ids within one import are unique), which skips the
-    lookup of stored hashes.
+    lookup of stored hashes. ``derive`` is called with the rows about to be written (new or
+    changed) and returns further request columns computed from them, row for row (such as
+    the ward of the point); they are written in the same insert or update.
     """
     if accepted.empty:
         return UpsertCounts()
@@ -182,23 +195,25 @@ def upsert_requests(
         fresh["priority"] = (
             fresh["service_code"].map(priorities).fillna(int(Priority.P3)).astype("int64")
         )
+        fresh, extra = _with_derived(fresh, derive)
         bulk_insert(
             session,
             RequestRow.__table__,
             fresh,
-            ["source", "source_id", *SOURCE_COLUMNS, "status", "updated_at", "priority"],
+            ["source", "source_id", *SOURCE_COLUMNS, "status", "updated_at", "priority", *extra],
             constants={"import_id": import_id, "version": 1},
         )
 
     moved = accepted.loc[changed]
     if not moved.empty:
-        records = frame_records(moved, ["source_id", *SOURCE_COLUMNS, "status"])
+        moved, extra = _with_derived(moved, derive)
+        records = frame_records(moved, ["source_id", *SOURCE_COLUMNS, "status", *extra])
         table: Any = RequestRow.__table__
         stmt = (
             update(table)
             .where(table.c.source == source, table.c.source_id == bindparam("b_source_id"))
             .values(
-                {c: bindparam(f"b_{c}") for c in SOURCE_COLUMNS}
+                {c: bindparam(f"b_{c}") for c in (*SOURCE_COLUMNS, *extra)}
                 | {
                     "import_id": import_id,
                     "updated_at": now,
@@ -211,6 +226,17 @@ def upsert_requests(
     return UpsertCounts(
         int(is_new.sum()), int(changed.sum()), int(len(accepted) - is_new.sum() - changed.sum())
     )
+
+
+def _with_derived(
+    frame: pd.DataFrame, derive: Callable[[pd.DataFrame], pd.DataFrame] | None
+) -> tuple[pd.DataFrame, list[str]]:
+    """``frame`` with the columns ``derive`` computes for it, and their names."""
+    if derive is None:
+        return frame, []
+    derived = derive(frame)
+    derived.index = frame.index
+    return pd.concat([frame, derived], axis=1), list(derived.columns)
 
 
 def _status_on_update(table: Any) -> Any:
@@ -324,8 +350,7 @@ def sla_inputs(session: Session, codes: Iterable[str] | None = None) -> pd.DataF
     stmt = select(table.c.service_code, hours.label("hours")).where(table.c.due_at.is_not(None))
     if codes is not None:
         stmt = stmt.where(table.c.service_code.in_(list(codes)))
-    rows = connection.execute(stmt).all()
-    return pd.DataFrame(rows, columns=["service_code", "hours"])
+    return result_frame(connection.execute(stmt), ["service_code", "hours"])
 
 
 def refresh_service_types(
