@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import io
 import sys
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,12 +150,40 @@ def _arrow_chunks(path: Path, names: list[str]) -> Iterator[CsvChunk]:
         yield CsvChunk(frame, lines)
 
 
+class _LineSource:
+    """The physical lines of a text stream, with the lines of the current record kept.
+
+    When a record turns out to be an unclosed quote that swallowed the lines after it,
+    those lines are pushed back and read again as records of their own.
+    """
+
+    def __init__(self, stream: io.TextIOBase) -> None:
+        self.stream = stream
+        self.pending: deque[str] = deque()
+        self.record_lines: list[str] = []
+        self.consumed = 0  # physical lines handed to the CSV reader so far
+
+    def __iter__(self) -> _LineSource:
+        return self
+
+    def __next__(self) -> str:
+        line = self.pending.popleft() if self.pending else next(self.stream)
+        self.record_lines.append(line)
+        self.consumed += 1
+        return line
+
+    def push_back(self, lines: list[str]) -> None:
+        self.pending.extendleft(reversed(lines))
+        self.consumed -= len(lines)
+
+
 def _python_chunks(path: Path, *, chunk_rows: int, encoding: str) -> Iterator[CsvChunk]:
     with open_binary(path) as raw:
         text = io.TextIOWrapper(
             raw, encoding=_python_encoding(encoding), errors="surrogateescape", newline=""
         )
-        reader = csv.reader(text, strict=False)
+        source = _LineSource(text)
+        reader = csv.reader(source, strict=False)
         try:
             header = next(reader)
         except StopIteration:
@@ -166,41 +195,54 @@ def _python_chunks(path: Path, *, chunk_rows: int, encoding: str) -> Iterator[Cs
         rows: list[list[str]] = []
         lines: list[int] = []
         malformed: list[MalformedRecord] = []
-        last_line = reader.line_num
         while True:
-            start = last_line + 1
+            start = source.consumed + 1
+            source.record_lines = []
             try:
                 record = next(reader)
             except StopIteration:
                 break
             except csv.Error as exc:
-                last_line = reader.line_num
                 malformed.append(
                     MalformedRecord(
                         start,
                         f"the CSV record cannot be read ({exc})",
                         "check quoting on this line: a field with a comma or quote must be quoted, "
                         "and quotes inside it doubled",
-                        "",
+                        printable("".join(source.record_lines)),
                     )
                 )
                 continue
-            last_line = reader.line_num
             if not record:  # a blank line is not a record
                 continue
-            if len(record) != width:
-                if len(record) > width and all(not v.strip() for v in record[width:]):
-                    record = record[:width]  # trailing empty cells from spreadsheets
-                else:
-                    malformed.append(
-                        MalformedRecord(
-                            start,
-                            f"{len(record)} fields where the header has {width}",
-                            "quote fields that contain commas, or remove the extra separators",
-                            printable(",".join(record)),
-                        )
+            if len(record) > width and all(not v.strip() for v in record[width:]):
+                record = record[:width]  # trailing empty cells from spreadsheets
+            spanned = source.record_lines
+            unclosed = len(spanned) > 1 and "".join(spanned).count('"') % 2 == 1
+            if len(spanned) > 1 and (unclosed or len(record) != width):
+                # an opening quote never closed swallowed the lines after it: reject only
+                # the line it starts on and read the others again as records of their own
+                source.push_back(spanned[1:])
+                malformed.append(
+                    MalformedRecord(
+                        start,
+                        "a quote opened on this line is never closed, so the line cannot "
+                        "be split into fields",
+                        'close the quote, or double a quote that is part of the text ("")',
+                        printable(spanned[0]),
                     )
-                    continue
+                )
+                continue
+            if len(record) != width:
+                malformed.append(
+                    MalformedRecord(
+                        start,
+                        f"{len(record)} fields where the header has {width}",
+                        "quote fields that contain commas, or remove the extra separators",
+                        printable(",".join(record)),
+                    )
+                )
+                continue
             rows.append(record)
             lines.append(start)
             if len(rows) + len(malformed) >= chunk_rows:
