@@ -56,7 +56,7 @@ unit: setup
 serve: setup
 	$(BIN)/geodispatch serve
 
-## Speed figures for every issue (seeded; prints them). PyVRP/VROOM are benchmark-only peers.
+## Speed figures for every issue (seeded; prints them). VROOM is a benchmark-only peer.
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/ingest.py
@@ -80,7 +80,8 @@ bench-api: setup
 bench-geocode: setup
 	$(BIN)/python bench/geocode.py
 
-## OR-Tools planner vs PyVRP and VROOM: Solomon, seeded 311 days, re-plan (about 6 min).
+## Planner (PyVRP warm start + OR-Tools, and OR-Tools only) vs PyVRP and VROOM: Solomon,
+## seeded 311 days on two seeds, re-plan (about 15 min).
 bench-routing: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/routing.py

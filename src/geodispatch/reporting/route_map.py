@@ -2,7 +2,10 @@
 
 Lines join the stops in order (straight segments: the plan knows travel times, not road
 geometry). Every text a person typed (addresses, titles, crew names, reasons) is escaped
-before it reaches a popup or tooltip.
+before it reaches a popup or tooltip. :func:`route_map_html` renders the page through the
+hotspot maps' offline renderer (:func:`geodispatch.reporting.maps.render_html`: vendored
+Leaflet inlined, no remote script or stylesheet), so a crew chief's laptop without a
+network still shows the routes (only the base-map tiles need one).
 """
 
 from __future__ import annotations
@@ -13,12 +16,19 @@ from itertools import cycle
 import folium
 
 from geodispatch.domain.plans import CrewRoute, RoutePlan, WorkOrder
+from geodispatch.reporting.maps import render_html
 
 #: Distinct, print-safe colours (ColorBrewer Dark2 + Set1).
 PALETTE = (
     "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
     "#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf",
 )  # fmt: skip
+
+
+_YARD_STYLE = (
+    "background:#222;color:#fff;font:bold 11px sans-serif;text-align:center;"
+    "border:3px solid;border-radius:3px;padding:0 2px;white-space:nowrap;"
+)
 
 
 def _e(value: object) -> str:
@@ -30,6 +40,13 @@ def _at(order: WorkOrder) -> tuple[float, float]:
     assert order.lat is not None
     assert order.lon is not None
     return (order.lat, order.lon)
+
+
+def route_map_html(
+    plan: RoutePlan, *, tiles: str | None = "OpenStreetMap", max_dropped: int = 300
+) -> str:
+    """The plan's map as one self-contained HTML page that needs no network to render."""
+    return render_html(route_map(plan, tiles=tiles, max_dropped=max_dropped))
 
 
 def route_map(
@@ -91,10 +108,15 @@ def _add_route(fmap: folium.Map, route: CrewRoute, colour: str) -> None:
     layer = folium.FeatureGroup(name=_e(f"{crew.code}: {len(route.stops)} stops, {hours:.1f} h"))
     start = (route.start_lat, route.start_lon)
     yard = (crew.depot.lat, crew.depot.lon)
+    # a plain Leaflet div icon: folium.Icon needs the marker-icon fonts from a CDN
     folium.Marker(
         location=start,
         tooltip=_e(f"{crew.code} starts {route.starts_at:%H:%M}"),
-        icon=folium.Icon(color="black", icon="home"),
+        icon=folium.DivIcon(
+            html=f'<div style="{_YARD_STYLE}border-color:{colour}">{_e(crew.code)}</div>',
+            icon_size=(44, 18),
+            icon_anchor=(22, 9),
+        ),
     ).add_to(layer)
     path = [start, *(_at(s.order) for s in route.stops), yard]
     if len(path) > 2:

@@ -13,7 +13,7 @@ from geodispatch.services.field import DEMO_PIN, give_demo_pins
 from geodispatch.services.hotspots import refresh_hotspots
 from geodispatch.services.intake import ImportSummary, Progress, import_file
 from geodispatch.services.overview import request_total
-from geodispatch.services.workflow import assign_plan_jobs, group_new_requests
+from geodispatch.services.workflow import group_new_requests
 
 #: The sample files, relative to ``settings.data_dir``, in load order.
 DEMO_FILES = (
@@ -85,8 +85,7 @@ def dispatch_demo_step(settings: Settings) -> list[str]:
     crews = seed_crews(settings=settings)
     today = datetime.now(ZoneInfo(settings.timezone)).date()
     outcome = plan_day(today, time_limit_s=2.0, created_by="demo", settings=settings)
-    publish_plan(outcome.plan_id, settings=settings)
-    assigned = assign_plan_jobs(outcome.plan_id, settings=settings)
+    assigned = publish_plan(outcome.plan_id, settings=settings).assigned
     return [
         f"seeded {crews} crews at Boston's public works yards",
         f"planned {today}: {outcome.plan.served} jobs on {len(outcome.plan.routes)} routes "
