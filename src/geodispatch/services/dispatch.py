@@ -22,6 +22,7 @@ from geodispatch.domain.crews import Crew, Depot, LunchBreak
 from geodispatch.domain.errors import InputError, NotFoundError
 from geodispatch.domain.plans import CrewRoute, PlanDiff, RoutePlan, TimeWindow, WorkOrder
 from geodispatch.domain.requests import Priority
+from geodispatch.reporting.maps import TileSource, render_html
 from geodispatch.reporting.route_map import route_map
 from geodispatch.reporting.route_sheet import route_sheet_html
 from geodispatch.storage import crews_repo, jobs_repo, plans_repo
@@ -308,10 +309,16 @@ def set_stop(
         plans_repo.set_stop_state(session, plan_id, job_id, status=status, locked=locked)
 
 
-def plan_map_html(plan_id: int, *, settings: Settings | None = None) -> str:
-    """The plan's folium map as a standalone HTML page."""
+def plan_map_html(
+    plan_id: int, *, tiles: TileSource | None = None, settings: Settings | None = None
+) -> str:
+    """The plan's folium map as one standalone HTML page that works with no network.
+
+    Leaflet is inlined (``reporting.maps.render_html``); base tiles are drawn only when
+    ``tiles`` names a tile server.
+    """
     plan = load_plan(plan_id, settings=settings)
-    return str(route_map(plan).get_root().render())
+    return render_html(route_map(plan, tiles=tiles))
 
 
 def plan_sheet_html(

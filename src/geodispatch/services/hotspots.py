@@ -39,6 +39,7 @@ from geodispatch.reporting.hotspot_export import hotspots_csv, hotspots_geojson
 from geodispatch.reporting.maps import MapParams, TileSource, build_hotspot_map, render_html
 from geodispatch.reporting.ward_summary import WardSummary, summarise_wards
 from geodispatch.storage import hotspots_repo as repo
+from geodispatch.storage import overview_repo
 from geodispatch.storage.db import display_url, session_scope, upgrade
 
 #: Called with (steps done, steps in total) as a refresh advances.
@@ -636,3 +637,71 @@ def latest_run(settings: Settings | None = None) -> dict[str, object] | None:
             "hotspots": run.hotspots,
             "note": run.note,
         }
+
+
+def hotspot_downloads(
+    selection: HotspotFilter | None = None, *, settings: Settings | None = None
+) -> tuple[str, str]:
+    """The selected active hotspots as (CSV text, GeoJSON text), for download buttons."""
+    frame = list_hotspots(selection, settings=settings)
+    return hotspots_csv(frame), hotspots_geojson(frame)
+
+
+@dataclass(frozen=True, slots=True)
+class HotspotChoices:
+    """What the manager's filters can offer: types with hotspots, wards, the data period."""
+
+    types: dict[str, str]  # service code -> name, of types with active hotspots
+    wards: list[int]
+    first_report: datetime | None  # oldest stored request
+    last_report: datetime | None  # newest stored request
+
+
+def hotspot_choices(*, settings: Settings | None = None) -> HotspotChoices:
+    """Types (with active hotspots) and wards for the filters, and the requests' period."""
+    settings = settings or get_settings()
+    frame = _active_hotspots(settings)
+    with session_scope(settings.database_url) as session:
+        first, last = overview_repo.created_range(session)
+    typed = frame[frame["service_code"].notna()]
+    types = dict(zip(typed["service_code"], typed["service_name"], strict=True))
+    wards = sorted(
+        {int(w) for text in frame["wards"].dropna() for w in str(text).split(";") if w.isdigit()}
+    )
+    return HotspotChoices(
+        types=dict(sorted(types.items(), key=lambda kv: str(kv[1]))),
+        wards=wards,
+        first_report=_py(first),
+        last_report=_py(last),
+    )
+
+
+def data_version(*, settings: Settings | None = None) -> tuple[int, int, str]:
+    """A token that changes when requests or hotspots change (a cache key for screens)."""
+    settings = settings or get_settings()
+    _ready(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        return repo.data_version(session)
+
+
+def ward_outlines(*, settings: Settings | None = None) -> dict[str, object] | None:
+    """The ward polygons as simplified WGS84 GeoJSON, for map context (None without a layer).
+
+    Route and crew maps draw them faintly: with no base tiles (offline) they show where
+    the stops are in the city.
+    """
+    settings = settings or get_settings()
+    path = settings.data_dir / WARDS_FILE
+    if not path.exists():
+        return None
+    return _outline_geojson(str(path), settings.working_crs)
+
+
+@functools.cache
+def _outline_geojson(path: str, working_crs: str) -> dict[str, object]:
+    wards = _cached_wards(path, working_crs)
+    simple = wards[["area_id", "geometry"]].assign(
+        geometry=wards.geometry.simplify(15.0, preserve_topology=True)
+    )
+    out: dict[str, object] = json.loads(simple.to_crs(WGS84).to_json(drop_id=True))
+    return out
