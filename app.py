@@ -12,7 +12,7 @@ from geodispatch.ui.roles import Role, role_picker
 
 st.set_page_config(
     page_title="geodispatch",
-    page_icon=":material/local_shipping:",
+    page_icon="🚚",  # an emoji favicon is drawn locally; a :material: one is fetched from Google
     layout="wide",
     initial_sidebar_state="auto",
 )

@@ -16,11 +16,11 @@ st.html(
     "{min-height: 3rem; font-size: 1.05rem;}"
     "</style>"
 )
-ICONS = {
-    StopStatus.PLANNED: "⬜",
-    StopStatus.ARRIVED: "🟧",
-    StopStatus.DONE: "✅",
-    StopStatus.UNABLE: "⛔",
+ICONS = {  # Material Symbols ship with Streamlit: no emoji font needed on the phone
+    StopStatus.PLANNED: ":material/radio_button_unchecked:",
+    StopStatus.ARRIVED: ":orange[:material/pending:]",
+    StopStatus.DONE: ":green[:material/check_circle:]",
+    StopStatus.UNABLE: ":red[:material/block:]",
 }
 STATUS_TEXT = {
     StopStatus.PLANNED: "to do",
@@ -88,14 +88,14 @@ else:
         )
         stop = next(s for s in open_stops if s.stop_id == stop_id)
         with st.container(border=True):
+            st.subheader(f"{stop.sequence}. {md_escape(stop.service_name)}", anchor=False)
             st.markdown(
-                f"### {stop.sequence}. {md_escape(stop.service_name)}\n"
                 f"ETA **{local(stop.eta)}** · {ICONS[stop.status]} {STATUS_TEXT[stop.status]}"
             )
             st.text(stop.address)
             st.caption(
                 f"Job {stop.job_id} · P{stop.priority} · {stop.caller_count} caller(s)"
-                + (f" · SLA due {local(stop.due_at, '%d %b %H:%M')}" if stop.due_at else "")
+                + (f" · SLA due {local(stop.due_at, '%d %b %Y %H:%M')}" if stop.due_at else "")
             )
             links = field.stop_navigation(stop)
             if links:

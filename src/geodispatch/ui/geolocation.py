@@ -16,7 +16,7 @@ import streamlit as st
 
 _HTML: Final = """
 <div class="geo">
-  <button type="button">📍 Use this phone's location</button>
+  <button type="button">Use this phone's location</button>
   <div class="note">The position is sent only with your update.</div>
 </div>
 """
