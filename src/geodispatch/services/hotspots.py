@@ -9,7 +9,9 @@ is cached per filter state and data version, so a page rerun does not rebuild it
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -513,7 +515,8 @@ def hotspot_map_html(
     """The manager map for a filter as one offline HTML page, cached per filter state.
 
     The cache key includes a data version (latest run, request count and last update),
-    so a refresh or an import gives a fresh map while page reruns reuse the HTML. In
+    so a refresh or an import gives a fresh map while page reruns reuse the HTML; built
+    pages are also kept under ``settings.home/cache/maps`` for other processes. In
     Streamlit show it with ``st.components.v1.html(page, height=...)``: the page carries
     its own Leaflet, so it renders without network and sends nothing back to the script.
     """
@@ -531,7 +534,14 @@ def hotspot_map_html(
         params or MapParams(),
         str(settings.data_dir),
         settings.working_crs,
+        str(settings.home / MAP_CACHE),
     )
+
+
+#: Rendered maps kept on disk (under ``settings.home``), so a restarted server or a new
+#: process serves a map built before (e.g. by ``geodispatch demo``) without rebuilding it.
+MAP_CACHE: Final = Path("cache") / "maps"
+_MAP_FILES_KEPT: Final = 24
 
 
 @functools.lru_cache(maxsize=16)  # a few MB each
@@ -543,8 +553,37 @@ def _map_html(
     params: MapParams,
     data_dir: str,
     working_crs: str,
+    cache_dir: str,
 ) -> str:
-    del version  # part of the cache key only
+    key = repr((url, version, selection, tiles, params, data_dir, working_crs))
+    path = Path(cache_dir) / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.html"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    page = _build_map_html(url, selection, tiles, params, data_dir, working_crs)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.part")
+        partial.write_text(page, encoding="utf-8")
+        partial.replace(path)
+        for old in sorted(path.parent.glob("*.html"), key=lambda p: p.stat().st_mtime)[
+            :-_MAP_FILES_KEPT
+        ]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only home still gets its map, just not kept
+    return page
+
+
+def _build_map_html(
+    url: str,
+    selection: HotspotFilter,
+    tiles: TileSource | None,
+    params: MapParams,
+    data_dir: str,
+    working_crs: str,
+) -> str:
     with session_scope(url) as session:
         hotspots = _select_hotspots(repo.load_hotspots(session), selection)
         requests = repo.load_requests(
