@@ -45,7 +45,12 @@ class PageCase:
 
     role: str
     path: str | None  # page file to switch to (None: the role's first page)
-    url: str  # url path of the page
+    url: str  # the page's name in the figures; its url path unless it is the role's first
+
+    @property
+    def url_path(self) -> str:
+        """Where the page is served: a role's first page is the app's root."""
+        return "" if self.path is None else self.url
     title: str
     ready: str  # CSS selector of the page's main content
     map_frame: bool = False  # also wait for Leaflet inside the page's map iframe
@@ -196,7 +201,7 @@ def browser_times(home: Path) -> dict[str, float]:
                 context.route("**/*", guard)
                 warm = context.new_page()  # a returning user: the app's scripts are cached
                 started = time.perf_counter()
-                warm.goto(f"{url}/public?role=public", wait_until="commit")
+                warm.goto(f"{url}/?role=public", wait_until="commit")
                 warm.locator("h1", has_text="Open requests").first.wait_for(timeout=300_000)
                 print(
                     f"browser first visit ({kind}, empty browser cache"
@@ -210,7 +215,7 @@ def browser_times(home: Path) -> dict[str, float]:
                 page = context.new_page()
                 role = case.role.split()[-1].lower()
                 started = time.perf_counter()
-                page.goto(f"{url}/{case.url}?role={role}", wait_until="commit")
+                page.goto(f"{url}/{case.url_path}?role={role}", wait_until="commit")
                 page.locator("h1", has_text=case.title).first.wait_for(timeout=300_000)
                 page.locator(case.ready).first.wait_for(timeout=300_000)
                 if case.map_frame:
