@@ -27,6 +27,7 @@ from geodispatch.domain.crews import Crew, Depot, LunchBreak
 from geodispatch.domain.errors import InputError, NotFoundError
 from geodispatch.domain.plans import PlanDiff, RoutePlan, TimeWindow, WorkOrder
 from geodispatch.domain.requests import Priority
+from geodispatch.reporting.maps import TileSource
 from geodispatch.reporting.route_map import route_map_html
 from geodispatch.reporting.route_sheet import route_sheet_html
 from geodispatch.services import field, workflow
@@ -337,9 +338,15 @@ def set_stop(
         plans_repo.set_stop_state(session, plan_id, job_id, status=status, locked=locked)
 
 
-def plan_map_html(plan_id: int, *, settings: Settings | None = None) -> str:
-    """The plan's map as a standalone HTML page that renders with no network."""
-    return route_map_html(load_plan(plan_id, settings=settings))
+def plan_map_html(
+    plan_id: int, *, tiles: TileSource | None = None, settings: Settings | None = None
+) -> str:
+    """The plan's folium map as one standalone HTML page that works with no network.
+
+    Leaflet is inlined (``reporting.maps.render_html``); base tiles are drawn only when
+    ``tiles`` names a tile server.
+    """
+    return route_map_html(load_plan(plan_id, settings=settings), tiles=tiles)
 
 
 def plan_sheet_html(
