@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from geodispatch.services.public import public_summary
+from geodispatch.ui import data
 from geodispatch.ui.widgets import Metric, count, local, metrics, period_since, times_and_backlog
 
 st.title("Open requests & response times")
@@ -10,7 +10,7 @@ st.caption("Counts and times only: no names, addresses or descriptions are shown
 
 since = period_since("Requests opened", key="public-period")
 with st.spinner("Counting…"):
-    summary = public_summary(since=since)
+    summary = data.public_figures(since)
 
 if summary.requests == 0:
     st.info("No requests were opened in this period: choose a longer one above.")
