@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from geodispatch.config import get_settings
 from geodispatch.domain.errors import GeodispatchError, StaleVersionError
 from geodispatch.domain.updates import StopStatus
 from geodispatch.services import field
@@ -172,6 +173,7 @@ else:
             "Photo (take one or pick from the phone)",
             type=["jpg", "jpeg", "png", "webp"],
             key=f"crew-photo-{stop.stop_id}",
+            max_upload_size=max(1, get_settings().photo_max_bytes // 1_000_000),
         )
         use_camera = st.toggle("Use the camera here instead", key=f"crew-cam-on-{stop.stop_id}")
         shot = st.camera_input("Photo", key=f"crew-camera-{stop.stop_id}") if use_camera else None
