@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -94,6 +95,7 @@ class Outcome:
     solver: str
     routes: list[list[int]]
     wall_s: float
+    cpu_s: float = 0.0
     served: int = 0
     weight: float = 0.0
     p1: int = 0
@@ -136,10 +138,12 @@ PIPELINES = {
 
 def ours(problem: RoutingProblem, params: SolveParams, pipeline: str) -> Outcome:
     """Our solver on a prepared problem (Solomon): ``pipeline`` is SolveParams.warm_start."""
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     solution = OrToolsSolver().solve(problem, replace(params, warm_start=pipeline))
     wall = time.perf_counter() - began
-    out = Outcome(PIPELINES[pipeline], [list(r) for r in solution.routes], wall)
+    out = Outcome(
+        PIPELINES[pipeline], [list(r) for r in solution.routes], wall, time.process_time() - cpu
+    )
     out.stages = _stages(solution.stages)
     return out
 
@@ -216,14 +220,14 @@ def pyvrp_solve(problem: RoutingProblem, limit: float, *, seed: int = 1) -> Outc
             )
         ]
     data = pyvrp.ProblemData(locations, clients, depots, types, distances, durations)
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     result = pyvrp.solve(data, stop=MaxRuntime(limit), seed=seed, display=False)
-    wall = time.perf_counter() - began
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu
     routes: list[list[int]] = [[] for _ in problem.vehicles]
     for used, route in enumerate(result.best.routes()):
         visits = [a.idx for a in route.schedule() if a.type == pyvrp.ActivityType.CLIENT]
         routes[used if capacity else route.vehicle_type()] = visits
-    return Outcome(f"pyvrp@{limit:g}s", routes, wall)
+    return Outcome(f"pyvrp@{limit:g}s", routes, wall, cpu)
 
 
 def vroom_solve(problem: RoutingProblem, *, level: int = 5) -> Outcome:
@@ -273,14 +277,14 @@ def vroom_solve(problem: RoutingProblem, *, level: int = 5) -> Outcome:
             for i, v in enumerate(problem.visits)
         ]
     )
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     solution = inp.solve(exploration_level=level, nb_threads=1)
-    wall = time.perf_counter() - began
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu
     routes: list[list[int]] = [[] for _ in problem.vehicles]
     frame = solution.routes
     for row in frame[frame["type"] == "job"].itertuples():
         routes[int(row.vehicle_id)].append(int(row.id) - 1)
-    return Outcome(f"vroom_x{level}", routes, wall)
+    return Outcome(f"vroom_x{level}", routes, wall, cpu)
 
 
 # ------------------------------------------------------------------------------ Solomon
@@ -379,12 +383,13 @@ def run_solomon(args: argparse.Namespace, params: SolveParams, report: dict[str,
                     "violations": res.violations,
                     "vehicles": sum(1 for r in res.routes if r),
                     "wall_s": round(res.wall_s, 2),
+                    "cpu_s": round(res.cpu_s, 2),
                 }
             )
             print(
                 f"{name:6s} {res.solver:36s} dist {res.travel / 10:8.1f}  gap {100 * gap:6.2f} %  "
-                f"veh {rows[-1]['vehicles']:2d}  violations {res.violations}  {res.wall_s:5.2f} s"
-                + (f"  [{res.stages}]" if res.stages else ""),
+                f"veh {rows[-1]['vehicles']:2d}  violations {res.violations}  {res.wall_s:5.2f} s "
+                f"(cpu {res.cpu_s:5.2f} s)" + (f"  [{res.stages}]" if res.stages else ""),
                 flush=True,
             )
     summary = {}
@@ -447,6 +452,7 @@ def run_synthetic(args: argparse.Namespace, params: SolveParams, report: dict[st
                         "violations": res.violations,
                         "kinds": res.kinds,
                         "wall_s": round(res.wall_s, 2),
+                        "cpu_s": round(res.cpu_s, 2),
                         "stages": res.stages,
                     }
                 )
@@ -454,7 +460,8 @@ def run_synthetic(args: argparse.Namespace, params: SolveParams, report: dict[st
                     f"{day.name:18s} {res.solver:36s} served {res.served:4d}  weight "
                     f"{res.weight:7.1f}/{max_weight:.0f}  P1 {res.p1}/{p1_total}  driving "
                     f"{res.travel / 3600:6.2f} h  violations {res.violations} {res.kinds}  "
-                    f"{res.wall_s:5.2f} s" + (f"  [{res.stages}]" if res.stages else ""),
+                    f"{res.wall_s:5.2f} s (cpu {res.cpu_s:5.2f} s)"
+                    + (f"  [{res.stages}]" if res.stages else ""),
                     flush=True,
                 )
             peers = [r for r in results[len(mine) :] if r.violations == 0]
@@ -494,14 +501,14 @@ def run_synthetic(args: argparse.Namespace, params: SolveParams, report: dict[st
 
 def _plan_day(day: Day, params: SolveParams, limit: float) -> tuple[Outcome, RoutingProblem]:
     """Our whole planning call (build, solve, repair, check) on a synthetic day."""
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     plan, problem = plan_routes(
         PlanRequest(day.orders, day.crews, DAY, TZ), solve=replace(params, time_limit_s=limit)
     )
-    wall = time.perf_counter() - began
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu
     index = {v.order.job_id: i for i, v in enumerate(problem.visits)}
     routes = [[index[s.order.job_id] for s in r.stops] for r in plan.routes]
-    out = evaluate(problem, Outcome(PIPELINES[params.warm_start], routes, wall))
+    out = evaluate(problem, Outcome(PIPELINES[params.warm_start], routes, wall, cpu))
     assert len(check_plan(problem, plan)) == len(plan.violations)
     out.violations += len(plan.violations)
     stages = plan.stats.get("stages", [])
@@ -536,19 +543,20 @@ def run_replan(args: argparse.Namespace, params: SolveParams, report: dict[str, 
     )
     timings = []
     for limit in args.replan_limits:
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         request = replan_request(
             morning, orders=[*day.orders, urgent], crews=day.crews, progress=progress, now=now
         )
         new, problem = plan_routes(request, solve=replace(params, time_limit_s=limit))
         diff = diff_plans(morning, new, problem, warm=request.warm_start or {})
-        wall = time.perf_counter() - began
+        wall, cpu = time.perf_counter() - began, time.process_time() - cpu
         where = new.crew_of_job().get(10_000, "not served")
         moved = sum(1 for c in diff.changes if c.kind == "moved")
         timings.append(
             {
                 "limit_s": limit,
                 "wall_s": round(wall, 3),
+                "cpu_s": round(cpu, 3),
                 "urgent_on": where,
                 "violations": len(new.violations),
                 "moved": moved,
@@ -558,9 +566,9 @@ def run_replan(args: argparse.Namespace, params: SolveParams, report: dict[str, 
             }
         )
         print(
-            f"re-plan at 11:00 (solver limit {limit:g} s): {wall:.2f} s wall, urgent job on "
-            f"{where}, {moved} jobs moved, {len(new.violations)} violations, driving saved vs "
-            f"old order {diff.travel_saved_s / 60:.0f} min",
+            f"re-plan at 11:00 (solver limit {limit:g} s): {wall:.2f} s wall ({cpu:.2f} s cpu), "
+            f"urgent job on {where}, {moved} jobs moved, {len(new.violations)} violations, "
+            f"driving saved vs old order {diff.travel_saved_s / 60:.0f} min",
             flush=True,
         )
     report["replan"] = timings
@@ -608,13 +616,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     params = replace(params, **{k: v for k, v in overrides.items() if v is not None})
     print(f"our solver settings: {params}", flush=True)
-    report: dict[str, object] = {"params": str(params), "started": datetime.now().isoformat()}
+    load = os.getloadavg()
+    print(f"load average at start (1/5/15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    report: dict[str, object] = {
+        "params": str(params),
+        "started": datetime.now().isoformat(),
+        "load_at_start": load,
+    }
     if "solomon" in args.only:
         run_solomon(args, params, report)
     if "synthetic" in args.only:
         run_synthetic(args, params, report)
     if "replan" in args.only:
         run_replan(args, params, report)
+    report["load_at_end"] = os.getloadavg()
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     OUTPUT.mkdir(parents=True, exist_ok=True)
     (OUTPUT / "routing.json").write_text(json.dumps(report, indent=1, default=str))
     print(f"\nwritten {OUTPUT / 'routing.json'}")
