@@ -27,11 +27,14 @@ Sections (all by default; pick with ``--only``):
 
 Where the comparison is not like-for-like:
 
-* PyVRP has no breaks: each crew's shift is shortened by its 30 min lunch, and our
-  checker then re-checks its routes *with* the lunch window (violations are reported).
-  Skills are modelled with one routing profile per skill set whose distances into
-  clients the set cannot serve are prohibitive (10^7), which discourages but does not
-  forbid; our checker reports any skill violation.
+* PyVRP has no breaks: it gets the mapping our warm start uses (each crew's shift
+  shortened by its 30 min lunch, appointment windows that could straddle lunch closed
+  30 min earlier, so its routes hold once lunch is placed), and our checker re-checks
+  its routes *with* the lunch window (violations are reported). Skills are modelled
+  with one routing profile per skill set whose distances into clients the set cannot
+  serve are prohibitive, which discourages but does not forbid; our checker reports
+  any skill violation. VROOM and our OR-Tools stage model lunch exactly, so they may
+  take lunch while waiting for an appointment, which the PyVRP mapping cannot.
 * VROOM models skills, breaks, windows and priorities natively. Its priorities are
   lexicographic (served priority first, then cost); ours and PyVRP's are prizes worth a
   shift of driving per unit of weight, which is lexicographic in practice. VROOM stops
@@ -54,12 +57,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pyvrp
+from pyvrp.stop import MaxRuntime
 from synth311 import DAY, TZ, Day, make_day
 
 from geodispatch.dispatch.checker import check_plan
 from geodispatch.dispatch.ortools_solver import OrToolsSolver
 from geodispatch.dispatch.planner import PlanRequest, plan_routes
 from geodispatch.dispatch.problem import PlanParams, RoutingProblem, Vehicle, Visit, day_origin
+from geodispatch.dispatch.pyvrp_start import build_data
 from geodispatch.dispatch.replan import Progress, diff_plans, replan_request
 from geodispatch.dispatch.schedule import best_timeline
 from geodispatch.dispatch.solver import SolveParams, Stage
@@ -84,7 +90,6 @@ INSTANCES = [
     "RC201",
     "RC208",
 ]
-BIG = 10**7
 
 
 # ----------------------------------------------------------------------------- checking
@@ -154,72 +159,16 @@ def _stages(stages: Sequence[Stage]) -> str:
 
 
 def pyvrp_solve(problem: RoutingProblem, limit: float, *, seed: int = 1) -> Outcome:
-    """PyVRP on the same integer matrix (see module docstring for breaks and skills)."""
-    import pyvrp
-    from pyvrp.stop import MaxRuntime
+    """PyVRP alone for the whole ``limit`` on the same integer matrix.
 
-    travel = problem.travel
-    n_loc = len(travel)
-    locations = [pyvrp.Location(x=int(p[0] * 1e5), y=int(p[1] * 1e5)) for p in problem.points]
-    if len(locations) < n_loc:
-        locations += [pyvrp.Location(0, 0)] * (n_loc - len(locations))
-    depot_locs = sorted(
-        {v.start_loc for v in problem.vehicles} | {v.end_loc for v in problem.vehicles}
-    )
-    depot_index = {loc: k for k, loc in enumerate(depot_locs)}
-    depots = [pyvrp.Depot(loc) for loc in depot_locs]
+    Synthetic days use the product's own PyVRP mapping
+    (:func:`geodispatch.dispatch.pyvrp_start.build_data`: skills as routing profiles,
+    shifts shortened by lunch, appointment windows made lunch-safe), so this row is what
+    our first stage would give with the whole budget and no OR-Tools; its routes are
+    checked as PyVRP returns them (no clean-up). Solomon uses one homogeneous fleet type.
+    """
     capacity = any(v.capacity is not None for v in problem.vehicles)
-    clients = [
-        pyvrp.Client(
-            v.loc,
-            delivery=[v.demand] if capacity else [],
-            service_duration=v.service_s,
-            tw_early=max(0, v.ready_s),
-            tw_late=max(0, v.latest_s),
-            prize=max(0, v.penalty),
-            required=v.penalty < 0,
-        )
-        for v in problem.visits
-    ]
-    skill_sets: list[tuple[int, ...]] = []
-    profile_of: list[int] = []
-    for k in range(len(problem.vehicles)):
-        allowed = tuple(sorted(i for i, v in enumerate(problem.visits) if k in v.vehicles))
-        if allowed not in skill_sets:
-            skill_sets.append(allowed)
-        profile_of.append(skill_sets.index(allowed))
-    distances, durations = [], []
-    for allowed in skill_sets:
-        dist = travel.copy()
-        banned = [v.loc for i, v in enumerate(problem.visits) if i not in set(allowed)]
-        if banned:
-            dist[:, banned] = BIG
-            np.fill_diagonal(dist, 0)
-        distances.append(dist)
-        durations.append(travel)
-    types = [
-        pyvrp.VehicleType(
-            1,
-            capacity=[veh.capacity] if capacity and veh.capacity is not None else [],
-            start_depot=depot_index[veh.start_loc],
-            end_depot=depot_index[veh.end_loc],
-            tw_early=veh.start_s,
-            tw_late=veh.end_s - veh.break_s,
-            profile=profile_of[k],
-        )
-        for k, veh in enumerate(problem.vehicles)
-    ]
-    if capacity:  # Solomon: one homogeneous fleet type
-        veh = problem.vehicles[0]
-        types = [
-            pyvrp.VehicleType(
-                len(problem.vehicles),
-                capacity=[veh.capacity or 0],
-                tw_early=veh.start_s,
-                tw_late=veh.end_s,
-            )
-        ]
-    data = pyvrp.ProblemData(locations, clients, depots, types, distances, durations)
+    data = solomon_data(problem) if capacity else build_data(problem).data
     began, cpu = time.perf_counter(), time.process_time()
     result = pyvrp.solve(data, stop=MaxRuntime(limit), seed=seed, display=False)
     wall, cpu = time.perf_counter() - began, time.process_time() - cpu
@@ -228,6 +177,30 @@ def pyvrp_solve(problem: RoutingProblem, limit: float, *, seed: int = 1) -> Outc
         visits = [a.idx for a in route.schedule() if a.type == pyvrp.ActivityType.CLIENT]
         routes[used if capacity else route.vehicle_type()] = visits
     return Outcome(f"pyvrp@{limit:g}s", routes, wall, cpu)
+
+
+def solomon_data(problem: RoutingProblem) -> pyvrp.ProblemData:
+    """A Solomon instance as PyVRP data: depot 0, clients 1..n, one fleet type."""
+    veh = problem.vehicles[0]
+    clients = [
+        pyvrp.Client(
+            v.loc,
+            delivery=[v.demand],
+            service_duration=v.service_s,
+            tw_early=max(0, v.ready_s),
+            tw_late=max(0, v.latest_s),
+        )
+        for v in problem.visits
+    ]
+    locations = [pyvrp.Location(x=int(p[0] * 1e5), y=int(p[1] * 1e5)) for p in problem.points]
+    fleet = pyvrp.VehicleType(
+        len(problem.vehicles),
+        capacity=[veh.capacity or 0],
+        tw_early=veh.start_s,
+        tw_late=veh.end_s,
+    )
+    travel = problem.travel
+    return pyvrp.ProblemData(locations, clients, [pyvrp.Depot(0)], [fleet], [travel], [travel])
 
 
 def vroom_solve(problem: RoutingProblem, *, level: int = 5) -> Outcome:
