@@ -27,11 +27,14 @@ Sections (all by default; pick with ``--only``):
 
 Where the comparison is not like-for-like:
 
-* PyVRP has no breaks: each crew's shift is shortened by its 30 min lunch, and our
-  checker then re-checks its routes *with* the lunch window (violations are reported).
-  Skills are modelled with one routing profile per skill set whose distances into
-  clients the set cannot serve are prohibitive (10^7), which discourages but does not
-  forbid; our checker reports any skill violation.
+* PyVRP has no breaks: it gets the mapping our warm start uses (each crew's shift
+  shortened by its 30 min lunch, appointment windows that could straddle lunch closed
+  30 min earlier, so its routes hold once lunch is placed), and our checker re-checks
+  its routes *with* the lunch window (violations are reported). Skills are modelled
+  with one routing profile per skill set whose distances into clients the set cannot
+  serve are prohibitive, which discourages but does not forbid; our checker reports
+  any skill violation. VROOM and our OR-Tools stage model lunch exactly, so they may
+  take lunch while waiting for an appointment, which the PyVRP mapping cannot.
 * VROOM models skills, breaks, windows and priorities natively. Its priorities are
   lexicographic (served priority first, then cost); ours and PyVRP's are prizes worth a
   shift of driving per unit of weight, which is lexicographic in practice. VROOM stops
@@ -44,6 +47,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -53,12 +57,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pyvrp
+from pyvrp.stop import MaxRuntime
 from synth311 import DAY, TZ, Day, make_day
 
 from geodispatch.dispatch.checker import check_plan
 from geodispatch.dispatch.ortools_solver import OrToolsSolver
 from geodispatch.dispatch.planner import PlanRequest, plan_routes
 from geodispatch.dispatch.problem import PlanParams, RoutingProblem, Vehicle, Visit, day_origin
+from geodispatch.dispatch.pyvrp_start import build_data
 from geodispatch.dispatch.replan import Progress, diff_plans, replan_request
 from geodispatch.dispatch.schedule import best_timeline
 from geodispatch.dispatch.solver import SolveParams, Stage
@@ -83,7 +90,6 @@ INSTANCES = [
     "RC201",
     "RC208",
 ]
-BIG = 10**7
 
 
 # ----------------------------------------------------------------------------- checking
@@ -94,6 +100,7 @@ class Outcome:
     solver: str
     routes: list[list[int]]
     wall_s: float
+    cpu_s: float = 0.0
     served: int = 0
     weight: float = 0.0
     p1: int = 0
@@ -136,10 +143,12 @@ PIPELINES = {
 
 def ours(problem: RoutingProblem, params: SolveParams, pipeline: str) -> Outcome:
     """Our solver on a prepared problem (Solomon): ``pipeline`` is SolveParams.warm_start."""
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     solution = OrToolsSolver().solve(problem, replace(params, warm_start=pipeline))
     wall = time.perf_counter() - began
-    out = Outcome(PIPELINES[pipeline], [list(r) for r in solution.routes], wall)
+    out = Outcome(
+        PIPELINES[pipeline], [list(r) for r in solution.routes], wall, time.process_time() - cpu
+    )
     out.stages = _stages(solution.stages)
     return out
 
@@ -150,80 +159,48 @@ def _stages(stages: Sequence[Stage]) -> str:
 
 
 def pyvrp_solve(problem: RoutingProblem, limit: float, *, seed: int = 1) -> Outcome:
-    """PyVRP on the same integer matrix (see module docstring for breaks and skills)."""
-    import pyvrp
-    from pyvrp.stop import MaxRuntime
+    """PyVRP alone for the whole ``limit`` on the same integer matrix.
 
-    travel = problem.travel
-    n_loc = len(travel)
-    locations = [pyvrp.Location(x=int(p[0] * 1e5), y=int(p[1] * 1e5)) for p in problem.points]
-    if len(locations) < n_loc:
-        locations += [pyvrp.Location(0, 0)] * (n_loc - len(locations))
-    depot_locs = sorted(
-        {v.start_loc for v in problem.vehicles} | {v.end_loc for v in problem.vehicles}
-    )
-    depot_index = {loc: k for k, loc in enumerate(depot_locs)}
-    depots = [pyvrp.Depot(loc) for loc in depot_locs]
+    Synthetic days use the product's own PyVRP mapping
+    (:func:`geodispatch.dispatch.pyvrp_start.build_data`: skills as routing profiles,
+    shifts shortened by lunch, appointment windows made lunch-safe), so this row is what
+    our first stage would give with the whole budget and no OR-Tools; its routes are
+    checked as PyVRP returns them (no clean-up). Solomon uses one homogeneous fleet type.
+    """
     capacity = any(v.capacity is not None for v in problem.vehicles)
-    clients = [
-        pyvrp.Client(
-            v.loc,
-            delivery=[v.demand] if capacity else [],
-            service_duration=v.service_s,
-            tw_early=max(0, v.ready_s),
-            tw_late=max(0, v.latest_s),
-            prize=max(0, v.penalty),
-            required=v.penalty < 0,
-        )
-        for v in problem.visits
-    ]
-    skill_sets: list[tuple[int, ...]] = []
-    profile_of: list[int] = []
-    for k in range(len(problem.vehicles)):
-        allowed = tuple(sorted(i for i, v in enumerate(problem.visits) if k in v.vehicles))
-        if allowed not in skill_sets:
-            skill_sets.append(allowed)
-        profile_of.append(skill_sets.index(allowed))
-    distances, durations = [], []
-    for allowed in skill_sets:
-        dist = travel.copy()
-        banned = [v.loc for i, v in enumerate(problem.visits) if i not in set(allowed)]
-        if banned:
-            dist[:, banned] = BIG
-            np.fill_diagonal(dist, 0)
-        distances.append(dist)
-        durations.append(travel)
-    types = [
-        pyvrp.VehicleType(
-            1,
-            capacity=[veh.capacity] if capacity and veh.capacity is not None else [],
-            start_depot=depot_index[veh.start_loc],
-            end_depot=depot_index[veh.end_loc],
-            tw_early=veh.start_s,
-            tw_late=veh.end_s - veh.break_s,
-            profile=profile_of[k],
-        )
-        for k, veh in enumerate(problem.vehicles)
-    ]
-    if capacity:  # Solomon: one homogeneous fleet type
-        veh = problem.vehicles[0]
-        types = [
-            pyvrp.VehicleType(
-                len(problem.vehicles),
-                capacity=[veh.capacity or 0],
-                tw_early=veh.start_s,
-                tw_late=veh.end_s,
-            )
-        ]
-    data = pyvrp.ProblemData(locations, clients, depots, types, distances, durations)
-    began = time.perf_counter()
+    data = solomon_data(problem) if capacity else build_data(problem).data
+    began, cpu = time.perf_counter(), time.process_time()
     result = pyvrp.solve(data, stop=MaxRuntime(limit), seed=seed, display=False)
-    wall = time.perf_counter() - began
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu
     routes: list[list[int]] = [[] for _ in problem.vehicles]
     for used, route in enumerate(result.best.routes()):
         visits = [a.idx for a in route.schedule() if a.type == pyvrp.ActivityType.CLIENT]
         routes[used if capacity else route.vehicle_type()] = visits
-    return Outcome(f"pyvrp@{limit:g}s", routes, wall)
+    return Outcome(f"pyvrp@{limit:g}s", routes, wall, cpu)
+
+
+def solomon_data(problem: RoutingProblem) -> pyvrp.ProblemData:
+    """A Solomon instance as PyVRP data: depot 0, clients 1..n, one fleet type."""
+    veh = problem.vehicles[0]
+    clients = [
+        pyvrp.Client(
+            v.loc,
+            delivery=[v.demand],
+            service_duration=v.service_s,
+            tw_early=max(0, v.ready_s),
+            tw_late=max(0, v.latest_s),
+        )
+        for v in problem.visits
+    ]
+    locations = [pyvrp.Location(x=int(p[0] * 1e5), y=int(p[1] * 1e5)) for p in problem.points]
+    fleet = pyvrp.VehicleType(
+        len(problem.vehicles),
+        capacity=[veh.capacity or 0],
+        tw_early=veh.start_s,
+        tw_late=veh.end_s,
+    )
+    travel = problem.travel
+    return pyvrp.ProblemData(locations, clients, [pyvrp.Depot(0)], [fleet], [travel], [travel])
 
 
 def vroom_solve(problem: RoutingProblem, *, level: int = 5) -> Outcome:
@@ -273,14 +250,14 @@ def vroom_solve(problem: RoutingProblem, *, level: int = 5) -> Outcome:
             for i, v in enumerate(problem.visits)
         ]
     )
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     solution = inp.solve(exploration_level=level, nb_threads=1)
-    wall = time.perf_counter() - began
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu
     routes: list[list[int]] = [[] for _ in problem.vehicles]
     frame = solution.routes
     for row in frame[frame["type"] == "job"].itertuples():
         routes[int(row.vehicle_id)].append(int(row.id) - 1)
-    return Outcome(f"vroom_x{level}", routes, wall)
+    return Outcome(f"vroom_x{level}", routes, wall, cpu)
 
 
 # ------------------------------------------------------------------------------ Solomon
@@ -379,12 +356,13 @@ def run_solomon(args: argparse.Namespace, params: SolveParams, report: dict[str,
                     "violations": res.violations,
                     "vehicles": sum(1 for r in res.routes if r),
                     "wall_s": round(res.wall_s, 2),
+                    "cpu_s": round(res.cpu_s, 2),
                 }
             )
             print(
                 f"{name:6s} {res.solver:36s} dist {res.travel / 10:8.1f}  gap {100 * gap:6.2f} %  "
-                f"veh {rows[-1]['vehicles']:2d}  violations {res.violations}  {res.wall_s:5.2f} s"
-                + (f"  [{res.stages}]" if res.stages else ""),
+                f"veh {rows[-1]['vehicles']:2d}  violations {res.violations}  {res.wall_s:5.2f} s "
+                f"(cpu {res.cpu_s:5.2f} s)" + (f"  [{res.stages}]" if res.stages else ""),
                 flush=True,
             )
     summary = {}
@@ -447,6 +425,7 @@ def run_synthetic(args: argparse.Namespace, params: SolveParams, report: dict[st
                         "violations": res.violations,
                         "kinds": res.kinds,
                         "wall_s": round(res.wall_s, 2),
+                        "cpu_s": round(res.cpu_s, 2),
                         "stages": res.stages,
                     }
                 )
@@ -454,7 +433,8 @@ def run_synthetic(args: argparse.Namespace, params: SolveParams, report: dict[st
                     f"{day.name:18s} {res.solver:36s} served {res.served:4d}  weight "
                     f"{res.weight:7.1f}/{max_weight:.0f}  P1 {res.p1}/{p1_total}  driving "
                     f"{res.travel / 3600:6.2f} h  violations {res.violations} {res.kinds}  "
-                    f"{res.wall_s:5.2f} s" + (f"  [{res.stages}]" if res.stages else ""),
+                    f"{res.wall_s:5.2f} s (cpu {res.cpu_s:5.2f} s)"
+                    + (f"  [{res.stages}]" if res.stages else ""),
                     flush=True,
                 )
             peers = [r for r in results[len(mine) :] if r.violations == 0]
@@ -494,14 +474,14 @@ def run_synthetic(args: argparse.Namespace, params: SolveParams, report: dict[st
 
 def _plan_day(day: Day, params: SolveParams, limit: float) -> tuple[Outcome, RoutingProblem]:
     """Our whole planning call (build, solve, repair, check) on a synthetic day."""
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     plan, problem = plan_routes(
         PlanRequest(day.orders, day.crews, DAY, TZ), solve=replace(params, time_limit_s=limit)
     )
-    wall = time.perf_counter() - began
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu
     index = {v.order.job_id: i for i, v in enumerate(problem.visits)}
     routes = [[index[s.order.job_id] for s in r.stops] for r in plan.routes]
-    out = evaluate(problem, Outcome(PIPELINES[params.warm_start], routes, wall))
+    out = evaluate(problem, Outcome(PIPELINES[params.warm_start], routes, wall, cpu))
     assert len(check_plan(problem, plan)) == len(plan.violations)
     out.violations += len(plan.violations)
     stages = plan.stats.get("stages", [])
@@ -536,19 +516,20 @@ def run_replan(args: argparse.Namespace, params: SolveParams, report: dict[str, 
     )
     timings = []
     for limit in args.replan_limits:
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         request = replan_request(
             morning, orders=[*day.orders, urgent], crews=day.crews, progress=progress, now=now
         )
         new, problem = plan_routes(request, solve=replace(params, time_limit_s=limit))
         diff = diff_plans(morning, new, problem, warm=request.warm_start or {})
-        wall = time.perf_counter() - began
+        wall, cpu = time.perf_counter() - began, time.process_time() - cpu
         where = new.crew_of_job().get(10_000, "not served")
         moved = sum(1 for c in diff.changes if c.kind == "moved")
         timings.append(
             {
                 "limit_s": limit,
                 "wall_s": round(wall, 3),
+                "cpu_s": round(cpu, 3),
                 "urgent_on": where,
                 "violations": len(new.violations),
                 "moved": moved,
@@ -558,9 +539,9 @@ def run_replan(args: argparse.Namespace, params: SolveParams, report: dict[str, 
             }
         )
         print(
-            f"re-plan at 11:00 (solver limit {limit:g} s): {wall:.2f} s wall, urgent job on "
-            f"{where}, {moved} jobs moved, {len(new.violations)} violations, driving saved vs "
-            f"old order {diff.travel_saved_s / 60:.0f} min",
+            f"re-plan at 11:00 (solver limit {limit:g} s): {wall:.2f} s wall ({cpu:.2f} s cpu), "
+            f"urgent job on {where}, {moved} jobs moved, {len(new.violations)} violations, "
+            f"driving saved vs old order {diff.travel_saved_s / 60:.0f} min",
             flush=True,
         )
     report["replan"] = timings
@@ -608,13 +589,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     params = replace(params, **{k: v for k, v in overrides.items() if v is not None})
     print(f"our solver settings: {params}", flush=True)
-    report: dict[str, object] = {"params": str(params), "started": datetime.now().isoformat()}
+    load = os.getloadavg()
+    print(f"load average at start (1/5/15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    report: dict[str, object] = {
+        "params": str(params),
+        "started": datetime.now().isoformat(),
+        "load_at_start": load,
+    }
     if "solomon" in args.only:
         run_solomon(args, params, report)
     if "synthetic" in args.only:
         run_synthetic(args, params, report)
     if "replan" in args.only:
         run_replan(args, params, report)
+    report["load_at_end"] = os.getloadavg()
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     OUTPUT.mkdir(parents=True, exist_ok=True)
     (OUTPUT / "routing.json").write_text(json.dumps(report, indent=1, default=str))
     print(f"\nwritten {OUTPUT / 'routing.json'}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import time
 
 import pytest
@@ -9,7 +10,13 @@ import pytest
 from geodispatch.dispatch.build import build_problem
 from geodispatch.dispatch.ortools_solver import OrToolsSolver
 from geodispatch.dispatch.planner import PlanRequest, plan_routes
-from geodispatch.dispatch.pyvrp_start import PyVrpParams, build_data, pyvrp_warm_start
+from geodispatch.dispatch.pyvrp_start import (
+    OPTIONAL_MAX_PENALTY,
+    PyVrpParams,
+    build_data,
+    penalty_cap,
+    pyvrp_warm_start,
+)
 from geodispatch.dispatch.schedule import best_timeline, plan_cost
 from geodispatch.dispatch.solver import SolveParams
 from geodispatch.domain.crews import LunchBreak
@@ -53,6 +60,19 @@ def test_warm_start_routes_respect_skills_and_fit_with_lunch():
         assert best_timeline(problem, k, route).feasible
     # 8 jobs of 45 min per crew plus short drives fit a 7.5 h day with lunch
     assert len(served) == 16
+
+
+def test_penalties_are_capped_low_only_when_every_job_may_be_left_out():
+    problem, _ = build_problem([job(1, 1), job(2, 2)], [crew("A")], day=DAY, tz=TZ)
+    # a dispatch day: every job optional, so PyVRP may pass through late routes
+    assert penalty_cap(problem, PyVrpParams()) == OPTIONAL_MAX_PENALTY
+    # a benchmark-style instance with a required visit keeps PyVRP's own default
+    required = replace(problem, visits=(replace(problem.visits[0], penalty=-1), problem.visits[1]))
+    assert penalty_cap(required, PyVrpParams()) is None
+    # an explicit cap always wins
+    assert penalty_cap(required, PyVrpParams(max_penalty=50.0)) == 50.0
+    with pytest.raises(InputError, match=r"PyVrpParams.max_penalty must be > 1"):
+        PyVrpParams(max_penalty=0.5)
 
 
 def test_warm_start_keeps_locked_stops_on_their_crew_in_their_order():

@@ -71,7 +71,13 @@ class SolveParams:
     routes OR-Tools then loads and improves; the first-solution, split and relaxed
     settings above then apply only to ``warm_start="none"`` (OR-Tools alone) and to
     re-plans that bring their own warm start. ``seed`` seeds PyVRP's search. Measured
-    in ``bench/routing.py`` (both pipelines side by side).
+    in ``bench/routing.py`` (both pipelines side by side). ``warm_share`` 0.65 stays:
+    giving PyVRP more (0.8–0.9) did not help on the seeded days (200 stops, seeds 311 and
+    312: served weight on the over-booked days 464 / 366 at 0.65 vs 462 / 366 at 0.85;
+    1000 stops, with a since-dropped variant of the PyVRP mapping: 1926 at 0.65 vs
+    1922 at 0.9), because OR-Tools' short pass is what
+    swaps left-out work in (e.g. +2 to +7 weight in 1.4 s where PyVRP's own search had
+    stalled) and on the 1000-stop day its relaxed fallback added up to +31 weight.
     """
 
     time_limit_s: float = 5.0
