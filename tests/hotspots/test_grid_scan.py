@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
+from scipy import ndimage
 from scipy.stats import binom
 
 from geodispatch.analysis.grid_scan import (
@@ -203,3 +204,25 @@ def test_a_cluster_claims_the_touching_cells_where_allowed() -> None:
     claimed = claim_neighbours(grid, np.array([6]), allowed)  # row 1, col 1
     assert claimed.tolist() == [5, 7, 10, 11, 12]
     assert claim_neighbours(grid, np.array([6, 7]), allowed).tolist() == [5, 8, 10, 11, 12, 13]
+
+
+@pytest.mark.parametrize("reach", [0, 1, 2])
+def test_cell_components_match_image_labelling_of_the_grown_cells(reach: int) -> None:
+    """Components from the cells alone equal ndimage's labels of the grid (grown by reach)."""
+    grid = Grid(x0=0, y0=0, cell_m=25, nx=60, ny=50)
+    rng = np.random.default_rng(40 + reach)
+    cells = np.sort(rng.choice(grid.size, 300, replace=False))
+    labels, n = label_cells(grid, cells, reach=reach)
+    mask = np.zeros(grid.shape, dtype=bool)
+    mask.ravel()[cells] = True
+    square = np.ones((3, 3), dtype=bool)
+    grown = ndimage.binary_dilation(mask, square, iterations=reach) if reach else mask
+    image, n_image = ndimage.label(grown, structure=square)
+    expected = image.ravel()[cells] - 1
+    # the same partition, numbered the same way (row-major order of first cells) at reach 0
+    assert n == len(np.unique(expected))
+    pairs = set(zip(labels.tolist(), expected.tolist(), strict=True))
+    assert len(pairs) == n
+    if reach == 0:
+        assert n == n_image
+        assert np.array_equal(labels, expected)
