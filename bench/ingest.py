@@ -120,7 +120,11 @@ def main() -> None:
     if args.child:
         child(args.child)
         return
-    print("intake benchmark (fresh process and database per run; median of repeats)")
+    print(
+        "intake benchmark (fresh process and database per run; median of repeats; the runs "
+        "share one home folder, so the first builds the address index and area grids and "
+        "caches them, as an installation's first import does)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         runs = [run_child(BOSTON_2011, Path(tmp) / f"b{i}.db") for i in range(args.repeats)]
         again = runs[-1]
@@ -128,8 +132,8 @@ def main() -> None:
         print(
             f"Boston 2011: {again['rows_read']:,} rows read, {again['accepted']:,} accepted, "
             f"{again['rejected']:,} rejected; import {secs[len(secs) // 2]:.2f} s median "
-            f"(runs {', '.join(f'{s:.2f}' for s in secs)}; goal ≤ 5 s); "
-            f"peak {again['peak_mb']:.0f} MB"
+            f"(runs {', '.join(f'{s:.2f}' for s in secs)}; first run, cold cache "
+            f"{runs[0]['seconds']:.2f} s; goal ≤ 5 s); peak {again['peak_mb']:.0f} MB"
         )
         if args.skip_large:
             return

@@ -224,3 +224,58 @@ def test_real_boston_intersections_come_from_the_citys_records(boston) -> None:
     recorded = (result["match"] == "intersection") & (result["flag"] == "")
     assert recorded.mean() > 0.6
     assert np.median(np.hypot(x1 - x0, y1 - y0)[recorded.to_numpy()]) < 20
+
+
+@pytest.fixture(scope="module")
+def southie() -> OfflineGeocoder:
+    """Numbered streets 100 m apart (E First ... E Eighth St), Centre St, South St and
+    Hancock St in 02127, numbers 2-40 along x; Centre St crosses South St (a record)."""
+    rows = []
+    ordinals = ["First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth"]
+    streets = [f"E {o} St" for o in ordinals] + ["Centre St", "South St", "Hancock St"]
+    for k, street in enumerate(streets):
+        for n in range(2, 42, 2):
+            rows.append(_row(str(n), street, "South Boston", "02127", X0 + 5 * n, Y0 + 100 * k))
+    lon, lat = _point(X0 + 100, Y0 + 850)
+    crossing = {"street_a": "Centre St", "street_b": "South St", "city": "South Boston"}
+    crossings = pd.DataFrame([{**crossing, "postcode": "", "lon": lon, "lat": lat}])
+    return OfflineGeocoder(AddressIndex.from_frames(pd.DataFrame(rows), crossings))
+
+
+@pytest.mark.parametrize(
+    ("text", "row"),
+    [
+        ("12 E Fith St, South Boston, MA 02127", 4),  # a typo in a spelled-out ordinal
+        ("12 east fourh street 02127", 3),
+        ("12 W Eigth St South Boston", 7),  # and a wrong direction word
+        ("12 Cenre St 02127", 8),  # Centre as the city writes it (its key says CTR)
+        ("12 Sotuh St 02127", 9),  # South (its key says S)
+    ],
+)
+def test_typos_in_ordinals_and_shortened_words_find_their_street(
+    southie: OfflineGeocoder, text: str, row: int
+) -> None:
+    result = southie.geocode_one(text)
+    assert result.match == "fuzzy", result
+    assert math.hypot(result.x - (X0 + 60), result.y - (Y0 + 100 * row)) < 15, result
+
+
+def test_a_name_read_loosely_is_placed_but_flagged_for_review(southie: OfflineGeocoder) -> None:
+    result = southie.geocode_one("12 Ahnocck St")  # two letters swapped twice, no ZIP
+    assert math.hypot(result.x - (X0 + 60), result.y - (Y0 + 1000)) < 15, result
+    assert result.flag == "low_confidence"
+    assert "read loosely as Hancock St" in result.note
+    assert southie.geocode_one("12 Qxzvbn St 02127").match == "none"
+
+
+def test_intersection_names_with_typos_are_confirmed_by_the_crossing_record(
+    southie: OfflineGeocoder,
+) -> None:
+    result = southie.geocode_one("Centre Stfet & Sotuh St, South Boston")
+    assert (result.match, result.flag) == ("intersection", "")
+    assert math.hypot(result.x - (X0 + 100), result.y - (Y0 + 850)) < 1
+
+
+def test_a_loose_reading_cannot_be_stricter_than_a_fuzzy_one() -> None:
+    with pytest.raises(InputError, match="fuzzy_loose_similarity must not exceed"):
+        GeocodeParams(fuzzy_min_similarity=0.7, fuzzy_loose_similarity=0.8)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +12,7 @@ import shapely
 
 from geodispatch.domain.errors import InputError
 from geodispatch.geo.crs import lonlat_to_working, to_working
-from geodispatch.geo.wards import AreaIndex, WardParams, assign_areas
+from geodispatch.geo.wards import AREA_COLUMNS, AreaIndex, WardParams, assign_areas, combine_layers
 from geodispatch.io.boundaries import read_boundaries
 from tests.conftest import BOSTON_2011, DATA
 
@@ -80,3 +83,49 @@ def test_layers_in_us_feet_without_a_declared_crs_line_up_with_the_wards(located
 def test_a_layer_not_in_the_working_crs_is_refused(wards):
     with pytest.raises(InputError, match="not the working CRS"):
         AreaIndex(wards.to_crs("EPSG:32619"))
+
+
+def _squares() -> dict[str, gpd.GeoDataFrame]:
+    """Two wards side by side and one precinct over the first, in metres."""
+    crs = "EPSG:26986"
+    return {
+        "ward": gpd.GeoDataFrame(
+            {"area_id": ["1", "2"]},
+            geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000)],
+            crs=crs,
+        ),
+        "precinct": gpd.GeoDataFrame(
+            {"area_id": ['01"A']}, geometry=[shapely.box(0, 0, 1000, 1000)], crs=crs
+        ),
+    }
+
+
+def test_combined_layers_say_per_point_what_every_layer_found():
+    x = np.array([500.0, 1500.0, -30.0, 5000.0, np.nan])
+    y = np.array([500.0, 500.0, 500.0, 500.0, np.nan])
+    assigned = {name: AreaIndex(layer).assign_xy(x, y) for name, layer in _squares().items()}
+    out = combine_layers(assigned)
+    assert list(out.columns) == list(AREA_COLUMNS)
+    areas = [json.loads(a) for a in out["areas"]]
+    assert areas[0] == {"ward": "1", "precinct": '01"A'}  # quotes survive as JSON
+    assert areas[1] == {"ward": "2", "precinct": None}
+    assert areas[2] == {"ward": "1", "precinct": '01"A'}  # 30 m outside: snapped
+    assert areas[3] == areas[4] == {"ward": None, "precinct": None}
+    assert out["ward"].tolist() == [1, 2, 1, pd.NA, pd.NA]
+    assert out["ward_method"].tolist() == ["within", "within", "snapped", "none", "none"]
+    assert out["area_note"].tolist() == [
+        "",
+        "precinct: outside every area by more than 60 m",
+        "ward, precinct: snapped to the nearest area",
+        "ward, precinct: outside every area by more than 60 m",
+        "no location",
+    ]
+
+
+def test_combined_layers_without_a_ward_layer_leave_the_ward_empty():
+    x, y = np.array([500.0]), np.array([500.0])
+    precinct = AreaIndex(_squares()["precinct"]).assign_xy(x, y)
+    out = combine_layers({"precinct": precinct})
+    assert out["ward"].isna().all()
+    assert out["ward_method"].tolist() == [None]
+    assert json.loads(out["areas"].iat[0]) == {"precinct": '01"A'}

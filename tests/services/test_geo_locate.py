@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
+import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from geodispatch.cli import app
+from geodispatch.cli import app, common
 from geodispatch.config import Settings
+from geodispatch.domain.errors import ConfigError
 from geodispatch.io.online_geocode import FallbackGeocoder, GeopyGeocoder
 from geodispatch.services import geo as geo_service
 from geodispatch.services.intake import import_file
 from geodispatch.storage import geo_repo
 from geodispatch.storage.db import get_engine, session_scope, upgrade
 from tests.conftest import BOSTON_2011
+
+
+@pytest.fixture
+def wide_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's tables wrap at the console width: room enough for whole words."""
+    monkeypatch.setattr(common.console, "width", 250)
 
 
 def _slice(tmp_path: Path) -> Path:
@@ -64,8 +73,24 @@ def test_import_geocodes_requests_without_coordinates_and_assigns_every_ward(
         ]
         == 0
     )
-    layers = dict(_rows(settings, "select layer, count(*) from request_areas group by 1"))
-    assert layers == {"ward": 600, "precinct": 600, "neighborhood": 600}
+    # every request carries the area of each configured layer, stored with it
+    areas = [json.loads(a) for (a,) in _rows(settings, "select areas from requests")]
+    assert len(areas) == 600
+    assert {tuple(a) for a in areas} == {("ward", "precinct", "neighborhood")}
+    for layer in ("ward", "precinct", "neighborhood"):
+        unplaced = _rows(
+            settings,
+            f"select count(*) from requests where lon is not null "
+            f"and json_extract(areas, '$.{layer}') is null",
+        )
+        assert unplaced[0][0] == 0, layer
+    assert _rows(
+        settings, "select count(*) from requests where json_extract(areas, '$.ward') != ward"
+    ) == [(0,)]
+    with session_scope(settings.database_url) as session:
+        counts = geo_repo.area_counts(session, "neighborhood")
+    assert counts["n"].sum() == 600
+    assert counts["area_id"].notna().sum() >= 10  # the slice spans many neighbourhoods
     agree = _rows(
         settings,
         "select avg(ward = source_ward) from requests where location_status = 'source' "
@@ -82,7 +107,7 @@ def test_import_geocodes_requests_without_coordinates_and_assigns_every_ward(
 
 
 def test_importing_again_changes_nothing_and_redo_geocodes_again(
-    settings: Settings, env_settings: Settings, tmp_path: Path
+    settings: Settings, env_settings: Settings, tmp_path: Path, wide_cli: None
 ) -> None:
     path = _slice(tmp_path)
     import_file(path, settings=settings)
@@ -98,8 +123,19 @@ def test_importing_again_changes_nothing_and_redo_geocodes_again(
     assert "ward: " in result.output
     assert _rows(settings, "select id, lon, lat, ward from requests order by id") == before
 
+    # areas lost (or a boundary file replaced): 'geocode areas' assigns every request again
+    stored = "select id, ward, ward_method, areas, area_note from requests order by id"
+    areas_before = _rows(settings, stored)
+    with get_engine(settings.database_url).begin() as connection:
+        connection.execute(text("update requests set ward = null, areas = null where id <= 50"))
+    result = CliRunner().invoke(app, ["geocode", "areas"])
+    assert result.exit_code == 0, result.output
+    assert _rows(settings, stored) == areas_before
+    with_ward = _rows(settings, "select count(*) from requests where ward is not null")[0][0]
+    assert f"ward: {with_ward:,} requests assigned, {600 - with_ward:,} without" in result.output
 
-def test_the_cli_geocodes_text_and_describes_a_pin(env_settings: Settings) -> None:
+
+def test_the_cli_geocodes_text_and_describes_a_pin(env_settings: Settings, wide_cli: None) -> None:
     runner = CliRunner()
     result = runner.invoke(app, ["geocode", "address", "39 Lorraine St Roslindale MA 02131"])
     assert result.exit_code == 0, result.output
@@ -180,3 +216,28 @@ def test_online_answers_are_cached_so_each_address_is_asked_once(settings: Setti
     assert "outside the service area" in out["note"].iat[2]
     assert math.isnan(out["lon"].iat[3])
     assert _rows(settings, "select count(*) from geocode_cache")[0][0] == 3
+
+
+def test_areas_are_stored_and_counted_on_postgresql(
+    postgres_url: str, tmp_path: Path, settings: Settings
+) -> None:
+    pg = settings.model_copy(update={"db_url": postgres_url})
+    summary = import_file(_slice(tmp_path), settings=pg)
+    assert summary.located.tried == 200
+    with session_scope(pg.database_url) as session:
+        wards = geo_repo.area_counts(session, "ward")
+        points = geo_repo.request_points(session)
+    assert wards["n"].sum() == 600
+    assert wards["area_id"].notna().sum() > 10
+    assert points["lon"].notna().sum() == 400 + summary.located.geocoded
+
+
+def test_a_database_from_an_earlier_draft_of_slot_0002_gets_a_clear_error(
+    settings: Settings, tmp_path: Path
+) -> None:
+    upgrade(settings.database_url)
+    with get_engine(settings.database_url).begin() as connection:
+        connection.execute(text("alter table requests drop column area_note"))
+        connection.execute(text("alter table requests drop column areas"))
+    with pytest.raises(ConfigError, match=r"lacks requests\.areas, requests\.area_note.*Recreate"):
+        import_file(_slice(tmp_path), settings=settings)

@@ -17,6 +17,7 @@ above 10k addresses/s.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Collection
@@ -218,12 +219,51 @@ class ParsedAddress:
         return "" if self.number is None else f"{self.number}{self.number_suffix}"
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def street_key(name: str) -> str:
-    """The canonical key of a street name: ``"E. Fifth Street"`` → ``"E 5TH ST"``."""
+    """The canonical key of a street name: ``"E. Fifth Street"`` → ``"E 5TH ST"``.
+
+    Cached: the same street and place names come back in address after address.
+    """
     words = _PUNCT.sub("", name.upper().replace("-", " ")).split()
     return " ".join([WORD_MAP.get(w, w) for w in words])
 
 
+#: Key words spelled out again for comparing names: a typo is one letter of ``FIFTH`` or
+#: ``SOUTH``, but would be most of ``5TH`` or ``S``.
+_SPELLED: Final = {
+    **{short: word for word, short in _DIRECTIONALS.items()},
+    **{short: word for word, short in _ORDINALS.items()},
+    "MT": "MOUNT",
+    "FT": "FORT",
+}
+
+
+def spelled_key(key: str) -> str:
+    """A street key (or base) with directionals, ordinals and Saint/Mount/Fort spelled out.
+
+    ``"E 5TH"`` → ``"EAST FIFTH"``, ``"ST BOTOLPH"`` → ``"SAINT BOTOLPH"``: the form that
+    fuzzy matching compares, so that typos weigh by the letters a person wrote.
+    """
+    words = key.split()
+    out = [_SPELLED.get(w, w) for w in words]
+    if len(words) > 1 and words[0] == "ST":
+        out[0] = "SAINT"
+    return " ".join(out)
+
+
+def name_base(name: str) -> str:
+    """A written street name, upper case, without its suffix: ``"Centre St"`` → ``"CENTRE"``.
+
+    Keys shorten suffix words that occur inside names (``CENTRE`` → ``CTR``); comparing the
+    name as the city writes it as well keeps a typo such as ``Cenre`` close to its street.
+    """
+    words = _PUNCT.sub("", name.upper().replace("-", " ")).split()
+    suffix = split_suffix(street_key(name))[1]
+    return " ".join(words[: len(words) - len(suffix.split())] if suffix else words)
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def split_suffix(key: str) -> tuple[str, str]:
     """A street key's base name and its suffix (``"LORRAINE ST"`` → ``("LORRAINE", "ST")``).
 

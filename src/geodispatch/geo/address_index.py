@@ -18,11 +18,13 @@ index was made.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from statistics import median
-from typing import Final
+from typing import Final, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -42,6 +44,7 @@ from geodispatch.geo.crs import DEFAULT_WORKING_CRS, lonlat_to_working
 ADDRESS_COLUMNS: Final = ("number", "street", "unit", "city", "postcode", "lon", "lat")
 INTERSECTION_COLUMNS: Final = ("street_a", "street_b", "city", "postcode", "lon", "lat")
 _INTERSECTION_NAMES = re.compile(r"(?i)^\s*INTERSECTION of (.+?) & (.+?)(?:\s{2,}|$)")
+T = TypeVar("T")
 _NUMBER = re.compile(r"^\s*(\d{1,6})\s*([A-Za-z]{0,2})(?:\s*-\s*(\d{1,6})?\s*[A-Za-z]{0,2})?")
 
 
@@ -127,22 +130,22 @@ class AddressIndex:
     def _add_addresses(self, frame: pd.DataFrame) -> None:
         lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)
         lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)
-        numbers = frame["number"].astype("str").str.upper().str.extract(_NUMBER)
+        numbers = _map_unique(frame["number"], _split_number)
         table = pd.DataFrame(
             {
-                "low": pd.to_numeric(numbers[0], errors="coerce"),
-                "suffix": numbers[1].fillna(""),
-                "high": pd.to_numeric(numbers[2], errors="coerce"),
-                "street": frame["street"].astype("str").str.strip(),
-                "city": frame["city"].fillna("").astype("str").map(street_key),
-                "zip": frame["postcode"].fillna("").astype("str").map(normalize_zip),
+                "low": np.array([n[0] for n in numbers], dtype=float),
+                "suffix": [n[1] for n in numbers],
+                "high": np.array([n[2] for n in numbers], dtype=float),
+                "street": _map_unique(frame["street"], str.strip),
+                "key": _map_unique(frame["street"], street_key),
+                "city": _map_unique(frame["city"], street_key),
+                "zip": _map_unique(frame["postcode"], normalize_zip),
                 "lon": lon,
                 "lat": lat,
             }
         )
         table = table[table["low"].notna() & np.isfinite(lon) & np.isfinite(lat)]
         table = table[table["street"] != ""]
-        table["key"] = table["street"].map(street_key)
         table["low"] = table["low"].astype(int)
         table["high"] = table["high"].fillna(table["low"]).astype(int).clip(lower=table["low"])
         table["number"] = table["low"].astype(str) + table["suffix"]
@@ -162,20 +165,20 @@ class AddressIndex:
         self.lon = points["lon"].to_numpy(dtype=float)
         self.lat = points["lat"].to_numpy(dtype=float)
         self.x, self.y = lonlat_to_working(self.lon, self.lat, self.working_crs)
-        self.point_street = points["key"].tolist()
-        self.point_number = points["number"].tolist()
-        self.point_zip = points["zip"].tolist()
+        self.point_street = _texts(points["key"])
+        self.point_number = _texts(points["number"])
+        self.point_zip = _texts(points["zip"])
         for i, (number, key) in enumerate(zip(self.point_number, self.point_street, strict=True)):
             self.exact.setdefault(f"{number} {key}", []).append(i)
         self.street_ids = {
             str(k): np.asarray(v, dtype=np.int64)
             for k, v in points.groupby("key", sort=False).indices.items()
         }
-        for key, name in zip(points["key"], points["street"], strict=True):
+        for key, name in zip(self.point_street, _texts(points["street"]), strict=True):
             self.display.setdefault(key, _title(name))
         self._index_streets(points)
         localities: dict[str, set[str]] = defaultdict(set)
-        for city, zipcode in zip(points["city"], points["zip"], strict=True):
+        for city, zipcode in zip(_texts(points["city"]), self.point_zip, strict=True):
             if city and zipcode:
                 localities[city].add(zipcode)
         self.locality_zips = {k: frozenset(v) for k, v in localities.items()}
@@ -192,8 +195,8 @@ class AddressIndex:
             .agg(high=("high", "max"), x=("x", "median"), y=("y", "median"))
             .reset_index()
         )
-        keys = numeric["key"].tolist()
-        zips = numeric["zip"].tolist()
+        keys = _texts(numeric["key"])
+        zips = _texts(numeric["zip"])
         lows = numeric["low"].astype(int).tolist()
         highs = numeric["high"].astype(int).tolist()
         xs = numeric["x"].astype(float).tolist()
@@ -233,12 +236,12 @@ class AddressIndex:
         lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)
         lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)
         x, y = lonlat_to_working(lon, lat, self.working_crs)
-        keys_a = frame["street_a"].astype("str").map(street_key).tolist()
-        keys_b = frame["street_b"].astype("str").map(street_key).tolist()
-        cities = frame["city"].fillna("").astype("str").map(street_key).tolist()
-        zips = frame["postcode"].fillna("").astype("str").map(normalize_zip).tolist()
-        names_a = frame["street_a"].astype("str").tolist()
-        names_b = frame["street_b"].astype("str").tolist()
+        keys_a = _map_unique(frame["street_a"], street_key).tolist()
+        keys_b = _map_unique(frame["street_b"], street_key).tolist()
+        cities = _map_unique(frame["city"], street_key).tolist()
+        zips = _map_unique(frame["postcode"], normalize_zip).tolist()
+        names_a = _map_unique(frame["street_a"], str).tolist()
+        names_b = _map_unique(frame["street_b"], str).tolist()
         for i in range(len(frame)):
             if not (np.isfinite(x[i]) and np.isfinite(y[i]) and keys_a[i] and keys_b[i]):
                 continue
@@ -359,6 +362,33 @@ def _display_parts(raw: str) -> tuple[str, str, str]:
     if not match or not match.group(1)[:1].isdigit():
         return "", "", locality
     return match.group(1), match.group(2), locality
+
+
+def _texts(values: pd.Series) -> list[str]:
+    """A text column as a list of Python strings (fast for Arrow-backed columns too)."""
+    return values.to_numpy(dtype=object).tolist()  # type: ignore[no-any-return]
+
+
+def _map_unique(values: pd.Series, func: Callable[[str], T]) -> np.ndarray:
+    """``func`` of each value as text ("" for missing), computed once per distinct value.
+
+    Index tables repeat the same street, locality and ZIP thousands of times, and reading
+    pandas' Arrow-backed strings one by one is slow: factorizing first keeps the build fast.
+    """
+    codes, uniques = pd.factorize(values.fillna("").astype("str"))
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [func(str(u)) for u in uniques]
+    mapped[-1] = func("")
+    return mapped[codes]  # code -1 (missing) takes the last slot
+
+
+def _split_number(text: str) -> tuple[float, str, float]:
+    """(low, letter suffix, high) of a house-number cell such as ``31-33`` or ``644R``."""
+    match = _NUMBER.match(text.upper())
+    if match is None:
+        return math.nan, "", math.nan
+    low, suffix, high = match.groups()
+    return float(low), suffix or "", float(high) if high else math.nan
 
 
 def _title(name: str) -> str:

@@ -4,14 +4,21 @@ The cascade, cheapest first:
 
 1. **exact**: the normalised house number and street key are in the index (in the ZIP or
    locality given, else anywhere if all candidates agree within ``ambiguity_m``);
-2. **street resolution** when the street key is unknown: same base name with another or no
-   suffix, then a rapidfuzz match of the base name (ZIP/locality streets first), keeping
-   only streets whose known numbers make the house number plausible;
+2. **street resolution** when the street key is unknown: a misspelt suffix read as the
+   suffix it is closest to, the same base name with another or no suffix, then a fuzzy
+   match of the base name (ZIP/locality streets first). Names are compared spelled out
+   (``E 5TH`` as ``EAST FIFTH``, ``S`` as ``SOUTH``) and as the city writes them
+   (``CENTRE``, whose key says ``CTR``), by optimal-string-alignment similarity, so a
+   typo in "Fifth" costs one letter of six and a swapped pair of letters one edit. A
+   name too far off for a plain fuzzy match is still taken when it clearly beats every
+   other name the suffix and house number allow, but flagged low confidence. Only
+   streets whose known numbers make the house number plausible are kept;
 3. **number on the street**: an exact number, a range that covers it, or linear
    interpolation between the nearest known numbers on the same side (odd/even), then the
    other side, then the street's midpoint (match ``street``, low confidence);
-4. **intersections** from the intersections table; a pair never recorded is estimated from
-   the two streets' closest address points, flagged low confidence.
+4. **intersections** from the intersections table, each street resolved as in 2 (a loose
+   reading counts when the pair is recorded as crossing); a pair never recorded is
+   estimated from the two streets' closest address points, flagged low confidence.
 
 Every result has ``match`` (exact / interpolated / fuzzy / intersection / street / none),
 ``score`` in [0, 1], ``flag`` ("" / "ambiguous" / "low_confidence"), ``note`` (the reason
@@ -25,11 +32,12 @@ import math
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final, NamedTuple, Protocol
 
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from geodispatch.domain.errors import InputError
 from geodispatch.geo.address import (
@@ -41,7 +49,9 @@ from geodispatch.geo.address import (
     WORD_MAP,
     AddressParser,
     ParsedAddress,
+    name_base,
     normalize_zip,
+    spelled_key,
     split_suffix,
 )
 from geodispatch.geo.address_index import AddressIndex, StreetInZip, StreetSide, pair_key
@@ -68,10 +78,15 @@ Progress = Callable[[int, int], None]
 class GeocodeParams:
     """Tunables of the offline cascade (distances in metres, scores in [0, 1]).
 
-    ``fuzzy_min_ratio`` is the least rapidfuzz ratio (0-100) of base street names for a
-    fuzzy street match among the streets of the ZIP or locality given
-    (``fuzzy_min_ratio_anywhere`` elsewhere); ``max_gap_numbers`` the widest numbering gap
-    interpolated across;
+    Street names are compared spelled out (``E 5TH`` as ``EAST FIFTH``; also as the city
+    writes them, ``CENTRE``) by optimal-string-alignment similarity, 1 - edits / length,
+    where swapping two letters is one edit. ``fuzzy_min_similarity`` is the least
+    similarity for a fuzzy street match among the streets of the ZIP or locality given
+    (``fuzzy_min_similarity_anywhere`` elsewhere). Below that, down to
+    ``fuzzy_loose_similarity``, the best name is still taken when it leads every other
+    name by ``fuzzy_loose_margin``, but the answer is flagged low confidence (one side of
+    an intersection read so needs the pair to be recorded). ``max_gap_numbers`` is the
+    widest numbering gap interpolated across;
     ``max_span_m`` the farthest apart two known addresses may be to interpolate between
     them; ``max_beyond_numbers`` how far past the last known number on a side a house may
     be and still get that neighbour's point; ``ambiguity_m`` how far apart candidates may
@@ -85,8 +100,10 @@ class GeocodeParams:
     is written for every neighbourhood), so they restrict nothing.
     """
 
-    fuzzy_min_ratio: float = 75.0
-    fuzzy_min_ratio_anywhere: float = 80.0
+    fuzzy_min_similarity: float = 0.7
+    fuzzy_min_similarity_anywhere: float = 0.8
+    fuzzy_loose_similarity: float = 0.6
+    fuzzy_loose_margin: float = 0.1
     max_gap_numbers: int = 120
     max_span_m: float = 600.0
     max_beyond_numbers: int = 12
@@ -99,8 +116,10 @@ class GeocodeParams:
 
     def __post_init__(self) -> None:
         checks = (
-            ("fuzzy_min_ratio", self.fuzzy_min_ratio, 50.0, 100.0),
-            ("fuzzy_min_ratio_anywhere", self.fuzzy_min_ratio_anywhere, 50.0, 100.0),
+            ("fuzzy_min_similarity", self.fuzzy_min_similarity, 0.5, 1.0),
+            ("fuzzy_min_similarity_anywhere", self.fuzzy_min_similarity_anywhere, 0.5, 1.0),
+            ("fuzzy_loose_similarity", self.fuzzy_loose_similarity, 0.3, 1.0),
+            ("fuzzy_loose_margin", self.fuzzy_loose_margin, 0.0, 1.0),
             ("extrapolate_within_m", self.extrapolate_within_m, 0.0, 1_000.0),
             ("other_zip_factor", self.other_zip_factor, 0.0, 1.0),
             ("max_gap_numbers", self.max_gap_numbers, 2, 10_000),
@@ -115,6 +134,11 @@ class GeocodeParams:
                 raise InputError(
                     f"GeocodeParams.{name} must be in [{low}, {high}]. Got {value} instead."
                 )
+        if self.fuzzy_loose_similarity > self.fuzzy_min_similarity:
+            raise InputError(
+                "GeocodeParams.fuzzy_loose_similarity must not exceed fuzzy_min_similarity. "
+                f"Got {self.fuzzy_loose_similarity} > {self.fuzzy_min_similarity} instead."
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +173,30 @@ class Geocoder(Protocol):
         ...
 
 
+class _Street(NamedTuple):
+    """A street the text may name: its key, a score, how it was found, read loosely or not."""
+
+    key: str
+    score: float
+    how: str
+    loose: bool = False
+
+
+#: Names the fast InDel ratio shortlists for the alignment similarity to rank.
+_SHORTLIST: Final = 12
+
+#: Score of a street read loosely: under ``low_confidence_below`` so the answer is flagged.
+_LOOSE_SCORE: Final = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class _NamePool:
+    """Names to compare a typed street name with, and the base key each stands for."""
+
+    names: list[str]
+    bases: list[str]
+
+
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     x: float
@@ -168,6 +216,12 @@ class OfflineGeocoder:
         self.index = index
         self.params = params or GeocodeParams()
         self.parser = AddressParser(index.localities())
+        self._forms = {base: self._name_forms(base) for base in index.all_bases}
+        self._all_names = self._pool(index.all_bases)  # intersection-only streets too
+        self._address_names = self._pool(
+            [b for b in index.all_bases if any(k in index.streets for k in index.bases[b])]
+        )
+        self._zip_names: dict[frozenset[str], _NamePool] = {}
 
     # public API ---------------------------------------------------------------------------
 
@@ -284,7 +338,7 @@ class OfflineGeocoder:
         if not streets:
             return self._no_street(parsed)
         candidates: list[_Candidate] = []
-        for key, street_score, how in streets:
+        for key, street_score, how, _loose in streets:
             for zipcode, street in self._zips_of(key, preferred):
                 found = self._on_street(key, zipcode, street, parsed.number)
                 keep = how == EXACT or found.match == STREET_MATCH
@@ -345,19 +399,32 @@ class OfflineGeocoder:
         return self._decide(candidates, parsed, preferred)
 
     def _resolve_street(
-        self, key: str, preferred: frozenset[str], number: int | None
-    ) -> list[tuple[str, float, str]]:
-        """Street keys the query may mean, with a street score and how they were found."""
+        self,
+        key: str,
+        preferred: frozenset[str],
+        number: int | None,
+        *,
+        with_addresses: bool = True,
+    ) -> list[_Street]:
+        """Streets the query may mean, best first.
+
+        ``with_addresses`` keeps only streets with address points (an address needs them);
+        without it a street known only from intersection records counts too.
+        """
         index = self.index
-        if key in index.streets:
-            return [(key, 1.0, EXACT)]
+
+        def usable(k: str) -> bool:
+            return k in index.streets if with_addresses else index.known_street(k)
+
+        if usable(key):
+            return [_Street(key, 1.0, EXACT)]
         base, suffix = split_suffix(key)
         if not suffix:
             fixed = _fix_suffix(key)
             if fixed != key:  # "LORRAINE STRET" read as "LORRAINE ST"
-                return self._resolve_street(fixed, preferred, number)
-        whole = [k for k in index.bases.get(key, []) if k in index.streets]
-        same_base = whole or [k for k in index.bases.get(base, []) if k in index.streets]
+                return self._resolve_street(fixed, preferred, number, with_addresses=with_addresses)
+        whole = [k for k in index.bases.get(key, []) if usable(k)]
+        same_base = whole or [k for k in index.bases.get(base, []) if usable(k)]
         if whole:
             suffix = ""  # "Blue Hill" is "Blue Hill Ave" without its suffix
         if same_base:
@@ -365,49 +432,148 @@ class OfflineGeocoder:
             for k in same_base:
                 other_suffix = split_suffix(k)[1]
                 if not suffix:
-                    out.append((k, 0.92, f"street suffix missing, read as {index.display[k]}"))
+                    out.append(
+                        _Street(k, 0.92, f"street suffix missing, read as {index.display[k]}")
+                    )
                 elif other_suffix != suffix:
-                    out.append((k, 0.7, f"{suffix} read as {index.display[k]}"))
+                    out.append(_Street(k, 0.7, f"{suffix} read as {index.display[k]}"))
             if out:
                 return self._plausible(out, preferred, number)
-        return self._plausible(self._fuzzy(base, suffix, preferred), preferred, number)
+        fuzzy = self._fuzzy(base, suffix, preferred, number, usable, with_addresses=with_addresses)
+        return self._plausible(fuzzy, preferred, number)
 
     def _fuzzy(
-        self, base: str, suffix: str, preferred: frozenset[str]
-    ) -> list[tuple[str, float, str]]:
-        if len(base) < 3:
+        self,
+        base: str,
+        suffix: str,
+        preferred: frozenset[str],
+        number: int | None,
+        usable: Callable[[str], bool],
+        *,
+        with_addresses: bool,
+    ) -> list[_Street]:
+        """Streets whose name is close to ``base``: the ZIP or locality's first, then all.
+
+        Names at least ``fuzzy_min_similarity`` alike are all kept; failing those, the
+        single best name is kept, read loosely, if it leads every other name that could
+        be meant by ``fuzzy_loose_margin`` (a name could be meant when it has a street
+        with the suffix written, and one whose known numbers reach the house number).
+        """
+        query = spelled_key(base)
+        if len(query.replace(" ", "")) < 3:
             return []
-        index = self.index
-        pools: list[tuple[Sequence[str], float]] = []
+        params = self.params
+        pools: list[tuple[_NamePool, float]] = []
         if preferred:
-            local = sorted({b for z in preferred for b in index.zip_bases.get(z, [])})
-            pools.append((local, self.params.fuzzy_min_ratio))
-        pools.append((index.all_bases, self.params.fuzzy_min_ratio_anywhere))
+            pools.append((self._local_names(preferred), params.fuzzy_min_similarity))
+        everywhere = self._address_names if with_addresses else self._all_names
+        pools.append((everywhere, params.fuzzy_min_similarity_anywhere))
+        floor = max(0.0, params.fuzzy_loose_similarity - params.fuzzy_loose_margin)
         for pool, cutoff in pools:
-            hits = process.extract(base, pool, scorer=fuzz.ratio, limit=6, score_cutoff=cutoff)
+            # the cheaper InDel ratio shortlists, the alignment similarity decides
+            hits = process.extract(
+                query, pool.names, scorer=fuzz.ratio, limit=_SHORTLIST, score_cutoff=50
+            )
+            best: dict[str, float] = {}
+            for name, _ratio, i in hits:  # every pool holds only usable names
+                similarity = OSA.normalized_similarity(query, name)
+                if similarity >= floor and similarity > best.get(pool.bases[i], 0.0):
+                    best[pool.bases[i]] = similarity
+            ranked = sorted(best.items(), key=lambda item: -item[1])
+            if not ranked or ranked[0][1] < params.fuzzy_loose_similarity:
+                continue
+            chosen = [(b, sim) for b, sim in ranked if sim >= cutoff]
+            loose = not chosen
+            if loose:
+                ranked = self._could_mean(ranked, suffix, preferred, number, usable)
+                runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+                if ranked[0][1] - runner_up < params.fuzzy_loose_margin:
+                    continue
+                chosen = ranked[:1]
             out = []
-            for name, ratio, _ in hits:
-                for k in index.bases[name]:
-                    if k not in index.streets:
+            for name_base_key, similarity in chosen:
+                for k in self.index.bases[name_base_key]:
+                    if not usable(k):
                         continue
                     other_suffix = split_suffix(k)[1]
                     penalty = 0.0 if not suffix or other_suffix == suffix else 0.15
-                    score = max(0.0, 0.6 + 0.35 * (ratio - cutoff) / (100 - cutoff) - penalty)
-                    why = f"street name {base.title()!r} read as {index.display[k]}"
-                    out.append((k, score, why))
+                    if loose:
+                        score = _LOOSE_SCORE - penalty
+                        why = (
+                            f"street name {base.title()!r} read loosely as {self.index.display[k]}"
+                        )
+                    else:
+                        score = 0.6 + 0.35 * (similarity - cutoff) / (1 - cutoff) - penalty
+                        why = f"street name {base.title()!r} read as {self.index.display[k]}"
+                    out.append(_Street(k, max(0.0, score), why, loose))
             if out:
                 return out
         return []
 
-    def _plausible(
+    def _could_mean(
         self,
-        streets: list[tuple[str, float, str]],
+        ranked: list[tuple[str, float]],
+        suffix: str,
         preferred: frozenset[str],
         number: int | None,
-    ) -> list[tuple[str, float, str]]:
+        usable: Callable[[str], bool],
+    ) -> list[tuple[str, float]]:
+        """The ranked base names narrowed to those the rest of the address agrees with.
+
+        Each test narrows only when some name passes it, so nothing is lost to it.
+        """
+        beyond = self.params.max_beyond_numbers
+
+        def has_suffix(b: str) -> bool:
+            return any(usable(k) and split_suffix(k)[1] == suffix for k in self.index.bases[b])
+
+        def reaches(b: str) -> bool:
+            assert number is not None
+            return any(
+                s.low - beyond <= number <= s.high + beyond
+                for k in self.index.bases[b]
+                if usable(k)
+                for _z, s in self._zips_of(k, preferred)
+            )
+
+        tests = ([has_suffix] if suffix else []) + ([reaches] if number is not None else [])
+        for test in tests:
+            passing = [(b, sim) for b, sim in ranked if test(b)]
+            if passing:
+                ranked = passing
+        return ranked
+
+    def _name_forms(self, base: str) -> list[str]:
+        """A base spelled out, and as the city writes its streets, for comparison."""
+        forms = {spelled_key(base)}
+        forms.update(name_base(self.index.display.get(k, k)) for k in self.index.bases[base])
+        return sorted(f for f in forms if f)
+
+    def _pool(self, bases: Sequence[str]) -> _NamePool:
+        names: list[str] = []
+        owners: list[str] = []
+        for base in bases:
+            forms = self._forms.get(base) or self._name_forms(base)
+            names.extend(forms)
+            owners.extend([base] * len(forms))
+        return _NamePool(names, owners)
+
+    def _local_names(self, preferred: frozenset[str]) -> _NamePool:
+        pool = self._zip_names.get(preferred)
+        if pool is None:
+            local = sorted({b for z in preferred for b in self.index.zip_bases.get(z, [])})
+            pool = self._zip_names[preferred] = self._pool(local)
+        return pool
+
+    def _plausible(
+        self,
+        streets: list[_Street],
+        preferred: frozenset[str],
+        number: int | None,
+    ) -> list[_Street]:
         """Keep streets whose known numbers could contain ``number``; best first."""
         if number is None or len(streets) <= 1:
-            return sorted(streets, key=lambda s: -s[1])
+            return sorted(streets, key=lambda s: -s.score)
         beyond = self.params.max_beyond_numbers
 
         def fits(key: str) -> bool:
@@ -416,10 +582,10 @@ class OfflineGeocoder:
                 for _z, s in self._zips_of(key, preferred)
             )
 
-        kept = [s for s in streets if fits(s[0])] or streets
-        kept.sort(key=lambda s: -s[1])
-        best = kept[0][1]
-        return [s for s in kept if s[1] >= best - 0.05]
+        kept = [s for s in streets if fits(s.key)] or streets
+        kept.sort(key=lambda s: -s.score)
+        best = kept[0].score
+        return [s for s in kept if s.score >= best - 0.05]
 
     def _zips_of(self, key: str, preferred: frozenset[str]) -> list[tuple[str, StreetInZip]]:
         zips = self.index.streets.get(key, {})
@@ -529,7 +695,7 @@ class OfflineGeocoder:
     def _street_only(self, parsed: ParsedAddress) -> GeocodeResult:
         preferred = self._preferred_zips(parsed)
         streets = self._resolve_street(parsed.street, preferred, None)
-        for key, score, how in streets:
+        for key, score, how, _loose in streets:
             zips = self._zips_of(key, preferred)
             if zips:
                 xs = [s.mid_x for _z, s in zips]
@@ -554,39 +720,10 @@ class OfflineGeocoder:
 
     # intersections -----------------------------------------------------------------------
 
-    def _resolve_any_street(self, key: str, preferred: frozenset[str]) -> list[tuple[str, float]]:
-        """Street keys for one side of an intersection (address or intersection streets)."""
-        index = self.index
-        if index.known_street(key):
-            return [(key, 1.0)]
-        base, suffix = split_suffix(key)
-        same = index.bases.get(base, [])
-        if same:
-            return [(k, 0.92 if not suffix else 0.7) for k in same]
-        return [(k, s) for k, s, _how in self._fuzzy_any(base, suffix)]
-
-    def _fuzzy_any(self, base: str, suffix: str) -> list[tuple[str, float, str]]:
-        if len(base) < 3:
-            return []
-        hits = process.extract(
-            base,
-            self.index.all_bases,
-            scorer=fuzz.ratio,
-            limit=4,
-            score_cutoff=self.params.fuzzy_min_ratio,
-        )
-        cutoff = self.params.fuzzy_min_ratio
-        out = []
-        for name, ratio, _ in hits:
-            for k in self.index.bases[name]:
-                penalty = 0.0 if not suffix or split_suffix(k)[1] == suffix else 0.08
-                out.append((k, (ratio - cutoff) / (100 - cutoff) * 0.35 + 0.6 - penalty, FUZZY))
-        return out
-
     def _intersection(self, parsed: ParsedAddress) -> GeocodeResult:
         preferred = self._preferred_zips(parsed)
-        side_a = self._resolve_any_street(parsed.street, preferred)
-        side_b = self._resolve_any_street(parsed.street2, preferred)
+        side_a = self._resolve_street(parsed.street, preferred, None, with_addresses=False)
+        side_b = self._resolve_street(parsed.street2, preferred, None, with_addresses=False)
         label = f"{parsed.street.title()} & {parsed.street2.title()}"
         if not side_a or not side_b:
             missing = parsed.street if not side_a else parsed.street2
@@ -598,10 +735,13 @@ class OfflineGeocoder:
                 note=f"street {missing.title()!r} of {label} is not in the index",
             )
         candidates: list[_Candidate] = []
-        for key_a, score_a in side_a:
-            for key_b, score_b in side_b:
+        for key_a, score_a, _how_a, loose_a in side_a:
+            for key_b, score_b, _how_b, loose_b in side_b:
                 if key_a == key_b:
                     continue
+                # a name read loosely is confirmed by the record of its crossing the other
+                score_a = max(score_a, self.params.low_confidence_below) if loose_a else score_a
+                score_b = max(score_b, self.params.low_confidence_below) if loose_b else score_b
                 entries = self.index.intersections.get(pair_key(key_a, key_b), [])
                 local = [
                     e
@@ -624,14 +764,14 @@ class OfflineGeocoder:
         return self._estimate_intersection(side_a, side_b, label)
 
     def _estimate_intersection(
-        self, side_a: list[tuple[str, float]], side_b: list[tuple[str, float]], label: str
+        self, side_a: list[_Street], side_b: list[_Street], label: str
     ) -> GeocodeResult:
         """Where two streets' address points come closest, when no record exists."""
         best: tuple[float, float, float, str] | None = None
         index = self.index
-        for key_a, _sa in side_a:
+        for key_a, *_a in side_a:
             ids_a = index.street_points(key_a)
-            for key_b, _sb in side_b:
+            for key_b, *_b in side_b:
                 ids_b = index.street_points(key_b)
                 if key_a == key_b or not len(ids_a) or not len(ids_b):
                     continue

@@ -12,8 +12,13 @@ from pathlib import Path
 import pandas as pd
 
 from geodispatch.domain.errors import InputError, SchemaError
+from geodispatch.geo import address, address_index
 from geodispatch.geo.address_index import ADDRESS_COLUMNS, INTERSECTION_COLUMNS, AddressIndex
 from geodispatch.geo.crs import DEFAULT_WORKING_CRS
+from geodispatch.io.built_cache import cache_key, load_or_build
+
+#: Modules whose code decides what a built address index holds.
+_INDEX_CODE = (address, address_index)
 
 #: Columns of a city export the index builder reads.
 REQUEST_COLUMNS = ("location", "latitude", "longitude", "open_dt")
@@ -24,8 +29,12 @@ def read_address_index(
     intersections: Path | None = None,
     *,
     working_crs: str = DEFAULT_WORKING_CRS,
+    cache_dir: Path | None = None,
 ) -> AddressIndex:
     """Load the address table (and the intersections table if it exists) into an index.
+
+    With ``cache_dir`` the built index is kept there, keyed by the files' content, and the
+    next process loads it instead of building it again.
 
     Raises
     ------
@@ -37,11 +46,17 @@ def read_address_index(
             f"address index {addresses} does not exist; build one with "
             "'geodispatch geocode build-index' or set GEODISPATCH_ADDRESS_INDEX"
         )
-    table = _read(addresses, ADDRESS_COLUMNS, "address index")
-    inter = None
-    if intersections is not None and intersections.exists():
-        inter = _read(intersections, INTERSECTION_COLUMNS, "intersection index")
-    return AddressIndex.from_frames(table, inter, working_crs=working_crs)
+    sources = [addresses] + ([intersections] if intersections is not None else [])
+
+    def build() -> AddressIndex:
+        table = _read(addresses, ADDRESS_COLUMNS, "address index")
+        inter = None
+        if intersections is not None and intersections.exists():
+            inter = _read(intersections, INTERSECTION_COLUMNS, "intersection index")
+        return AddressIndex.from_frames(table, inter, working_crs=working_crs)
+
+    key = cache_key(sources, working_crs, _INDEX_CODE)
+    return load_or_build(cache_dir, "address-index", key, build, expect=AddressIndex)
 
 
 def write_index_tables(

@@ -1,10 +1,11 @@
 """Put requests on the map and in their areas: geocode, reverse-geocode, assign wards/layers.
 
-``locate`` is the one step intake runs after storing an import (and the CLI runs over the
-whole database): requests without a source point are geocoded from their address text,
-pin-only requests get the nearest known address, and every request of the import gets the
-area of each configured layer (ward, precinct, neighbourhood, ...). Indexes are built once
-per process and reused.
+Intake stores every request with the area of each configured layer (ward, precinct,
+neighbourhood, ...) computed from the point it arrived with (:func:`intake_areas`, written
+in the same insert). ``locate`` then runs once per import (and the CLI runs it over the
+whole database): requests without a source point are geocoded from their address text and
+get their areas, and pin-only requests get the nearest known address. The address index is
+loaded only when some request needs it; indexes are built once per process and reused.
 """
 
 from __future__ import annotations
@@ -19,24 +20,32 @@ import numpy as np
 import pandas as pd
 
 from geodispatch.config import AreaLayer, Settings, get_settings
-from geodispatch.domain.errors import InputError
+from geodispatch.domain.errors import ConfigError, InputError
+from geodispatch.domain.requests import LocationStatus
+from geodispatch.geo import crs as crs_module
+from geodispatch.geo import wards as wards_module
 from geodispatch.geo.address_index import AddressIndex, tables_from_requests
-from geodispatch.geo.crs import to_working
+from geodispatch.geo.crs import lonlat_to_working, to_working
 from geodispatch.geo.geocode import NONE, Geocoder, OfflineGeocoder
-from geodispatch.geo.wards import AreaIndex
+from geodispatch.geo.wards import AREA_COLUMNS, AreaIndex, WardParams, combine_layers
 from geodispatch.intake.normalize import BOSTON_PLACEHOLDER
+from geodispatch.io import boundaries as boundaries_module
 from geodispatch.io.address_files import (
     read_address_index,
     read_geocoded_requests,
     write_index_tables,
 )
 from geodispatch.io.boundaries import read_boundaries
+from geodispatch.io.built_cache import cache_key, load_or_build
 from geodispatch.io.online_geocode import FallbackGeocoder, nominatim
 from geodispatch.storage import geo_repo
-from geodispatch.storage.db import Session, session_scope, upgrade
+from geodispatch.storage.db import Session, display_url, session_scope, upgrade
 
 #: Called with (items done, items in all) as a step advances.
 Progress = Callable[[int, int | None], None]
+
+#: Modules whose code decides what a cached area layer holds.
+_AREA_CODE = (wards_module, boundaries_module, crs_module)
 
 #: How far a map pin may be from an indexed address for that address to describe it.
 REVERSE_WITHIN_M = 60.0
@@ -77,10 +86,15 @@ class BuildSummary:
 
 @functools.cache
 def _offline(
-    addresses: Path, intersections: Path, stamp: tuple[float, float], crs: str
+    addresses: Path,
+    intersections: Path,
+    stamp: tuple[float, float],
+    crs: str,
+    cache_dir: Path | None,
 ) -> OfflineGeocoder:
     del stamp  # part of the cache key only: a rebuilt file is read again
-    return OfflineGeocoder(read_address_index(addresses, intersections, working_crs=crs))
+    index = read_address_index(addresses, intersections, working_crs=crs, cache_dir=cache_dir)
+    return OfflineGeocoder(index)
 
 
 def offline_geocoder(settings: Settings | None = None) -> OfflineGeocoder:
@@ -95,7 +109,7 @@ def offline_geocoder(settings: Settings | None = None) -> OfflineGeocoder:
     addresses = settings.data_path(settings.address_index)
     intersections = settings.data_path(settings.intersection_index)
     stamp = (_mtime(addresses), _mtime(intersections))
-    return _offline(addresses, intersections, stamp, settings.working_crs)
+    return _offline(addresses, intersections, stamp, settings.working_crs, _cache_dir(settings))
 
 
 def geocoder(settings: Settings, session: Session) -> Geocoder:
@@ -117,11 +131,19 @@ def geocoder(settings: Settings, session: Session) -> Geocoder:
 
 @functools.cache
 def _area_index(
-    path: Path, id_column: str, crs: str | None, stamp: float, working: str
+    path: Path, id_column: str, crs: str | None, stamp: float, working: str, cache_dir: Path | None
 ) -> AreaIndex:
+    """A layer ready for assignment, its lookup grid built (loaded from the cache if there)."""
     del stamp
-    layer = read_boundaries(path, id_column=id_column, crs=crs)
-    return AreaIndex(to_working(layer, working), working_crs=working)
+
+    def build() -> AreaIndex:
+        layer = read_boundaries(path, id_column=id_column, crs=crs)
+        index = AreaIndex(to_working(layer, working), working_crs=working)
+        index.grid  # noqa: B018 (built once here, then every batch takes the fast path)
+        return index
+
+    key = cache_key([path], f"{id_column}|{crs}|{working}|{WardParams()}", _AREA_CODE)
+    return load_or_build(cache_dir, f"areas-{path.stem}", key, build, expect=AreaIndex)
 
 
 def area_layers(settings: Settings) -> tuple[list[tuple[AreaLayer, AreaIndex]], list[str]]:
@@ -133,9 +155,91 @@ def area_layers(settings: Settings) -> tuple[list[tuple[AreaLayer, AreaIndex]], 
         if not path.exists():
             notes.append(f"layer {layer.name!r}: {path} does not exist; not assigned")
             continue
-        index = _area_index(path, layer.id_column, layer.crs, _mtime(path), settings.working_crs)
+        index = _area_index(
+            path,
+            layer.id_column,
+            layer.crs,
+            _mtime(path),
+            settings.working_crs,
+            _cache_dir(settings),
+        )
         ready.append((layer, index))
     return ready, notes
+
+
+# area columns -------------------------------------------------------------------------------
+
+
+def area_columns(
+    lon: np.ndarray, lat: np.ndarray, settings: Settings, summary: LocateSummary
+) -> pd.DataFrame:
+    """:data:`AREA_COLUMNS` of requests at these WGS84 points; counted in ``summary``.
+
+    With no usable layer every column is empty (the notes say which file is missing).
+    """
+    layers, notes = area_layers(settings)
+    summary.notes.extend(n for n in notes if n not in summary.notes)
+    if not layers:
+        return _no_areas(len(lon))
+    x, y = lonlat_to_working(
+        np.asarray(lon, dtype=float), np.asarray(lat, dtype=float), settings.working_crs
+    )
+    assigned = {}
+    for layer, index in layers:
+        areas = index.assign_xy(x, y)
+        assigned[layer.name] = areas
+        found = int(areas["area_id"].notna().sum())
+        summary.assigned[layer.name] = summary.assigned.get(layer.name, 0) + found
+        summary.unassigned[layer.name] = summary.unassigned.get(layer.name, 0) + len(x) - found
+    return combine_layers(assigned, ward_layer="ward")
+
+
+def intake_areas(
+    settings: Settings, summary: LocateSummary
+) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """The area columns of canonical request rows, for intake to store with the rows.
+
+    Rows without a point but with an address text are left empty: :func:`locate` geocodes
+    them right after and assigns their areas then.
+    """
+
+    def derive(rows: pd.DataFrame) -> pd.DataFrame:
+        waiting = (
+            (rows["location_status"] == LocationStatus.UNKNOWN.value) & (rows["address"] != "")
+        ).to_numpy()
+        keep = ~waiting
+        found = area_columns(
+            rows["lon"].to_numpy(dtype=float)[keep],
+            rows["lat"].to_numpy(dtype=float)[keep],
+            settings,
+            summary,
+        )
+        if keep.all():
+            return found
+        out = _no_areas(len(rows))
+        ward = out["ward"].array.copy()
+        ward[keep] = found["ward"].array
+        out["ward"] = ward
+        for column in AREA_COLUMNS[1:]:
+            values = out[column].to_numpy(dtype=object, copy=True)
+            values[keep] = found[column].to_numpy(dtype=object)
+            out[column] = values
+        return out
+
+    return derive
+
+
+def _no_areas(n: int) -> pd.DataFrame:
+    """Area columns that say nothing was assigned (no layer, or not yet)."""
+    empty = np.full(n, None, dtype=object)
+    return pd.DataFrame(
+        {
+            "ward": pd.array([pd.NA] * n, dtype="Int64"),
+            "ward_method": empty,
+            "areas": empty.copy(),
+            "area_note": empty.copy(),
+        }
+    )
 
 
 # the locate step ----------------------------------------------------------------------------
@@ -148,34 +252,40 @@ def locate(
     import_id: int | None = None,
     redo: bool = False,
     progress: Progress | None = None,
+    summary: LocateSummary | None = None,
 ) -> LocateSummary:
-    """Geocode, describe pins and assign areas, for one import's requests or for all.
+    """Geocode and assign areas to requests without a source point; describe map pins.
 
-    Nothing is lost when the address index or a layer file is missing: the step is skipped
-    with a note in the summary.
+    Works on one import's requests or on all. Nothing is lost when the address index is
+    missing: geocoding is skipped with a note and those requests keep "no location".
     """
-    summary = LocateSummary()
+    summary = summary if summary is not None else LocateSummary()
     pending = geo_repo.requests_to_geocode(session, import_id=import_id, redo=redo)
     pins = geo_repo.requests_to_reverse(session, import_id=import_id)
+    offline: OfflineGeocoder | None = None
     if len(pending) or len(pins):
         try:
             offline = offline_geocoder(settings)
         except InputError as exc:
             summary.notes.append(f"geocoding skipped: {exc}")
+    if len(pending):
+        if offline is not None:
+            _geocode(session, settings, pending, summary, progress)
         else:
-            if len(pending):
-                _geocode(session, settings, pending, summary, progress)
-            if len(pins):
-                near = offline.reverse(
-                    pins["lon"].to_numpy(dtype=float),
-                    pins["lat"].to_numpy(dtype=float),
-                    max_distance_m=REVERSE_WITHIN_M,
-                )
-                found = (near["match"] != NONE).to_numpy()
-                labels = [f"near {a}" for a in near["address"][found]]
-                geo_repo.save_nearest_addresses(session, pins["id"][found].tolist(), labels)
-                summary.pins_described = int(found.sum())
-    _assign(session, settings, import_id, summary)
+            nowhere = np.full(len(pending), np.nan)
+            geo_repo.save_areas(
+                session, pending["id"].tolist(), area_columns(nowhere, nowhere, settings, summary)
+            )
+    if len(pins) and offline is not None:
+        near = offline.reverse(
+            pins["lon"].to_numpy(dtype=float),
+            pins["lat"].to_numpy(dtype=float),
+            max_distance_m=REVERSE_WITHIN_M,
+        )
+        found = (near["match"] != NONE).to_numpy()
+        labels = [f"near {a}" for a in near["address"][found]]
+        geo_repo.save_nearest_addresses(session, pins["id"][found].tolist(), labels)
+        summary.pins_described = int(found.sum())
     return summary
 
 
@@ -190,7 +300,13 @@ def _geocode(
     results = coder.geocode(
         pending["address"].tolist(), zipcodes=pending["zipcode"].tolist(), progress=progress
     )
-    geo_repo.save_geocodes(session, pending["id"].tolist(), results)
+    areas = area_columns(
+        results["lon"].to_numpy(dtype=float),
+        results["lat"].to_numpy(dtype=float),
+        settings,
+        summary,
+    )
+    geo_repo.save_geocodes(session, pending["id"].tolist(), results, areas)
     placed = (results["match"] != NONE).to_numpy()
     summary.geocoded += int(placed.sum())
     summary.not_found += int((~placed).sum())
@@ -199,46 +315,48 @@ def _geocode(
         summary.by_match[str(match)] = summary.by_match.get(str(match), 0) + int(n)
 
 
-def _assign(
-    session: Session, settings: Settings, import_id: int | None, summary: LocateSummary
-) -> None:
-    layers, notes = area_layers(settings)
-    summary.notes.extend(notes)
-    if not layers:
-        return
-    points = geo_repo.request_points(session, import_id=import_id)
+def _assign(session: Session, settings: Settings, summary: LocateSummary) -> None:
+    """Assign every stored request its areas again (after a boundary file changed)."""
+    points = geo_repo.request_points(session)
     if points.empty:
         return
-    lon = points["lon"].to_numpy(dtype=float)
-    lat = points["lat"].to_numpy(dtype=float)
-    ids = points["id"].to_numpy(dtype=np.int64)
-    for layer, index in layers:
-        areas = index.assign(lon, lat)
-        geo_repo.save_areas(
-            session,
-            layer.name,
-            ids,
-            areas,
-            import_id=import_id,
-            ward_layer=layer.name == "ward",
-        )
-        assigned = int(areas["area_id"].notna().sum())
-        summary.assigned[layer.name] = assigned
-        summary.unassigned[layer.name] = len(areas) - assigned
+    areas = area_columns(
+        points["lon"].to_numpy(dtype=float), points["lat"].to_numpy(dtype=float), settings, summary
+    )
+    geo_repo.save_areas(session, points["id"].to_numpy(dtype=np.int64), areas)
 
 
 # user actions -------------------------------------------------------------------------------
 
 
+def prepare_database(url: str) -> None:
+    """Bring the schema up to date and check it holds what geocoding writes.
+
+    Raises
+    ------
+    ConfigError
+        When the database says its schema is current but lacks the columns of migration
+        0002 (it was made with an earlier draft of that slot): recreate it.
+    """
+    upgrade(url)
+    missing = geo_repo.missing_geo_schema(url)
+    if missing:
+        raise ConfigError(
+            f"the database {display_url(url)} says its schema is current but lacks "
+            f"{', '.join(missing)}: it was created with an earlier draft of migration 0002. "
+            "Recreate it (delete the file and run 'geodispatch demo' or import again)."
+        )
+
+
 def geocode_requests(
     *, redo: bool = False, settings: Settings | None = None, progress: Progress | None = None
 ) -> LocateSummary:
-    """Geocode stored requests without a point, then assign every request its areas.
+    """Geocode stored requests without a point and assign them their areas.
 
     ``redo`` geocodes again every request whose point did not come from the source.
     """
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    prepare_database(settings.database_url)
     with session_scope(settings.database_url) as session:
         return locate(session, settings, redo=redo, progress=progress)
 
@@ -246,10 +364,10 @@ def geocode_requests(
 def assign_all_areas(*, settings: Settings | None = None) -> LocateSummary:
     """Assign every stored request to the areas of every configured layer."""
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    prepare_database(settings.database_url)
     summary = LocateSummary()
     with session_scope(settings.database_url) as session:
-        _assign(session, settings, None, summary)
+        _assign(session, settings, summary)
     return summary
 
 
@@ -310,6 +428,11 @@ def _service_bounds(index: AddressIndex) -> tuple[float, float, float, float] | 
         float(index.lon.max() + pad),
         float(index.lat.max() + pad),
     )
+
+
+def _cache_dir(settings: Settings) -> Path:
+    """Where built indexes are kept between processes."""
+    return settings.home / "cache"
 
 
 def _mtime(path: Path) -> float:

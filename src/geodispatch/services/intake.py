@@ -1,7 +1,8 @@
 """Import files and payloads into the database, accounting for every row.
 
-After the rows are stored, the same transaction geocodes the requests that came without
-coordinates and assigns every new or updated request its ward (and other areas).
+Every new or updated request is stored with its ward (and other areas) computed from the
+point it came with; then the same transaction geocodes the requests that came without
+coordinates and assigns their areas.
 
 An import runs in one transaction: if the process dies half-way, nothing of it is kept and
 importing again gives exactly the database a clean import gives. Re-importing the same
@@ -25,10 +26,13 @@ from geodispatch.domain.requests import ImportRecord, IntakeResult, RejectedRow
 from geodispatch.intake import city_export, generic_csv, open311
 from geodispatch.intake.catalogue import derive_catalogue, sla_targets
 from geodispatch.io.tables import file_sha256, iter_csv_chunks, open_binary, read_header
-from geodispatch.services.geo import LocateSummary, locate
+from geodispatch.services.geo import LocateSummary, intake_areas, locate, prepare_database
 from geodispatch.services.hotspots import tag_imported
 from geodispatch.storage import requests_repo as repo
 from geodispatch.storage.db import Session, session_scope, upgrade
+
+#: Longest source name (the storage column's width).
+SOURCE_MAX = 100
 
 #: Called with (records done, records expected or None) as an import advances.
 Progress = Callable[[int, int | None], None]
@@ -119,8 +123,9 @@ def import_file(
 ) -> ImportSummary:
     """Import one file; every record ends up accepted or in ``rejected_rows``.
 
-    ``source`` names the id space (default: 'boston' for city exports, 'open311' for
-    GeoReport JSON, the file's stem for mapped CSVs).
+    ``source`` names the id space: 'boston' for city exports and 'open311' for GeoReport
+    JSON by default; a mapped CSV must name it (a file name is no id space: tomorrow's
+    ``requests_2025-01-03.csv`` holds the same requests as today's).
     """
     settings = settings or get_settings()
     if fmt is InputFormat.AUTO:
@@ -129,11 +134,21 @@ def import_file(
         raise InputError(
             f"{path.name}: a generic CSV needs a column mapping (--map or --mapping-file)"
         )
-    source = source or {InputFormat.CITY_EXPORT: "boston", InputFormat.OPEN311: "open311"}.get(
-        fmt, path.name.split(".")[0]
-    )
+    source = (source or "").strip() or {
+        InputFormat.CITY_EXPORT: "boston",
+        InputFormat.OPEN311: "open311",
+    }.get(fmt, "")
+    if not source:
+        raise InputError(
+            f"{path.name}: name the source system of these rows (--source, e.g. the city's "
+            "CRM name); rows are matched to earlier imports by source and id"
+        )
+    if len(source) > SOURCE_MAX:
+        raise InputError(
+            f"source name {source[:40]!r}… is {len(source)} characters; use at most {SOURCE_MAX}"
+        )
     url = settings.database_url
-    upgrade(url)
+    prepare_database(url)  # upgrade, and a clear error for a stale slot-0002 database
     now = datetime.now(UTC)
     with session_scope(url) as session:
         repo.mark_interrupted_imports(session, now=now)
@@ -148,7 +163,7 @@ def import_file(
     summary = ImportSummary(import_id=import_id, source=source, file_name=path.name)
     total = _estimate_records(path) if progress else None
     with session_scope(url) as session:
-        repo.delete_rejected(session, source=source, file_name=path.name)
+        repo.claim_import(session, import_id)
         source_was_empty = not repo.source_has_requests(session, source)
         chunks = _parse_chunks(
             path,
@@ -160,12 +175,13 @@ def import_file(
             seen={},
             chunk_rows=chunk_rows,
         )
+        areas = intake_areas(settings, summary.located)
         for result in chunks:
-            _store(session, result, summary, now=now, all_new=source_was_empty)
+            _store(session, result, summary, now=now, all_new=source_was_empty, areas=areas)
             if progress:
                 progress(summary.rows_read, total)
         _refresh_catalogue(session, result_codes=None, now=now)
-        summary.located = locate(session, settings, import_id=import_id)
+        locate(session, settings, import_id=import_id, summary=summary.located)
         summary.in_hotspots = tag_imported(session, import_id)
         repo.finish_import(
             session,
@@ -193,7 +209,7 @@ def import_payload(
     """Import GeoReport request objects received through the API or a form."""
     settings = settings or get_settings()
     url = settings.database_url
-    upgrade(url)
+    prepare_database(url)  # upgrade, and a clear error for a stale slot-0002 database
     now = datetime.now(UTC)
     with session_scope(url) as session:
         import_id = repo.start_import(
@@ -202,9 +218,9 @@ def import_payload(
     summary = ImportSummary(import_id=import_id, source=source, file_name=name)
     with session_scope(url) as session:
         result = open311.parse(items, source=source, tz=settings.timezone)
-        _store(session, result, summary, now=now)
+        _store(session, result, summary, now=now, areas=intake_areas(settings, summary.located))
         _refresh_catalogue(session, result_codes=set(result.accepted["service_code"]), now=now)
-        summary.located = locate(session, settings, import_id=import_id)
+        locate(session, settings, import_id=import_id, summary=summary.located)
         summary.in_hotspots = tag_imported(session, import_id)
         repo.finish_import(
             session,
@@ -229,11 +245,14 @@ def _store(
     *,
     now: datetime,
     all_new: bool = False,
+    areas: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> None:
     accepted = result.accepted
     if not accepted.empty:
-        new_types = derive_catalogue(accepted)
-        summary.new_service_types += repo.add_new_service_types(session, new_types, now=now)
+        added, renames = repo.add_new_service_types(session, derive_catalogue(accepted), now=now)
+        summary.new_service_types += added
+        if renames:
+            accepted = accepted.assign(service_code=accepted["service_code"].replace(renames))
         counts = repo.upsert_requests(
             session,
             accepted,
@@ -241,11 +260,12 @@ def _store(
             priorities=repo.service_priorities(session),
             now=now,
             all_new=all_new,
+            derive=areas,
         )
     else:
         counts = repo.UpsertCounts()
     repo.insert_rejected(
-        session, result.rejected, import_id=summary.import_id, file_name=summary.file_name
+        session, result.rejected, import_id=summary.import_id, file_name=summary.file_name[-255:]
     )
     summary.add(result, counts)
 
@@ -272,7 +292,7 @@ def _parse_chunks(
 ) -> Iterator[IntakeResult]:
     if fmt is InputFormat.OPEN311:
         with open_binary(path) as handle:
-            text = handle.read().decode(encoding, errors="replace")
+            text = _decode_json(handle.read(), encoding, name=path.name)
         items = open311.load_payload(text, name=path.name)
         for start in range(0, len(items), chunk_rows):
             yield open311.parse(
@@ -313,6 +333,18 @@ def _parse_chunks(
         yield result
 
 
+def _decode_json(data: bytes, encoding: str, *, name: str) -> str:
+    """A JSON document's text; bytes that are not in ``encoding`` are a clear error."""
+    try:
+        return data.decode("utf-8-sig" if encoding.lower().replace("-", "") == "utf8" else encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{name}: byte {exc.start:,} is not {encoding} text (0x{data[exc.start]:02x}); "
+            "JSON must be UTF-8: re-save the file as UTF-8, or pass --encoding if you know "
+            "the one it was written in"
+        ) from None
+
+
 def _estimate_records(path: Path) -> int | None:
     """Approximate record count (lines minus header) for the progress bar."""
     if path.name.lower().endswith((".json", ".json.gz")):
@@ -330,14 +362,24 @@ def rejected_rows(
     file_name: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    import_id: int | None = None,
     settings: Settings | None = None,
 ) -> tuple[list[RejectedRow], int]:
-    """Stored rejected rows (newest import first, then by line) and how many there are."""
+    """Rejected rows by line, and how many there are.
+
+    One import's, or by default those of the latest import of each file (earlier imports'
+    rejects stay stored as history).
+    """
     settings = settings or get_settings()
     upgrade(settings.database_url)
     with session_scope(settings.database_url) as session:
         return repo.list_rejected(
-            session, source=source, file_name=file_name, limit=limit, offset=offset
+            session,
+            source=source,
+            file_name=file_name,
+            limit=limit,
+            offset=offset,
+            import_id=import_id,
         )
 
 
@@ -397,7 +439,7 @@ def preview_upload(path: Path, *, rows: int = 5, encoding: str = "utf-8") -> Upl
     if path.name.lower().endswith((".json", ".json.gz")):
         with open_binary(path) as handle:
             items = open311.load_payload(
-                handle.read().decode(encoding, errors="replace"), name=path.name
+                _decode_json(handle.read(), encoding, name=path.name), name=path.name
             )
         sample = pd.DataFrame([i for i in items[:rows] if isinstance(i, dict)])
         return UploadPreview(path, InputFormat.OPEN311, list(sample.columns), sample)

@@ -1,6 +1,8 @@
 """Load and save what geocoding and area assignment derive for requests; the geocode cache.
 
-Bulk updates go through one Core ``executemany`` keyed by request id.
+Bulk updates go through one executemany keyed by request id (driver-level on SQLite).
+The areas of a request live in its own columns (``ward``, ``ward_method``, ``areas`` as a
+JSON object of every layer's area id, ``area_note``), written with the request at intake.
 """
 
 from __future__ import annotations
@@ -12,14 +14,30 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, bindparam, delete, select, update
+from sqlalchemy import JSON, and_, bindparam, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from geodispatch.domain.requests import LocationStatus
-from geodispatch.storage.requests_repo import bulk_insert
-from geodispatch.storage.tables import GeocodeCacheRow, RequestAreaRow, RequestRow
+from geodispatch.geo.wards import AREA_COLUMNS
+from geodispatch.storage.requests_repo import result_frame
+from geodispatch.storage.tables import GeocodeCacheRow, RequestRow
 
 _BATCH: Final = 500  # ids per IN (...) query
+
+
+def missing_geo_schema(url: str) -> list[str]:
+    """Request columns of migration 0002 the database at ``url`` lacks.
+
+    A database made with an earlier draft of slot 0002 (which kept areas in a table of
+    their own) says its schema is current but has no ``requests.areas``.
+    """
+    from sqlalchemy import inspect
+
+    from geodispatch.storage.db import get_engine
+
+    have = {c["name"] for c in inspect(get_engine(url)).get_columns("requests")}
+    wanted = ("geocode_flag", "geocode_address", "areas", "area_note")
+    return [f"requests.{c}" for c in wanted if c not in have]
 
 
 def requests_to_geocode(
@@ -43,19 +61,22 @@ def requests_to_geocode(
     rows = session.connection().execute(
         select(table.c.id, table.c.address, table.c.zipcode).where(and_(*conditions))
     )
-    return pd.DataFrame(rows.all(), columns=["id", "address", "zipcode"])
+    return result_frame(rows, ["id", "address", "zipcode"])
 
 
-def save_geocodes(session: Session, ids: Sequence[int], results: pd.DataFrame) -> None:
+def save_geocodes(
+    session: Session, ids: Sequence[int], results: pd.DataFrame, areas: pd.DataFrame
+) -> None:
     """Store geocoding results (:data:`geo.geocode.RESULT_COLUMNS`) on their requests.
 
     A placed address becomes ``geocoded`` with its match, score, flag and note; an address
     that could not be placed stays ``unknown`` with the reason in ``location_note``.
+    ``areas`` holds the :data:`AREA_COLUMNS` of the new points, row for row.
     """
     if not len(ids):
         return
     records = []
-    for rid, lon, lat, match, score, flag, note, matched in zip(
+    for rid, lon, lat, match, score, flag, note, matched, area in zip(
         ids,
         results["lon"].to_numpy(dtype=float),
         results["lat"].to_numpy(dtype=float),
@@ -64,6 +85,7 @@ def save_geocodes(session: Session, ids: Sequence[int], results: pd.DataFrame) -
         results["flag"],
         results["note"],
         results["matched"],
+        _area_values(areas),
         strict=True,
     ):
         placed = math.isfinite(lon) and math.isfinite(lat)
@@ -80,6 +102,7 @@ def save_geocodes(session: Session, ids: Sequence[int], results: pd.DataFrame) -
                 "geocode_score": float(score),
                 "geocode_flag": str(flag),
                 "geocode_address": str(matched),
+                **dict(zip(AREA_COLUMNS, area, strict=True)),
             }
         )
     _bulk_update(session, records)
@@ -94,7 +117,7 @@ def requests_to_reverse(session: Session, *, import_id: int | None = None) -> pd
     rows = session.connection().execute(
         select(table.c.id, table.c.lon, table.c.lat).where(and_(*conditions))
     )
-    return pd.DataFrame(rows.all(), columns=["id", "lon", "lat"])
+    return result_frame(rows, ["id", "lon", "lat"])
 
 
 def save_nearest_addresses(session: Session, ids: Sequence[int], labels: Sequence[str]) -> None:
@@ -113,53 +136,50 @@ def request_points(session: Session, *, import_id: int | None = None) -> pd.Data
     stmt = select(table.c.id, table.c.lon, table.c.lat)
     if import_id is not None:
         stmt = stmt.where(table.c.import_id == import_id)
-    frame = pd.DataFrame(session.connection().execute(stmt).all(), columns=["id", "lon", "lat"])
+    frame = result_frame(session.connection().execute(stmt), ["id", "lon", "lat"])
     frame["lon"] = pd.to_numeric(frame["lon"], errors="coerce").astype(float)
     frame["lat"] = pd.to_numeric(frame["lat"], errors="coerce").astype(float)
     return frame
 
 
-def save_areas(
-    session: Session,
-    layer: str,
-    ids: np.ndarray,
-    areas: pd.DataFrame,
-    *,
-    import_id: int | None,
-    ward_layer: bool,
-) -> None:
-    """Replace the ``layer`` assignments of the requests ``ids`` (one import's, or all).
-
-    ``areas`` has ``area_id, method, reason`` per id. With ``ward_layer`` the ward number
-    and method are also written on the request itself.
-    """
-    table: Any = RequestAreaRow.__table__
-    stmt = delete(table).where(table.c.layer == layer)
-    if import_id is not None:
-        mine = select(RequestRow.__table__.c.id).where(
-            RequestRow.__table__.c.import_id == import_id
-        )
-        stmt = stmt.where(table.c.request_id.in_(mine))
-    session.connection().execute(stmt)
-    frame = pd.DataFrame(
-        {
-            "request_id": np.asarray(ids, dtype=np.int64),
-            "area_id": areas["area_id"].astype(object).where(areas["area_id"].notna(), None),
-            "method": areas["method"].astype(str),
-            "reason": areas["reason"].astype(str),
-        }
+def save_areas(session: Session, ids: Sequence[int] | np.ndarray, areas: pd.DataFrame) -> None:
+    """Store the :data:`AREA_COLUMNS` of requests ``ids`` (``areas`` row for row)."""
+    _bulk_update(
+        session,
+        [
+            {"b_id": int(rid), **dict(zip(AREA_COLUMNS, values, strict=True))}
+            for rid, values in zip(ids, _area_values(areas), strict=True)
+        ],
     )
-    columns = ["request_id", "area_id", "method", "reason"]
-    bulk_insert(session, table, frame, columns, constants={"layer": layer})
-    if ward_layer:
-        ward = pd.to_numeric(areas["area_id"].astype(object), errors="coerce")
-        _bulk_update(
-            session,
-            [
-                {"b_id": int(i), "ward": None if math.isnan(w) else int(w), "ward_method": str(m)}
-                for i, w, m in zip(ids, ward.to_numpy(dtype=float), frame["method"], strict=True)
-            ],
-        )
+
+
+def area_counts(session: Session, layer: str) -> pd.DataFrame:
+    """Requests per area of one configured layer: ``area_id, n`` (None: no area), largest first.
+
+    Reads the layer out of the ``areas`` JSON column (SQLite ``json_extract``,
+    PostgreSQL ``json_extract_path_text``).
+    """
+    table: Any = RequestRow.__table__
+    if session.connection().dialect.name == "sqlite":
+        path = '$."' + layer.replace('"', '""') + '"'
+        area = func.json_extract(table.c.areas, path)
+    else:
+        area = func.json_extract_path_text(cast(table.c.areas, JSON), layer)
+    rows = session.connection().execute(
+        select(area.label("area_id"), func.count().label("n"))
+        .where(table.c.areas.is_not(None))
+        .group_by(area)
+        .order_by(func.count().desc(), area)
+    )
+    return result_frame(rows, ["area_id", "n"])
+
+
+def _area_values(areas: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """Rows of the area columns as plain Python values (None for a missing ward)."""
+    ward = areas["ward"]
+    wards = [None if pd.isna(w) else int(w) for w in ward.to_numpy(dtype=object)]
+    rest = [areas[c].to_numpy(dtype=object) for c in AREA_COLUMNS[1:]]
+    return list(zip(wards, *rest, strict=True))
 
 
 def _bulk_update(session: Session, records: list[dict[str, Any]]) -> None:
@@ -182,18 +202,6 @@ def _bulk_update(session: Session, records: list[dict[str, Any]]) -> None:
         .values({c: bindparam(c) for c in columns})
     )
     connection.execute(stmt, records)
-
-
-def area_counts(session: Session, layer: str) -> pd.DataFrame:
-    """Requests per area of one layer (``area_id, method, n``)."""
-    from sqlalchemy import func
-
-    rows = session.execute(
-        select(RequestAreaRow.area_id, RequestAreaRow.method, func.count())
-        .where(RequestAreaRow.layer == layer)
-        .group_by(RequestAreaRow.area_id, RequestAreaRow.method)
-    )
-    return pd.DataFrame(rows.all(), columns=["area_id", "method", "n"])
 
 
 class SqlGeocodeCache:

@@ -136,6 +136,10 @@ class RequestRow(Base):
     # issue 3: "" / ambiguous / low_confidence, and the address the point belongs to
     geocode_flag: Mapped[str | None] = mapped_column(String(16), nullable=True)
     geocode_address: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the area id of every configured layer as a JSON object ({"ward": "5", "precinct":
+    # "0501", ...}), and what differed per layer when a point was snapped or outside
+    areas: Mapped[str | None] = mapped_column(Text, nullable=True)
+    area_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     status: Mapped[str] = mapped_column(String(20))
     priority: Mapped[int] = mapped_column(Integer, default=3)
     channel: Mapped[str] = mapped_column(String(60), default="")
@@ -299,21 +303,6 @@ class AppointmentRow(Base):
     window_end: Mapped[datetime] = mapped_column(UTCDateTime())
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class RequestAreaRow(Base):
-    """The area of each configured layer (ward, precinct, neighbourhood, ...) a request is in."""
-
-    __tablename__ = "request_areas"
-    __table_args__ = (Index("ix_request_areas_layer_area", "layer", "area_id"),)
-
-    request_id: Mapped[int] = mapped_column(
-        ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True
-    )
-    layer: Mapped[str] = mapped_column(String(40), primary_key=True)
-    area_id: Mapped[str | None] = mapped_column(String(60), nullable=True)
-    method: Mapped[str] = mapped_column(String(12))  # within | snapped | none
-    reason: Mapped[str] = mapped_column(Text, default="")
 
 
 class GeocodeCacheRow(Base):

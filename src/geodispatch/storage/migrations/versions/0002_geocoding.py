@@ -2,8 +2,11 @@
 
 - ``requests.geocode_flag`` ("" / ambiguous / low_confidence) and ``requests.geocode_address``
   (the address a geocoded point belongs to, or the nearest address of a map pin);
-- ``request_areas``: the area of every configured layer (ward, precinct, neighbourhood,
-  council district ...) each request falls in, with the method and a reason when none;
+- ``requests.areas`` (a JSON object: the area id of every configured layer, such as ward,
+  precinct, neighbourhood, council district) and ``requests.area_note`` (what differed when
+  a point was snapped to an area or fell outside all). They are columns of the request, not
+  rows of their own, so intake writes them with the request itself: a second table cost a
+  million-row import millions of extra index insertions;
 - ``geocode_cache``: online geocoders' answers, so each distinct address is asked once.
 
 Revision ID: 0002
@@ -26,24 +29,8 @@ def upgrade() -> None:
     with op.batch_alter_table("requests") as batch:
         batch.add_column(sa.Column("geocode_flag", sa.String(length=16), nullable=True))
         batch.add_column(sa.Column("geocode_address", sa.Text(), nullable=True))
-    op.create_table(
-        "request_areas",
-        sa.Column("request_id", sa.Integer(), nullable=False),
-        sa.Column("layer", sa.String(length=40), nullable=False),
-        sa.Column("area_id", sa.String(length=60), nullable=True),
-        sa.Column("method", sa.String(length=12), nullable=False),
-        sa.Column("reason", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["request_id"],
-            ["requests.id"],
-            name=op.f("fk_request_areas_request_id_requests"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("request_id", "layer", name=op.f("pk_request_areas")),
-    )
-    op.create_index(
-        "ix_request_areas_layer_area", "request_areas", ["layer", "area_id"], unique=False
-    )
+        batch.add_column(sa.Column("areas", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("area_note", sa.Text(), nullable=True))
     op.create_table(
         "geocode_cache",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -64,8 +51,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("geocode_cache")
-    op.drop_index("ix_request_areas_layer_area", table_name="request_areas")
-    op.drop_table("request_areas")
     with op.batch_alter_table("requests") as batch:
+        batch.drop_column("area_note")
+        batch.drop_column("areas")
         batch.drop_column("geocode_address")
         batch.drop_column("geocode_flag")
