@@ -79,6 +79,20 @@ def boston_subset(path: Path, every: int, *, offset: int = 0) -> Path:
     return path
 
 
+def report(source_id: str, lon: float, lat: float, code: str = "PWDx_Pothole") -> dict[str, object]:
+    """One Open311 request as a resident's app would send it."""
+    return {
+        "service_request_id": source_id,
+        "service_code": code,
+        "service_name": code.removeprefix("PWDx_"),
+        "description": "reported again",
+        "requested_datetime": "2011-11-20T09:00:00-05:00",
+        "status": "open",
+        "lat": lat,
+        "long": lon,
+    }
+
+
 @pytest.fixture
 def hs_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """Settings for a fresh SQLite database in tmp_path, also exported for the CLI."""

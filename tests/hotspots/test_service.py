@@ -23,7 +23,7 @@ from geodispatch.services.intake import import_file, import_payload
 from geodispatch.storage import db
 from geodispatch.storage.tables import Base
 
-from .conftest import XSS_DESCRIPTION, boston_subset
+from .conftest import XSS_DESCRIPTION, boston_subset, report
 
 
 def sql(settings: Settings, query: str) -> list[tuple[object, ...]]:
@@ -98,20 +98,6 @@ def test_a_new_request_is_tagged_with_the_hotspot_it_falls_in(boston_db: Setting
     assert result.in_hotspots == 1  # tagged by the import itself, no refresh needed
     tag = sql(boston_db, "SELECT hotspot_id FROM requests WHERE source_id = 'TEST-HOTSPOT-1'")
     assert tag == [(int(strongest["id"]),)]
-
-
-def report(source_id: str, lon: float, lat: float, code: str = "PWDx_Pothole") -> dict[str, object]:
-    """One Open311 request as a resident's app would send it."""
-    return {
-        "service_request_id": source_id,
-        "service_code": code,
-        "service_name": code.removeprefix("PWDx_"),
-        "description": "reported again",
-        "requested_datetime": "2011-11-20T09:00:00-05:00",
-        "status": "open",
-        "lat": lat,
-        "long": lon,
-    }
 
 
 def test_an_import_tags_its_requests_with_the_hotspot_they_fall_in(hs_settings: Settings) -> None:
