@@ -255,8 +255,6 @@ def test_export_writes_geojson_and_csv_that_read_back(boston_db: Settings, tmp_p
 
 
 def test_cli_detects_lists_exports_and_maps(hs_settings: Settings, tmp_path: Path) -> None:
-    from .conftest import boston_subset
-
     runner = CliRunner()
     sample = boston_subset(tmp_path / "sample.csv", 8)
     assert runner.invoke(app, ["import", str(sample)]).exit_code == 0
@@ -279,6 +277,9 @@ def test_cli_detects_lists_exports_and_maps(hs_settings: Settings, tmp_path: Pat
     bad = runner.invoke(app, ["hotspots", "top", "--trend", "exploding"])
     assert bad.exit_code == 1
     assert "unknown trend" in bad.output
+    later = runner.invoke(app, ["import", str(boston_subset(tmp_path / "later.csv", 32, offset=3))])
+    assert later.exit_code == 0, later.output
+    assert "in a known hotspot (tagged): " in later.output
 
 
 def test_a_database_made_while_slot_0003_was_empty_gets_a_clear_error(tmp_path: Path) -> None:
