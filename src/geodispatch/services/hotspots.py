@@ -332,7 +332,7 @@ def tag_points(
     out = np.full(lon.size, -1, dtype=np.int64)
     if hotspots.empty or lon.size == 0:
         return out
-    polygons = np.array([shapely.geometry.shape(json.loads(g)) for g in hotspots["geometry"]])
+    polygons = shapely.from_geojson(hotspots["geometry"].to_numpy(dtype=object))
     hotspot_codes = hotspots["service_code"].to_numpy(dtype=object)
     ids = hotspots["id"].to_numpy(dtype=np.int64)
     located = np.isfinite(lon) & np.isfinite(lat)
@@ -379,7 +379,7 @@ def tag_imported(session: Session, import_id: int) -> int:
     requests = repo.import_requests(session, import_id)
     if requests.empty:
         return 0
-    hotspots = repo.load_hotspots(session)
+    hotspots = repo.hotspot_shapes(session, set(requests["service_code"]))
     tags = tag_points(requests["lon"], requests["lat"], requests["service_code"], hotspots)
     changed = tags != requests["hotspot_id"].to_numpy()
     repo.set_request_hotspots(session, requests["id"].to_numpy()[changed], tags[changed])

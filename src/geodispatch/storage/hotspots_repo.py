@@ -157,6 +157,23 @@ def import_requests(session: Session, import_id: int) -> pd.DataFrame:
     return frame
 
 
+def hotspot_shapes(session: Session, service_codes: set[str]) -> pd.DataFrame:
+    """Active hotspots a request of these types can fall in: ``id, service_code, geometry``.
+
+    Those of the same types and the all-types ones (``service_code`` None).
+    """
+    table: Any = HotspotRow.__table__
+    kinds = table.c.service_code.is_(None)
+    if service_codes:
+        kinds = kinds | table.c.service_code.in_(sorted(service_codes))
+    rows = session.execute(
+        select(table.c.id, table.c.service_code, table.c.geometry)
+        .where(table.c.active.is_(True), kinds)
+        .order_by(table.c.id)
+    ).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["id", "service_code", "geometry"])
+
+
 def load_hotspots(session: Session, *, active_only: bool = True) -> pd.DataFrame:
     """Stored hotspots (active ones by default) as a frame, one row each, ids ascending."""
     table: Any = HotspotRow.__table__
