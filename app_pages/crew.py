@@ -2,12 +2,19 @@
 
 import streamlit as st
 
+from geodispatch.config import get_settings
 from geodispatch.domain.errors import GeodispatchError, StaleVersionError
 from geodispatch.domain.updates import StopStatus
 from geodispatch.services import field
-from geodispatch.ui.crew import crew_day, sign_in_form, sign_out, signed_in_crew
-from geodispatch.ui.geolocation import device_position
-from geodispatch.ui.widgets import local, md_escape, show_map
+from geodispatch.ui.crew import (
+    Position,
+    crew_day,
+    position_picker,
+    sign_in_form,
+    sign_out,
+    signed_in_crew,
+)
+from geodispatch.ui.widgets import local, md_escape, show_error, show_map
 
 # bigger touch targets for gloved hands in a truck
 st.html(
@@ -111,7 +118,7 @@ else:
 
         def send(
             outcome: str,
-            position: tuple[float | None, float | None, str],
+            position: Position,
             note: str = "",
             photo: bytes | None = None,
         ) -> None:
@@ -135,50 +142,14 @@ else:
                     st.rerun()
                 return
             except GeodispatchError as exc:
-                st.error(str(exc))
+                show_error(exc)
                 return
             flags = f" (flagged for review: {', '.join(result.flags)})" if result.flags else ""
             st.toast(f"Stop {stop.sequence}: {result.stop_status.value}{flags}")
             st.rerun()
 
         st.markdown("**Where are you?**")
-        device = device_position(key=f"crew-geo-{stop.stop_id}")
-        choices = (["device"] if device is not None else []) + ["confirmed", "entered", "none"]
-        labels = {
-            "device": f"Phone's location (±{device.accuracy_m:.0f} m)" if device else "",
-            "confirmed": "I am at the stop",
-            "entered": "Type a position",
-            "none": "Don't send a position",
-        }
-        where = st.radio(
-            "Position sent with the update",
-            choices,
-            format_func=labels.__getitem__,
-            key=f"crew-pos-{stop.stop_id}",
-            label_visibility="collapsed",
-        )
-        position: tuple[float | None, float | None, str] = (None, None, "device")
-        if where == "device" and device is not None:
-            position = (device.lat, device.lon, "device")
-        elif where == "confirmed":
-            position = (stop.lat, stop.lon, "confirmed")
-        elif where == "entered":
-            typed = st.text_input(
-                "Latitude, longitude",
-                key=f"crew-latlon-{stop.stop_id}",
-                placeholder="42.3351, -71.0726",
-            )
-            if typed.strip():
-                try:
-                    lat, lon = field.parse_position(typed)
-                except GeodispatchError as exc:
-                    st.error(str(exc))
-                else:
-                    position = (lat, lon, "entered")
-        if position[0] is None or position[2] != "device":
-            st.caption(
-                "Without the phone's own position, a 'done' is marked for a supervisor to check."
-            )
+        position = position_picker(stop)
 
         if arrived:
             send("arrive", position)
@@ -202,6 +173,7 @@ else:
             "Photo (take one or pick from the phone)",
             type=["jpg", "jpeg", "png", "webp"],
             key=f"crew-photo-{stop.stop_id}",
+            max_upload_size=max(1, get_settings().photo_max_bytes // 1_000_000),
         )
         use_camera = st.toggle("Use the camera here instead", key=f"crew-cam-on-{stop.stop_id}")
         shot = st.camera_input("Photo", key=f"crew-camera-{stop.stop_id}") if use_camera else None

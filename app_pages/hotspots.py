@@ -1,13 +1,26 @@
 """Hotspots (manager): map by ward with type, trend and date filters, emerging list, wards."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 
 import streamlit as st
 
 from geodispatch.domain.errors import GeodispatchError
 from geodispatch.services import hotspots
-from geodispatch.ui import data
-from geodispatch.ui.widgets import show_map
+from geodispatch.ui import columns, data
+from geodispatch.ui.widgets import (
+    Download,
+    Metric,
+    count,
+    date_span,
+    downloads,
+    kept,
+    metrics,
+    show_error,
+    show_map,
+    table,
+    type_filter,
+    ward_filter,
+)
 
 TRENDS = {
     "new": "New",
@@ -45,7 +58,7 @@ def refresh_section() -> None:
                     until=datetime.combine(ends, time(0), UTC) if ends else None, progress=tick
                 )
             except GeodispatchError as exc:
-                st.error(str(exc))
+                show_error(exc)
             else:
                 bar.progress(1.0, text="Done")
                 st.success(
@@ -66,20 +79,14 @@ choices = data.hotspot_choices()
 
 with st.container(border=True):
     f1, f2, f3 = st.columns([3, 2, 3])
-    types = f1.multiselect(
-        "Request type",
-        list(choices.types),
-        format_func=choices.types.__getitem__,
-        key="hot-types",
-        placeholder="All types",
-    )
-    wards = f2.multiselect("Ward", choices.wards, key="hot-wards", placeholder="All wards")
+    types = type_filter(f1, choices.types, key="hot-types", label="Request type")
+    wards = ward_filter(f2, choices.wards, key="hot-wards")
     trends = f3.pills(
         "Trend",
         list(TRENDS),
         format_func=TRENDS.__getitem__,
         selection_mode="multi",
-        key="hot-trends",
+        key=kept("hot-trends", [], options=list(TRENDS)),
     )
     g1, g2 = st.columns([3, 5])
     first = choices.first_report.date() if choices.first_report else None
@@ -100,18 +107,11 @@ with st.container(border=True):
     )
     mixed = g2.toggle(
         "Include places where many types pile up together",
-        value=True,
-        key="hot-mixed",
+        key=kept("hot-mixed", default=True),
         help="hotspots of all request types counted together",
     )
 
-picked = list(period) if isinstance(period, tuple) else [period]
-start = picked[0] if picked else None
-end = picked[1] if len(picked) > 1 else None
-since = datetime.combine(start, time(0), UTC) if start and first and start > first else None
-until = (
-    datetime.combine(end, time(0), UTC) + timedelta(days=1) if end and last and end < last else None
-)
+since, until = date_span(period, first, last)
 try:
     selection = hotspots.HotspotFilter(
         service_codes=tuple(types),
@@ -122,20 +122,27 @@ try:
         include_all_types=mixed,
     )
 except GeodispatchError as exc:
-    st.warning(str(exc))
+    show_error(exc, warn=True)
     st.stop()
 
-found = hotspots.list_hotspots(selection)
-emerging = hotspots.emerging_hotspots(selection)
-a, b, c, d = st.columns(4)
-a.metric("Hotspots", f"{len(found):,}")
-b.metric("New", f"{int((found['trend'] == 'new').sum()):,}")
-c.metric("Intensifying", f"{int((found['trend'] == 'intensifying').sum()):,}")
-if run is not None and run.get("window_start") and run.get("as_of"):
-    d.metric(
-        "Trend window",
-        f"{run['window_start']:%d %b %Y} – {run['as_of']:%d %b %Y}",  # type: ignore[str-format]
-        help="new/intensifying compare this window with the history before it",
+with st.spinner("Reading hotspots…"):
+    found = hotspots.list_hotspots(selection)
+    emerging = hotspots.emerging_hotspots(selection)
+if found.empty:
+    st.info(
+        "No hotspot matches these filters: clear the type, ward or trend filter, or widen "
+        "the dates."
+    )
+metrics(
+    Metric("Hotspots", count(len(found))),
+    Metric("New", count((found["trend"] == "new").sum())),
+    Metric("Intensifying", count((found["trend"] == "intensifying").sum())),
+    Metric("Emerging", count(len(emerging)), "new or intensifying, for this selection"),
+)
+if run.get("window_start") and run.get("as_of"):
+    st.caption(
+        f"Trend window {run['window_start']:%d %b %Y} – {run['as_of']:%d %b %Y}: "  # type: ignore[str-format]
+        "new and intensifying compare it with the history before it."
     )
 
 map_col, list_col = st.columns([3, 2])
@@ -144,27 +151,27 @@ with map_col:
         try:
             page = data.hotspot_map(selection)
         except GeodispatchError as exc:
-            st.warning(str(exc))
+            show_error(exc, warn=True)
             page = ""
     show_map(page, height=600)
 with list_col:
     st.subheader(f"Emerging ({len(emerging):,})")
     st.caption("New or intensifying in the trend window, most certain first.")
-    st.dataframe(
-        emerging[["id", "service_name", "trend", "wards", "n_reports", "ratio", "top_address"]],
-        hide_index=True,
-        width="stretch",
-        height=520,
-        key="hot-emerging",
-        column_config={
+    if emerging.empty:
+        st.caption("None in this selection.")
+    table(
+        emerging,
+        {
             "id": st.column_config.NumberColumn("#", format="%d"),
             "service_name": "Type",
             "trend": "Trend",
             "wards": "Wards",
-            "n_reports": st.column_config.NumberColumn("Reports"),
-            "ratio": st.column_config.NumberColumn("× expected", format="%.1f"),
+            "n_reports": columns.number("Reports"),
+            "ratio": columns.number("× expected", "%.1f"),
             "top_address": "Most reported address",
         },
+        key="hot-emerging",
+        height=520,
     )
 
 st.subheader("Wards")
@@ -172,67 +179,42 @@ summary = data.ward_summary()
 by_ward = summary.by_ward
 if wards:
     by_ward = by_ward[by_ward["ward"].astype(str).isin([str(w) for w in wards])]
-st.dataframe(
+table(
     by_ward,
-    hide_index=True,
-    width="stretch",
-    key="hot-ward-table",
-    column_order=[
-        "ward",
-        "requests",
-        "open",
-        "recent",
-        "previous",
-        "change",
-        "changed",
-        "hotspots",
-        "emerging",
-        "mixed_hotspots",
-        "top_hotspots",
-    ],
-    column_config={
+    {
         "ward": "Ward",
-        "requests": st.column_config.NumberColumn("Requests"),
-        "open": st.column_config.NumberColumn("Open"),
-        "recent": st.column_config.NumberColumn(
+        "requests": columns.number("Requests"),
+        "open": columns.number("Open"),
+        "recent": columns.number(
             "Last window", help=f"reports in the last {summary.window_days:.0f} days"
         ),
-        "previous": st.column_config.NumberColumn("Window before"),
-        "change": st.column_config.NumberColumn("Change", format="percent"),
+        "previous": columns.number("Window before"),
+        "change": columns.number("Change", "percent"),
         "changed": st.column_config.CheckboxColumn("Significant"),
-        "hotspots": st.column_config.NumberColumn("Hotspots"),
-        "emerging": st.column_config.NumberColumn("Emerging"),
-        "mixed_hotspots": st.column_config.NumberColumn("Mixed-type"),
+        "hotspots": columns.number("Hotspots"),
+        "emerging": columns.number("Emerging"),
+        "mixed_hotspots": columns.number("Mixed-type"),
         "top_hotspots": "Strongest hotspots",
     },
+    key="hot-ward-table",
 )
 
 st.subheader("Export")
-e1, e2, e3 = st.columns(3)
 stamp = datetime.now(UTC).strftime("%Y%m%d")
-e1.download_button(
-    f"Hotspots as CSV ({len(found):,})",
-    data=lambda: hotspots.hotspot_downloads(selection)[0],
-    file_name=f"hotspots-{stamp}.csv",
-    mime="text/csv",
-    key="hot-csv",
-    on_click="ignore",
-)
-e2.download_button(
-    f"Hotspots as GeoJSON ({len(found):,})",
-    data=lambda: hotspots.hotspot_downloads(selection)[1],
-    file_name=f"hotspots-{stamp}.geojson",
-    mime="application/geo+json",
-    key="hot-geojson",
-    on_click="ignore",
-)
-e3.download_button(
-    "Ward table as CSV",
-    data=by_ward.to_csv(index=False),
-    file_name=f"wards-{stamp}.csv",
-    mime="text/csv",
-    key="hot-wards-csv",
-    on_click="ignore",
+downloads(
+    Download(
+        f"Hotspots as CSV ({len(found):,})",
+        lambda: hotspots.hotspot_downloads(selection)[0],
+        f"hotspots-{stamp}.csv",
+    ),
+    Download(
+        f"Hotspots as GeoJSON ({len(found):,})",
+        lambda: hotspots.hotspot_downloads(selection)[1],
+        f"hotspots-{stamp}.geojson",
+        "application/geo+json",
+    ),
+    Download("Ward table as CSV", by_ward.to_csv(index=False), f"wards-{stamp}.csv"),
+    key="hot-export",
 )
 
 refresh_section()

@@ -13,6 +13,8 @@ from geodispatch.services.intake import (
     rejected_rows,
     save_upload,
 )
+from geodispatch.ui import columns
+from geodispatch.ui.widgets import Metric, count, local, md_escape, metrics, show_error, table
 
 st.title("Import requests")
 st.caption(
@@ -26,8 +28,9 @@ if upload is not None:
         path = save_upload(upload.name, upload.getvalue())
         preview = preview_upload(path)
     except GeodispatchError as exc:
-        st.error(str(exc))
+        show_error(exc)
         st.stop()
+    st.caption(f"First rows of {md_escape(upload.name)}:")
     st.dataframe(preview.sample, hide_index=True, width="stretch")
     mapping = None
     if preview.fmt is None:
@@ -46,7 +49,7 @@ if upload is not None:
         try:
             mapping = ColumnMapping(columns)
         except GeodispatchError as exc:
-            st.info(str(exc))
+            show_error(exc, warn=True)
     else:
         st.success(f"Recognised as: {preview.fmt.value.replace('_', ' ')}")
     source = st.text_input(
@@ -73,23 +76,28 @@ if upload is not None:
             )
         except GeodispatchError as exc:
             bar.empty()
-            st.error(str(exc))
+            show_error(exc)
             st.stop()
         bar.progress(1.0, text="Done")
-        a, b, c, d = st.columns(4)
-        a.metric("Rows read", f"{summary.rows_read:,}")
-        b.metric(
-            "Accepted",
-            f"{summary.accepted:,}",
-            help=f"{summary.inserted:,} new, {summary.updated:,} updated, "
-            f"{summary.unchanged:,} unchanged",
+        metrics(
+            Metric("Rows read", count(summary.rows_read)),
+            Metric(
+                "Accepted",
+                count(summary.accepted),
+                f"{summary.inserted:,} new, {summary.updated:,} updated, "
+                f"{summary.unchanged:,} unchanged",
+            ),
+            Metric("Rejected", count(summary.rejected), "listed below, each with its fix"),
+            Metric(
+                "Location unknown",
+                count(summary.location_unknown),
+                "accepted, but without a usable point: they cannot be routed or mapped",
+            ),
         )
-        c.metric("Rejected", f"{summary.rejected:,}")
-        d.metric("Location unknown", f"{summary.location_unknown:,}")
         rows, total = rejected_rows(import_id=summary.import_id, limit=500)
         if total:
             st.subheader(f"Rejected rows ({total:,})")
-            st.dataframe(
+            table(
                 [
                     {
                         "line": r.line,
@@ -100,18 +108,25 @@ if upload is not None:
                     }
                     for r in rows
                 ],
-                hide_index=True,
-                width="stretch",
+                {
+                    "line": columns.number("Line", "%d"),
+                    "field": "Field",
+                    "value": "Value",
+                    "problem": "Problem",
+                    "fix": "How to fix it",
+                },
                 key="import-rejected",
             )
+        else:
+            st.success("Every row was accepted.")
 
 st.subheader("Recent imports")
 imports = recent_imports(limit=15)
 if imports:
-    st.dataframe(
+    table(
         [
             {
-                "when": i.started_at,
+                "when": local(i.started_at, "%Y-%m-%d %H:%M"),
                 "file": i.file_name,
                 "source": i.source,
                 "status": i.status,
@@ -123,8 +138,18 @@ if imports:
             }
             for i in imports
         ],
-        hide_index=True,
-        width="stretch",
+        {
+            "when": "Started",
+            "file": "File",
+            "source": "Source",
+            "status": "Status",
+            "read": columns.number("Rows read"),
+            "accepted": columns.number("Accepted"),
+            "new": columns.number("New"),
+            "updated": columns.number("Updated"),
+            "rejected": columns.number("Rejected"),
+        },
+        key="import-history",
     )
 else:
     st.caption("No imports yet.")

@@ -7,8 +7,22 @@ import streamlit as st
 from geodispatch.analysis.dedup import CandidateParams
 from geodispatch.domain.errors import GeodispatchError
 from geodispatch.services import board, workflow
+from geodispatch.ui import columns
 from geodispatch.ui.roles import staff_name
-from geodispatch.ui.widgets import dash, local, local_columns
+from geodispatch.ui.widgets import (
+    Metric,
+    count,
+    dash,
+    kept,
+    local,
+    local_columns,
+    md_escape,
+    metrics,
+    show_error,
+    table,
+    type_filter,
+    ward_filter,
+)
 
 AGE_STEPS = [0, 1, 2, 7, 14, 30, 90, 180, 365, 730, 100_000]
 
@@ -16,7 +30,7 @@ st.title("Open jobs")
 actor = staff_name()
 
 view = st.segmented_control(
-    "Show", ["Open jobs", "Possible duplicates"], default="Open jobs", key="jobs-view"
+    "Show", ["Open jobs", "Possible duplicates"], key=kept("jobs-view", "Open jobs")
 )
 
 if view != "Possible duplicates":
@@ -28,21 +42,17 @@ if view != "Possible duplicates":
         )
         st.stop()
     f1, f2, f3 = st.columns([3, 2, 2])
-    types = f1.multiselect(
-        "Type",
-        list(everything.types),
-        format_func=everything.types.__getitem__,
-        key="jobs-type",
-        placeholder="All types",
+    types = type_filter(f1, everything.types, key="jobs-type")
+    wards = ward_filter(f2, everything.wards, key="jobs-ward")
+    text = f3.text_input(
+        "Address contains", key=kept("jobs-text", ""), placeholder="e.g. Centre St", max_chars=80
     )
-    wards = f2.multiselect("Ward", everything.wards, key="jobs-ward", placeholder="All wards")
-    text = f3.text_input("Address contains", key="jobs-text", placeholder="e.g. Centre St")
     g1, g2, g3 = st.columns([3, 2, 2])
     age = g1.select_slider(
         "Age (days since the first report)",
         options=AGE_STEPS,
-        value=(0, AGE_STEPS[-1]),
-        format_func=lambda d: "older" if d == AGE_STEPS[-1] else f"{d} d",
+        format_func=lambda d: "any age" if d == AGE_STEPS[-1] else f"{d} d",
+        value=(0, AGE_STEPS[-1]),  # a range slider needs its value here: not kept
         key="jobs-age",
     )
     sla = g2.pills(
@@ -50,14 +60,13 @@ if view != "Possible duplicates":
         list(board.SLA_STATES),
         format_func=board.SLA_STATES.__getitem__,
         selection_mode="multi",
-        key="jobs-sla",
+        key=kept("jobs-sla", [], options=list(board.SLA_STATES)),
     )
     routed = g3.segmented_control(
         "Today's plan",
         ["any", "on_route", "not_routed"],
         format_func={"any": "All", "on_route": "On a route", "not_routed": "Not routed"}.get,
-        default="any",
-        key="jobs-routed",
+        key=kept("jobs-routed", "any", options=["any", "on_route", "not_routed", None]),
     )
     try:
         selection = board.JobFilter(
@@ -70,68 +79,54 @@ if view != "Possible duplicates":
             text=text,
         )
     except GeodispatchError as exc:
-        st.warning(str(exc))
+        show_error(exc, warn=True)
         st.stop()
     jobs = board.job_board(selection) if selection != board.JobFilter() else everything
-    a, b, c, d = st.columns(4)
-    a.metric("Jobs shown", f"{len(jobs.jobs):,}", help=f"of {jobs.total:,} open jobs")
-    b.metric("Overdue", f"{jobs.by_sla['overdue']:,}")
-    c.metric("At risk", f"{jobs.by_sla['at_risk']:,}", help="less than a quarter of the SLA left")
-    d.metric(
-        "Callers",
-        f"{int(jobs.jobs['caller_count'].sum()):,}",
-        help="residents behind these jobs (repeat reports merged)",
+    metrics(
+        Metric("Jobs shown", count(len(jobs.jobs)), f"of {jobs.total:,} open jobs"),
+        Metric("Overdue", count(jobs.by_sla["overdue"])),
+        Metric("At risk", count(jobs.by_sla["at_risk"]), "less than a quarter of the SLA left"),
+        Metric(
+            "Callers",
+            count(jobs.jobs["caller_count"].sum()),
+            "residents behind these jobs (repeat reports merged)",
+        ),
     )
+    if jobs.jobs.empty:
+        st.info("No open job matches these filters: clear one of them to see more.")
+        st.stop()
     shown = jobs.jobs.head(2000)
     if len(jobs.jobs) > len(shown):
         st.caption(f"The {len(shown):,} most urgent of {len(jobs.jobs):,} are listed.")
-    picked = st.dataframe(
+    picked = table(
         local_columns(shown, ["created_at", "due_at"]),
-        hide_index=True,
-        width="stretch",
-        height=480,
-        key="jobs-table",
-        on_select="rerun",
-        selection_mode="single-row",
-        column_order=[
-            "job_id",
-            "sla",
-            "hours_left",
-            "priority",
-            "service_name",
-            "address",
-            "ward",
-            "caller_count",
-            "age_days",
-            "status_label",
-            "crew_code",
-            "due_at",
-            "department",
-        ],
-        column_config={
-            "job_id": st.column_config.NumberColumn("Job", format="%d"),
+        {
+            "job_id": columns.JOB,
             "sla": st.column_config.SelectboxColumn(
                 "SLA", options=list(board.SLA_STATES), width="small"
             ),
-            "hours_left": st.column_config.NumberColumn("Hours left", format="%.0f"),
-            "priority": st.column_config.NumberColumn("P", format="P%d", width="small"),
+            "days_left": columns.DAYS_LEFT,
+            "priority": columns.PRIORITY,
             "service_name": "Type",
-            "address": "Address",
-            "ward": "Ward",
-            "caller_count": st.column_config.NumberColumn("Callers", width="small"),
-            "age_days": st.column_config.NumberColumn("Age (days)", format="%.0f"),
+            **columns.PLACE,
+            "caller_count": columns.CALLERS,
+            "age_days": columns.number("Age (days)", "%.0f"),
             "status_label": "Status",
             "crew_code": "Crew today",
-            "due_at": st.column_config.DatetimeColumn("SLA due", format="YYYY-MM-DD HH:mm"),
+            "due_at": columns.DUE,
             "department": "Department",
         },
+        key="jobs-table",
+        height=480,
+        on_select="rerun",
+        selection_mode="single-row",
     )
     rows = picked.selection.rows if picked is not None else []
     if rows:
         job = shown.iloc[rows[0]]
-        st.subheader(f"Job {int(job['job_id'])}: {job['service_name']}")
-        st.write(
-            f"{job['address']} · ward {dash(job['ward'])} · "
+        st.subheader(f"Job {int(job['job_id'])}: {md_escape(job['service_name'])}", anchor=False)
+        st.markdown(
+            f"{md_escape(job['address'])} · ward {dash(job['ward'])} · "
             f"{int(job['caller_count'])} caller(s) · P{int(job['priority'])} · "
             f"{job['status_label']} · SLA due {local(job['due_at'], '%Y-%m-%d %H:%M')}"
         )
@@ -151,8 +146,8 @@ st.caption(
     "Merging keeps the first job; its callers, earliest due time and top priority add up."
 )
 c1, c2 = st.columns(2)
-radius = c1.slider("Within metres", 30, 300, 100, step=10, key="dup-radius")
-days = c2.slider("Reported within days", 1, 90, 30, key="dup-days")
+radius = c1.slider("Within (metres)", 30, 300, step=10, key=kept("dup-radius", 100))
+days = c2.slider("Reported within (days)", 1, 90, key=kept("dup-days", 30))
 with st.spinner("Looking for possible duplicates…"):
     pairs = board.duplicate_candidates(
         CandidateParams(radius_m=float(radius), window=timedelta(days=days))
@@ -162,35 +157,22 @@ pairs = pairs[[(a, b) not in hidden for a, b in zip(pairs["job_a"], pairs["job_b
 if pairs.empty:
     st.success("No possible duplicates with these limits.")
     st.stop()
-st.metric("Pairs to review", f"{len(pairs):,}")
-st.dataframe(
+st.metric("Pairs to review", count(len(pairs)))
+table(
     local_columns(pairs, ["created_a", "created_b"]),
-    hide_index=True,
-    width="stretch",
-    height=300,
-    key="dup-table",
-    column_order=[
-        "job_a",
-        "job_b",
-        "service_name",
-        "distance_m",
-        "days_apart",
-        "address_a",
-        "address_b",
-        "callers_a",
-        "callers_b",
-    ],
-    column_config={
+    {
         "job_a": st.column_config.NumberColumn("Keep job", format="%d"),
         "job_b": st.column_config.NumberColumn("Duplicate?", format="%d"),
         "service_name": "Type",
-        "distance_m": st.column_config.NumberColumn("Metres apart", format="%.0f"),
-        "days_apart": st.column_config.NumberColumn("Days apart", format="%.1f"),
+        "distance_m": columns.number("Apart (m)", "%.0f"),
+        "days_apart": columns.number("Apart (days)", "%.1f"),
         "address_a": "Address (keep)",
         "address_b": "Address (duplicate?)",
-        "callers_a": "Callers",
-        "callers_b": "Callers",
+        "callers_a": columns.CALLERS,
+        "callers_b": columns.CALLERS,
     },
+    key="dup-table",
+    height=300,
 )
 labels = {
     (int(r.job_a), int(r.job_b)): (
@@ -222,7 +204,7 @@ if m3.button("Not the same problem", key="dup-dismiss"):
 if merge_b or merge_a:
     target, other = (pair[0], pair[1]) if merge_b else (pair[1], pair[0])
     try:
-        kept = workflow.merge_jobs(
+        merged = workflow.merge_jobs(
             target,
             {other: int(row[f"version_{'b' if merge_b else 'a'}"])},
             target_version=int(row[f"version_{'a' if merge_b else 'b'}"]),
@@ -230,7 +212,7 @@ if merge_b or merge_a:
             note=note,
         )
     except GeodispatchError as exc:
-        st.error(str(exc))
+        show_error(exc)
     else:
-        st.toast(f"Job {other} merged into job {kept.id}: {kept.caller_count} callers.")
+        st.toast(f"Job {other} merged into job {merged.id}: {merged.caller_count} callers.")
         st.rerun()

@@ -4,6 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from geodispatch.services.overview import overview
+from geodispatch.ui import columns
+from geodispatch.ui.widgets import Metric, count, local, metrics, table
 
 st.title("Overview")
 with st.spinner("Counting requests…"):
@@ -16,44 +18,37 @@ if numbers.total == 0:
     )
     st.stop()
 
-a, b, c, d = st.columns(4)
-a.metric("Requests", f"{numbers.total:,}")
-b.metric("Open", f"{numbers.open:,}")
-c.metric(
-    "Location unknown",
-    f"{numbers.location_unknown:,}",
-    help="No usable point: placeholder, missing or invalid coordinates",
-)
-d.metric(
-    "Newest report",
-    "—"
-    if numbers.latest_created is None
-    else numbers.latest_created.tz_convert("America/New_York").strftime("%Y-%m-%d"),
+metrics(
+    Metric("Requests", count(numbers.total)),
+    Metric("Open", count(numbers.open)),
+    Metric(
+        "Location unknown",
+        count(numbers.location_unknown),
+        "No usable point: placeholder, missing or invalid coordinates",
+    ),
+    Metric("Newest report", local(numbers.latest_created, "%Y-%m-%d")),
 )
 
 left, right = st.columns([3, 2])
 with left:
     st.subheader("By request type")
-    st.dataframe(
+    table(
         numbers.by_type,
-        column_order=["service_name", "requests", "open", "department"],
-        hide_index=True,
-        width="stretch",
-        height=420,
-        column_config={
+        {
             "service_name": st.column_config.TextColumn("Type", width="medium"),
+            "requests": columns.number("Requests", width="small"),
+            "open": columns.number("Open", width="small"),
             "department": st.column_config.TextColumn("Department", width="small"),
-            "requests": st.column_config.NumberColumn("Requests", width="small"),
-            "open": st.column_config.NumberColumn("Open", width="small"),
         },
+        key="overview-types",
+        height=420,
     )
 with right:
     st.subheader("By status")
-    st.dataframe(
-        numbers.by_status[["label", "requests"]],
-        hide_index=True,
-        width="stretch",
-        column_config={"label": "Status", "requests": "Requests"},
+    table(
+        numbers.by_status,
+        {"label": "Status", "requests": columns.number("Requests")},
+        key="overview-status",
     )
     st.subheader("By ward")
     labels = numbers.by_ward["ward"].map(lambda w: "none" if w is pd.NA else f"{int(w):02d}")

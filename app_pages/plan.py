@@ -6,9 +6,24 @@ import streamlit as st
 
 from geodispatch.domain.errors import GeodispatchError
 from geodispatch.services import board, dispatch, workflow
-from geodispatch.ui import data
+from geodispatch.storage.plans_repo import PlanHeader
+from geodispatch.ui import columns, data
 from geodispatch.ui.roles import staff_name
-from geodispatch.ui.widgets import city_zone, local, local_columns, now_local, show_map
+from geodispatch.ui.widgets import (
+    Metric,
+    city_zone,
+    count,
+    kept,
+    local,
+    local_columns,
+    metrics,
+    now_local,
+    show_error,
+    show_map,
+    table,
+)
+
+CREW_COLUMNS = {"name": "Name", "yard": "Yard", "shift": "Shift", "skills": "Skills"}
 
 st.title("Plan today")
 actor = staff_name()
@@ -18,13 +33,11 @@ day = top_left.date_input("Day", value=board.today(), key="plan-day", format="YY
 plans = board.day_plans(day)
 
 
-def plan_label(header: object) -> str:
+def plan_label(h: PlanHeader) -> str:
     """How a plan reads in the picker."""
-    h = header  # PlanHeader
-    served = h.summary.get("served", 0)  # type: ignore[attr-defined]
     return (
-        f"Plan {h.id} · {h.status} · {served} stops · "  # type: ignore[attr-defined]
-        f"made {local(h.created_at)} by {h.created_by or '—'}"  # type: ignore[attr-defined]
+        f"Plan {h.id} · {h.status} · {h.summary.get('served', 0)} stops · "
+        f"made {local(h.created_at)} by {h.created_by or '—'}"
     )
 
 
@@ -34,7 +47,7 @@ def run_planner(limit_s: float) -> None:
         try:
             outcome = dispatch.plan_day(day, time_limit_s=limit_s, created_by=actor)
         except GeodispatchError as exc:
-            st.error(str(exc))
+            show_error(exc)
             return
     st.session_state["plan-focus"] = outcome.plan_id
     st.session_state.pop("plan-replan", None)
@@ -46,8 +59,7 @@ with st.expander("Plan the day" if not plans else "Plan the day again (new draft
         "Search time (seconds)",
         min_value=2,
         max_value=60,
-        value=10,
-        key="plan-limit",
+        key=kept("plan-limit", 10),
         help="Longer searches find shorter routes; the plan is usable after a few seconds.",
     )
     if st.button("Plan today", type="primary", key="plan-run"):
@@ -63,12 +75,7 @@ if not plans:
         st.warning("No crews yet: add them with `geodispatch crews seed` (Boston roster).")
     else:
         st.subheader(f"Crews on shift ({len(roster)})")
-        st.dataframe(
-            roster[["crew", "name", "yard", "shift", "skills"]],
-            hide_index=True,
-            width="stretch",
-            key="plan-roster",
-        )
+        table(roster, {"crew": "Crew", **CREW_COLUMNS}, key="plan-roster")
     st.stop()
 
 ids = [p.id for p in plans]
@@ -97,14 +104,13 @@ with st.spinner("Loading the plan…"):
 header = pb.header
 published = next((p for p in plans if p.status == "published"), None)
 
-a, b, c, d, e = st.columns(5)
-a.metric("Status", header.status.capitalize(), help=f"version {header.version}")
-b.metric("Jobs on routes", f"{len(pb.stops):,}")
-c.metric("Left out", f"{len(pb.dropped):,}", help="each with a reason, below")
-working = int((pb.crews["stops"] > 0).sum()) if len(pb.crews) else 0
-d.metric("Crews with work", f"{working} of {len(pb.crews)}")
-finished = int(pb.crews["done"].sum() + pb.crews["unable"].sum()) if len(pb.crews) else 0
-e.metric("Stops finished", f"{finished} of {len(pb.stops)}", help="done or could not complete")
+metrics(
+    Metric("Status", header.status.capitalize(), f"version {header.version}"),
+    Metric("Jobs on routes", count(len(pb.stops))),
+    Metric("Left out", count(len(pb.dropped)), "each with a reason, below"),
+    Metric("Crews with work", f"{pb.crews_working} of {len(pb.crews)}"),
+    Metric("Stops finished", f"{pb.finished} of {len(pb.stops)}", "done or could not complete"),
+)
 
 for problem in pb.violations:
     st.error(f"Plan check: {problem}")
@@ -129,14 +135,14 @@ with act_left:
             )
             st.warning(
                 f"Publish plan {plan_id}? {len(pb.stops)} stops go to "
-                f"{working} crews' phones now.{replaces}"
+                f"{pb.crews_working} crews' phones now.{replaces}"
             )
             yes, no = st.columns(2)
             if yes.button("Yes, publish", type="primary", key="plan-publish-confirm"):
                 try:
                     _, assigned = board.publish(plan_id, expected_version=header.version)
                 except GeodispatchError as exc:
-                    st.error(str(exc))
+                    show_error(exc)
                 else:
                     st.session_state.pop("plan-confirm", None)
                     st.toast(f"Plan {plan_id} published; {assigned} jobs now Work assigned.")
@@ -181,7 +187,7 @@ with act_right:
                             created_by=actor,
                         )
                 except GeodispatchError as exc:
-                    st.error(str(exc))
+                    show_error(exc)
                 else:
                     st.session_state["plan-replan"] = result
                     st.session_state["plan-focus"] = result.plan_id
@@ -197,18 +203,14 @@ if replan is not None and replan.plan_id == plan_id:
         "Publish this draft to send it to the crews."
     )
     if replan.urgent_outcome:
-        placed = " is stop " in replan.urgent_outcome
-        text = replan.urgent_outcome
-        (st.success if placed else st.error)(text[:1].upper() + text[1:])
+        show = st.success if replan.urgent_placed else st.error
+        show(replan.urgent_outcome[:1].upper() + replan.urgent_outcome[1:])
     for risk in replan.sla_risks:
         st.warning(risk)
-    st.dataframe(
+    table(
         local_columns(replan.changes, ["eta_before", "eta_after"]),
-        hide_index=True,
-        width="stretch",
-        key="plan-changes",
-        column_config={
-            "job_id": st.column_config.NumberColumn("Job", format="%d"),
+        {
+            "job_id": columns.JOB,
             "change": "Change",
             "from_crew": "From",
             "to_crew": "To",
@@ -216,14 +218,14 @@ if replan is not None and replan.plan_id == plan_id:
             "eta_after": st.column_config.DatetimeColumn("ETA after", format="HH:mm"),
             "detail": "Detail",
         },
+        key="plan-changes",
     )
 
 # ----------------------------------------------------------------------------- the plan
 view = st.segmented_control(
     "Show",
     ["Routes", "Stops", "Left out"],
-    default="Routes",
-    key="plan-view",
+    key=kept("plan-view", "Routes"),
 )
 if view == "Routes" or view is None:
     map_col, crew_col = st.columns([3, 2])
@@ -232,93 +234,52 @@ if view == "Routes" or view is None:
             show_map(data.plan_map(plan_id), height=560)
         st.caption("Hollow circles: stops a crew has reported on. Grey: jobs left out.")
     with crew_col:
-        st.dataframe(
+        table(
             local_columns(pb.crews, ["back_at"]),
-            hide_index=True,
-            width="stretch",
-            height=560,
-            key="plan-crews",
-            column_order=[
-                "crew",
-                "stops",
-                "finished_share",
-                "done",
-                "on_site",
-                "unable",
-                "work_h",
-                "drive_h",
-                "back_at",
-                "late_stops",
-                "name",
-                "yard",
-                "shift",
-                "skills",
-            ],
-            column_config={
+            {
                 "crew": "Crew",
-                "stops": st.column_config.NumberColumn("Stops"),
+                "stops": columns.number("Stops"),
                 "finished_share": st.column_config.ProgressColumn(
                     "Finished", min_value=0.0, max_value=1.0, format="percent"
                 ),
-                "done": "Done",
-                "on_site": "On site",
-                "unable": "Could not",
-                "work_h": st.column_config.NumberColumn("Work h", format="%.1f"),
-                "drive_h": st.column_config.NumberColumn("Drive h", format="%.1f"),
+                "done": columns.number("Done"),
+                "on_site": columns.number("On site"),
+                "unable": columns.number("Could not"),
+                "work_h": columns.number("Work (h)", "%.1f"),
+                "drive_h": columns.number("Drive (h)", "%.1f"),
                 "back_at": st.column_config.DatetimeColumn("Back at", format="HH:mm"),
-                "late_stops": st.column_config.NumberColumn(
+                "late_stops": columns.number(
                     "Past SLA", help="stops finished after their SLA due time"
                 ),
-                "name": "Name",
-                "yard": "Yard",
-                "shift": "Shift",
-                "skills": "Skills",
+                **CREW_COLUMNS,
             },
+            key="plan-crews",
+            height=560,
         )
 elif view == "Stops":
     crews = ["All crews", *sorted(pb.stops["crew"].unique())]
     crew = st.selectbox("Crew", crews, key="plan-crew")
     stops = pb.stops if crew == "All crews" else pb.stops[pb.stops["crew"] == crew]
-    st.dataframe(
+    table(
         local_columns(stops, ["eta", "due_at", "report_at"]),
-        hide_index=True,
-        width="stretch",
-        height=560,
-        key="plan-stops",
-        column_order=[
-            "crew",
-            "sequence",
-            "status",
-            "eta",
-            "report_at",
-            "report_note",
-            "report_flags",
-            "job_id",
-            "title",
-            "address",
-            "ward",
-            "priority",
-            "callers",
-            "due_at",
-            "late_min",
-        ],
-        column_config={
+        {
             "crew": "Crew",
-            "sequence": st.column_config.NumberColumn("#"),
+            "sequence": columns.number("#"),
             "status": "Status",
             "eta": st.column_config.DatetimeColumn("ETA", format="HH:mm"),
-            "job_id": st.column_config.NumberColumn("Job", format="%d"),
-            "title": "Type",
-            "address": "Address",
-            "ward": "Ward",
-            "priority": "Priority",
-            "callers": "Callers",
-            "due_at": st.column_config.DatetimeColumn("SLA due", format="YYYY-MM-DD HH:mm"),
-            "late_min": st.column_config.NumberColumn("Min past due"),
             "report_at": st.column_config.DatetimeColumn("Reported", format="HH:mm"),
             "report_note": "Crew note",
             "report_flags": "Flags",
+            "job_id": columns.JOB,
+            "title": "Type",
+            **columns.PLACE,
+            "priority": columns.PRIORITY,
+            "callers": columns.CALLERS,
+            "due_at": columns.DUE,
+            "late_min": columns.number("Past due (min)", "%.0f"),
         },
+        key="plan-stops",
+        height=560,
     )
     with_photo = stops[stops["photo_ref"].notna()]
     if len(with_photo):
@@ -333,16 +294,16 @@ elif view == "Stops":
         try:
             st.image(board.photo_bytes(ref), width=360)
         except GeodispatchError as exc:
-            st.warning(str(exc))
+            show_error(exc, warn=True)
+elif pb.dropped.empty:
+    st.success("Every open job with a location is on a route.")
 else:
     left, right = st.columns([1, 3])
     with left:
-        st.dataframe(
-            pb.reasons[["reason", "jobs"]],
-            hide_index=True,
-            width="stretch",
+        table(
+            pb.reasons,
+            {"reason": "Why left out", "jobs": columns.number("Jobs")},
             key="plan-reasons",
-            column_config={"reason": "Why left out", "jobs": "Jobs"},
         )
     with right:
         reasons = ["All reasons", *pb.reasons["reason"].tolist()]
@@ -351,32 +312,18 @@ else:
             pb.dropped if reason == "All reasons" else pb.dropped[pb.dropped["reason"] == reason]
         )
         st.caption(f"{len(dropped):,} jobs, most urgent first (first 1,000 shown)")
-        st.dataframe(
+        table(
             local_columns(dropped.head(1000), ["due_at"]),
-            hide_index=True,
-            width="stretch",
-            height=480,
-            key="plan-dropped",
-            column_order=[
-                "job_id",
-                "priority",
-                "title",
-                "address",
-                "ward",
-                "callers",
-                "due_at",
-                "reason",
-                "detail",
-            ],
-            column_config={
-                "job_id": st.column_config.NumberColumn("Job", format="%d"),
-                "priority": "Priority",
+            {
+                "job_id": columns.JOB,
+                "priority": columns.PRIORITY,
                 "title": "Type",
-                "address": "Address",
-                "ward": "Ward",
-                "callers": "Callers",
-                "due_at": st.column_config.DatetimeColumn("SLA due", format="YYYY-MM-DD"),
+                **columns.PLACE,
+                "callers": columns.CALLERS,
+                "due_at": columns.DUE,
                 "reason": "Why left out",
                 "detail": "What would let it in",
             },
+            key="plan-dropped",
+            height=480,
         )

@@ -5,10 +5,22 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from geodispatch.domain.errors import GeodispatchError
-from geodispatch.domain.workflow import TRANSITIONS, needs_note
-from geodispatch.services import sla, workflow
+from geodispatch.domain.workflow import needs_note
+from geodispatch.services import board, sla, workflow
+from geodispatch.ui import columns
+from geodispatch.ui.roles import staff_name
+from geodispatch.ui.widgets import (
+    Metric,
+    count,
+    local_columns,
+    md_escape,
+    metrics,
+    show_error,
+    table,
+)
 
 st.title("Work & SLA")
+actor = staff_name()
 now = datetime.now(UTC)
 with st.spinner("Checking due times…"):
     backlog = sla.backlog_by_department_ward(now=now)
@@ -18,30 +30,26 @@ if backlog.empty:
     st.info("No open work. Load the Boston sample with `geodispatch demo` or import requests.")
     st.stop()
 
-a, b, c, d = st.columns(4)
-a.metric("Open requests", f"{int(backlog['open'].sum()):,}")
-b.metric("Overdue", f"{int(backlog['overdue'].sum()):,}")
-c.metric(
-    "At risk",
-    f"{int(backlog['at_risk'].sum()):,}",
-    help="less than a quarter of the SLA window left",
+metrics(
+    Metric("Open requests", count(backlog["open"].sum())),
+    Metric("Overdue", count(backlog["overdue"].sum())),
+    Metric("At risk", count(backlog["at_risk"].sum()), "less than a quarter of the SLA left"),
+    Metric("Closures to audit", count(len(audit)), "completed without a crew's field completion"),
 )
-d.metric("Closures to audit", f"{len(audit):,}", help="completed without a crew's field completion")
 
 st.subheader("Backlog by department and ward")
-st.dataframe(
+table(
     backlog,
-    hide_index=True,
-    width="stretch",
-    height=300,
-    column_config={
+    {
         "department": "Department",
         "ward": "Ward",
-        "open": st.column_config.NumberColumn("Open"),
-        "overdue": st.column_config.NumberColumn("Overdue"),
-        "at_risk": st.column_config.NumberColumn("At risk"),
-        "oldest_days": st.column_config.NumberColumn("Oldest (days)", format="%.0f"),
+        "open": columns.number("Open"),
+        "overdue": columns.number("Overdue"),
+        "at_risk": columns.number("At risk"),
+        "oldest_days": columns.number("Oldest (days)", "%.0f"),
     },
+    key="work-backlog",
+    height=300,
 )
 
 st.subheader("Incomplete work")
@@ -63,47 +71,43 @@ work = sla.incomplete_work(
     ward=None if ward == "All" else int(ward),
     show=show,
 )
-st.caption(f"{len(work):,} requests, most overdue first (first 500 shown)")
-st.dataframe(
-    work.head(500)[
-        [
-            "request_id",
-            "job_id",
-            "service_name",
-            "department",
-            "ward",
-            "address",
-            "due_at",
-            "hours_left",
-            "caller_count",
-            "status",
-        ]
-    ],
-    hide_index=True,
-    width="stretch",
-    height=320,
-    column_config={
-        "request_id": "Request",
-        "job_id": "Job",
-        "service_name": "Type",
-        "department": "Department",
-        "ward": "Ward",
-        "address": "Address",
-        "due_at": st.column_config.DatetimeColumn("Due (UTC)"),
-        "hours_left": st.column_config.NumberColumn("Hours left", format="%.0f"),
-        "caller_count": st.column_config.NumberColumn("Callers"),
-        "status": "Status",
-    },
-)
+if work.empty:
+    st.success("Nothing in this selection.")
+else:
+    st.caption(f"{len(work):,} requests, most overdue first (first 500 shown)")
+    table(
+        local_columns(work.head(500), ["due_at"]).assign(
+            days_left=lambda f: f["hours_left"] / 24.0
+        ),
+        {
+            "request_id": columns.number("Request", "%d"),
+            "job_id": columns.JOB,
+            "service_name": "Type",
+            "department": "Department",
+            **columns.PLACE,
+            "due_at": columns.DUE,
+            "days_left": columns.DAYS_LEFT,
+            "caller_count": columns.CALLERS,
+            "status": "Status",
+        },
+        key="work-incomplete",
+        height=320,
+    )
 
 st.subheader("Closure audit")
 if audit.empty:
     st.success("Every completion has a crew's field record.")
 else:
-    st.dataframe(
-        audit[["request_id", "job_id", "service_code", "closed_at", "reason"]],
-        hide_index=True,
-        width="stretch",
+    table(
+        local_columns(audit, ["closed_at"]),
+        {
+            "request_id": columns.number("Request", "%d"),
+            "job_id": columns.JOB,
+            "service_code": "Type",
+            "closed_at": st.column_config.DatetimeColumn("Closed", format="YYYY-MM-DD HH:mm"),
+            "reason": "Why it needs a look",
+        },
+        key="work-audit",
     )
 
 st.subheader("Completions to check")
@@ -115,58 +119,60 @@ else:
         "far_from_site: posted more than the allowed distance from the job; no_location: "
         "no position sent; no_photo: no photo attached"
     )
-    st.dataframe(
-        flagged[["job_id", "service_code", "actor", "at", "distance_m", "flags", "note"]],
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "job_id": "Job",
+    table(
+        local_columns(flagged, ["at"]),
+        {
+            "job_id": columns.JOB,
             "service_code": "Type",
             "actor": "Crew",
-            "at": st.column_config.DatetimeColumn("At (UTC)"),
-            "distance_m": st.column_config.NumberColumn("Distance (m)", format="%.0f"),
+            "at": st.column_config.DatetimeColumn("At", format="YYYY-MM-DD HH:mm"),
+            "distance_m": columns.number("Distance (m)", "%.0f"),
             "flags": "Flags",
-            "note": "Note",
+            "note": "Crew note",
         },
+        key="work-flagged",
     )
 
 st.subheader("Job")
-job_id = st.number_input("Job id", min_value=1, step=1, value=None, key="job-id")
+job_id = st.number_input(
+    "Job id", min_value=1, step=1, value=None, key="job-id", placeholder="e.g. from Open jobs"
+)
 if job_id is not None:
     try:
-        job = workflow.get_job(int(job_id))
+        detail = board.job_detail(int(job_id))
     except GeodispatchError as exc:
-        st.error(str(exc))
+        show_error(exc)
         st.stop()
-    st.write(
+    job = detail.job
+    st.markdown(
         f"**{job.status.label}** · {job.caller_count} caller(s) · priority P{int(job.priority)} · "
         f"version {job.version}"
     )
-    st.caption(job.address)
-    history = workflow.job_history(job.id)
-    st.dataframe(
-        [
-            {
-                "at (UTC)": e.at,
-                "event": e.kind.value,
-                "request": e.request_id,
-                "from": e.from_status.label if e.from_status else "",
-                "to": e.to_status.label if e.to_status else "",
-                "by": e.actor,
-                "note": e.note,
-                "flags": e.flags,
-            }
-            for e in history
-        ],
-        hide_index=True,
-        width="stretch",
+    st.caption(md_escape(job.address))
+    table(
+        local_columns(detail.history, ["at"]),
+        {
+            "at": st.column_config.DatetimeColumn("At", format="YYYY-MM-DD HH:mm"),
+            "event": "Event",
+            "request": columns.number("Request", "%d"),
+            "from": "From",
+            "to": "To",
+            "by": "By",
+            "note": "Note",
+            "flags": "Flags",
+        },
+        key="work-history",
     )
-    options = sorted(TRANSITIONS[job.status], key=lambda s: list(TRANSITIONS).index(s))
-    with st.form("move-job"):
-        target = st.selectbox("Move to", options, format_func=lambda s: s.label, key="move-to")
-        note = st.text_input("Note (shown to residents)", key="move-note")
-        actor = st.text_input("Your name", value="dispatch", key="move-actor")
-        if st.form_submit_button("Change status"):
+    if not detail.moves:
+        st.caption(f"{job.status.label} is final: no further status change.")
+    else:
+        with st.form("move-job"):
+            target = st.selectbox(
+                "Move to", detail.moves, format_func=lambda s: s.label, key="move-to"
+            )
+            note = st.text_input("Note (shown to residents)", key="move-note", max_chars=500)
+            submitted = st.form_submit_button("Change status")
+        if submitted:
             if needs_note(job.status, target) and not note.strip():
                 st.warning("This change needs a note saying why.")
             else:
@@ -175,7 +181,7 @@ if job_id is not None:
                         job.id, target, expected_version=job.version, actor=actor, note=note
                     )
                 except GeodispatchError as exc:
-                    st.error(str(exc))
+                    show_error(exc)
                 else:
-                    st.success(f"Job {moved.id} is now {moved.status.label}.")
+                    st.toast(f"Job {moved.id} is now {moved.status.label}.")
                     st.rerun()

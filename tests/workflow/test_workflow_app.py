@@ -37,7 +37,8 @@ def test_work_page_lists_overdue_work_and_moves_a_job(app: AppTest) -> None:
     job_id = job_of(settings, 1)
     app.number_input(key="job-id").set_value(job_id).run()
     app.selectbox(key="move-to").set_value(S.REVIEWED).run()
-    app.text_input(key="move-actor").input("dispatch:ana")
+    app.text_input(key="staff-name").input("dispatch:ana")
     app.button[0].click().run()
     assert not app.exception
     assert workflow.get_job(job_id, settings=settings).status is S.REVIEWED
+    assert workflow.job_history(job_id, settings=settings)[-1].actor == "dispatch:ana"

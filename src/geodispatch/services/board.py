@@ -19,8 +19,10 @@ from geodispatch.analysis.dedup import CandidateParams, near_duplicates
 from geodispatch.analysis.sla import sla_flags
 from geodispatch.config import Settings, get_settings
 from geodispatch.domain.errors import InputError, NotFoundError
+from geodispatch.domain.jobs import Job
 from geodispatch.domain.plans import PlanDiff, RoutePlan
 from geodispatch.domain.requests import RequestStatus
+from geodispatch.domain.workflow import TRANSITIONS
 from geodispatch.geo.crs import lonlat_to_working
 from geodispatch.io.photos import photo_path
 from geodispatch.reporting.maps import TileSource, render_html
@@ -32,7 +34,7 @@ from geodispatch.reporting.plan_tables import (
     stop_table,
 )
 from geodispatch.reporting.route_map import route_map
-from geodispatch.services import dispatch
+from geodispatch.services import dispatch, workflow
 from geodispatch.services.field import local_today
 from geodispatch.services.hotspots import ward_outlines
 from geodispatch.services.workflow import (
@@ -111,7 +113,8 @@ def _sla_state(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
         ["overdue", "at_risk", "no_target"],
         default="on_track",
     )
-    return frame.assign(hours_left=flags["hours_left"], sla=state)
+    hours = flags["hours_left"]
+    return frame.assign(hours_left=hours, days_left=hours / 24.0, sla=state)
 
 
 def job_board(
@@ -243,6 +246,18 @@ class PlanBoard:
     reasons: pd.DataFrame  # jobs left out per reason
     violations: list[str] = field(default_factory=list)
 
+    @property
+    def crews_working(self) -> int:
+        """Crews with at least one stop on this plan."""
+        return int((self.crews["stops"] > 0).sum()) if len(self.crews) else 0
+
+    @property
+    def finished(self) -> int:
+        """Stops the crews reported done or could not complete."""
+        if not len(self.crews):
+            return 0
+        return int(self.crews["done"].sum() + self.crews["unable"].sum())
+
 
 def today(settings: Settings | None = None) -> date:
     """Today's date in the city's time zone."""
@@ -332,26 +347,31 @@ class Replan:
     parent_id: int
     urgent_job_id: int | None
     urgent_outcome: str  # where the urgent job ended up, in words
+    urgent_placed: bool  # the urgent job is on a route of the new draft
     changes: pd.DataFrame
     travel_saved_min: int
     sla_risks: list[str]
 
 
-def _where_is(plan: RoutePlan, job_id: int | None) -> str:
-    """Where a job is in a plan, in words: crew, stop and ETA, or why it is left out."""
+def _where_is(plan: RoutePlan, job_id: int | None) -> tuple[str, bool]:
+    """Where a job is in a plan, in words, and whether it is on a route.
+
+    The words name the crew, stop and ETA, or why the job is left out.
+    """
     if job_id is None:
-        return ""
+        return "", False
     for route in plan.routes:
         for stop in route.stops:
             if stop.order.job_id == job_id:
                 return (
                     f"job {job_id} is stop {stop.sequence} of {route.crew.code}, "
                     f"ETA {stop.eta:%H:%M}"
-                )
+                ), True
     for dropped in plan.dropped:
         if dropped.order.job_id == job_id:
-            return f"job {job_id} is not on any route: {dropped.reason.label} ({dropped.detail})"
-    return f"job {job_id} is not in the plan"
+            reason = f"{dropped.reason.label} ({dropped.detail})"
+            return f"job {job_id} is not on any route: {reason}", False
+    return f"job {job_id} is not in the plan", False
 
 
 def replan_urgent(
@@ -377,22 +397,17 @@ def replan_urgent(
         settings=settings,
     )
     diff = outcome.diff
+    where, placed = _where_is(outcome.plan, urgent_job_id)
     return Replan(
         plan_id=outcome.plan_id,
         parent_id=plan_id,
         urgent_job_id=urgent_job_id,
-        urgent_outcome=_where_is(outcome.plan, urgent_job_id),
+        urgent_outcome=where,
+        urgent_placed=placed,
         changes=change_table(diff or PlanDiff((), 0, ())),
         travel_saved_min=round(diff.travel_saved_s / 60) if diff is not None else 0,
         sla_risks=list(diff.sla_risks) if diff is not None else [],
     )
-
-
-def field_reports(plan_id: int, *, settings: Settings | None = None) -> pd.DataFrame:
-    """The newest crew report per stop of a plan: kind, when, who, note, flags, photo ref."""
-    settings = settings or get_settings()
-    with session_scope(database_url(settings)) as session:
-        return board_repo.field_reports(session, plan_id)
 
 
 def photo_bytes(ref: str, *, settings: Settings | None = None) -> bytes:
@@ -414,3 +429,43 @@ def plan_map_html(
     """The board's plan on an offline map: routes by crew over the wards, reported stops hollow."""
     outlines = ward_outlines(settings=settings)
     return render_html(route_map(pb.plan, tiles=tiles, max_dropped=MAP_DROPPED, outlines=outlines))
+
+
+# --------------------------------------------------------------------------- one job
+
+
+@dataclass(frozen=True, slots=True)
+class JobDetail:
+    """One job with its audit trail and the statuses a dispatcher may move it to."""
+
+    job: Job
+    history: pd.DataFrame  # at, event, request, from, to, by, note, flags; oldest first
+    moves: list[RequestStatus]  # allowed next statuses, in workflow order
+
+
+def job_detail(job_id: int, *, settings: Settings | None = None) -> JobDetail:
+    """A job, every status event of it and its requests, and where it may go next.
+
+    Raises NotFoundError (with the id) when there is no such job.
+    """
+    job = workflow.get_job(job_id, settings=settings)
+    events = workflow.job_history(job.id, settings=settings)
+    history = pd.DataFrame(
+        [
+            {
+                "at": e.at,
+                "event": e.kind.value.replace("_", " "),
+                "request": e.request_id,
+                "from": e.from_status.label if e.from_status else "",
+                "to": e.to_status.label if e.to_status else "",
+                "by": e.actor,
+                "note": e.note,
+                "flags": e.flags,
+            }
+            for e in events
+        ],
+        columns=["at", "event", "request", "from", "to", "by", "note", "flags"],
+    )
+    order = list(TRANSITIONS)
+    moves = sorted(TRANSITIONS[job.status], key=order.index)
+    return JobDetail(job=job, history=history, moves=moves)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import pandas as pd
 
@@ -29,7 +30,7 @@ class PublicSummary:
 
 def public_summary(
     *,
-    since: pd.Timestamp | None = None,
+    since: datetime | pd.Timestamp | None = None,
     ward: int | None = None,
     settings: Settings | None = None,
 ) -> PublicSummary:
@@ -41,13 +42,15 @@ def public_summary(
     settings = settings or get_settings()
     upgrade(settings.database_url)
     with session_scope(settings.database_url) as session:
-        facts = overview_repo.request_facts(session, since=since)
+        facts = overview_repo.request_facts(
+            session, since=None if since is None else pd.Timestamp(since)
+        )
     if ward is not None:
         facts = facts[facts["ward"] == ward]
     now = pd.Timestamp.now(tz="UTC")
     return PublicSummary(
         as_of=now,
-        since=since,
+        since=None if since is None else pd.Timestamp(since),
         requests=len(facts),
         open=int(facts["status"].isin(kpis.OPEN_VALUES).sum()),
         backlog_by_ward=kpis.backlog_by_age(facts, ["ward"], now=now),

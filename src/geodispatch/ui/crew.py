@@ -12,6 +12,9 @@ import streamlit as st
 from geodispatch.domain.errors import GeodispatchError
 from geodispatch.services import field
 from geodispatch.services.field import CrewDay, CrewIdentity
+from geodispatch.storage.field_repo import StopView
+from geodispatch.ui.geolocation import device_position
+from geodispatch.ui.widgets import show_error
 
 TOKEN_KEY = "crew-token"
 
@@ -45,7 +48,7 @@ def sign_in_form() -> None:
         try:
             token, _expires, _crew = field.login(code, pin)
         except GeodispatchError as exc:
-            st.error(str(exc))
+            show_error(exc)
             return
         st.session_state[TOKEN_KEY] = token
         st.rerun()
@@ -61,3 +64,52 @@ def sign_out() -> None:
 def crew_day(crew: CrewIdentity) -> CrewDay:
     """Today's published stops of the crew, in order (thin wrapper over the service)."""
     return field.crew_day(crew)
+
+
+#: The position sent with a crew update: latitude, longitude (None when not sent) and
+#: where it came from ("device", "confirmed" at the stop, or "entered" by hand).
+Position = tuple[float | None, float | None, str]
+
+
+def position_picker(stop: StopView) -> Position:
+    """Ask where the crew is for this stop's update: the phone's fix, the stop, or typed.
+
+    Browsers share the phone's position only over https; without it the crew confirms
+    being at the stop (flagged for a supervisor's check) or types a position.
+    """
+    device = device_position(key=f"crew-geo-{stop.stop_id}")
+    choices = (["device"] if device is not None else []) + ["confirmed", "entered", "none"]
+    labels = {
+        "device": f"Phone's location (±{device.accuracy_m:.0f} m)" if device else "",
+        "confirmed": "I am at the stop",
+        "entered": "Type a position",
+        "none": "Don't send a position",
+    }
+    where = st.radio(
+        "Position sent with the update",
+        choices,
+        format_func=labels.__getitem__,
+        key=f"crew-pos-{stop.stop_id}",
+        label_visibility="collapsed",
+    )
+    position: Position = (None, None, "device")
+    if where == "device" and device is not None:
+        position = (device.lat, device.lon, "device")
+    elif where == "confirmed":
+        position = (stop.lat, stop.lon, "confirmed")
+    elif where == "entered":
+        typed = st.text_input(
+            "Latitude, longitude",
+            key=f"crew-latlon-{stop.stop_id}",
+            placeholder="42.3351, -71.0726",
+        )
+        if typed.strip():
+            try:
+                position = (*field.parse_position(typed), "entered")
+            except GeodispatchError as exc:
+                show_error(exc)
+    if position[0] is None or position[2] != "device":
+        st.caption(
+            "Without the phone's own position, a 'done' is marked for a supervisor to check."
+        )
+    return position

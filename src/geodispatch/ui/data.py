@@ -13,7 +13,7 @@ import streamlit as st
 
 from geodispatch.config import get_settings
 from geodispatch.reporting.ward_summary import WardSummary
-from geodispatch.services import board, hotspots, performance
+from geodispatch.services import board, hotspots, performance, public
 from geodispatch.services.hotspots import HotspotFilter
 
 
@@ -88,3 +88,19 @@ def hotspot_choices() -> hotspots.HotspotChoices:
 def hotspot_map(selection: HotspotFilter) -> str:
     """The manager's map page for a filter (the service caches it per data version)."""
     return hotspots.hotspot_map_html(selection)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _public(
+    url: str, version: tuple[int, int, str], since: datetime | None
+) -> public.PublicSummary:
+    del url, version
+    return public.public_summary(since=since)
+
+
+def public_figures(since: datetime | None) -> public.PublicSummary:
+    """Open requests and response times for residents (cached per data version).
+
+    ``since`` should be a whole day (see ``widgets.period_since``) so the cache holds.
+    """
+    return _public(_url(), hotspots.data_version(), since)

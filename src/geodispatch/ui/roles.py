@@ -12,6 +12,8 @@ from typing import Final
 
 import streamlit as st
 
+from geodispatch.ui.widgets import kept
+
 
 class Role(StrEnum):
     """The people the app serves."""
@@ -71,6 +73,6 @@ def role_picker() -> Role:
 
 def staff_name() -> str:
     """Who is acting, for the audit trail of dispatcher and manager actions."""
-    st.session_state.setdefault("staff-name", "dispatch")
-    name = st.sidebar.text_input("Your name (for the audit trail)", key="staff-name", max_chars=60)
+    key = kept("staff-name", "dispatch")
+    name = st.sidebar.text_input("Your name (for the audit trail)", key=key, max_chars=60)
     return name.strip() or "dispatch"
