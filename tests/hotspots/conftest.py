@@ -64,8 +64,8 @@ def disc(
     )
 
 
-def boston_subset(path: Path, every: int) -> Path:
-    """Every ``every``-th record of the real Boston 2011 export (all six months)."""
+def boston_subset(path: Path, every: int, *, offset: int = 0) -> Path:
+    """Every ``every``-th record (from ``offset``) of the real Boston 2011 export."""
     with (
         gzip.open(BOSTON_2011, "rt", encoding="utf-8", newline="") as source,
         path.open("w", encoding="utf-8", newline="") as target,
@@ -74,9 +74,23 @@ def boston_subset(path: Path, every: int) -> Path:
         writer = csv.writer(target)
         writer.writerow(next(reader))
         for n, record in enumerate(reader):
-            if n % every == 0:
+            if n % every == offset:
                 writer.writerow(record)
     return path
+
+
+def report(source_id: str, lon: float, lat: float, code: str = "PWDx_Pothole") -> dict[str, object]:
+    """One Open311 request as a resident's app would send it."""
+    return {
+        "service_request_id": source_id,
+        "service_code": code,
+        "service_name": code.removeprefix("PWDx_"),
+        "description": "reported again",
+        "requested_datetime": "2011-11-20T09:00:00-05:00",
+        "status": "open",
+        "lat": lat,
+        "long": lon,
+    }
 
 
 @pytest.fixture

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from geodispatch.analysis.emerging import EmergingParams, Trend, classify_places
-from geodispatch.analysis.hotspots import HotspotParams, detect_hotspots
+from geodispatch.analysis.grid_scan import Grid, ScanCells
+from geodispatch.analysis.hotspots import (
+    HotspotParams,
+    _confirmed,
+    _split_at_cores,
+    detect_hotspots,
+)
 from geodispatch.domain.errors import InputError
 
 from .conftest import disc, uniform
@@ -108,6 +114,77 @@ def test_emerging_params_are_checked() -> None:
         EmergingParams(window_days=0)
     with pytest.raises(InputError, match="min_rate_ratio must be at least 1"):
         EmergingParams(min_rate_ratio=0.5)
+    with pytest.raises(InputError, match="min_new_cells must be at least 1"):
+        EmergingParams(min_new_cells=0)
+    with pytest.raises(InputError, match="core_gap_m must be in"):
+        EmergingParams(core_gap_m=-5)
+
+
+def trends_near(frame: pd.DataFrame, x: float, y: float, within: float) -> list[str]:
+    near = np.hypot(frame["centroid_x"] - x, frame["centroid_y"] - y) < within
+    return sorted(frame.loc[near, "trend"].astype(str))
+
+
+def year_of_potholes(seed: int, *spots: tuple[int, float, float, float]) -> pd.DataFrame:
+    """Hotspots found in a year of background potholes plus ``spots``.
+
+    A spot is (reports, x, radius, first day): reports on a disc at (x, 2000) from that
+    day to the end of the year.
+    """
+    rng = np.random.default_rng(seed)
+    parts = [uniform(rng, 30_000, side=4000, days=360)]
+    for n, x, radius, first_day in spots:
+        parts.append(disc(rng, n, x=x, y=2000, radius=radius, start_day=first_day, end_day=360))
+    points = pd.concat(parts, ignore_index=True)
+    return detect_hotspots(points, params=HotspotParams(all_types=False)).hotspots
+
+
+def test_a_new_corner_touching_a_busy_hotspot_is_its_own_new_hotspot() -> None:
+    """A corner that appeared last quarter 110 m from a year-round hotspot of the same type:
+    the recent window sees one cluster over both, whose share is not new as a whole."""
+    found = year_of_potholes(32, (200, 2000, 60, 0), (20, 2110, 20, 280))
+    assert trends_near(found, 2110, 2000, within=20) == [Trend.NEW]
+    assert trends_near(found, 2000, 2000, within=40) == [Trend.PERSISTENT]
+
+
+def test_a_burst_inside_a_persistent_hotspot_is_reported_on_its_own() -> None:
+    """Thirty reports in the last quarter on one corner *inside* a busy year-round hotspot:
+    their windows' recent share jumps, so the corner is cut out and labelled."""
+    found = year_of_potholes(31, (300, 2000, 120, 0), (30, 2060, 15, 280))
+    burst = trends_near(found, 2060, 2000, within=30)
+    assert len(burst) == 1
+    assert Trend(burst[0]).is_emerging
+    assert Trend.PERSISTENT in trends_near(found, 2000, 2000, within=60)
+
+
+def test_two_new_corners_close_together_are_two_hotspots() -> None:
+    found = year_of_potholes(33, (12, 2000, 20, 280), (12, 2190, 20, 280))
+    assert trends_near(found, 2000, 2000, within=25) == [Trend.NEW]
+    assert trends_near(found, 2190, 2000, within=25) == [Trend.NEW]
+
+
+def test_a_lone_recent_cell_away_from_old_hotspots_is_dropped_but_not_beside_one() -> None:
+    grid = Grid(x0=0, y0=0, cell_m=25, nx=20, ny=20)
+    lone, beside, cluster = 5 * 20 + 5, 10 * 20 + 11, [15 * 20 + 3, 15 * 20 + 4, 16 * 20 + 4]
+    history = np.array([10 * 20 + 10])
+    recent = ScanCells(
+        np.sort(np.array([lone, beside, *cluster])), np.full(5, 1e-6), np.full(5, 0.01), 800
+    )
+    kept = _confirmed(grid, recent, history, min_cells=3)
+    assert kept.cell.tolist() == sorted([beside, *cluster])
+
+
+def test_a_cluster_with_two_cores_is_cut_between_them() -> None:
+    """Cells 0..9 of one row form one cluster; cores at both ends: each half goes to its core."""
+    grid = Grid(x0=0, y0=0, cell_m=25, nx=20, ny=4)
+    cells = np.arange(10)
+    core = np.isin(cells, [0, 1, 8, 9])
+    labels = _split_at_cores(grid, cells, np.zeros(10, dtype=np.int64), core, reach=1)
+    assert labels.tolist() == [0] * 5 + [1] * 5
+    # cores 2 cells apart are one corner at a 50 m gap (reach 1): nothing is cut
+    close = np.isin(cells, [0, 1, 4, 5])
+    same = _split_at_cores(grid, cells, np.zeros(10, dtype=np.int64), close, reach=1)
+    assert set(same.tolist()) == {0}
 
 
 def test_without_history_before_the_window_trends_are_not_assessed() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
+from scipy import ndimage
+from scipy.stats import binom
 
 from geodispatch.analysis.grid_scan import (
     Grid,
@@ -12,9 +14,12 @@ from geodispatch.analysis.grid_scan import (
     _sparse_window_sums,
     bh_reject,
     cells_to_polygons,
+    claim_neighbours,
+    count_windows,
     label_cells,
     land_from_points,
     poisson_scan,
+    share_scan,
     window_sums,
 )
 from geodispatch.domain.errors import InputError
@@ -112,3 +117,112 @@ def test_scan_on_pure_noise_finds_nothing_and_a_planted_cluster_is_found() -> No
     assert found.cell.size > 0
     assert grid.locate(np.array([2000.0]), np.array([2000.0]))[0] in found.cell
     assert (found.q < 0.05).all()
+
+
+def test_window_counts_answer_the_same_for_rare_and_busy_inputs() -> None:
+    grid = Grid(x0=0, y0=0, cell_m=25, nx=40, ny=40, block=8)
+    area = ScanArea.build(grid, np.ones(grid.shape, dtype=bool), halves=(1, 4), sigma_blocks=2)
+    rng = np.random.default_rng(5)
+    few = rng.integers(0, grid.size, 3)  # sparse path
+    many = np.concatenate([few, rng.integers(0, grid.size, 2_000)])  # dense path
+    for observed in (few, many):
+        counts = count_windows(area, observed)
+        dense = window_sums(grid.counts(observed), (1, 4))
+        probe = np.arange(grid.size)
+        for k in (0, 1):
+            assert np.array_equal(counts.at(k, probe), dense[k].ravel())
+        assert set(counts.occupied.tolist()) == set(observed.tolist())
+    assert count_windows(area, few).dense is None
+    assert count_windows(area, many).dense is not None
+
+
+def test_the_scan_marks_cells_whose_smallest_window_was_rejected() -> None:
+    rng = np.random.default_rng(12)
+    grid = Grid(x0=0, y0=0, cell_m=25, nx=160, ny=160, block=8)
+    area = ScanArea.build(grid, np.ones(grid.shape, dtype=bool), halves=(1, 4), sigma_blocks=5)
+    cells = grid.locate(rng.uniform(0, 4000, 5_000), rng.uniform(0, 4000, 5_000))
+    spot = grid.locate(rng.normal(2000, 20, 60), rng.normal(2000, 20, 60))
+    both = np.concatenate([cells, spot])
+    found = poisson_scan(area, both, area.baseline(both), fdr_q=0.05, min_ratio=3, min_reports=5)
+    assert found.small is not None
+    assert found.small.size == found.cell.size
+    centre = grid.locate(np.array([2000.0]), np.array([2000.0]))[0]
+    assert found.small[found.cell == centre].all()
+    # the 225 m window reaches farther than the 75 m one: its outer cells are not cores
+    assert not found.small.all()
+
+
+def test_share_scan_finds_windows_whose_recent_share_jumped() -> None:
+    """Everywhere 1 report in 8 is recent; one corner got 20 recent on top of its 8 old."""
+    grid = Grid(x0=0, y0=0, cell_m=25, nx=40, ny=40, block=8)
+    area = ScanArea.build(grid, np.ones(grid.shape, dtype=bool), halves=(1,), sigma_blocks=2)
+    every = np.repeat(np.arange(grid.size), 8)  # 8 reports in every cell
+    recent_cells = np.arange(grid.size)  # one of them recent
+    corner = 20 * 40 + 20
+    observed = np.concatenate([every, np.full(20, corner)])
+    recent = np.concatenate([recent_cells, np.full(20, corner)])
+    total_counts, recent_counts = count_windows(area, observed), count_windows(area, recent)
+    share = recent.size / observed.size
+    probe = np.arange(grid.size)
+    found = share_scan(
+        area,
+        probe,
+        recent_counts,
+        total_counts,
+        share=share,
+        fdr_q=0.05,
+        min_rate_ratio=2,
+        min_reports=5,
+    )
+    # the corner and the 8 cells whose 3 × 3 window holds it; nothing else
+    row, col = np.divmod(found.cell, 40)
+    assert found.cell.size == 9
+    assert (abs(row - 20) <= 1).all()
+    assert (abs(col - 20) <= 1).all()
+    # the p-value is the binomial upper tail of the window's recent reports
+    window_total, window_recent = 9 * 8 + 20, 9 + 20
+    expected_p = binom.sf(window_recent - 1, window_total, share)
+    assert found.p[found.cell == corner][0] == pytest.approx(expected_p)
+    # a city-wide share test with the same counts everywhere finds nothing
+    flat = share_scan(
+        area,
+        probe,
+        count_windows(area, recent_cells),
+        count_windows(area, every),
+        share=1 / 8,
+        fdr_q=0.05,
+        min_rate_ratio=2,
+        min_reports=5,
+    )
+    assert flat.cell.size == 0
+
+
+def test_a_cluster_claims_the_touching_cells_where_allowed() -> None:
+    grid = Grid(x0=0, y0=0, cell_m=25, nx=5, ny=5)
+    allowed = np.ones(grid.shape, dtype=bool)
+    allowed[0, :] = False  # the bottom row is water
+    claimed = claim_neighbours(grid, np.array([6]), allowed)  # row 1, col 1
+    assert claimed.tolist() == [5, 7, 10, 11, 12]
+    assert claim_neighbours(grid, np.array([6, 7]), allowed).tolist() == [5, 8, 10, 11, 12, 13]
+
+
+@pytest.mark.parametrize("reach", [0, 1, 2])
+def test_cell_components_match_image_labelling_of_the_grown_cells(reach: int) -> None:
+    """Components from the cells alone equal ndimage's labels of the grid (grown by reach)."""
+    grid = Grid(x0=0, y0=0, cell_m=25, nx=60, ny=50)
+    rng = np.random.default_rng(40 + reach)
+    cells = np.sort(rng.choice(grid.size, 300, replace=False))
+    labels, n = label_cells(grid, cells, reach=reach)
+    mask = np.zeros(grid.shape, dtype=bool)
+    mask.ravel()[cells] = True
+    square = np.ones((3, 3), dtype=bool)
+    grown = ndimage.binary_dilation(mask, square, iterations=reach) if reach else mask
+    image, n_image = ndimage.label(grown, structure=square)
+    expected = image.ravel()[cells] - 1
+    # the same partition, numbered the same way (row-major order of first cells) at reach 0
+    assert n == len(np.unique(expected))
+    pairs = set(zip(labels.tolist(), expected.tolist(), strict=True))
+    assert len(pairs) == n
+    if reach == 0:
+        assert n == n_image
+        assert np.array_equal(labels, expected)

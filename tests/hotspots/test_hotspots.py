@@ -11,6 +11,7 @@ import shapely
 from geodispatch.analysis.hotspots import (
     ALL_TYPES,
     HotspotParams,
+    _month_index,
     detect_hotspots,
     hotspot_wards,
     match_previous,
@@ -123,6 +124,44 @@ def test_types_are_scanned_separately_and_together() -> None:
     assert len(graffiti) == 1
     assert typed(found, "pothole").empty
     assert set(found["service_code"]) <= {"graffiti", "pothole", ALL_TYPES}
+
+
+def test_the_result_is_the_same_with_one_thread_or_two() -> None:
+    rng = np.random.default_rng(8)
+    points = pd.concat(
+        [
+            city(),
+            uniform(rng, 8000, side=SIDE, code="graffiti"),
+            disc(rng, 25, x=2500, y=800, radius=25, code="graffiti"),
+            disc(rng, 40, x=1000, y=3000, radius=40, start_day=290),
+        ],
+        ignore_index=True,
+    )
+    one = detect_hotspots(points, workers=1)
+    two = detect_hotspots(points, workers=2)
+    assert len(one.hotspots) >= 3
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(one.hotspots.drop(columns="geometry")),
+        pd.DataFrame(two.hotspots.drop(columns="geometry")),
+    )
+    assert one.hotspots.geometry.geom_equals(two.hotspots.geometry).all()
+    assert np.array_equal(one.point_hotspot, two.point_hotspot)
+    assert np.array_equal(one.point_hotspot_all, two.point_hotspot_all)
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "America/Santiago", "Asia/Kathmandu"])
+def test_calendar_months_are_those_of_the_city_clock(zone: str) -> None:
+    """Month starts looked up once agree with converting every time (DST, midnight jumps)."""
+    rng = np.random.default_rng(3)
+    starts = pd.date_range("2011-01-01", "2013-12-01", freq="MS").tz_localize(
+        zone, nonexistent="shift_forward", ambiguous=True
+    )
+    edges = starts.tz_convert("UTC").as_unit("ns").asi8
+    times = np.concatenate(
+        [edges, edges - 1, edges + 1, rng.integers(edges[0], edges[-1], 5000)]
+    ).astype(np.int64)
+    local = pd.DatetimeIndex(times.astype("datetime64[ns]"), tz="UTC").tz_convert(zone)
+    assert np.array_equal(_month_index(times, zone), local.year * 12 + local.month - 1)
 
 
 def test_reports_without_location_are_left_out_and_counted() -> None:

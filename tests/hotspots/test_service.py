@@ -6,6 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -18,11 +19,11 @@ from geodispatch.cli import app
 from geodispatch.config import Settings
 from geodispatch.domain.errors import ConfigError
 from geodispatch.services import hotspots as service
-from geodispatch.services.intake import import_payload
+from geodispatch.services.intake import import_file, import_payload
 from geodispatch.storage import db
 from geodispatch.storage.tables import Base
 
-from .conftest import XSS_DESCRIPTION
+from .conftest import XSS_DESCRIPTION, boston_subset, report
 
 
 def sql(settings: Settings, query: str) -> list[tuple[object, ...]]:
@@ -94,9 +95,91 @@ def test_a_new_request_is_tagged_with_the_hotspot_it_falls_in(boston_db: Setting
     assert found.id == strongest["id"]
     result = import_at(boston_db, strongest, point, "TEST-HOTSPOT-1")
     assert result.accepted == 1
-    service.tag_requests(settings=boston_db)
+    assert result.in_hotspots == 1  # tagged by the import itself, no refresh needed
     tag = sql(boston_db, "SELECT hotspot_id FROM requests WHERE source_id = 'TEST-HOTSPOT-1'")
     assert tag == [(int(strongest["id"]),)]
+
+
+def test_an_import_tags_its_requests_with_the_hotspot_they_fall_in(hs_settings: Settings) -> None:
+    """Background potholes over Boston and one busy corner: once the corner is a stored
+    hotspot, a new report there is tagged by the import; one elsewhere is not; a report
+    moved away by a later export loses its tag."""
+    rng = np.random.default_rng(4)
+    corner = (-71.0589, 42.3601)  # by City Hall Plaza
+    background = [
+        report(f"BG-{k}", lon, lat)
+        for k, (lon, lat) in enumerate(
+            zip(rng.uniform(-71.12, -71.03, 400), rng.uniform(42.30, 42.37, 400), strict=True)
+        )
+    ]
+    busy = [
+        report(f"CORNER-{k}", corner[0] + dx, corner[1] + dy)
+        for k, (dx, dy) in enumerate(rng.normal(0, 0.0001, (40, 2)))
+    ]
+    before = import_payload(background + busy, source="test", settings=hs_settings)
+    assert before.accepted == 440
+    assert before.in_hotspots == 0  # nothing stored yet: nothing to tag, nothing fails
+    service.refresh_hotspots(settings=hs_settings)
+    stored = service.hotspot_at(*corner, "PWDx_Pothole", settings=hs_settings)
+    assert stored is not None
+
+    later = import_payload(
+        [report("NEW-AT-CORNER", *corner), report("NEW-ELSEWHERE", -71.10, 42.33)],
+        source="test",
+        settings=hs_settings,
+    )
+    assert later.in_hotspots == 1
+    tags = dict(
+        sql(hs_settings, "SELECT source_id, hotspot_id FROM requests WHERE source_id LIKE 'NEW-%'")
+    )
+    assert tags == {"NEW-AT-CORNER": stored.id, "NEW-ELSEWHERE": None}
+
+    moved = report("NEW-AT-CORNER", -71.10, 42.331)
+    moved["description"] = "the location was corrected"
+    again = import_payload([moved], source="test", settings=hs_settings)
+    assert (again.updated, again.in_hotspots) == (1, 0)
+    assert sql(
+        hs_settings, "SELECT hotspot_id FROM requests WHERE source_id = 'NEW-AT-CORNER'"
+    ) == [(None,)]
+
+
+def test_a_file_import_tags_its_new_requests_as_a_refresh_would(
+    boston_db: Settings, tmp_path: Path
+) -> None:
+    """More real 2011 requests (3.6k), imported after the hotspots are stored:
+    each new request is tagged at intake with its own type's hotspot, else the all-types
+    one, exactly as tagging them afresh does, and no request outside a polygon is tagged."""
+    summary = import_file(
+        boston_subset(tmp_path / "more_2011.csv", 16, offset=1),
+        source="boston",
+        settings=boston_db,
+    )
+    assert summary.inserted > 3_500
+    assert summary.in_hotspots > 150
+    rows = sql(
+        boston_db,
+        f"SELECT id, lon, lat, service_code, hotspot_id FROM requests "
+        f"WHERE import_id = {summary.import_id} AND lon IS NOT NULL",
+    )
+    ids, lon, lat, codes, tags = (np.array(c, dtype=object) for c in zip(*rows, strict=True))
+    tagged = tags != None  # noqa: E711 (elementwise)
+    assert int(tagged.sum()) == summary.in_hotspots
+    hotspots = service.list_hotspots(settings=boston_db)
+    lon, lat = lon.astype(float), lat.astype(float)
+    inside = np.zeros(len(ids), dtype=bool)  # in a hotspot of its own type or of all types
+    for code, geometry in zip(hotspots["service_code"], hotspots["geometry"], strict=True):
+        polygon = shapely.geometry.shape(json.loads(geometry))
+        applies = np.ones(len(ids), dtype=bool) if pd.isna(code) else codes == code
+        inside |= applies & shapely.contains_xy(polygon, lon, lat)
+    assert (tagged == inside).mean() > 0.999  # points on a polygon's edge may go either way
+    service.tag_requests([int(i) for i in ids], settings=boston_db)
+    again = sql(
+        boston_db,
+        f"SELECT hotspot_id FROM requests WHERE import_id = {summary.import_id} "
+        "AND lon IS NOT NULL ORDER BY id",
+    )
+    order = np.argsort(ids.astype(np.int64))
+    assert [t for (t,) in again] == list(tags[order])
 
 
 def import_at(settings: Settings, hotspot: pd.Series, point: shapely.Point, source_id: str):
@@ -172,8 +255,6 @@ def test_export_writes_geojson_and_csv_that_read_back(boston_db: Settings, tmp_p
 
 
 def test_cli_detects_lists_exports_and_maps(hs_settings: Settings, tmp_path: Path) -> None:
-    from .conftest import boston_subset
-
     runner = CliRunner()
     sample = boston_subset(tmp_path / "sample.csv", 8)
     assert runner.invoke(app, ["import", str(sample)]).exit_code == 0
@@ -196,6 +277,9 @@ def test_cli_detects_lists_exports_and_maps(hs_settings: Settings, tmp_path: Pat
     bad = runner.invoke(app, ["hotspots", "top", "--trend", "exploding"])
     assert bad.exit_code == 1
     assert "unknown trend" in bad.output
+    later = runner.invoke(app, ["import", str(boston_subset(tmp_path / "later.csv", 32, offset=3))])
+    assert later.exit_code == 0, later.output
+    assert "in a known hotspot (tagged): " in later.output
 
 
 def test_a_database_made_while_slot_0003_was_empty_gets_a_clear_error(tmp_path: Path) -> None:

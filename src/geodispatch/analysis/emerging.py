@@ -17,6 +17,15 @@ reports against the city-wide recent share of its type, with the binomial distri
 Comparing with the type's own city-wide share means a city-wide surge (snow, a storm, a
 new reporting app) does not turn every hotspot "emerging". Up and down tests are each
 controlled with Benjamini–Hochberg over all places of a run.
+
+Where the places come from (:mod:`geodispatch.analysis.hotspots`): a new corner can touch
+or sit inside an old hotspot of the same type, where the recent window sees one cluster
+whose share, as a whole, is the old hotspot's. So the share is also tested window by
+window (:func:`~geodispatch.analysis.grid_scan.share_scan`, the same binomial question
+asked of every 75 m and 225 m window, FDR over all of them), clusters are cut between
+separate cores, and the cells where the recent share jumps form a place of their own.
+A recent cluster away from every old hotspot must be significant at a few window
+centres, not one (:attr:`EmergingParams.min_new_cells`).
 """
 
 from __future__ import annotations
@@ -72,6 +81,18 @@ class EmergingParams:
         Before the window, a place "was already a hotspot" when its count then is above
         expectation at this level (one-sided Poisson, default 0.05) and meets the same
         effect-size floor; that separates *intensifying* from *new*.
+    min_new_cells
+        A recent-window cluster that touches no long-run hotspot must be significant at
+        this many window centres (default 3). The recent scan controls false discoveries
+        over cells, and a true place spans dozens of them, so a lone chance cell rides
+        along with every few true ones; alone it would be a "new hotspot" of its own.
+        Measured on the seeded generator (3M points): 1 → emerging precision 0.60-0.63,
+        3 → 0.87-0.88 at a recall cost of about 0.03.
+    core_gap_m
+        Cores of one recent cluster (cells whose smallest window is significant) farther
+        apart than this are separate corners, and the cluster is cut between them
+        (default 50 m). Large windows bridge two new corners 150-200 m apart, or a new
+        corner and an old hotspot next to it, into one cluster centred at neither.
     """
 
     window_days: float = 90.0
@@ -80,6 +101,8 @@ class EmergingParams:
     min_ratio: float = 3.0
     min_rate_ratio: float = 2.0
     prior_alpha: float = 0.05
+    min_new_cells: int = 3
+    core_gap_m: float = 50.0
 
     def __post_init__(self) -> None:
         problems = []
@@ -99,8 +122,18 @@ class EmergingParams:
             )
         if not 0 < self.prior_alpha <= 0.5:
             problems.append(f"prior_alpha must be in (0, 0.5]. Got {self.prior_alpha} instead.")
+        if self.min_new_cells < 1:
+            problems.append(f"min_new_cells must be at least 1. Got {self.min_new_cells} instead.")
+        if not 0 <= self.core_gap_m <= 1000:
+            problems.append(
+                f"core_gap_m must be in [0, 1000] metres. Got {self.core_gap_m} instead."
+            )
         if problems:
             raise InputError("EmergingParams: " + " ".join(problems))
+
+    def core_reach(self, cell_m: float) -> int:
+        """How many cells each core grows by before cores are grouped (half the gap)."""
+        return round(self.core_gap_m / (2 * cell_m))
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from scipy import ndimage
-from scipy.stats import poisson
+from scipy import ndimage, sparse
+from scipy.sparse.csgraph import connected_components
+from scipy.stats import binom, poisson
 
 from geodispatch.domain.errors import InputError
 
@@ -30,12 +31,16 @@ __all__ = [
     "Grid",
     "ScanArea",
     "ScanCells",
+    "WindowCounts",
     "bh_reject",
     "cells_to_polygons",
+    "claim_neighbours",
+    "count_windows",
     "label_cells",
     "land_from_geometry",
     "land_from_points",
     "poisson_scan",
+    "share_scan",
     "smooth_baseline",
     "window_sums",
 ]
@@ -229,18 +234,21 @@ def bh_reject(p: np.ndarray, *, q: float, m: int | None = None) -> tuple[np.ndar
 class ScanCells:
     """Cells that passed a scan: flat index (ascending), smallest p and q over windows.
 
-    ``tests`` is the size of the tested family (windows × land cells).
+    ``tests`` is the size of the tested family (windows × land cells). ``small`` marks
+    the cells whose smallest window was rejected (the cores of a cluster, where its
+    reports are; None when the scan did not record it).
     """
 
     cell: np.ndarray
     p: np.ndarray
     q: np.ndarray
     tests: int
+    small: np.ndarray | None = None
 
     @classmethod
     def empty(cls, tests: int = 0) -> ScanCells:
         """No significant cells."""
-        return cls(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), tests)
+        return cls(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), tests, np.zeros(0, bool))
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +346,9 @@ class ScanArea:
         """The coarse baseline interpolated bilinearly to every cell centre; 0 off land."""
         r, c = self.rows, self.cols
         by_row = coarse[r.lo] * (1 - r.w)[:, None] + coarse[r.hi] * r.w[:, None]
-        fine: np.ndarray = by_row[:, c.lo] * (1 - c.w) + by_row[:, c.hi] * c.w
+        # indexing columns returns a column-major array: make it row-major once here, or
+        # every ``ravel`` of it in the scans copies the whole grid
+        fine = np.ascontiguousarray(by_row[:, c.lo] * (1 - c.w) + by_row[:, c.hi] * c.w)
         fine[~self.land] = 0.0
         return fine
 
@@ -369,6 +379,46 @@ def _sparse_window_sums(
     return cells, sums
 
 
+@dataclass(frozen=True, slots=True)
+class WindowCounts:
+    """Reports in the window around every cell, for each window of a :class:`ScanArea`.
+
+    Busy inputs keep one dense (ny, nx) array per window; rare ones keep only the cells
+    some report's window reaches (``cells`` ascending, ``sums`` aligned), which costs a
+    fraction of a full grid. ``occupied`` lists the cells holding at least one report.
+    """
+
+    grid: Grid
+    occupied: np.ndarray
+    dense: tuple[np.ndarray, ...] | None
+    sparse: tuple[tuple[np.ndarray, np.ndarray], ...] | None
+
+    def at(self, k: int, flat: np.ndarray) -> np.ndarray:
+        """Reports in window ``k`` around each of the given cells."""
+        if self.dense is not None:
+            values: np.ndarray = self.dense[k].ravel()[flat]
+            return values
+        assert self.sparse is not None
+        cells, sums = self.sparse[k]
+        if cells.size == 0:
+            return np.zeros(np.shape(flat))
+        pos = np.minimum(np.searchsorted(cells, flat), cells.size - 1)
+        found: np.ndarray = np.where(cells[pos] == flat, sums[pos], 0.0)
+        return found
+
+
+def count_windows(area: ScanArea, observed: np.ndarray) -> WindowCounts:
+    """Window sums of the reports in cells ``observed`` (one entry per report), every window."""
+    grid = area.grid
+    rare = observed.size * (2 * max(area.halves) + 1) ** 2 < grid.size // 4
+    if rare:
+        occupied, values = np.unique(observed, return_counts=True)
+        sparse = tuple(_sparse_window_sums(grid, occupied, values, h) for h in area.halves)
+        return WindowCounts(grid, occupied, None, sparse)
+    counts = grid.counts(observed)
+    return WindowCounts(grid, np.flatnonzero(counts), tuple(window_sums(counts, area.halves)), None)
+
+
 def poisson_scan(
     area: ScanArea,
     observed: np.ndarray,
@@ -378,104 +428,235 @@ def poisson_scan(
     fdr_q: float,
     min_ratio: float,
     min_reports: int,
+    windows: WindowCounts | None = None,
+    skip: np.ndarray | None = None,
 ) -> ScanCells:
     """Land cells whose window count is significantly above expectation, with FDR control.
 
-    ``observed`` holds the cell of every report. For every land cell and window of
-    ``area``, the observed count in the window is
+    ``observed`` holds the cell of every report (``windows``, when given, are its window
+    sums from :func:`count_windows`, so a caller that needs them too counts once). For
+    every land cell and window of ``area``, the observed count in the window is
     tested against ``scale`` × the baseline density × the land cells in the window, with
     the Poisson upper tail (the baseline is smooth at window scale, so the density at the
     centre times the land cells is its window sum). Only windows with at least
     ``min_reports`` reports and ``min_ratio`` × the expected count can matter (the
     effect-size floor), so only they are tested; the family is still all windows × land
     cells, which keeps Benjamini–Hochberg conservative. A cell passes when any of its
-    windows is rejected.
+    windows is rejected. Cells in ``skip`` are not tested at all (they count as accepted
+    in the family): a recent scan skips the long-run hotspots, so their recent reports do
+    not raise the rejection threshold for places that are new.
     """
     tests = area.tests
     if tests == 0:
         return ScanCells.empty()
-    grid = area.grid
-    rare = observed.size * (2 * max(area.halves) + 1) ** 2 < grid.size // 4
-    if rare:
-        occupied, values = np.unique(observed, return_counts=True)
-        dense = None
-    else:
-        dense = window_sums(grid.counts(observed), area.halves)
-    land = area.land.ravel()
+    counts = windows if windows is not None else count_windows(area, observed)
+    testable = area.land
+    if skip is not None and skip.size:
+        testable = testable.copy()
+        testable.ravel()[skip] = False
+    land = testable.ravel()
     cells: list[np.ndarray] = []
     pvals: list[np.ndarray] = []
+    small: list[bool] = []
+    smallest = min(area.halves)
     for k, half in enumerate(area.halves):
-        if dense is None:
-            flat, sums = _sparse_window_sums(grid, occupied, values, half)
-            busy = sums >= min_reports
-            flat, o = flat[busy], sums[busy]
+        if counts.dense is not None:
+            window = counts.dense[k]
+            busy = window >= min_reports
+            many = np.count_nonzero(busy) * 8 > busy.size
+        if counts.dense is not None and many and baseline.fine is not None:
+            # most windows are busy: the effect-size floor on whole arrays, then gather
+            expected = scale * baseline.fine * area.land_windows[k]  # 0 off land
+            flat = np.flatnonzero(busy & (window >= min_ratio * expected) & testable)
+            o = window.ravel()[flat]
+            e = expected.ravel()[flat]
         else:
-            window = dense[k].ravel()
-            flat = np.flatnonzero(window >= min_reports)
-            o = window[flat]
-        on_land = land[flat]
-        flat, o = flat[on_land], o[on_land]
+            # few busy windows: gather them first, then the floor on those alone
+            if counts.dense is not None:
+                flat = np.flatnonzero(busy)
+                o = window.ravel()[flat]
+            else:
+                assert counts.sparse is not None
+                flat, o = counts.sparse[k]
+                keep = o >= min_reports
+                flat, o = flat[keep], o[keep]
+            on_land = land[flat]
+            flat, o = flat[on_land], o[on_land]
+            if flat.size == 0:
+                continue
+            e = scale * baseline.at(flat) * area.land_windows[k].ravel()[flat]
+            effect = o >= min_ratio * e
+            flat, o, e = flat[effect], o[effect], e[effect]
         if flat.size == 0:
             continue
-        e = scale * baseline.at(flat) * area.land_windows[k].ravel()[flat]
-        effect = o >= min_ratio * e
-        if not effect.any():
-            continue
-        cells.append(flat[effect])
-        pvals.append(poisson.sf(o[effect] - 1, e[effect]))
+        cells.append(flat)
+        pvals.append(poisson.sf(o - 1, e))
+        small.append(half == smallest)
+    return _reject(cells, pvals, q=fdr_q, tests=tests, small=small)
+
+
+def _reject(
+    cells: list[np.ndarray],
+    pvals: list[np.ndarray],
+    *,
+    q: float,
+    tests: int,
+    small: list[bool] | None = None,
+) -> ScanCells:
+    """Benjamini–Hochberg over a family of ``tests``; one entry per cell (smallest p, q).
+
+    ``small`` says which of the parts (one per window) come from the smallest window.
+    """
     if not cells:
         return ScanCells.empty(tests)
     cell = np.concatenate(cells)
     p = np.concatenate(pvals)
-    reject, qvals = bh_reject(p, q=fdr_q, m=tests)
-    cell, p, qvals = cell[reject], p[reject], qvals[reject]
+    in_small = np.repeat(small or [False] * len(cells), [c.size for c in cells])
+    reject, qvals = bh_reject(p, q=q, m=tests)
+    cell, p, qvals, in_small = cell[reject], p[reject], qvals[reject], in_small[reject]
     if cell.size == 0:
         return ScanCells.empty(tests)
-    # one entry per cell: the smallest p and q over its windows
     order = np.lexsort((p, cell))
-    cell, p, qvals = cell[order], p[order], qvals[order]
+    cell, p, qvals, in_small = cell[order], p[order], qvals[order], in_small[order]
     first = np.ones(cell.size, dtype=bool)
     first[1:] = cell[1:] != cell[:-1]
-    q_min = np.minimum.reduceat(qvals, np.flatnonzero(first))
-    return ScanCells(cell[first], p[first], q_min, tests)
+    starts = np.flatnonzero(first)
+    q_min = np.minimum.reduceat(qvals, starts)
+    return ScanCells(
+        cell[first], p[first], q_min, tests, np.maximum.reduceat(in_small, starts).astype(bool)
+    )
 
 
-def label_cells(grid: Grid, cells: np.ndarray) -> tuple[np.ndarray, int]:
-    """Connected components (8-neighbourhood) of ``cells``: a label 0..k-1 per cell, and k."""
+def share_scan(
+    area: ScanArea,
+    cells: np.ndarray,
+    recent: WindowCounts,
+    total: WindowCounts,
+    *,
+    share: float,
+    fdr_q: float,
+    min_rate_ratio: float,
+    min_reports: int,
+) -> ScanCells:
+    """Cells where the *recent share* of the reports in some window is significantly high.
+
+    The space-time question "did this place get busier lately than the city did?", asked
+    window by window: given the ``total`` reports in a window, its ``recent`` ones are
+    binomial with the type's city-wide recent ``share`` when nothing changed there. A
+    window counts only with at least ``min_reports`` recent reports and a recent rate at
+    least ``min_rate_ratio`` times its earlier rate, relative to the city-wide change
+    (the same effect floor as the trend labels). Only ``cells`` are tested (those already
+    significant in the recent window), but the family is every land cell × window, as in
+    :func:`poisson_scan`, so the selection cannot make Benjamini–Hochberg optimistic.
+
+    This is what lets a new corner *inside* or beside a persistent hotspot of the same
+    type stand out: there the recent count is high against the city-scale baseline for
+    both, but only the new corner's windows have a high recent share.
+    """
+    tests = area.tests
+    if tests == 0 or cells.size == 0 or not 0 < share < 1:
+        return ScanCells.empty(tests)
+    odds = share / (1 - share)
+    found: list[np.ndarray] = []
+    pvals: list[np.ndarray] = []
+    for k in range(len(area.halves)):
+        r = recent.at(k, cells)
+        t = total.at(k, cells)
+        before = t - r
+        effect = (r >= min_reports) & (r >= min_rate_ratio * odds * before)
+        if not effect.any():
+            continue
+        found.append(cells[effect])
+        pvals.append(binom.sf(r[effect] - 1, t[effect], share))
+    return _reject(found, pvals, q=fdr_q, tests=tests)
+
+
+def claim_neighbours(grid: Grid, cells: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Cells touching ``cells`` (8-neighbourhood), not among them, where ``allowed``; ascending.
+
+    A window is tested around its centre, but the reports that made it significant sit
+    in the cells around that centre; with few reports the significant centres can even
+    be the empty cells between them. A hotspot claims the touching cells (``allowed``:
+    an (ny, nx) mask, e.g. land), so its footprint covers the reports its windows counted.
+    """
     if cells.size == 0:
-        return np.zeros(0, dtype=np.int64), 0
+        return np.zeros(0, dtype=np.int64)
     row, col = np.divmod(cells, grid.nx)
-    r0, c0 = row.min(), col.min()
-    mask = np.zeros((row.max() - r0 + 1, col.max() - c0 + 1), dtype=bool)
-    mask[row - r0, col - c0] = True
-    labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
-    return labels[row - r0, col - c0].astype(np.int64) - 1, int(n)
+    near = []
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            if dr == dc == 0:
+                continue
+            rr, cc = row + dr, col + dc
+            ok = (rr >= 0) & (rr < grid.ny) & (cc >= 0) & (cc < grid.nx)
+            near.append(rr[ok] * grid.nx + cc[ok])
+    candidates = np.unique(np.concatenate(near))
+    claimed = candidates[allowed.ravel()[candidates]]
+    out: np.ndarray = claimed[~np.isin(claimed, cells, assume_unique=True)]
+    return out
+
+
+def label_cells(grid: Grid, cells: np.ndarray, *, reach: int = 0) -> tuple[np.ndarray, int]:
+    """Connected components of ``cells``: a label 0..k-1 per cell (in the cells' order), and k.
+
+    Two cells are neighbours when they touch (8-neighbourhood) or, with ``reach`` > 0,
+    when squares grown by ``reach`` cells around them would touch (Chebyshev distance at
+    most 2·reach + 1). Labels follow the row-major order of each component's first cell.
+    The graph is built from the cells alone (a sorted lookup per neighbour offset), so a
+    few thousand cells in a city-wide grid cost milliseconds, not a pass over the grid.
+    """
+    n = cells.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), 0
+    order = np.argsort(cells, kind="stable")
+    ordered = np.asarray(cells, dtype=np.int64)[order]
+    row, col = np.divmod(ordered, grid.nx)
+    span = 1 + 2 * reach
+    sources: list[np.ndarray] = []
+    targets: list[np.ndarray] = []
+    for dr in range(span + 1):
+        for dc in range(-span, span + 1):
+            if dr == 0 and dc <= 0:
+                continue  # each pair once: only neighbours later in row-major order
+            r2, c2 = row + dr, col + dc
+            wanted = r2 * grid.nx + c2
+            pos = np.minimum(np.searchsorted(ordered, wanted), n - 1)
+            hit = (r2 < grid.ny) & (c2 >= 0) & (c2 < grid.nx) & (ordered[pos] == wanted)
+            sources.append(np.flatnonzero(hit))
+            targets.append(pos[hit])
+    src, dst = np.concatenate(sources), np.concatenate(targets)
+    graph = sparse.coo_matrix((np.ones(src.size, dtype=np.int8), (src, dst)), shape=(n, n))
+    k, raw = connected_components(graph, directed=False)
+    first = np.full(k, n, dtype=np.int64)
+    np.minimum.at(first, raw, np.arange(n))
+    rank = np.empty(k, dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(k)
+    labels = np.empty(n, dtype=np.int64)
+    labels[order] = rank[raw]
+    return labels, int(k)
 
 
 def cells_to_polygons(
     grid: Grid, cells: np.ndarray, labels: np.ndarray, n: int
 ) -> list[shapely.Geometry]:
-    """One (multi)polygon per label: the union of its cells, merged row run by row run.
+    """One (multi)polygon per label: the union of its cells.
 
-    Each row's run of consecutive cells becomes one rectangle, the rectangles of a label
-    are unioned, and collinear vertices left along straight edges are dropped.
+    Grid cells meet edge to edge with shared corners, a valid polygon coverage, so each
+    label's cells are merged by coverage union (several times faster than a general
+    union), and the vertices left along straight edges are dropped.
     """
     if n == 0:
         return []
-    row, col = np.divmod(cells, grid.nx)
-    order = np.lexsort((col, row, labels))
-    lab, row, col = labels[order], row[order], col[order]
-    start = np.ones(lab.size, dtype=bool)
-    start[1:] = (lab[1:] != lab[:-1]) | (row[1:] != row[:-1]) | (col[1:] != col[:-1] + 1)
-    starts = np.flatnonzero(start)
-    ends = np.append(starts[1:], lab.size) - 1
-    size = grid.cell_m
+    order = np.argsort(labels, kind="stable")
+    lab = labels[order]
+    row, col = np.divmod(cells[order], grid.nx)
+    size = grid.cell_m  # corners from one formula, so neighbours share them exactly
     boxes = shapely.box(
-        grid.x0 + col[starts] * size,
-        grid.y0 + row[starts] * size,
-        grid.x0 + (col[ends] + 1) * size,
-        grid.y0 + (row[starts] + 1) * size,
+        grid.x0 + col * size,
+        grid.y0 + row * size,
+        grid.x0 + (col + 1) * size,
+        grid.y0 + (row + 1) * size,
     )
-    bounds = np.searchsorted(lab[starts], np.arange(n + 1))
-    merged = [shapely.union_all(boxes[bounds[k] : bounds[k + 1]]) for k in range(n)]
+    bounds = np.searchsorted(lab, np.arange(n + 1))
+    merged = [shapely.coverage_union_all(boxes[bounds[k] : bounds[k + 1]]) for k in range(n)]
     return list(shapely.simplify(np.array(merged, dtype=object), 0.0))

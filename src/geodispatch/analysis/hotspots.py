@@ -16,6 +16,9 @@ is pure: arrays and frames in, frames out; coordinates in a metric CRS.
 
 from __future__ import annotations
 
+import os
+import queue
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -34,11 +37,15 @@ from geodispatch.analysis.grid_scan import (
     Grid,
     ScanArea,
     ScanCells,
+    WindowCounts,
     cells_to_polygons,
+    claim_neighbours,
+    count_windows,
     label_cells,
     land_from_geometry,
     land_from_points,
     poisson_scan,
+    share_scan,
 )
 from geodispatch.domain.errors import CRSError, InputError, SchemaError
 
@@ -255,6 +262,8 @@ class _Found:
     found_in: np.ndarray
     members: np.ndarray  # point indices (into the input) inside, grouped
     member_place: np.ndarray  # local place index of each member
+    member_weight: np.ndarray  # weight of each member in its place's centre
+    member_site: np.ndarray  # repeat location of each member (ids local to this group)
 
 
 def detect_hotspots(
@@ -266,6 +275,7 @@ def detect_hotspots(
     land: shapely.Geometry | None = None,
     timezone: str = "UTC",
     crs: str | None = None,
+    workers: int | None = None,
 ) -> HotspotResult:
     """Find hotspots per request type (and over all types) and label their trend.
 
@@ -290,6 +300,11 @@ def detect_hotspots(
         The city's time zone, for calendar months.
     crs
         CRS of ``x``/``y``, stored on the result's GeoDataFrame.
+    workers
+        Threads scanning request types side by side (default: 2, or 1 on a single
+        core). The scans are numpy work that releases the interpreter lock, so a second
+        thread cuts the wall time, most of all on a busy machine; the result is the same
+        for any number.
 
     Returns
     -------
@@ -367,8 +382,6 @@ def detect_hotspots(
     counts_per_code = np.bincount(code_index[used], minlength=len(categories))
     starts = np.concatenate([[0], np.cumsum(counts_per_code)]) + int((~used).sum())
 
-    found: list[_Found] = []
-    label_buffer = np.full(grid.size, -1, dtype=np.int64)
     groups: list[tuple[str, np.ndarray]] = [
         (categories[k], order[starts[k] : starts[k + 1]])
         for k in range(len(categories))
@@ -376,20 +389,28 @@ def detect_hotspots(
     ]
     if params.all_types:
         groups.append((ALL_TYPES, np.flatnonzero(used)))
-    for code, members in groups:
-        found.append(
-            _scan_group(
-                code,
-                members,
-                flat,
-                recent,
-                area,
-                label_buffer,
-                params,
-                emerging,
-                timed=assess_trends,
+    threads = max(1, min(workers or min(2, os.cpu_count() or 1), len(groups)))
+    buffers: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
+    for _ in range(threads):
+        buffers.put(np.full(grid.size, -1, dtype=np.int32))
+
+    def scan(group: tuple[str, np.ndarray]) -> _Found:
+        buffer = buffers.get()  # each thread maps cells to clusters in a grid of its own
+        try:
+            return _scan_group(
+                *group, x, y, flat, recent, area, buffer, params, emerging, timed=assess_trends
             )
-        )
+        finally:
+            buffers.put(buffer)
+
+    if threads == 1:
+        found = [scan(group) for group in groups]
+    else:
+        with ThreadPoolExecutor(threads, thread_name_prefix="hotspots") as pool:
+            # the biggest groups first, so that the threads finish together
+            biggest = sorted(range(len(groups)), key=lambda i: -groups[i][1].size)
+            futures = {i: pool.submit(scan, groups[i]) for i in biggest}
+            found = [futures[i].result() for i in range(len(groups))]
 
     hotspots, point_hotspot, point_hotspot_all = _assemble(
         found,
@@ -449,8 +470,16 @@ def find_placeholders(
     valid = flat >= 0
     if not valid.any():
         return found, mask
-    busy_cells = np.flatnonzero(np.bincount(flat[valid]) >= min_reports)
-    rows = np.flatnonzero(valid & np.isin(flat, busy_cells))
+    busy = np.bincount(flat[valid]) >= min_reports
+    rows = np.flatnonzero(valid)
+    rows = rows[busy[flat[rows]]]
+    if rows.size == 0:
+        return found, mask
+    # only cells holding reports of at least min_types types can hold such a point
+    n_codes = int(code_index.max()) + 1
+    pairs = np.unique(flat[rows] * n_codes + code_index[rows])
+    types_in_cell = np.bincount(pairs // n_codes, minlength=busy.size)
+    rows = rows[types_in_cell[flat[rows]] >= min_types]
     if rows.size == 0:
         return found, mask
     frame = pd.DataFrame({"x": x[rows], "y": y[rows], "code": code_index[rows], "row": rows})
@@ -508,8 +537,9 @@ def _make_grid(
     elif x.size:
         # robust bounds: a few points geocoded far away must not blow the grid up
         lo = 0.0001 if x.size > 10_000 else 0.0
-        qx = np.quantile(x, [lo, 1 - lo])
-        qy = np.quantile(y, [lo, 1 - lo])
+        step = max(1, x.size // 250_000)  # a quarter million points pin the quantiles
+        qx = np.quantile(x[::step], [lo, 1 - lo])
+        qy = np.quantile(y[::step], [lo, 1 - lo])
         bounds = (float(qx[0]), float(qy[0]), float(qx[1]), float(qy[1]))
     else:
         bounds = (0.0, 0.0, 0.0, 0.0)
@@ -519,6 +549,8 @@ def _make_grid(
 def _scan_group(
     code: str,
     members: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
     flat: np.ndarray,
     recent: np.ndarray,
     area: ScanArea,
@@ -532,10 +564,12 @@ def _scan_group(
     grid = area.grid
     cells_of = flat[members]
     baseline = area.baseline(cells_of)
+    counts = count_windows(area, cells_of)
     history = poisson_scan(
         area,
         cells_of,
         baseline,
+        windows=counts,
         fdr_q=params.fdr_q,
         min_ratio=params.min_ratio,
         min_reports=params.min_reports,
@@ -543,47 +577,72 @@ def _scan_group(
     recent_members = recent[members]
     share = float(recent_members.mean()) if members.size else 0.0
     recent_scan = ScanCells.empty()
+    shifted = np.zeros(0, dtype=np.int64)
+    recent_counts: WindowCounts | None = None
     if timed and 0 < share < 1:
+        recent_cells = cells_of[recent_members]
+        recent_counts = count_windows(area, recent_cells)
         recent_scan = poisson_scan(
             area,
-            cells_of[recent_members],
+            recent_cells,
             baseline,
+            windows=recent_counts,
             scale=share,
             fdr_q=emerging.fdr_q,
             min_ratio=emerging.min_ratio,
             min_reports=emerging.min_recent_reports,
         )
-    union = _union_cells(history, recent_scan)
-    label_buffer[union.cell] = np.arange(union.cell.size)
+        recent_scan = _confirmed(grid, recent_scan, history.cell, min_cells=emerging.min_new_cells)
+        # the footprint covers the reports the significant windows counted; claiming
+        # every touching land cell (not only those with recent reports) keeps the claim
+        # blind to when the reports came, so the share tests below stay fair
+        recent_scan = _with_cells(recent_scan, claim_neighbours(grid, recent_scan.cell, area.land))
+        shifted = share_scan(
+            area,
+            np.union1d(recent_scan.cell, history.cell),
+            recent_counts,
+            counts,
+            share=share,
+            fdr_q=emerging.fdr_q,
+            min_rate_ratio=emerging.min_rate_ratio,
+            min_reports=emerging.min_recent_reports,
+        ).cell
+    union = _union_cells(history, recent_scan, shifted)
+    label_buffer[union.cell] = np.arange(union.cell.size, dtype=np.int32)
     point_cell = label_buffer[cells_of]
     label_buffer[union.cell] = -1
     sel = np.flatnonzero(point_cell >= 0)  # reports inside any significant cell
     point_cell, sel_recent = point_cell[sel], recent_members[sel]
-    place, long_run = _places(
-        grid,
-        union,
-        point_cell,
-        sel_recent,
-        baseline,
-        share=share,
-        emerging=emerging,
-        min_reports=params.min_reports,
-    )
-    n_places = long_run.size
-    point_place = place[point_cell]
-    inside = point_place >= 0
-    assigned = place >= 0
-    cells, place_of_cell = union.cell[assigned], place[assigned]
-    n_total = np.bincount(point_place[inside], minlength=n_places)
-    n_recent = np.bincount(point_place[inside & sel_recent], minlength=n_places)
-    exp_total = np.bincount(place_of_cell, weights=baseline.at(cells), minlength=n_places)
-    n_cells = np.bincount(place_of_cell, minlength=n_places)
-    p_min = np.ones(n_places)
-    q_min = np.ones(n_places)
-    np.minimum.at(p_min, place_of_cell, union.p[assigned])
-    np.minimum.at(q_min, place_of_cell, union.q[assigned])
 
-    if timed:
+    # a candidate emerging place carved out of a long-run hotspot that does not hold up
+    # on its own footprint gives its cells back, and the places are formed again
+    veto = np.zeros(union.cell.size, dtype=bool)
+    while True:
+        place, long_run, candidate = _places(
+            grid,
+            union,
+            point_cell,
+            sel_recent,
+            baseline,
+            share=share,
+            emerging=emerging,
+            min_reports=params.min_reports,
+            veto=veto,
+        )
+        n_places = long_run.size
+        point_place = place[point_cell]
+        inside = point_place >= 0
+        assigned = place >= 0
+        cells, place_of_cell = union.cell[assigned], place[assigned]
+        n_total = np.bincount(point_place[inside], minlength=n_places)
+        n_recent = np.bincount(point_place[inside & sel_recent], minlength=n_places)
+        exp_total = np.bincount(place_of_cell, weights=baseline.at(cells), minlength=n_places)
+        if not timed:
+            trend = np.full(n_places, "", dtype=object)
+            trend_p = np.full(n_places, np.nan)
+            trend_q = np.full(n_places, np.nan)
+            keep = long_run.copy()
+            break
         trends = classify_places(
             n_total=n_total,
             n_recent=n_recent,
@@ -595,12 +654,17 @@ def _scan_group(
         )
         trend, trend_p, trend_q = trends.trend, trends.p, trends.q
         keep = trend != ""
-    else:
-        trend = np.full(n_places, "", dtype=object)
-        trend_p = np.full(n_places, np.nan)
-        trend_q = np.full(n_places, np.nan)
-        keep = long_run.copy()
+        carved = np.bincount(place_of_cell, weights=union.in_history[assigned], minlength=n_places)
+        failed = candidate & ~keep & (carved > 0)
+        if not failed.any():
+            break
+        veto[np.flatnonzero(assigned)[failed[place_of_cell]]] = True
     keep &= n_total >= params.min_reports
+    n_cells = np.bincount(place_of_cell, minlength=n_places)
+    p_min = np.ones(n_places)
+    q_min = np.ones(n_places)
+    np.minimum.at(p_min, place_of_cell, union.p[assigned])
+    np.minimum.at(q_min, place_of_cell, union.q[assigned])
 
     kept = np.flatnonzero(keep)
     remap = np.full(n_places, -1, dtype=np.int64)
@@ -609,6 +673,18 @@ def _scan_group(
     polygons = cells_to_polygons(grid, cells[cell_keep], remap[place_of_cell[cell_keep]], kept.size)
     member_keep = inside.copy()
     member_keep[inside] = keep[point_place[inside]]
+    # the centre of an emerging place is where its recent reports crowd: each recent
+    # report weighs as many as the recent reports in its 75 m window, so a few scattered
+    # ones in the footprint's margin do not drag the pin off the new corner; the centre
+    # of any other place is the mean of all its reports
+    weight = np.ones(sel.size)
+    emerging_place = np.isin(trend, [Trend.NEW.value, Trend.INTENSIFYING.value])
+    if recent_counts is not None:
+        smallest = int(np.argmin(area.halves))
+        crowd = np.sqrt(recent_counts.at(smallest, union.cell[point_cell])) * sel_recent
+        weight = np.where(emerging_place[np.maximum(point_place, 0)], crowd, weight)
+    kept_rows = members[sel[member_keep]]
+    kept_place = remap[point_place[member_keep]]
     return _Found(
         code=code,
         polygons=polygons,
@@ -623,23 +699,70 @@ def _scan_group(
         trend_p=trend_p[kept],
         trend_q=trend_q[kept],
         found_in=np.where(long_run[kept], "history", "recent").astype(object),
-        members=members[sel[member_keep]],
-        member_place=remap[point_place[member_keep]],
+        members=kept_rows,
+        member_place=kept_place,
+        member_weight=weight[member_keep],
+        member_site=_sites(x[kept_rows], y[kept_rows], kept_place, radius=params.site_radius_m),
+    )
+
+
+def _confirmed(grid: Grid, recent: ScanCells, history: np.ndarray, *, min_cells: int) -> ScanCells:
+    """Recent cells, less the clusters away from every long-run hotspot that are too small.
+
+    The recent scan controls the false discovery rate over *cells*; a true place spans
+    dozens of cells, so Benjamini–Hochberg admits a cell or two of chance per true place,
+    and each lone chance cell would become a "new hotspot" of its own. A recent cluster
+    that touches no long-run cell claims that something new is there, so it must be
+    significant at ``min_cells`` window centres or more (an extent threshold).
+    """
+    if recent.cell.size == 0:
+        return recent
+    cells = np.union1d(recent.cell, history)
+    labels, n = label_cells(grid, cells)
+    at_history = np.zeros(n, dtype=bool)
+    at_history[labels[np.isin(cells, history, assume_unique=True)]] = True
+    own = labels[np.searchsorted(cells, recent.cell)]
+    size = np.bincount(own, minlength=n)
+    keep = (at_history | (size >= min_cells))[own]
+    small = None if recent.small is None else recent.small[keep]
+    return ScanCells(recent.cell[keep], recent.p[keep], recent.q[keep], recent.tests, small)
+
+
+def _with_cells(scan: ScanCells, extra: np.ndarray) -> ScanCells:
+    """``scan`` plus ``extra`` cells (claimed, not tested themselves: p = q = 1)."""
+    if extra.size == 0:
+        return scan
+    cell = np.concatenate([scan.cell, extra])
+    order = np.argsort(cell, kind="stable")
+    ones = np.ones(extra.size)
+    small = np.zeros(scan.cell.size, dtype=bool) if scan.small is None else scan.small
+    return ScanCells(
+        cell[order],
+        np.concatenate([scan.p, ones])[order],
+        np.concatenate([scan.q, ones])[order],
+        scan.tests,
+        np.concatenate([small, np.zeros(extra.size, dtype=bool)])[order],
     )
 
 
 @dataclass(frozen=True, slots=True)
 class _Union:
-    """Cells significant in either scan (ascending) with smallest p and q, and which scan."""
+    """Cells significant in either scan (ascending) with smallest p and q, and which scan.
+
+    ``shifted`` marks cells whose windows' recent share is significantly high; ``core``
+    the recent cells whose smallest window was significant (where recent reports crowd).
+    """
 
     cell: np.ndarray
     p: np.ndarray
     q: np.ndarray
     in_history: np.ndarray
     in_recent: np.ndarray
+    shifted: np.ndarray
+    core: np.ndarray
 
 
-def _union_cells(history: ScanCells, recent: ScanCells) -> _Union:
+def _union_cells(history: ScanCells, recent: ScanCells, shifted: np.ndarray) -> _Union:
     cell = np.concatenate([history.cell, recent.cell])
     p = np.concatenate([history.p, recent.p])
     q = np.concatenate([history.q, recent.q])
@@ -649,11 +772,22 @@ def _union_cells(history: ScanCells, recent: ScanCells) -> _Union:
     first = np.ones(cell.size, dtype=bool)
     first[1:] = cell[1:] != cell[:-1]
     starts = np.flatnonzero(first)
+    none = np.zeros(0, dtype=bool)
     if starts.size == 0:
-        return _Union(cell, p, q, hist, ~hist)
+        return _Union(cell, p, q, hist, ~hist, none, none)
     in_history = np.maximum.reduceat(hist, starts)
     in_recent = ~np.minimum.reduceat(hist, starts)
-    return _Union(cell[first], p[first], np.minimum.reduceat(q, starts), in_history, in_recent)
+    cell = cell[first]
+    cores = recent.cell if recent.small is None else recent.cell[recent.small]
+    return _Union(
+        cell,
+        p[first],
+        np.minimum.reduceat(q, starts),
+        in_history,
+        in_recent,
+        np.isin(cell, shifted, assume_unique=True),
+        np.isin(cell, cores, assume_unique=True),
+    )
 
 
 def _places(
@@ -666,18 +800,23 @@ def _places(
     share: float,
     emerging: EmergingParams,
     min_reports: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Group significant cells into places; returns each union cell's place and long_run.
+    veto: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group significant cells into places: each union cell's place, long_run, candidate.
 
     ``point_cell`` and ``recent_members`` describe the reports inside significant cells
     (index into ``union`` and whether each is recent).
 
-    Touching long-run cells form one long-run place. A recent-window cluster whose own
-    reports are mostly recent (new or intensifying on its own cells) is a place of its
-    own, carved out of any long-run place it overlaps, so a new corner beside a persistent
-    hotspot is not averaged into it; a long-run component with most of its reports inside
-    such a cluster joins it instead. Recent clusters that are not emerging add nothing:
-    the long-run footprint stays what the long-run scan found.
+    Touching long-run cells form one long-run place. Emerging cells are those of a
+    recent-window cluster whose own reports are mostly recent (new or intensifying on its
+    own cells), and those where the recent share jumps (``union.shifted``: a new corner
+    inside or beside a persistent hotspot, whose cluster as a whole is not new). Touching
+    emerging cells form a candidate place of their own, carved out of any long-run place
+    it overlaps, so the new corner is not averaged into the old hotspot; a long-run
+    component with most of its reports inside such a place joins it instead. Recent
+    clusters that are not emerging add nothing: the long-run footprint stays what the
+    long-run scan found. ``veto`` cells are never emerging (their candidate did not hold
+    up). ``candidate`` marks the places that are candidate emerging places.
     """
     h_comp = _components(grid, union.cell, union.in_history)
     r_comp = _components(grid, union.cell, union.in_recent)
@@ -703,37 +842,83 @@ def _places(
             min_reports=min_reports,
         )
         emerging_r = np.isin(trends.trend, [Trend.NEW.value, Trend.INTENSIFYING.value])
-    cell_emerging = (r_comp >= 0) & emerging_r[np.maximum(r_comp, 0)] if n_r else r_comp >= 0
-    n_em = int(emerging_r.sum())
-    em_index = np.cumsum(emerging_r) - 1
+    whole = (r_comp >= 0) & emerging_r[np.maximum(r_comp, 0)] if n_r else r_comp >= 0
+    cell_emerging = (whole | union.shifted) & ~veto
+    e_comp = _components(grid, union.cell, cell_emerging)
+    e_comp = _split_at_cores(
+        grid, union.cell, e_comp, union.core & cell_emerging, reach=emerging.core_reach(grid.cell_m)
+    )
+    n_em = int(e_comp.max()) + 1 if e_comp.size else 0
+    pe = e_comp[point_cell]
 
-    # long-run components mostly inside an emerging cluster join the cluster
-    point_em = cell_emerging[point_cell]
+    # long-run components mostly inside an emerging place join it
     in_h = ph >= 0
     h_total = np.bincount(ph[in_h], minlength=n_h)
-    both = in_h & point_em
+    both = in_h & (pe >= 0)
     h_em = np.bincount(ph[both], minlength=n_h)
     absorbed = (h_em > 0) & (2 * h_em >= h_total)
     target = np.full(n_h, -1, dtype=np.int64)
     if both.any():
-        pairs, hits = np.unique(ph[both] * max(n_r, 1) + pr[both], return_counts=True)
-        order = np.lexsort((-hits, pairs // max(n_r, 1)))
+        stride = max(n_em, 1)
+        pairs, hits = np.unique(ph[both] * stride + pe[both], return_counts=True)
+        order = np.lexsort((-hits, pairs // stride))
         pairs = pairs[order]
         first = np.ones(pairs.size, dtype=bool)
-        first[1:] = pairs[1:] // max(n_r, 1) != pairs[:-1] // max(n_r, 1)
-        target[pairs[first] // max(n_r, 1)] = pairs[first] % max(n_r, 1)
-    joined = em_index[np.maximum(target, 0)] if n_r else np.zeros(n_h, dtype=np.int64)
-    history_place = np.where(absorbed, joined, n_em + np.cumsum(~absorbed) - 1)
+        first[1:] = pairs[1:] // stride != pairs[:-1] // stride
+        target[pairs[first] // stride] = pairs[first] % stride
+    history_place = np.where(absorbed, target, n_em + np.cumsum(~absorbed) - 1)
     n_places = n_em + int((~absorbed).sum())
 
     place = np.full(union.cell.size, -1, dtype=np.int64)
     has_h = h_comp >= 0
     place[has_h] = history_place[h_comp[has_h]]
-    place[cell_emerging] = em_index[r_comp[cell_emerging]]
+    place[cell_emerging] = e_comp[cell_emerging]
     long_run = np.zeros(n_places, dtype=bool)
     long_run[n_em:] = True
-    long_run[em_index[target[absorbed]]] = True
-    return place, long_run
+    long_run[target[absorbed]] = True
+    candidate = np.zeros(n_places, dtype=bool)
+    candidate[:n_em] = True
+    return place, long_run, candidate
+
+
+def _split_at_cores(
+    grid: Grid, cells: np.ndarray, labels: np.ndarray, core: np.ndarray, *, reach: int
+) -> np.ndarray:
+    """Split clusters that hold several separate cores; each cell joins its nearest core.
+
+    A large window is significant anywhere it reaches a cluster, so two new corners
+    150–200 m apart (or a new corner and an old hotspot's recent reports) are bridged by
+    the large windows between them and form one cluster whose centre lies between them,
+    at neither. Their cores (cells whose smallest window is significant) stay apart: a
+    cluster with more than one group of core cells (cores within ``2 * reach`` cells of
+    each other are one group) is cut, every cell going to the nearest core group.
+    ``labels`` are -1 for cells outside any cluster.
+    """
+    core = core & (labels >= 0)
+    if not core.any():
+        return labels
+    core_label, n_core = label_cells(grid, cells[core], reach=reach)
+    cluster_of_core = np.zeros(n_core, dtype=np.int64)
+    cluster_of_core[core_label] = labels[core]
+    groups = np.bincount(cluster_of_core, minlength=int(labels.max()) + 1)
+    split = groups >= 2
+    todo = (labels >= 0) & split[np.maximum(labels, 0)]
+    if not todo.any():
+        return labels
+    # nearest core cell of the same cluster: clusters are set far apart along x
+    row, col = np.divmod(cells, grid.nx)
+    stride = float(grid.nx + grid.ny) * 4
+    shifted_col = col + labels * stride
+    seeds = np.flatnonzero(core)
+    seeds = seeds[split[labels[seeds]]]
+    tree = cKDTree(np.column_stack([shifted_col[seeds], row[seeds]]))
+    _, nearest = tree.query(np.column_stack([shifted_col[todo], row[todo]]))
+    out = labels.copy()
+    n = int(labels.max()) + 1
+    out[todo] = n + core_label[np.searchsorted(np.flatnonzero(core), seeds[nearest])]
+    _, dense = np.unique(out[out >= 0], return_inverse=True)
+    out[out >= 0] = dense
+    return out
 
 
 def _components(grid: Grid, cells: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -774,6 +959,9 @@ def _assemble(
     polygons: list[shapely.Geometry] = []
     member_rows: list[np.ndarray] = []
     member_ids: list[np.ndarray] = []
+    member_weights: list[np.ndarray] = []
+    member_sites: list[np.ndarray] = []
+    site_offset = 0
     for f in found:
         k = len(f.polygons)
         if k == 0:
@@ -783,6 +971,9 @@ def _assemble(
         target[f.members] = ids[f.member_place]
         member_rows.append(f.members)
         member_ids.append(ids[f.member_place])
+        member_weights.append(f.member_weight)
+        member_sites.append(f.member_site + site_offset)
+        site_offset += int(f.member_site.max()) + 1 if f.member_site.size else 0
         ratio = np.divide(f.n_reports, f.expected, out=np.full(k, np.inf), where=f.expected > 0)
         parts.append(
             pd.DataFrame(
@@ -812,7 +1003,9 @@ def _assemble(
     frame = pd.concat(parts, ignore_index=True)
     rows = np.concatenate(member_rows)
     hid = np.concatenate(member_ids)
-    described = _describe(frame, rows, hid, points, cols, params, timezone)
+    weight = np.concatenate(member_weights)
+    sites = np.concatenate(member_sites)
+    described = _describe(frame, rows, hid, weight, sites, points, cols, timezone)
     out = gpd.GeoDataFrame(described, geometry=polygons, crs=crs)
     return out[[*HOTSPOT_COLUMNS, "geometry"]], point_hotspot, point_hotspot_all
 
@@ -826,30 +1019,33 @@ def _describe(
     frame: pd.DataFrame,
     rows: np.ndarray,
     hid: np.ndarray,
+    weight: np.ndarray,
+    sites: np.ndarray,
     points: pd.DataFrame,
     cols: _Columns,
-    params: HotspotParams,
     timezone: str,
 ) -> pd.DataFrame:
-    """Add centroid, addresses, sites, first/last, recurrence and open share per hotspot."""
+    """Add centroid, addresses, sites, first/last, recurrence and open share per hotspot.
+
+    ``weight`` is each member's weight in its hotspot's centre (see ``_scan_group``);
+    ``sites`` its repeat location (:func:`_sites`; a site never spans two hotspots).
+    """
     x, y, times, used, code_index = cols.x, cols.y, cols.times, cols.used, cols.code_index
     n = len(frame)
     count = np.bincount(hid, minlength=n)
     safe = np.maximum(count, 1)
-    # the centre of an emerging hotspot is where its recent reports are; of the others,
-    # where all of them are
-    emerging = frame["trend"].isin([Trend.NEW.value, Trend.INTENSIFYING.value]).to_numpy()
-    weight = np.where(emerging[hid], cols.recent[rows], 1.0).astype(np.float64)
     total = np.maximum(np.bincount(hid, weights=weight, minlength=n), 1e-9)
     frame["centroid_x"] = np.bincount(hid, weights=x[rows] * weight, minlength=n) / total
     frame["centroid_y"] = np.bincount(hid, weights=y[rows] * weight, minlength=n) / total
     frame["recent_share"] = frame["n_recent"] / np.maximum(frame["n_reports"], 1)
 
-    sites = _sites(x[rows], y[rows], hid, radius=params.site_radius_m)
-    site_frame = pd.DataFrame({"hid": hid, "site": sites})
-    per_site = site_frame.groupby(["hid", "site"]).size()
-    frame["distinct_sites"] = per_site.groupby(level=0).size().reindex(range(n), fill_value=0)
-    top_site = per_site.groupby(level=0).max().reindex(range(n), fill_value=0)
+    per_site = np.bincount(sites)
+    used_site = per_site > 0
+    site_hotspot = np.zeros(per_site.size, dtype=np.int64)
+    site_hotspot[sites] = hid
+    frame["distinct_sites"] = np.bincount(site_hotspot[used_site], minlength=n)
+    top_site = np.zeros(n, dtype=np.int64)
+    np.maximum.at(top_site, site_hotspot[used_site], per_site[used_site])
 
     if "address" in points.columns:
         address = points["address"].astype("string").fillna("").to_numpy(dtype=object)[rows]
@@ -874,7 +1070,7 @@ def _describe(
     else:
         frame["distinct_addresses"] = frame["distinct_sites"]
         frame["top_address"] = ""
-        frame["top_address_reports"] = top_site.to_numpy()
+        frame["top_address_reports"] = top_site
 
     if "is_open" in points.columns:
         is_open = points["is_open"].to_numpy(dtype=bool)[rows]
@@ -935,11 +1131,35 @@ def _sites(x: np.ndarray, y: np.ndarray, group: np.ndarray, *, radius: float) ->
 
 
 def _month_index(times: np.ndarray, timezone: str) -> np.ndarray:
-    """Calendar month (year·12 + month − 1) of each time in the city's zone."""
+    """Calendar month (year·12 + month − 1) of each time in the city's zone (NaT: any).
+
+    The months' first instants in the city's zone are found once; every time then looks
+    its quarter hour up in a table of months (every zone's offset is a whole number of
+    quarter hours, so no month starts inside one), which gives the same answer as
+    converting millions of times to local time, at a fraction of the cost.
+    """
     valid = times != _NAT
-    stamps = pd.DatetimeIndex(np.where(valid, times, 0).astype("datetime64[ns]"), tz="UTC")
-    local = stamps.tz_convert(timezone)
-    return np.asarray(local.year * 12 + local.month - 1, dtype=np.int64)
+    if not valid.any():
+        return np.zeros(times.size, dtype=np.int64)
+    lo, hi = (
+        pd.Timestamp(int(v), tz="UTC").tz_convert(timezone).tz_localize(None)
+        for v in (times[valid].min(), times[valid].max())
+    )
+    first = pd.Timestamp(year=lo.year, month=lo.month, day=1)
+    # a zone whose clocks jump at midnight has no 00:00 on that day: take the first instant
+    starts = pd.date_range(first, hi, freq="MS").tz_localize(
+        timezone, nonexistent="shift_forward", ambiguous=True
+    )
+    edges = starts.tz_convert("UTC").as_unit("ns").asi8
+    month0 = first.year * 12 + first.month - 1
+    clipped = np.where(valid, times, edges[0])
+    quarter = 900 * 10**9
+    if ((edges - edges[0]) % quarter == 0).all():
+        slot = (clipped - edges[0]) // quarter
+        table = np.searchsorted(edges - edges[0], np.arange(int(slot.max()) + 1) * quarter, "right")
+        return np.asarray(month0 - 1 + table[slot], dtype=np.int64)
+    position = np.searchsorted(edges, clipped, side="right") - 1
+    return np.asarray(month0 + position, dtype=np.int64)
 
 
 def hotspot_wards(

@@ -255,7 +255,11 @@ def wards_command(
 @app.command("tag")
 @friendly_errors
 def tag() -> None:
-    """Tag every located request with the active hotspot it falls in (after an import)."""
+    """Tag every located request afresh with the active hotspot it falls in.
+
+    Imports already tag their own requests and a refresh tags them all; this re-tags the
+    whole database, e.g. after hotspots were edited or requests moved outside an import.
+    """
     with progress_bar("tagging requests") as progress:
         progress(0, 1)
         tagged = service.tag_requests()

@@ -171,6 +171,8 @@ def print_summary(summary: ImportSummary) -> None:
         console.print(
             f"  location unknown {n:,}: {reason}", highlight=False, markup=False, soft_wrap=True
         )
+    if summary.in_hotspots:
+        console.print(f"  in a known hotspot (tagged): {summary.in_hotspots:,}", highlight=False)
 
 
 def print_rejected(

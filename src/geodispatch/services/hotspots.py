@@ -42,7 +42,7 @@ from geodispatch.reporting.maps import MapParams, TileSource, build_hotspot_map,
 from geodispatch.reporting.ward_summary import WardSummary, summarise_wards
 from geodispatch.storage import hotspots_repo as repo
 from geodispatch.storage import overview_repo
-from geodispatch.storage.db import display_url, session_scope, upgrade
+from geodispatch.storage.db import Session, display_url, session_scope, upgrade
 
 #: Called with (steps done, steps in total) as a refresh advances.
 Progress = Callable[[int, int | None], None]
@@ -332,7 +332,7 @@ def tag_points(
     out = np.full(lon.size, -1, dtype=np.int64)
     if hotspots.empty or lon.size == 0:
         return out
-    polygons = np.array([shapely.geometry.shape(json.loads(g)) for g in hotspots["geometry"]])
+    polygons = shapely.from_geojson(hotspots["geometry"].to_numpy(dtype=object))
     hotspot_codes = hotspots["service_code"].to_numpy(dtype=object)
     ids = hotspots["id"].to_numpy(dtype=np.int64)
     located = np.isfinite(lon) & np.isfinite(lat)
@@ -364,6 +364,26 @@ def tag_requests(request_ids: list[int] | None = None, *, settings: Settings | N
         tags = tag_points(requests["lon"], requests["lat"], requests["service_code"], hotspots)
         repo.set_request_hotspots(session, requests["id"].to_numpy(), tags)
         return int((tags >= 0).sum())
+
+
+def tag_imported(session: Session, import_id: int) -> int:
+    """Tag the requests an import just stored with the active hotspot each falls in.
+
+    Called by intake inside the import's transaction, after the requests are located, so
+    a new report of a known problem corner is linked to it at once, not at the next
+    refresh. Only tags that change are written; nothing is read when no hotspot is
+    stored. Returns how many of the import's requests lie in a hotspot.
+    """
+    if not repo.has_active_hotspots(session):
+        return 0
+    requests = repo.import_requests(session, import_id)
+    if requests.empty:
+        return 0
+    hotspots = repo.hotspot_shapes(session, set(requests["service_code"]))
+    tags = tag_points(requests["lon"], requests["lat"], requests["service_code"], hotspots)
+    changed = tags != requests["hotspot_id"].to_numpy()
+    repo.set_request_hotspots(session, requests["id"].to_numpy()[changed], tags[changed])
+    return int((tags >= 0).sum())
 
 
 def hotspot_at(

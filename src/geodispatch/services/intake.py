@@ -27,6 +27,7 @@ from geodispatch.intake import city_export, generic_csv, open311
 from geodispatch.intake.catalogue import derive_catalogue, sla_targets
 from geodispatch.io.tables import file_sha256, iter_csv_chunks, open_binary, read_header
 from geodispatch.services.geo import LocateSummary, intake_areas, locate, prepare_database
+from geodispatch.services.hotspots import tag_imported
 from geodispatch.storage import requests_repo as repo
 from geodispatch.storage.db import Session, session_scope, upgrade
 
@@ -64,6 +65,7 @@ class ImportSummary:
     unknown_location_by_reason: dict[str, int] = field(default_factory=dict)
     new_service_types: int = 0
     located: LocateSummary = field(default_factory=LocateSummary)
+    in_hotspots: int = 0  # new or updated requests that fall in a stored hotspot
 
     def add(self, result: IntakeResult, counts: repo.UpsertCounts) -> None:
         """Fold one chunk's outcome into the totals."""
@@ -180,6 +182,7 @@ def import_file(
                 progress(summary.rows_read, total)
         _refresh_catalogue(session, result_codes=None, now=now)
         locate(session, settings, import_id=import_id, summary=summary.located)
+        summary.in_hotspots = tag_imported(session, import_id)
         repo.finish_import(
             session,
             import_id,
@@ -218,6 +221,7 @@ def import_payload(
         _store(session, result, summary, now=now, areas=intake_areas(settings, summary.located))
         _refresh_catalogue(session, result_codes=set(result.accepted["service_code"]), now=now)
         locate(session, settings, import_id=import_id, summary=summary.located)
+        summary.in_hotspots = tag_imported(session, import_id)
         repo.finish_import(
             session,
             import_id,

@@ -129,6 +129,51 @@ def latest_run(session: Session) -> HotspotRunRow | None:
     ).first()
 
 
+def has_active_hotspots(session: Session) -> bool:
+    """Whether any active hotspot is stored (False in a database without hotspot tables)."""
+    if not inspect(session.connection()).has_table(HotspotRow.__tablename__):
+        return False
+    found = session.scalar(select(HotspotRow.id).where(HotspotRow.active).limit(1))
+    return found is not None
+
+
+def import_requests(session: Session, import_id: int) -> pd.DataFrame:
+    """Requests an import inserted or changed: ``id, service_code, lon, lat, hotspot_id``.
+
+    Unlocated ones too (lon/lat NaN), so a request that lost its point loses its tag.
+    """
+    table: Any = RequestRow.__table__
+    rows = session.execute(
+        select(table.c.id, table.c.service_code, table.c.lon, table.c.lat, table.c.hotspot_id)
+        .where(table.c.import_id == import_id)
+        .order_by(table.c.id)
+    ).all()
+    frame = pd.DataFrame(
+        [tuple(r) for r in rows], columns=["id", "service_code", "lon", "lat", "hotspot_id"]
+    )
+    for column in ("lon", "lat"):
+        frame[column] = frame[column].astype("float64")
+    frame["hotspot_id"] = frame["hotspot_id"].astype("float64").fillna(-1).astype("int64")
+    return frame
+
+
+def hotspot_shapes(session: Session, service_codes: set[str]) -> pd.DataFrame:
+    """Active hotspots a request of these types can fall in: ``id, service_code, geometry``.
+
+    Those of the same types and the all-types ones (``service_code`` None).
+    """
+    table: Any = HotspotRow.__table__
+    kinds = table.c.service_code.is_(None)
+    if service_codes:
+        kinds = kinds | table.c.service_code.in_(sorted(service_codes))
+    rows = session.execute(
+        select(table.c.id, table.c.service_code, table.c.geometry)
+        .where(table.c.active.is_(True), kinds)
+        .order_by(table.c.id)
+    ).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["id", "service_code", "geometry"])
+
+
 def load_hotspots(session: Session, *, active_only: bool = True) -> pd.DataFrame:
     """Stored hotspots (active ones by default) as a frame, one row each, ids ascending."""
     table: Any = HotspotRow.__table__
