@@ -26,7 +26,7 @@ from geodispatch.reporting.route_map import route_map
 from geodispatch.reporting.route_sheet import route_sheet_html
 from geodispatch.storage import crews_repo, jobs_repo, plans_repo
 from geodispatch.storage import requests_repo as catalogue_repo
-from geodispatch.storage.db import Session, session_scope, upgrade
+from geodispatch.storage.db import Session, ensure_schema, session_scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +97,7 @@ def _zone(settings: Settings) -> ZoneInfo:
 def seed_crews(crews: Sequence[Crew] | None = None, *, settings: Settings | None = None) -> int:
     """Store ``crews`` (default: the Boston roster), updating crews with the same code."""
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         for crew in crews if crews is not None else boston_crews():
             crews_repo.save_crew(session, crew)
@@ -107,7 +107,7 @@ def seed_crews(crews: Sequence[Crew] | None = None, *, settings: Settings | None
 def list_crews(*, settings: Settings | None = None) -> list[Crew]:
     """Every crew, by code."""
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         return crews_repo.list_crews(session)
 
@@ -117,7 +117,7 @@ def book_appointment(
 ) -> None:
     """Book a window in which the crew must start work on ``job_id``."""
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         if jobs_repo.get_job(session, job_id) is None:
             raise NotFoundError(f"no job with id {job_id}")
@@ -152,7 +152,7 @@ def plan_day(
 ) -> PlanOutcome:
     """Plan ``day`` for every active crew over all open jobs, and store it as a draft."""
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     tz = _zone(settings)
     with session_scope(settings.database_url) as session:
         orders = _open_orders(session, now=datetime.now(UTC))
@@ -181,7 +181,7 @@ def _with_id(plan: RoutePlan, plan_id: int) -> RoutePlan:
 def load_plan(plan_id: int, *, settings: Settings | None = None) -> RoutePlan:
     """A stored plan with its routes and dropped jobs."""
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         return _load(session, plan_id, _zone(settings))
 
@@ -209,7 +209,7 @@ def replan_with_urgent_job(
     moved, the driving saved and the SLA risks.
     """
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     tz = _zone(settings)
     now = (now or datetime.now(UTC)).astimezone(tz)
     with session_scope(settings.database_url) as session:
@@ -257,7 +257,7 @@ def publish_plan(
 ) -> RoutePlan:
     """Publish a plan to the crews; the day's earlier published plan is superseded."""
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         plans_repo.publish(
             session, plan_id, now=datetime.now(UTC), expected_version=expected_version
@@ -270,7 +270,7 @@ def todays_route(
 ) -> CrewRoute | None:
     """The crew's route in the day's published plan (None when nothing is published)."""
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     day = day or datetime.now(_zone(settings)).date()
     with session_scope(settings.database_url) as session:
         published = [p for p in plans_repo.list_plans(session, day=day) if p.status == "published"]
@@ -284,7 +284,7 @@ def plan_summaries(
 ) -> list[plans_repo.PlanHeader]:
     """Plans for the dispatcher page, newest first: status, totals, solver facts."""
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         return plans_repo.list_plans(session, day=day, limit=limit)
 
@@ -303,7 +303,7 @@ def set_stop(
             f"stop status must be planned, arrived, done or unable. Got {status!r} instead."
         )
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         plans_repo.set_stop_state(session, plan_id, job_id, status=status, locked=locked)
 

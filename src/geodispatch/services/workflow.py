@@ -19,33 +19,20 @@ import pandas as pd
 from geodispatch.analysis.dedup import DedupParams, group_reports
 from geodispatch.analysis.sla import BusinessCalendar, due_times
 from geodispatch.config import Settings, get_settings
-from geodispatch.domain.errors import ConfigError, InputError, NotFoundError, TransitionError
+from geodispatch.domain.errors import InputError, NotFoundError, TransitionError
 from geodispatch.domain.jobs import Job
 from geodispatch.domain.requests import RequestStatus
 from geodispatch.domain.workflow import EventKind, StatusEvent, check_transition, clean_note
 from geodispatch.geo.crs import lonlat_to_working
 from geodispatch.storage import field_repo, jobs_repo
 from geodispatch.storage import workflow_repo as repo
-from geodispatch.storage.db import Session, display_url, session_scope, upgrade
+from geodispatch.storage.db import Session, ensure_schema, session_scope
 from geodispatch.storage.requests_repo import list_service_types
-
-_READY: set[str] = set()
 
 
 def database_url(settings: Settings) -> str:
     """The settings' database URL, migrated to the newest schema once per process."""
-    url = settings.database_url
-    if url not in _READY:
-        upgrade(url)
-        missing = repo.missing_workflow_schema(url)
-        if missing:
-            raise ConfigError(
-                f"the database {display_url(url)} says its schema is current but lacks "
-                f"{', '.join(missing)}: it was created while migration 0005 was still an empty "
-                "slot. Recreate it (delete the file and run 'geodispatch demo' or import again)."
-            )
-        _READY.add(url)
-    return url
+    return ensure_schema(settings.database_url)
 
 
 def parse_status(value: str | RequestStatus) -> RequestStatus:

@@ -37,21 +37,6 @@ class RecordState:
     job_id: int | None = None
 
 
-def missing_workflow_schema(url: str) -> list[str]:
-    """Workflow tables/columns (migration 0005) the database at ``url`` lacks."""
-    from sqlalchemy import inspect
-
-    from geodispatch.storage.db import get_engine
-
-    inspector = inspect(get_engine(url))
-    tables = set(inspector.get_table_names())
-    missing = [t for t in ("crew_tokens", "crew_logins") if t not in tables]
-    for table, column in (("jobs", "merged_into"), ("status_events", "flags")):
-        if table in tables and column not in {c["name"] for c in inspector.get_columns(table)}:
-            missing.append(f"{table}.{column}")
-    return missing
-
-
 def job_state(session: Session, job_id: int) -> RecordState:
     """Status and version of a job; NotFoundError when there is none."""
     row = session.execute(
