@@ -1,4 +1,4 @@
-"""Many threads at once on one SQLite file: migrations, Open311 POSTs, PIN guesses.
+"""Many threads at once on one SQLite file: migrations, Open311 POSTs, grouping runs.
 
 The API serves requests from a thread pool, so every service may run in parallel with
 itself. These tests start the threads behind a barrier so they really overlap.
@@ -12,11 +12,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+import pytest
+from sqlalchemy import event, text
 
-from geodispatch.services import workflow
-from geodispatch.storage import db
-from tests.workflow.workflow_helpers import make_settings
+from geodispatch.config import Settings
+from geodispatch.domain.errors import StaleVersionError
+from geodispatch.domain.requests import RequestStatus
+from geodispatch.services import open311, workflow
+from geodispatch.storage import db, workflow_repo
+from geodispatch.storage.db import session_scope
+from tests.workflow.workflow_helpers import NOW, import_and_group, item, make_settings
 
 
 def run_together(n: int, action: Callable[[int], Any]) -> list[str]:
@@ -74,3 +79,67 @@ def test_a_deleted_sqlite_file_is_migrated_again(tmp_path: Path) -> None:
     for leftover in tmp_path.glob("g.db*"):
         leftover.unlink()
     assert workflow.list_open_jobs(settings=settings) == []
+
+
+def _post(settings: Settings, i: int) -> None:
+    new = open311.NewRequest(
+        service_code="pothole",
+        lat=str(42.25 + i * 0.01),  # 1.1 km apart: every report is a job of its own
+        long="-71.15",
+        description=f"report {i}",
+    )
+    open311.submit_request("geodispatch-demo", new, settings=settings)
+
+
+def jobs_and_requests(settings: Settings) -> tuple[int, int, int, int]:
+    """(requests, requests in a job, jobs, jobs without any request)."""
+    with session_scope(settings.database_url) as session:
+        requests, linked = session.execute(
+            text("SELECT count(*), count(job_id) FROM requests")
+        ).one()
+        jobs = session.execute(text("SELECT count(*) FROM jobs")).scalar_one()
+        empty = session.execute(
+            text(
+                "SELECT count(*) FROM jobs j WHERE NOT EXISTS "
+                "(SELECT 1 FROM requests r WHERE r.job_id = j.id)"
+            )
+        ).scalar_one()
+    return int(requests), int(linked), int(jobs), int(empty)
+
+
+def check_parallel_posts(settings: Settings, n: int) -> None:
+    """``n`` simultaneous POSTs: all stored, each in exactly one job, no job left empty."""
+    import_and_group(settings, [item("seed", lat=42.30, lon=-71.10)])
+    assert Counter(run_together(n, lambda i: _post(settings, i))) == {"ok": n}
+    assert jobs_and_requests(settings) == (n + 1, n + 1, n + 1, 0)
+
+
+def test_two_simultaneous_posts_make_one_job_each(tmp_path: Path) -> None:
+    check_parallel_posts(make_settings(tmp_path), 2)
+
+
+def test_eight_simultaneous_posts_make_one_job_each(tmp_path: Path) -> None:
+    check_parallel_posts(make_settings(tmp_path), 8)
+
+
+def test_grouping_runs_racing_posts_leave_no_empty_job(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    import_and_group(settings, [item("seed", lat=42.30, lon=-71.10)])
+
+    def act(i: int) -> None:
+        if i % 2:
+            workflow.group_new_requests(settings=settings)
+        else:
+            _post(settings, i)
+
+    assert Counter(run_together(8, act)) == {"ok": 8}
+    assert jobs_and_requests(settings) == (5, 5, 5, 0)
+
+
+def test_linking_a_request_that_already_has_a_job_changes_nothing(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    ids = import_and_group(settings, [item("a")])
+    with session_scope(settings.database_url) as session:
+        (job,) = workflow_repo.create_jobs_for(session, [ids["a"]], now=NOW)
+        with pytest.raises(StaleVersionError, match=r"1 of 1 request\(s\) were put into a job"):
+            workflow_repo.link_many(session, [(ids["a"], job, RequestStatus.NEW)], now=NOW)

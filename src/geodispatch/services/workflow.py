@@ -613,11 +613,13 @@ def group_new_requests(
     """Put every open request that has no job into one: a nearby open job, or a new one.
 
     First fills in missing due times from each type's SLA target, so a job's earliest due
-    time is right from the start. Safe to run any number of times.
+    time is right from the start. Safe to run any number of times, also at once (two
+    imports, an import and a plan): runs take turns, so no request gets two jobs.
     """
     settings = settings or get_settings()
     at = _now(now)
     with session_scope(database_url(settings)) as session:
+        repo.lock_job_grouping(session)
         params = params or dedup_params(settings, session)
         filled = fill_missing_due_times(session, settings)
         closed = close_jobs_closed_at_source(session, now=at)

@@ -58,6 +58,7 @@ def create_single_request_jobs(session: Session, *, now: datetime) -> int:
     with ``services.workflow.group_new_requests`` (analysis.dedup), which every import, the
     Open311 API and the demo run; after it, this function finds nothing left to do.
     """
+    workflow_repo.lock_job_grouping(session)
     rows = session.execute(
         select(RequestRow.id, RequestRow.status)
         .where(RequestRow.job_id.is_(None), RequestRow.status.in_(_OPEN))
