@@ -10,7 +10,7 @@ PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || command -v sudo 2>/dev/null)
 
 .PHONY: setup browser-deps run test lint typecheck unit serve bench bench-ingest bench-geocode \
-        bench-crews bench-api bench-routing bench-hotspots clean
+        bench-crews bench-api bench-routing bench-hotspots bench-app clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (apt-get install python3 python3-venv)"; exit 1; }
@@ -56,7 +56,7 @@ unit: setup
 serve: setup
 	$(BIN)/geodispatch serve
 
-## Speed figures for every issue (seeded; prints them). PyVRP/VROOM are benchmark-only peers.
+## Speed figures for every issue (seeded; prints them). VROOM is a benchmark-only peer.
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/ingest.py
@@ -65,6 +65,7 @@ bench: setup
 	$(BIN)/python bench/geocode.py
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/hotspots.py
+	$(BIN)/python bench/app.py
 
 bench-ingest: setup
 	$(BIN)/python bench/ingest.py
@@ -80,7 +81,8 @@ bench-api: setup
 bench-geocode: setup
 	$(BIN)/python bench/geocode.py
 
-## OR-Tools planner vs PyVRP and VROOM: Solomon, seeded 311 days, re-plan (about 6 min).
+## Planner (PyVRP warm start + OR-Tools, and OR-Tools only) vs PyVRP and VROOM: Solomon,
+## seeded 311 days on two seeds, re-plan (about 15 min).
 bench-routing: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/routing.py
@@ -88,6 +90,10 @@ bench-routing: setup
 ## Hotspots: seeded planted data 100k/1M/3M (two seeds) and Boston 2011 (top 10, map size).
 bench-hotspots: setup
 	$(BIN)/python bench/hotspots.py
+
+## Each page's first render on the Boston demo (AppTest and Chromium) against the 2 s goal.
+bench-app: setup browser-deps
+	$(BIN)/python bench/app.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache bench/output

@@ -10,19 +10,32 @@ import streamlit as st
 
 from geodispatch.ui.roles import Role, role_picker
 
-st.set_page_config(page_title="geodispatch", page_icon=":material/local_shipping:", layout="wide")
+st.set_page_config(
+    page_title="geodispatch",
+    page_icon="🚚",  # an emoji favicon is drawn locally; a :material: one is fetched from Google
+    layout="wide",
+    initial_sidebar_state="auto",
+)
 
+PLAN = st.Page("app_pages/plan.py", title="Plan today", icon=":material/route:")
+JOBS = st.Page("app_pages/jobs.py", title="Open jobs", icon=":material/list_alt:")
+WORK = st.Page("app_pages/work.py", title="Work & SLA", icon=":material/schedule:")
 OVERVIEW = st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:")
 IMPORT = st.Page("app_pages/intake.py", title="Import requests", icon=":material/upload_file:")
+CREW = st.Page("app_pages/crew.py", title="My route", icon=":material/pin_drop:")
+HOTSPOTS = st.Page("app_pages/hotspots.py", title="Hotspots", icon=":material/whatshot:")
+PERFORMANCE = st.Page("app_pages/performance.py", title="SLA & trends", icon=":material/insights:")
 PUBLIC = st.Page(
     "app_pages/public.py", title="Open requests & response times", icon=":material/public:"
 )
-WORK = st.Page("app_pages/work.py", title="Work & SLA", icon=":material/schedule:")
 
 PAGES = {
-    Role.DISPATCHER: {"Dispatch": [OVERVIEW, WORK, IMPORT]},
-    Role.CREW: {"My work": [OVERVIEW]},
-    Role.MANAGER: {"Management": [OVERVIEW, WORK, PUBLIC], "Data": [IMPORT]},
+    Role.DISPATCHER: {"Dispatch": [PLAN, JOBS, WORK], "Data": [OVERVIEW, IMPORT]},
+    Role.CREW: {"My work": [CREW]},
+    Role.MANAGER: {
+        "Management": [HOTSPOTS, PERFORMANCE, WORK, OVERVIEW, PUBLIC],
+        "Data": [IMPORT],
+    },
     Role.PUBLIC: {"City services": [PUBLIC]},
 }
 

@@ -86,7 +86,7 @@ if upload is not None:
         )
         c.metric("Rejected", f"{summary.rejected:,}")
         d.metric("Location unknown", f"{summary.location_unknown:,}")
-        rows, total = rejected_rows(source=summary.source, file_name=summary.file_name, limit=500)
+        rows, total = rejected_rows(import_id=summary.import_id, limit=500)
         if total:
             st.subheader(f"Rejected rows ({total:,})")
             st.dataframe(

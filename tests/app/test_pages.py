@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from geodispatch.config import Settings
 from geodispatch.services.intake import import_file
-from tests.conftest import ROOT, write_csv
+from tests.app.conftest import open_app
+from tests.conftest import write_csv
 from tests.intake.boston_rows import HEADER_2011, row
 
 
@@ -36,18 +36,8 @@ def seeded(tmp_path: Path, env_settings: Settings) -> Settings:
     return env_settings
 
 
-def open_page(role: str, page: str | None = None) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.session_state["role"] = role
-    app.run()
-    if page is not None:
-        app.switch_page(page).run()
-    assert not app.exception
-    return app
-
-
 def test_overview_counts_requests_by_type_ward_and_status(seeded: Settings) -> None:
-    app = open_page("Dispatcher")
+    app = open_app("Dispatcher", "app_pages/overview.py")
     assert app.title[0].value == "Overview"
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Requests"] == "3"
@@ -57,7 +47,7 @@ def test_overview_counts_requests_by_type_ward_and_status(seeded: Settings) -> N
 
 
 def test_an_empty_database_says_how_to_load_data(env_settings: Settings) -> None:
-    app = open_page("Dispatcher")
+    app = open_app("Dispatcher", "app_pages/overview.py")
     assert "geodispatch demo" in app.info[0].value
 
 
@@ -70,12 +60,12 @@ def test_an_empty_database_says_how_to_load_data(env_settings: Settings) -> None
     ],
 )
 def test_page_renders(seeded: Settings, role: str, page: str | None, title: str) -> None:
-    app = open_page(role, page)
+    app = open_app(role, page)
     assert app.title[0].value == title
 
 
 def test_the_public_page_shows_response_times_without_personal_data(seeded: Settings) -> None:
-    app = open_page("Public")
+    app = open_app("Public")
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Requests"] == "3"
     assert metrics["Still open"] == "2"

@@ -7,7 +7,7 @@ from tests.browser.conftest import AppServer, screenshot
 
 def test_the_overview_shows_the_boston_counts(browser: object, demo_server: AppServer) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
-    page.goto(demo_server.url, wait_until="networkidle")
+    page.goto(f"{demo_server.url}/overview", wait_until="networkidle")
     page.get_by_text("60,675").first.wait_for(timeout=60_000)  # requests loaded by `demo`
     page.locator('[data-testid="stDataFrame"] canvas').first.wait_for(timeout=60_000)
     lights = page.locator('[data-testid^="glide-cell"]', has_text="Street Light Outages")

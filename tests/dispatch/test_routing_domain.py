@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from geodispatch.domain.crews import Crew, Depot, LunchBreak, parse_hhmm
 from geodispatch.domain.errors import InputError
 from geodispatch.domain.plans import TimeWindow
-from geodispatch.reporting.route_map import route_map
+from geodispatch.reporting.route_map import route_map, route_map_html
 from geodispatch.reporting.route_sheet import route_sheet_html
 from tests.dispatch.routing_helpers import at, crew, job, plan
 
@@ -35,6 +36,24 @@ def test_times_and_windows_say_how_to_write_them():
         TimeWindow(at(11), at(10))
     with pytest.raises(InputError, match="lower-case"):
         Crew("A", YARD, time(7), time(15), frozenset({"Asphalt"}))
+
+
+def test_route_map_page_works_offline_and_keeps_typed_text_inert():
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)> Main St'
+    orders = [job(1, 1, address=hostile), job(2, 2), job(3, None, address=hostile)]
+    result, _ = plan(orders, [crew("A")])
+    page = route_map_html(result)
+    # no script or stylesheet from the network: Leaflet is inlined from the vendored copy
+    assert re.findall(r'<script[^>]+src="(?:https?:)?//', page) == []
+    assert re.findall(r'<link[^>]+href="(?:https?:)?//', page) == []
+    assert "L.map(" in page
+    assert ".leaflet-container" in page
+    assert "awesome" not in page.lower()  # the yard marker needs no icon font
+    # what a resident typed reaches the popups only as text
+    assert "<img src=x" not in page
+    assert '<script>alert("x")' not in page
+    # escaped for HTML (inside a JSON string the ampersand itself may be \u0026-encoded)
+    assert "&lt;img src=x onerror=alert(1)&gt; Main St" in page.replace("\\u0026", "&")
 
 
 def test_map_and_sheet_escape_what_residents_typed():

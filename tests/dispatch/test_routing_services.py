@@ -14,8 +14,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from geodispatch.config import Settings
-from geodispatch.domain.errors import InputError
+from geodispatch.domain.errors import InputError, NotFoundError
+from geodispatch.domain.plans import RoutePlan, WorkOrder
+from geodispatch.domain.requests import RequestStatus
+from geodispatch.domain.updates import StopStatus
 from geodispatch.services import dispatch as service
+from geodispatch.services import workflow
 from geodispatch.services.intake import import_file
 from geodispatch.storage import crews_repo, jobs_repo
 from geodispatch.storage.db import session_scope
@@ -44,6 +48,10 @@ def settings(tmp_path: Path) -> Settings:
     return cfg
 
 
+def _orders(plan: RoutePlan) -> list[WorkOrder]:
+    return [s.order for r in plan.routes for s in r.stops] + [d.order for d in plan.dropped]
+
+
 def test_planning_without_crews_says_how_to_add_them(settings: Settings):
     with pytest.raises(InputError, match="crews seed"):
         service.plan_day(DAY, time_limit_s=0.2, settings=settings)
@@ -54,7 +62,10 @@ def test_plan_store_publish_replan_and_print(settings: Settings):
     outcome = service.plan_day(DAY, time_limit_s=0.5, settings=settings)
     plan = outcome.plan
     assert plan.violations == ()
-    assert plan.served + len(plan.dropped) == 40
+    # planning groups new requests first: two of the 40 reports are the same problem
+    # (same type, same spot, days apart), so they are one job that counts 2 callers
+    assert plan.served + len(plan.dropped) == 39
+    assert max(o.caller_count for o in _orders(plan)) == 2
     assert plan.served > 0
 
     stored = service.load_plan(outcome.plan_id, settings=settings)
@@ -70,18 +81,29 @@ def test_plan_store_publish_replan_and_print(settings: Settings):
     assert first.eta.utcoffset() == first.eta.astimezone(TZ).utcoffset()
     assert f"{first.eta:%H:%M}" == f"{first.eta.astimezone(TZ):%H:%M}"
 
-    assert service.todays_route("ASP-1", day=DAY, settings=settings) is None  # not published
-    service.publish_plan(outcome.plan_id, settings=settings)
+    assert service.todays_route("ASP-1", day=DAY, settings=settings) == []  # not published
+    with pytest.raises(NotFoundError, match="no crew with code 'NOPE'"):
+        service.todays_route("NOPE", day=DAY, settings=settings)
+    published = service.publish_plan(outcome.plan_id, settings=settings)
+    # publishing assigns the routed jobs (New -> Reviewed -> Work assigned, audited)
+    assert published.assigned == plan.served
     busy = next(r for r in plan.routes if len(r.stops) >= 2)
     route = service.todays_route(busy.crew.code, day=DAY, settings=settings)
-    assert route is not None
-    assert [s.order.job_id for s in route.stops] == [s.order.job_id for s in busy.stops]
+    assert [s.job_id for s in route] == [s.order.job_id for s in busy.stops]
+    assert {s.status for s in route} == {StopStatus.PLANNED}
+    assert all(s.version >= 1 and s.plan_id == outcome.plan_id for s in route)
+    assert {s.job_status for s in route} == {RequestStatus.ASSIGNED}
+    trail = workflow.job_history(route[0].job_id, settings=settings)
+    assert [e.actor for e in trail[-2:]] == [f"plan:{outcome.plan_id}"] * 2
+    dropped = plan.dropped[0].order.job_id if plan.dropped else None
+    if dropped is not None:  # left-out jobs stay in the queue
+        assert workflow.get_job(dropped, settings=settings).status is not RequestStatus.ASSIGNED
 
     first = busy.stops[0]
     service.set_stop(outcome.plan_id, first.order.job_id, status="done", settings=settings)
     import_file(settings.home / "later.csv", source="boston", settings=settings)
+    workflow.group_new_requests(settings=settings)
     with session_scope(settings.database_url) as session:
-        jobs_repo.create_single_request_jobs(session, now=datetime.now(TZ))
         urgent = max(j.id for j in jobs_repo.open_jobs(session))
     now = busy.stops[1].eta.astimezone(TZ)
     again = service.replan_with_urgent_job(
@@ -122,8 +144,8 @@ def test_crews_and_appointments_round_trip(settings: Settings):
     assert asp.lunch is not None
     assert asp.lunch.minutes == 30
     assert "asphalt" in asp.skills
+    workflow.group_new_requests(settings=settings)
     with session_scope(settings.database_url) as session:
-        jobs_repo.create_single_request_jobs(session, now=datetime.now(TZ))
         job_id = jobs_repo.open_jobs(session)[0].id
     start = datetime(2025, 6, 2, 9, tzinfo=TZ)
     end = datetime(2025, 6, 2, 11, tzinfo=TZ)

@@ -74,3 +74,29 @@ def test_an_empty_file_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text("")
     with pytest.raises(ValueError, match="the file is empty"):
         list(iter_csv_chunks(path))
+
+
+@pytest.mark.parametrize(
+    ("late_record", "gz"),
+    [
+        ('"two\nlines",x', False),  # a record spanning lines
+        ("only-one-field", True),  # the wrong number of fields
+        ("caf\xe9-latin1,x", False),  # bytes that are not UTF-8
+    ],
+)
+def test_a_problem_late_in_a_big_file_hands_over_to_the_exact_reader_mid_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late_record: str, gz: bool
+) -> None:
+    # small Arrow batches, so that clean batches are read by Arrow before the problem one
+    monkeypatch.setattr("geodispatch.io.tables._ARROW_BLOCK", 256)
+    body = "".join(f"{n},row {n}\n" for n in range(200)) + late_record + "\n"
+    body += "".join(f"{n},after {n}\n" for n in range(200, 260))
+    data = ("id,text\n" + body).encode("latin-1" if "\xe9" in late_record else "utf-8")
+    path = tmp_path / ("late.csv.gz" if gz else "late.csv")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    fast = read(path, exact=False)
+    slow = read(path, exact=True)
+    assert fast[0].to_dict("list") == slow[0].to_dict("list")
+    assert fast[1:] == slow[1:]
+    assert fast[1][:3] == [2, 3, 4]
+    assert fast[1][-1] == 263 if "\n" in late_record else 262

@@ -127,6 +127,6 @@ def test_a_mapped_csv_imports_under_its_own_source(tmp_path: Path, settings: Set
         [["1", "Dead tree", "2024-03-01 10:00"]],
     )
     mapping = ColumnMapping({"source_id": "ID", "service_name": "Type", "created": "Opened"})
-    summary = import_file(path, mapping=mapping, settings=settings)
+    summary = import_file(path, mapping=mapping, source="springfield", settings=settings)
     assert (summary.source, summary.inserted) == ("springfield", 1)
     assert stored(settings, "1").location_status == "unknown"

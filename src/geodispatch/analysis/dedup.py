@@ -22,6 +22,7 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from geodispatch.domain.errors import InputError, SchemaError
 
@@ -212,3 +213,116 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
             f"{', '.join(map(str, frame.columns))}. Build the frame with every column listed "
             f"in analysis.dedup.{what.upper()[:-1]}_COLUMNS."
         )
+
+
+#: Columns :func:`near_duplicates` needs in ``jobs``.
+CANDIDATE_COLUMNS: Final = ("job_id", "service_code", "x", "y", "created_at", "address")
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateParams:
+    """Which pairs of open jobs a dispatcher is asked to review as possible duplicates.
+
+    Automatic grouping (:class:`DedupParams`) merges only what is surely one problem. The
+    review list is wider, so a person decides the doubtful cases.
+
+    Attributes
+    ----------
+    radius_m
+        Largest distance in metres between the two jobs' points (default 100 m: the same
+        light reported from across a wide junction, a pothole "near" a corner).
+    window
+        Largest gap between the two jobs' first reports (default 30 days).
+    never_merge
+        Service codes never offered (one address holds many flats for an inspection).
+    max_pairs
+        At most this many pairs are returned, closest first (default 500).
+    """
+
+    radius_m: float = 100.0
+    window: timedelta = timedelta(days=30)
+    never_merge: frozenset[str] = frozenset()
+    max_pairs: int = 500
+
+    def __post_init__(self) -> None:
+        if not 0 < self.radius_m <= 1000:
+            raise InputError(
+                f"CandidateParams.radius_m must be in (0, 1000] metres. Got {self.radius_m} "
+                "instead."
+            )
+        if not timedelta(0) < self.window <= timedelta(days=365):
+            raise InputError(
+                f"CandidateParams.window must be between 0 and 365 days. Got {self.window} instead."
+            )
+        if self.max_pairs < 1:
+            raise InputError(f"CandidateParams.max_pairs must be >= 1. Got {self.max_pairs}.")
+
+
+def near_duplicates(jobs: pd.DataFrame, params: CandidateParams | None = None) -> pd.DataFrame:
+    """Pairs of open jobs of one type that may be the same problem, closest first.
+
+    Two jobs pair up when they are of the same type, their first reports are at most
+    ``window`` apart, and their points are within ``radius_m`` (or, for jobs without a
+    point, their addresses read the same).
+
+    Parameters
+    ----------
+    jobs
+        :data:`CANDIDATE_COLUMNS`; ``x``/``y`` in metres of a metric CRS (NaN when unknown).
+    params
+        Limits; defaults as documented on :class:`CandidateParams`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``job_a`` (the older job, the natural one to keep), ``job_b``, ``distance_m``
+        (NaN for address matches), ``days_apart`` and ``same_address``.
+    """
+    params = params or CandidateParams()
+    _require(jobs, CANDIDATE_COLUMNS, "candidates")
+    pairs: list[tuple[int, int]] = []
+    frame = jobs.reset_index(drop=True)
+    keys = frame["address"].astype(str).map(address_key)
+    for code, batch in frame.groupby("service_code", sort=True):
+        if code in params.never_merge or len(batch) < 2:
+            continue
+        xy = batch[["x", "y"]].to_numpy(dtype=float)
+        located = np.isfinite(xy).all(axis=1)
+        index = batch.index.to_numpy()
+        if located.sum() >= 2:
+            tree = cKDTree(xy[located])
+            found = tree.query_pairs(params.radius_m, output_type="ndarray")
+            where = index[located]
+            pairs += [(int(where[a]), int(where[b])) for a, b in found]
+        unlocated = index[~located]
+        by_key: dict[str, list[int]] = {}
+        for i in unlocated:
+            key = str(keys.iat[i])
+            if key:
+                by_key.setdefault(key, []).append(int(i))
+        for same in by_key.values():
+            pairs += [(a, b) for n, a in enumerate(same) for b in same[n + 1 :]]
+    columns = ["job_a", "job_b", "distance_m", "days_apart", "same_address"]
+    if not pairs:
+        return pd.DataFrame(columns=columns)
+    left = np.array([p[0] for p in pairs])
+    right = np.array([p[1] for p in pairs])
+    created = frame["created_at"]
+    gap = (created.iloc[right].to_numpy() - created.iloc[left].to_numpy()) / np.timedelta64(1, "D")
+    keep = np.abs(gap) <= params.window / timedelta(days=1)
+    left, right, gap = left[keep], right[keep], gap[keep]
+    older_first = gap >= 0
+    a = np.where(older_first, left, right)
+    b = np.where(older_first, right, left)
+    x, y = frame["x"].to_numpy(dtype=float), frame["y"].to_numpy(dtype=float)
+    out = pd.DataFrame(
+        {
+            "job_a": frame["job_id"].to_numpy()[a].astype(int),
+            "job_b": frame["job_id"].to_numpy()[b].astype(int),
+            "distance_m": np.hypot(x[a] - x[b], y[a] - y[b]),
+            "days_apart": np.abs(gap),
+            "same_address": keys.to_numpy()[a] == keys.to_numpy()[b],
+        }
+    )
+    out = out.sort_values(["distance_m", "days_apart", "job_a", "job_b"], na_position="last")
+    return out.head(params.max_pairs).reset_index(drop=True)

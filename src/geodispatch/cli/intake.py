@@ -70,7 +70,7 @@ def import_command(
         highlight=False,
     )
     if summary.rejected and show:
-        print_rejected(summary.source, summary.file_name, limit=show)
+        print_rejected(summary.source, summary.file_name, limit=show, import_id=summary.import_id)
 
 
 def demo_command(
@@ -173,9 +173,13 @@ def print_summary(summary: ImportSummary) -> None:
         )
 
 
-def print_rejected(source: str | None, file_name: str | None, *, limit: int) -> None:
+def print_rejected(
+    source: str | None, file_name: str | None, *, limit: int, import_id: int | None = None
+) -> None:
     """Print stored rejected rows as a table."""
-    rows, total = rejected_rows(source=source, file_name=file_name, limit=limit)
+    rows, total = rejected_rows(
+        source=source, file_name=file_name, limit=limit, import_id=import_id
+    )
     if not total:
         console.print("no rejected rows")
         return

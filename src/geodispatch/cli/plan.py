@@ -69,8 +69,11 @@ def plan_command(
         progress(1, 1)
     print_plan(outcome.plan, show=show)
     if publish:
-        service.publish_plan(outcome.plan_id)
-        console.print(f"[green]✓[/] plan {outcome.plan_id} published")
+        published = service.publish_plan(outcome.plan_id)
+        console.print(
+            f"[green]✓[/] plan {outcome.plan_id} published; "
+            f"{published.assigned} jobs now Work assigned"
+        )
     else:
         console.print(
             f"draft plan {outcome.plan_id}; publish it with "
@@ -134,8 +137,10 @@ def show_command(
 @friendly_errors
 def publish_command(plan_id: Annotated[int, typer.Argument(help="plan id")]) -> None:
     """Publish a plan to the crews (the day's earlier published plan is superseded)."""
-    service.publish_plan(plan_id)
-    console.print(f"[green]✓[/] plan {plan_id} published")
+    published = service.publish_plan(plan_id)
+    console.print(
+        f"[green]✓[/] plan {plan_id} published; {published.assigned} jobs now Work assigned"
+    )
 
 
 @plan_app.command("replan")

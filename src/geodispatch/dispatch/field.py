@@ -2,7 +2,8 @@
 
 A crew's tap on "arrived", "done" or "cannot complete" moves its stop and the job behind
 it. "Done" far from the site, or with no position at all, is accepted (phones lose GPS
-under trees) but flagged for a supervisor, as is "done" without a photo. "Cannot
+under trees) but flagged for a supervisor, as is "done" without a photo or with a position
+the crew confirmed or typed rather than one the device measured. "Cannot
 complete" needs a note and sends the job back to the dispatcher's queue.
 """
 
@@ -14,7 +15,7 @@ from typing import Final
 
 from geodispatch.domain.errors import InputError, TransitionError
 from geodispatch.domain.requests import RequestStatus
-from geodispatch.domain.updates import FieldOutcome, FieldUpdate, StopStatus
+from geodispatch.domain.updates import FieldOutcome, FieldUpdate, PositionSource, StopStatus
 
 #: stop status -> outcomes allowed from it ("done" straight from planned is allowed: a crew
 #: that forgot to tap "arrived" must still be able to record the work).
@@ -128,6 +129,8 @@ def decide(
             flags.append("no_location")
         elif distance is not None and distance > params.done_radius_m:
             flags.append("far_from_site")
+        if update.located and update.position_source is not PositionSource.DEVICE:
+            flags.append("position_not_measured")
         if update.photo_ref is None:
             flags.append("no_photo")
     return FieldDecision(STOP_AFTER[update.outcome], job_to, distance, tuple(flags))

@@ -28,10 +28,12 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from geodispatch.dispatch.problem import RoutingProblem
+from geodispatch.dispatch.pyvrp_start import PyVrpParams, pyvrp_warm_start
 from geodispatch.dispatch.schedule import lunch_feasible, plan_cost
 from geodispatch.dispatch.solver import (
     Solution,
     SolveParams,
+    Stage,
     first_solution_for,
     split_share_for,
 )
@@ -156,9 +158,17 @@ class OrToolsModel:
         return sp
 
     def solve(
-        self, params: SolveParams, *, initial: Sequence[Sequence[int]] | None = None
+        self,
+        params: SolveParams,
+        *,
+        initial: Sequence[Sequence[int]] | None = None,
+        cold: bool = True,
     ) -> tuple[pywrapcp.Assignment | None, float]:
-        """Run the search; returns the assignment (or None) and the wall time."""
+        """Run the search; returns the assignment (or None) and the wall time.
+
+        With ``initial`` routes the search starts from them; when OR-Tools cannot
+        restore them it searches from scratch (``cold``) or gives up (returns None).
+        """
         sp = self.search_parameters(params)
         began = time.perf_counter()
         solution = None
@@ -166,13 +176,15 @@ class OrToolsModel:
         if initial is not None:
             self.routing.CloseModelWithParameters(sp)
             routes = [[self.manager.NodeToIndex(i) for i in r] for r in initial]
-            # OR-Tools 9.15 sometimes fails to restore routes that are feasible one by one
-            # (measured with lunch breaks); callers check ``warm_started``
+            # OR-Tools 9.15 restores lunch-feasible routes (ReadAssignmentFromRoutes) but
+            # then fails to search from them on tight days with lunch breaks (measured:
+            # 1000 stops / 40 crews, routes ending within minutes of the shift; without
+            # break intervals the same routes load); callers check ``warm_started``
             start = self.routing.ReadAssignmentFromRoutes(routes, True)  # noqa: FBT003
             if start is not None:
                 solution = self.routing.SolveFromAssignmentWithParameters(start, sp)
                 self.warm_started = solution is not None
-        if solution is None:
+        if solution is None and (initial is None or cold):
             solution = self.routing.SolveWithParameters(sp)
         return solution, time.perf_counter() - began
 
@@ -291,11 +303,15 @@ def split_by_skill(problem: RoutingProblem, params: SolveParams) -> list[list[in
 
 
 class OrToolsSolver:
-    """:class:`RouteSolver` backed by OR-Tools' routing library.
+    """:class:`RouteSolver` backed by OR-Tools' routing library, warm-started by PyVRP.
 
-    With ``params.relaxed_share`` > 0 and crews with lunch, the search runs in two
-    phases: first the relaxed model (no lunch windows, shifts shortened by the lunch) for
-    that share of the time, then the full model warm-started from its routes.
+    With ``params.warm_start="pyvrp"`` (default) and no ``initial`` routes, PyVRP
+    builds routes for ``params.warm_share`` of the time
+    (:func:`~geodispatch.dispatch.pyvrp_start.pyvrp_warm_start`) and OR-Tools improves
+    them for the rest (:meth:`polish`). With ``warm_start="none"`` OR-Tools searches
+    alone; then, with ``params.relaxed_share`` > 0 and crews with lunch, the search runs
+    in two phases: first the relaxed model (no lunch windows, shifts shortened by the
+    lunch) for that share of the time, then the full model warm-started from its routes.
     """
 
     name = "ortools"
@@ -313,6 +329,8 @@ class OrToolsSolver:
             return Solution(
                 empty, tuple(None for _ in problem.vehicles), 0, "trivial", 0.0, self.name
             )
+        if initial is None and params.warm_start == "pyvrp":
+            return self._from_pyvrp(problem, params)
         split = split_share_for(params, len(problem.visits))
         if initial is None and split > 0 and _skill_groups(problem):
             began = time.perf_counter()
@@ -343,6 +361,89 @@ class OrToolsSolver:
             second = self._once(problem, rest, initial=lunch_feasible(problem, first.routes))
             return replace(second, wall_s=first.wall_s + second.wall_s)
         return self._once(problem, params, initial=initial)
+
+    def _from_pyvrp(self, problem: RoutingProblem, params: SolveParams) -> Solution:
+        began = time.perf_counter()
+        start = pyvrp_warm_start(
+            problem,
+            PyVrpParams(time_limit_s=params.time_limit_s * params.warm_share, seed=params.seed),
+        )
+        first = Stage(
+            "pyvrp",
+            round(start.wall_s, 3),
+            plan_cost(problem, start.routes),
+            f"removed {start.removed_skill} on a wrong crew, {start.removed_lunch} for lunch",
+        )
+        rest = replace(
+            params, time_limit_s=max(0.1, params.time_limit_s - (time.perf_counter() - began))
+        )
+        found = self.polish(problem, rest, start.routes)
+        return replace(
+            found,
+            solver="pyvrp+ortools",
+            wall_s=time.perf_counter() - began,
+            stages=(first, *found.stages),
+        )
+
+    def polish(
+        self, problem: RoutingProblem, params: SolveParams, routes: Sequence[Sequence[int]]
+    ) -> Solution:
+        """OR-Tools' search started from ``routes`` (which must fit their crews' days).
+
+        The full model (lunch breaks, SLA bounds, balance, locks) loads the routes and
+        improves them; its result replaces them only by a better objective. When OR-Tools
+        cannot search from them (see :meth:`OrToolsModel.solve`), the model without
+        lunch windows (shifts shortened by the lunch) does, and its routes are made
+        lunch-feasible by our schedule; if that does not beat the input, the input stays.
+        """
+        began = time.perf_counter()
+        model = OrToolsModel(problem)
+        solution, _ = model.solve(params, initial=routes, cold=False)
+        if solution is not None:
+            out = model.routes(solution)
+            return Solution(
+                routes=out,
+                break_after=model.break_hints(solution, out),
+                objective=int(solution.ObjectiveValue()),
+                status="warm:" + _STATUS.get(model.routing.status(), str(model.routing.status())),
+                wall_s=time.perf_counter() - began,
+                solver=self.name,
+                stages=(
+                    Stage(
+                        "ortools", round(time.perf_counter() - began, 3), plan_cost(problem, out)
+                    ),
+                ),
+            )
+        kept = [list(r) for r in routes]
+        status = "warm:not_restored"
+        note = "full model could not search from the routes"
+        if any(v.has_break for v in problem.vehicles):
+            easy = relaxed(problem)
+            left = max(0.1, params.time_limit_s - (time.perf_counter() - began))
+            loose = OrToolsModel(easy)
+            found, _ = loose.solve(
+                replace(params, time_limit_s=left),
+                initial=lunch_feasible(easy, routes),
+                cold=False,
+            )
+            if found is not None:
+                better = lunch_feasible(problem, loose.routes(found))
+                note += "; searched without lunch windows, lunch placed by our schedule"
+                if plan_cost(problem, better) < plan_cost(problem, kept):
+                    kept, status = better, "warm:relaxed"
+        return Solution(
+            routes=tuple(tuple(r) for r in kept),
+            break_after=tuple(None for _ in kept),
+            objective=plan_cost(problem, kept),
+            status=status,
+            wall_s=time.perf_counter() - began,
+            solver=self.name,
+            stages=(
+                Stage(
+                    "ortools", round(time.perf_counter() - began, 3), plan_cost(problem, kept), note
+                ),
+            ),
+        )
 
     def _once(
         self,

@@ -105,7 +105,7 @@ def plan_routes(
         plan_date=request.day,
         routes=routes,
         dropped=tuple(pre_dropped + dropped),
-        solver=solver.name,
+        solver=solution.solver,
         created_at=datetime.now(request.tz),
         stats=_stats(problem, solution, fixed, built - began),
     )
@@ -176,6 +176,10 @@ def _stats(
         "crews": len(problem.vehicles),
         "objective": solution.objective,
         "solver_status": solution.status,
+        "stages": [
+            {"stage": s.name, "s": s.wall_s, "cost": s.cost, **({"note": s.note} if s.note else {})}
+            for s in solution.stages
+        ],
         "solve_s": round(solution.wall_s, 3),
         "build_s": round(build_s, 3),
         "repair_inserted": fixed.inserted,

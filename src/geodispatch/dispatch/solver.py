@@ -4,6 +4,11 @@ A solver returns only the order of visits per crew (and where lunch falls); time
 always recomputed by :mod:`geodispatch.dispatch.schedule`, and every plan is re-checked by
 :mod:`geodispatch.dispatch.checker`. ``initial`` routes give a warm start, e.g. from a
 faster heuristic, or the morning's plan in a mid-day re-plan.
+
+The default pipeline has two stages (``SolveParams.warm_start="pyvrp"``): PyVRP's
+iterated local search builds routes for most of the time
+(:mod:`geodispatch.dispatch.pyvrp_start`), then OR-Tools, which owns the full model,
+loads them and improves them for the rest. ``warm_start="none"`` is OR-Tools alone.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ FIRST_SOLUTIONS: Final = (
     "CHRISTOFIDES",
     "ALL_UNPERFORMED",
 )
+WARM_STARTS: Final = ("pyvrp", "none")
 METAHEURISTICS: Final = (
     "GUIDED_LOCAL_SEARCH",
     "SIMULATED_ANNEALING",
@@ -60,9 +66,18 @@ class SolveParams:
     gain on 200-stop days). ``relaxed_share`` of the time goes to a first phase without
     lunch windows (shifts shortened by the lunch instead) whose routes warm-start the
     full model (measured: no consistent gain; off by default).
+
+    ``warm_start="pyvrp"`` (default) gives ``warm_share`` of the time to PyVRP, whose
+    routes OR-Tools then loads and improves; the first-solution, split and relaxed
+    settings above then apply only to ``warm_start="none"`` (OR-Tools alone) and to
+    re-plans that bring their own warm start. ``seed`` seeds PyVRP's search. Measured
+    in ``bench/routing.py`` (both pipelines side by side).
     """
 
     time_limit_s: float = 5.0
+    warm_start: str = "pyvrp"
+    warm_share: float = 0.65
+    seed: int = 1
     first_solution: str = "AUTO"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     gls_lambda: float = 0.1
@@ -82,6 +97,13 @@ class SolveParams:
                 f"SolveParams.first_solution must be one of {FIRST_SOLUTIONS}. "
                 f"Got {self.first_solution!r} instead."
             )
+        if self.warm_start not in WARM_STARTS:
+            raise InputError(
+                f"SolveParams.warm_start must be one of {WARM_STARTS}. "
+                f"Got {self.warm_start!r} instead."
+            )
+        if not 0 < self.warm_share < 1:
+            raise InputError(f"SolveParams.warm_share must be in (0, 1). Got {self.warm_share}.")
         if self.metaheuristic not in METAHEURISTICS:
             raise InputError(
                 f"SolveParams.metaheuristic must be one of {METAHEURISTICS}. "
@@ -100,6 +122,20 @@ class SolveParams:
 
 
 @dataclass(frozen=True, slots=True)
+class Stage:
+    """What one stage of a solver pipeline did: its name, seconds, and the plan cost after.
+
+    ``cost`` is :func:`~geodispatch.dispatch.schedule.plan_cost` of the routes the stage
+    handed on (driving seconds + drop penalties), so stages compare on one scale.
+    """
+
+    name: str
+    wall_s: float
+    cost: int
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Solution:
     """Visit indices per vehicle in order, lunch placement hints, and search facts."""
 
@@ -109,6 +145,7 @@ class Solution:
     status: str
     wall_s: float
     solver: str
+    stages: tuple[Stage, ...] = ()
 
     @property
     def served(self) -> frozenset[int]:

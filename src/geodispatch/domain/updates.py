@@ -18,6 +18,20 @@ class FieldOutcome(StrEnum):
     UNABLE = "unable"
 
 
+class PositionSource(StrEnum):
+    """Where an update's position came from.
+
+    ``device``: the phone's location service. ``confirmed``: the crew confirmed it is at
+    the stop (the stop's own point is recorded). ``entered``: the crew typed a position.
+    Only ``device`` is a measurement; "done" with any other source is flagged
+    ``position_not_measured`` for a supervisor.
+    """
+
+    DEVICE = "device"
+    CONFIRMED = "confirmed"
+    ENTERED = "entered"
+
+
 class StopStatus(StrEnum):
     """Where a stop on a crew's route stands."""
 
@@ -31,8 +45,9 @@ class StopStatus(StrEnum):
 class FieldUpdate:
     """One update a crew posts for one stop, with the version of the stop it saw.
 
-    ``lon``/``lat`` are the device's position (WGS84) when it has one; ``photo_ref`` is the
-    stored photo's reference (never the client's file name).
+    ``lon``/``lat`` are the crew's position (WGS84) when it has one, measured by the
+    device unless ``position_source`` says otherwise; ``photo_ref`` is the stored photo's
+    reference (never the client's file name).
     """
 
     stop_id: int
@@ -43,6 +58,7 @@ class FieldUpdate:
     lon: float | None = None
     lat: float | None = None
     photo_ref: str | None = None
+    position_source: PositionSource = PositionSource.DEVICE
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None:

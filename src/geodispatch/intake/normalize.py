@@ -54,24 +54,29 @@ RAW_FIELDS: Final = (
 )
 REQUIRED_RAW: Final = ("source_id", "service_name", "created")
 
-#: Longest text accepted per field; longer values are rejected with a fix, not cut.
+#: Longest text accepted per field; longer values are rejected with a fix, not cut. They
+#: match the storage columns (a test checks it), so a value that passes always fits.
 FIELD_LIMITS: Final[Mapping[str, int]] = {
     "description": 10_000,
     "closure_note": 10_000,
     "address": 500,
+    "source_id": 100,
+    "service_code": 80,
+    "channel": 60,
 }
 DEFAULT_LIMIT: Final = 200
 
 #: The point Boston's system writes when it does not know where a request is (City Hall).
 BOSTON_PLACEHOLDER: Final = (42.3594, -71.0587)
 
-_SURROGATE = re.compile("[\udc80-\udcff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # undecodable bytes and lone JSON escapes
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1d\x1f\x7f]")
-_BAD_CHARS = re.compile("[\udc80-\udcff\x00-\x08\x0b\x0c\x0e-\x1d\x1f\x7f]")
+_BAD_CHARS = re.compile("[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1d\x1f\x7f]")
 #: Times outside these years are typing errors, not 311 requests.
 _EARLIEST = pd.Timestamp("1900-01-01")
 _LATEST = pd.Timestamp("2200-01-01")
-_OFFSET_PATTERN = r"(?:Z|[+-]\d{2}:?\d{2})$"
+#: An offset after a clock time: Z, UTC/GMT, +02:00, -0400 or -04 (as PostgreSQL prints).
+_OFFSET_PATTERN = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)\s*$"
 _ZIP = r"^(\d{1,5})(?:\.\d*)?(?:-\d{4})?$"
 _CLOSED_WORDS = r"(?:closed|resolved|completed|complete|done|fixed)\b"
 _WARD_DIGITS = r"(\d{1,3})"
@@ -164,8 +169,6 @@ def canonicalize(
         "is empty",
         "give every row its case id; rows without one cannot be tracked or updated",
     )
-    if seen_ids is not None:
-        _reject_repeated_ids(text["source_id"], lines, seen_ids, reject)
     reject.add(
         (text["service_name"] == "").to_numpy(),
         "service_name",
@@ -249,6 +252,8 @@ def canonicalize(
         },
         index=frame.index,
     )
+    if seen_ids is not None:  # last, so an invalid first copy does not claim the id
+        _reject_repeated_ids(text["source_id"], lines, seen_ids, reject)
     keep = ~reject.rejected
     out = out.loc[keep].reset_index(drop=True)
     out["row_hash"] = row_hash(as_text.loc[keep])
@@ -438,37 +443,80 @@ def parse_times(values: pd.Series, tz: str, time_format: str | None = None) -> p
 
     Ambiguous local times (the repeated hour when DST ends) are read as the first
     occurrence; times that do not exist (the skipped hour) move forward to the next valid
-    instant. Unparseable or empty values become NaT. With ``time_format`` every value must
-    match it exactly (offsets then are not expected).
+    instant. With ``time_format`` every value must match it exactly. Otherwise ISO 8601 is
+    read fast and anything else (``-04`` offsets as PostgreSQL prints them, a ``UTC``
+    suffix, other common spellings) one value at a time. Unparseable values, empty ones and
+    years outside 1900-2199 become NaT: never an exception, so one odd value cannot stop
+    an import.
     """
     values = values.astype("str")
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
     nonempty = (values != "").to_numpy()
     if not nonempty.any():
         return out
-    if time_format is None:
-        has_offset = nonempty & values.str.contains(_OFFSET_PATTERN, regex=True).to_numpy()
-    else:
-        has_offset = np.zeros(len(values), dtype=bool)
+    if time_format is not None:
+        naive = pd.to_datetime(values[nonempty], format=time_format, errors="coerce")
+        out[nonempty] = _localize(naive, tz)
+        return out
+    has_offset = nonempty & values.str.contains(_OFFSET_PATTERN, case=False, regex=True).to_numpy()
     local = nonempty & ~has_offset
     if local.any():
-        naive = pd.to_datetime(values[local], format=time_format or "ISO8601", errors="coerce")
-        if time_format is None and naive.isna().any():
-            retry = naive.isna()
-            naive[retry] = pd.to_datetime(values[local][retry], format="mixed", errors="coerce")
-        naive = naive.astype("datetime64[us]")  # microseconds reach year 9999
-        naive = naive.where((naive >= _EARLIEST) & (naive < _LATEST))
-        aware = naive.dt.tz_localize(
-            tz, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward"
-        )
-        out[local] = aware.dt.tz_convert(UTC)
+        out[local] = _localize(_fast(values[local], utc=False), tz)
     if has_offset.any():
-        aware = pd.to_datetime(values[has_offset], format="ISO8601", utc=True, errors="coerce")
-        aware = aware.where(
-            (aware >= _EARLIEST.tz_localize(UTC)) & (aware < _LATEST.tz_localize(UTC))
-        )
-        out[has_offset] = aware
+        out[has_offset] = _in_range(_fast(values[has_offset], utc=True))
+    slow = nonempty & out.isna().to_numpy()
+    if slow.any():
+        parsed = [_parse_one(v, tz) for v in values[slow]]
+        out[slow] = pd.Series(
+            [pd.NaT if p is None else p for p in parsed], index=out.index[slow], dtype=object
+        ).astype("datetime64[us, UTC]")
     return out
+
+
+def _fast(values: pd.Series, *, utc: bool) -> pd.Series:
+    """Vectorised ISO 8601 parse; values it cannot read (or a failed batch) become NaT."""
+    try:
+        parsed = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=utc)
+    except (ValueError, TypeError, OverflowError):
+        parsed = pd.Series(pd.NaT, index=values.index)
+    if not utc and isinstance(parsed.dtype, pd.DatetimeTZDtype):  # an offset slipped through
+        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
+    return parsed.astype("datetime64[us, UTC]" if utc else "datetime64[us]")
+
+
+def _localize(naive: pd.Series, tz: str) -> pd.Series:
+    """Naive local times to UTC, within the plausible years."""
+    naive = naive.astype("datetime64[us]")  # microseconds reach year 9999
+    naive = naive.where((naive >= _EARLIEST) & (naive < _LATEST))
+    aware = naive.dt.tz_localize(
+        tz, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward"
+    )
+    return aware.dt.tz_convert(UTC)
+
+
+def _in_range(aware: pd.Series) -> pd.Series:
+    return aware.where((aware >= _EARLIEST.tz_localize(UTC)) & (aware < _LATEST.tz_localize(UTC)))
+
+
+def _parse_one(text: str, tz: str) -> pd.Timestamp | None:
+    """One value in any spelling pandas understands; None when it is not a time."""
+    try:
+        stamp = pd.Timestamp(text.strip())
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if pd.isna(stamp):
+        return None
+    try:
+        if stamp.tzinfo is None:
+            if not _EARLIEST <= stamp < _LATEST:
+                return None
+            stamp = stamp.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+        stamp = stamp.tz_convert(UTC)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if not _EARLIEST.tz_localize(UTC) <= stamp < _LATEST.tz_localize(UTC):
+        return None
+    return stamp
 
 
 def parse_location(

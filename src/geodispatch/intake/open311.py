@@ -30,7 +30,7 @@ OPEN311_FIELDS: Final[Mapping[str, str]] = {
     "lon": "long",
     "created": "requested_datetime",
     "due": "expected_datetime",
-    "closed": "updated_datetime",
+    "closed": "updated_datetime",  # only when status is closed (see parse)
     "status": "status",
     "closure_note": "status_notes",
 }
@@ -109,11 +109,15 @@ def parse(
         for raw_field, mask in structured.items()
     ]
     raw = pd.DataFrame(rows, columns=list(OPEN311_FIELDS), dtype=object).fillna("")
+    # updated_datetime is the last change; it is the close time only of a closed request
+    still_open = raw["status"].map(lambda v: str(v).strip().lower() != "closed")
+    raw.loc[still_open, "closed"] = ""
     lines = np.arange(first_line, first_line + len(rows), dtype=np.int64)
     options = IntakeOptions(source=source, tz=tz, field_names=dict(OPEN311_FIELDS))
     original = pd.DataFrame(
         {"record": [json.dumps(o, ensure_ascii=False, default=str) for o in originals]},
         index=raw.index,
+        dtype=object,
     )
     return canonicalize(
         raw,

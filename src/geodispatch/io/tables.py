@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import io
 import sys
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,20 +94,23 @@ def iter_csv_chunks(
     A record with the wrong number of fields, or one the CSV grammar cannot parse, is
     reported as a :class:`MalformedRecord`; reading goes on with the next record.
 
-    Well-formed UTF-8 files (every record on one line, the header's number of fields, valid
-    text) are read by Arrow's C++ reader, ten times faster; a first pass proves the file
-    qualifies, else (or with ``exact=True``) Python's ``csv`` module reads it record by
-    record. Both readers give the same records and lines.
+    Well-formed UTF-8 text (every record on one line, the header's number of fields, valid
+    text) is read by Arrow's C++ reader, ten times faster. From the first Arrow batch that
+    does not qualify on, or for the whole file with ``exact=True``, Python's ``csv`` module
+    reads it record by record. Both readers give the same records and lines.
     """
     names = _unique_names(read_header(path, encoding=encoding))
-    if (
-        not exact
-        and encoding.lower().replace("-", "") in {"utf8", "utf8sig"}
-        and _arrow_can_read(path, names)
-    ):
-        yield from _arrow_chunks(path, names)
-        return
-    yield from _python_chunks(path, chunk_rows=chunk_rows, encoding=encoding)
+    from_line = 2  # the header is line 1
+    if not exact and encoding.lower().replace("-", "") in {"utf8", "utf8sig"}:
+        arrow = _arrow_chunks(path, names)
+        for chunk in arrow:
+            if chunk is None:  # this batch needs the exact reader: go on with it from here
+                break
+            from_line = int(chunk.lines[-1]) + 1 if len(chunk.lines) else from_line
+            yield chunk
+        else:
+            return
+    yield from _python_chunks(path, chunk_rows=chunk_rows, encoding=encoding, from_line=from_line)
 
 
 _ARROW_BLOCK = 1 << 24  # bytes per Arrow batch: ~40k Boston rows
@@ -127,21 +131,26 @@ def _arrow_reader(path: Path, names: list[str]) -> Any:
     )
 
 
-def _arrow_can_read(path: Path, names: list[str]) -> bool:
-    """True when every record is valid UTF-8, complete, and on a line of its own."""
-    try:
-        for batch in _arrow_reader(path, names):
-            for column in batch.columns:
-                if pc.any(pc.match_substring_regex(column, r"[\r\n]")).as_py():
-                    return False  # a record spans lines: Arrow cannot tell its line number
-    except (pa.ArrowInvalid, UnicodeDecodeError):
-        return False
-    return True
+def _arrow_chunks(path: Path, names: list[str]) -> Iterator[CsvChunk | None]:
+    """Arrow's batches as chunks, then ``None`` at the first batch it cannot read exactly.
 
-
-def _arrow_chunks(path: Path, names: list[str]) -> Iterator[CsvChunk]:
+    A batch needs the exact reader when it holds invalid UTF-8, a wrong number of fields,
+    or a record that spans lines (Arrow cannot tell its line number).
+    """
     next_line = 2  # the header is line 1
-    for batch in _arrow_reader(path, names):
+    batches: Iterator[Any] | None = None
+    while True:
+        try:  # opening the reader reads (and may fail on) the first batch
+            batches = batches or iter(_arrow_reader(path, names))
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            yield None
+            return
+        if any(pc.any(pc.match_substring_regex(c, r"[\r\n]")).as_py() for c in batch.columns):
+            yield None
+            return
         frame = batch.to_pandas()
         frame.columns = names
         lines = np.arange(next_line, next_line + len(frame), dtype=np.int64)
@@ -149,12 +158,46 @@ def _arrow_chunks(path: Path, names: list[str]) -> Iterator[CsvChunk]:
         yield CsvChunk(frame, lines)
 
 
-def _python_chunks(path: Path, *, chunk_rows: int, encoding: str) -> Iterator[CsvChunk]:
+class _LineSource:
+    """The physical lines of a text stream, with the lines of the current record kept.
+
+    When a record turns out to be an unclosed quote that swallowed the lines after it,
+    those lines are pushed back and read again as records of their own.
+    """
+
+    def __init__(self, stream: io.TextIOBase) -> None:
+        self.stream = stream
+        self.pending: deque[str] = deque()
+        self.record_lines: list[str] = []
+        self.consumed = 0  # physical lines handed to the CSV reader so far
+
+    def __iter__(self) -> _LineSource:
+        return self
+
+    def __next__(self) -> str:
+        line = self.pending.popleft() if self.pending else next(self.stream)
+        self.record_lines.append(line)
+        self.consumed += 1
+        return line
+
+    def push_back(self, lines: list[str]) -> None:
+        self.pending.extendleft(reversed(lines))
+        self.consumed -= len(lines)
+
+
+def _python_chunks(
+    path: Path, *, chunk_rows: int, encoding: str, from_line: int = 2
+) -> Iterator[CsvChunk]:
+    """Records by Python's ``csv`` module, from physical line ``from_line`` on.
+
+    The lines before ``from_line`` (one record each) were read already by Arrow.
+    """
     with open_binary(path) as raw:
         text = io.TextIOWrapper(
             raw, encoding=_python_encoding(encoding), errors="surrogateescape", newline=""
         )
-        reader = csv.reader(text, strict=False)
+        source = _LineSource(text)
+        reader = csv.reader(source, strict=False)
         try:
             header = next(reader)
         except StopIteration:
@@ -163,44 +206,59 @@ def _python_chunks(path: Path, *, chunk_rows: int, encoding: str) -> Iterator[Cs
             raise InputError(f"{path.name}: the header line cannot be read ({exc})") from None
         names = _unique_names(header)
         width = len(names)
+        while source.consumed + 1 < from_line and next(text, None) is not None:
+            source.consumed += 1
         rows: list[list[str]] = []
         lines: list[int] = []
         malformed: list[MalformedRecord] = []
-        last_line = reader.line_num
         while True:
-            start = last_line + 1
+            start = source.consumed + 1
+            source.record_lines = []
             try:
                 record = next(reader)
             except StopIteration:
                 break
             except csv.Error as exc:
-                last_line = reader.line_num
                 malformed.append(
                     MalformedRecord(
                         start,
                         f"the CSV record cannot be read ({exc})",
                         "check quoting on this line: a field with a comma or quote must be quoted, "
                         "and quotes inside it doubled",
-                        "",
+                        printable("".join(source.record_lines)),
                     )
                 )
                 continue
-            last_line = reader.line_num
             if not record:  # a blank line is not a record
                 continue
-            if len(record) != width:
-                if len(record) > width and all(not v.strip() for v in record[width:]):
-                    record = record[:width]  # trailing empty cells from spreadsheets
-                else:
-                    malformed.append(
-                        MalformedRecord(
-                            start,
-                            f"{len(record)} fields where the header has {width}",
-                            "quote fields that contain commas, or remove the extra separators",
-                            printable(",".join(record)),
-                        )
+            if len(record) > width and all(not v.strip() for v in record[width:]):
+                record = record[:width]  # trailing empty cells from spreadsheets
+            spanned = source.record_lines
+            unclosed = len(spanned) > 1 and "".join(spanned).count('"') % 2 == 1
+            if len(spanned) > 1 and (unclosed or len(record) != width):
+                # an opening quote never closed swallowed the lines after it: reject only
+                # the line it starts on and read the others again as records of their own
+                source.push_back(spanned[1:])
+                malformed.append(
+                    MalformedRecord(
+                        start,
+                        "a quote opened on this line is never closed, so the line cannot "
+                        "be split into fields",
+                        'close the quote, or double a quote that is part of the text ("")',
+                        printable(spanned[0]),
                     )
-                    continue
+                )
+                continue
+            if len(record) != width:
+                malformed.append(
+                    MalformedRecord(
+                        start,
+                        f"{len(record)} fields where the header has {width}",
+                        "quote fields that contain commas, or remove the extra separators",
+                        printable(",".join(record)),
+                    )
+                )
+                continue
             rows.append(record)
             lines.append(start)
             if len(rows) + len(malformed) >= chunk_rows:

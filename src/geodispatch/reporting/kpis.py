@@ -103,3 +103,29 @@ def monthly_volume(facts: pd.DataFrame, *, by: str | None = None, tz: str = "UTC
     out = pd.concat([opened, closed], axis=1).fillna(0).astype(int).reset_index()
     out["month"] = out["month"].astype(str)
     return out.sort_values(keys).reset_index(drop=True)
+
+
+def monthly_trends(facts: pd.DataFrame, *, tz: str = "UTC") -> pd.DataFrame:
+    """Per calendar month (in ``tz``): opened, completed, on-time share and median days.
+
+    ``opened`` counts requests by the month they were reported; the completion figures
+    count requests completed as a fix in that month (by closing month), so the on-time
+    share is what crews achieved that month.
+    """
+    volume = monthly_volume(facts, tz=tz)
+    done = facts[facts["status"] == RequestStatus.COMPLETED.value].copy()
+    columns = ["month", "opened", "completed", "on_time_share", "median_days"]
+    if volume.empty:
+        return pd.DataFrame(columns=columns)
+    done["month"] = (
+        done["closed_at"].dt.tz_convert(tz).dt.tz_localize(None).dt.to_period("M").astype(str)
+    )
+    done["days"] = (done["closed_at"] - done["created_at"]).dt.total_seconds() / 86_400
+    has_due = done["due_at"].notna()
+    done["on_time"] = np.where(has_due, (done["closed_at"] <= done["due_at"]).astype(float), np.nan)
+    grouped = done.groupby("month")
+    quality = pd.DataFrame(
+        {"on_time_share": grouped["on_time"].mean(), "median_days": grouped["days"].median()}
+    ).reset_index()
+    out = volume.merge(quality, on="month", how="left")
+    return out[columns].sort_values("month").reset_index(drop=True)

@@ -2,23 +2,36 @@
 
 Lines join the stops in order (straight segments: the plan knows travel times, not road
 geometry). Every text a person typed (addresses, titles, crew names, reasons) is escaped
-before it reaches a popup or tooltip.
+before it reaches a popup or tooltip. :func:`route_map_html` renders the page through the
+hotspot maps' offline renderer (:func:`geodispatch.reporting.maps.render_html`: vendored
+Leaflet inlined, no remote script or stylesheet), so a crew chief's laptop without a
+network still shows the routes (only the base-map tiles need one).
 """
 
 from __future__ import annotations
 
 import html
 from itertools import cycle
+from typing import Any
 
 import folium
 
 from geodispatch.domain.plans import CrewRoute, RoutePlan, WorkOrder
+from geodispatch.reporting.maps import TileSource, render_html
 
 #: Distinct, print-safe colours (ColorBrewer Dark2 + Set1).
 PALETTE = (
     "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
     "#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf",
 )  # fmt: skip
+
+
+#: Stops a crew has reported on are drawn hollow, with the report in the tooltip.
+_STATUS_NOTE = {"arrived": "on site", "done": "done", "unable": "could not complete"}
+_YARD_STYLE = (
+    "background:#222;color:#fff;font:bold 10px sans-serif;text-align:center;"
+    "border-radius:3px;line-height:16px;width:44px"
+)
 
 
 def _e(value: object) -> str:
@@ -32,13 +45,27 @@ def _at(order: WorkOrder) -> tuple[float, float]:
     return (order.lat, order.lon)
 
 
+def route_map_html(
+    plan: RoutePlan, *, tiles: TileSource | None = None, max_dropped: int = 300
+) -> str:
+    """The plan's map as one self-contained HTML page that needs no network to render."""
+    return render_html(route_map(plan, tiles=tiles, max_dropped=max_dropped))
+
+
 def route_map(
-    plan: RoutePlan, *, tiles: str | None = "OpenStreetMap", max_dropped: int = 300
+    plan: RoutePlan,
+    *,
+    tiles: TileSource | None = None,
+    max_dropped: int = 300,
+    outlines: dict[str, Any] | None = None,
 ) -> folium.Map:
     """The plan on a map: yards, numbered stops with ETA popups, dropped jobs with reasons.
 
     At most ``max_dropped`` left-out jobs are drawn (the most urgent): a backlog of
-    thousands of markers makes a folium page too heavy to open.
+    thousands of markers makes a folium page too heavy to open. Without ``tiles`` no base
+    map is drawn, so the page (rendered with ``reporting.maps.render_html``) needs no
+    network; ``outlines`` (GeoJSON polygons, e.g. the wards) are drawn faintly for context.
+    Stops a crew has reported on are drawn hollow.
     """
     points = [_at(s.order) for r in plan.routes for s in r.stops] + [
         (r.start_lat, r.start_lon) for r in plan.routes
@@ -49,33 +76,40 @@ def route_map(
             sum(p[0] for p in points) / len(points),
             sum(p[1] for p in points) / len(points),
         )
-    fmap = folium.Map(location=centre, zoom_start=12, tiles=tiles, control_scale=True)
+    fmap = folium.Map(location=centre, zoom_start=12, tiles=None, control_scale=True)
+    if tiles is not None:
+        folium.TileLayer(
+            tiles=tiles.url, attr=_e(tiles.attribution), name="Base map", control=False
+        ).add_to(fmap)
+    if outlines is not None:
+        outline_layer(outlines).add_to(fmap)
     for route, colour in zip(plan.routes, cycle(PALETTE), strict=False):
         _add_route(fmap, route, colour)
     located = sorted(
         (d for d in plan.dropped if d.order.located),
         key=lambda d: (int(d.order.priority), d.order.job_id),
     )
-    if located:
+    if located and max_dropped > 0:
         shown = located[:max_dropped]
         name = f"Not planned ({len(located):,})"
         if len(shown) < len(located):
             name = f"Not planned (most urgent {len(shown)} of {len(located):,})"
         layer = folium.FeatureGroup(name=name, show=False)
-        for d in shown:
-            folium.CircleMarker(
-                location=_at(d.order),
-                radius=4,
-                color="#777777",
-                fill=True,
-                fill_opacity=0.6,
-                tooltip=_e(f"job {d.order.job_id}: {d.reason.label}"),
-                popup=folium.Popup(
-                    f"<b>{_e(d.order.title)}</b><br>{_e(d.order.address)}<br>"
-                    f"P{int(d.order.priority)} · {_e(d.reason.label)}<br>{_e(d.detail)}",
-                    max_width=320,
+        features = [
+            _feature(
+                d.order,
+                tip=f"job {d.order.job_id}: {d.reason.label}",
+                title=d.order.title,
+                lines=(
+                    d.order.address,
+                    f"P{int(d.order.priority)} · {d.reason.label}",
+                    d.detail,
                 ),
-            ).add_to(layer)
+                style={"color": "#777777", "fillColor": "#777777", "radius": 4},
+            )
+            for d in shown
+        ]
+        _points(features).add_to(layer)
         layer.add_to(fmap)
     if points:
         lats = [p[0] for p in points]
@@ -91,33 +125,101 @@ def _add_route(fmap: folium.Map, route: CrewRoute, colour: str) -> None:
     layer = folium.FeatureGroup(name=_e(f"{crew.code}: {len(route.stops)} stops, {hours:.1f} h"))
     start = (route.start_lat, route.start_lon)
     yard = (crew.depot.lat, crew.depot.lon)
-    folium.Marker(
+    folium.Marker(  # a plain Leaflet DivIcon: icon fonts would need the network
         location=start,
         tooltip=_e(f"{crew.code} starts {route.starts_at:%H:%M}"),
-        icon=folium.Icon(color="black", icon="home"),
+        icon=folium.DivIcon(
+            html=f'<div style="{_YARD_STYLE}">{_e(crew.code)}</div>',
+            icon_size=(44, 16),
+            icon_anchor=(22, 8),
+        ),
     ).add_to(layer)
     path = [start, *(_at(s.order) for s in route.stops), yard]
     if len(path) > 2:
         folium.PolyLine(path, color=colour, weight=3, opacity=0.8).add_to(layer)  # type: ignore[no-untyped-call]
+    features = []
     for stop in route.stops:
         window = ""
         if stop.order.window is not None:
             window = (
-                f"<br>appointment {stop.order.window.start.astimezone(stop.eta.tzinfo):%H:%M}-"
+                f"appointment {stop.order.window.start.astimezone(stop.eta.tzinfo):%H:%M}-"
                 f"{stop.order.window.end.astimezone(stop.eta.tzinfo):%H:%M}"
             )
-        folium.CircleMarker(
-            location=_at(stop.order),
-            radius=7,
-            color=colour,
-            fill=True,
-            fill_opacity=0.9,
-            tooltip=_e(f"{crew.code} #{stop.sequence} {stop.eta:%H:%M}"),
-            popup=folium.Popup(
-                f"<b>{_e(crew.code)} stop {stop.sequence}</b> · ETA {stop.eta:%H:%M}<br>"
-                f"{_e(stop.order.title)} (job {stop.order.job_id}, P{int(stop.order.priority)})"
-                f"<br>{_e(stop.order.address)}<br>{stop.service_s // 60} min on site{window}",
-                max_width=320,
-            ),
-        ).add_to(layer)
+        done = f" · {_STATUS_NOTE[stop.status]}" if stop.status in _STATUS_NOTE else ""
+        features.append(
+            _feature(
+                stop.order,
+                tip=f"{crew.code} #{stop.sequence} {stop.eta:%H:%M}{done}",
+                title=f"{crew.code} stop {stop.sequence} · ETA {stop.eta:%H:%M}{done}",
+                lines=(
+                    f"{stop.order.title} (job {stop.order.job_id}, P{int(stop.order.priority)})",
+                    stop.order.address,
+                    f"{stop.service_s // 60} min on site",
+                    window,
+                ),
+                style={
+                    "color": colour,
+                    "fillColor": "#ffffff" if stop.status in _STATUS_NOTE else colour,
+                    "radius": 7,
+                },
+            )
+        )
+    if features:
+        _points(features).add_to(layer)
     layer.add_to(fmap)
+
+
+def outline_layer(outlines: dict[str, Any]) -> folium.GeoJson:
+    """Polygons (wards) as thin grey context lines; they take no clicks."""
+    return folium.GeoJson(
+        outlines,
+        name="Wards",
+        control=False,
+        interactive=False,
+        style_function=_outline_style,
+    )
+
+
+def _outline_style(_feature: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "color": "#9aa0a6",
+        "weight": 1,
+        "fill": True,
+        "fillColor": "#f1f3f4",
+        "fillOpacity": 0.5,
+    }
+
+
+def _feature(
+    order: WorkOrder, *, tip: str, title: str, lines: tuple[str, ...], style: dict[str, object]
+) -> dict[str, Any]:
+    """A GeoJSON point with its (escaped) tooltip and popup HTML and its marker style."""
+    body = "<br>".join(_e(line) for line in lines if line)
+    lat, lon = _at(order)
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
+        "properties": {"tip": _e(tip), "popup": f"<b>{_e(title)}</b><br>{body}", **style},
+    }
+
+
+def _points(features: list[dict[str, Any]]) -> folium.GeoJson:
+    """One GeoJSON layer of circle markers: a few templates instead of one per marker."""
+    return folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        marker=folium.CircleMarker(radius=6, weight=2, fill=True, fill_opacity=0.9),
+        style_function=_marker_style,
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=320),
+    )
+
+
+def _marker_style(feature: dict[str, Any]) -> dict[str, Any]:
+    props = feature["properties"]
+    return {
+        "color": props["color"],
+        "fillColor": props["fillColor"],
+        "radius": props["radius"],
+        "weight": 2,
+        "fillOpacity": 0.9,
+    }

@@ -1,7 +1,12 @@
 """Dispatcher and crew actions: seed crews, plan a day, re-plan, publish, show routes.
 
 Each function is one user action: it opens a session, loads what the core needs through
-the repositories, calls the pure planner and stores the result.
+the repositories, calls the pure planner and stores the result. The job workflow is the
+workflow service's: planning first groups new requests into jobs
+(:func:`~geodispatch.services.workflow.group_new_requests`), publishing marks the plan's
+jobs Work assigned (:func:`~geodispatch.services.workflow.assign_plan_jobs`, audited), and
+a crew's route is read the one way the crew's phone reads it
+(:func:`~geodispatch.services.field.todays_route`).
 """
 
 from __future__ import annotations
@@ -20,22 +25,25 @@ from geodispatch.dispatch.solver import SolveParams
 from geodispatch.dispatch.workorders import work_orders
 from geodispatch.domain.crews import Crew, Depot, LunchBreak
 from geodispatch.domain.errors import InputError, NotFoundError
-from geodispatch.domain.plans import CrewRoute, PlanDiff, RoutePlan, TimeWindow, WorkOrder
+from geodispatch.domain.plans import PlanDiff, RoutePlan, TimeWindow, WorkOrder
 from geodispatch.domain.requests import Priority
-from geodispatch.reporting.route_map import route_map
+from geodispatch.reporting.maps import TileSource
+from geodispatch.reporting.route_map import route_map_html
 from geodispatch.reporting.route_sheet import route_sheet_html
-from geodispatch.storage import crews_repo, jobs_repo, plans_repo
+from geodispatch.services import field, workflow
+from geodispatch.storage import crews_repo, field_repo, jobs_repo, plans_repo
 from geodispatch.storage import requests_repo as catalogue_repo
 from geodispatch.storage.db import Session, ensure_schema, session_scope
 
 
 @dataclass(frozen=True, slots=True)
 class PlanOutcome:
-    """A stored plan and, for re-plans, what changed."""
+    """A stored plan and, for re-plans, what changed; on publishing, how many jobs moved."""
 
     plan_id: int
     plan: RoutePlan
     diff: PlanDiff | None = None
+    assigned: int = 0  # jobs that became Work assigned when the plan was published
 
 
 # Boston's public works yards (approximate points) and a day roster of crews.
@@ -126,8 +134,7 @@ def book_appointment(
         )
 
 
-def _open_orders(session: Session, *, now: datetime) -> list[WorkOrder]:
-    jobs_repo.create_single_request_jobs(session, now=now)
+def _open_orders(session: Session) -> list[WorkOrder]:
     jobs = jobs_repo.open_jobs(session)
     catalogue = {t.code: t for t in catalogue_repo.list_service_types(session)}
     windows = crews_repo.appointments(session)
@@ -150,12 +157,17 @@ def plan_day(
     source: MatrixSource | None = None,
     settings: Settings | None = None,
 ) -> PlanOutcome:
-    """Plan ``day`` for every active crew over all open jobs, and store it as a draft."""
+    """Plan ``day`` for every active crew over all open jobs, and store it as a draft.
+
+    New requests are first grouped into jobs (repeat reports join one job, which then
+    counts its callers), so a crew never drives to the same pothole twice.
+    """
     settings = settings or get_settings()
     ensure_schema(settings.database_url)
     tz = _zone(settings)
+    workflow.group_new_requests(settings=settings)
     with session_scope(settings.database_url) as session:
-        orders = _open_orders(session, now=datetime.now(UTC))
+        orders = _open_orders(session)
         crews = crews_repo.list_crews(session, active_only=True)
         if not crews:
             raise InputError(
@@ -212,9 +224,10 @@ def replan_with_urgent_job(
     ensure_schema(settings.database_url)
     tz = _zone(settings)
     now = (now or datetime.now(UTC)).astimezone(tz)
+    workflow.group_new_requests(settings=settings)
     with session_scope(settings.database_url) as session:
         previous = _load(session, plan_id, tz)
-        orders = _open_orders(session, now=now)
+        orders = _open_orders(session)
         if urgent_job_id is not None:
             found = [o for o in orders if o.job_id == urgent_job_id]
             if not found:
@@ -254,29 +267,46 @@ def replan_with_urgent_job(
 
 def publish_plan(
     plan_id: int, *, expected_version: int | None = None, settings: Settings | None = None
-) -> RoutePlan:
-    """Publish a plan to the crews; the day's earlier published plan is superseded."""
+) -> PlanOutcome:
+    """Publish a plan to the crews and mark its jobs Work assigned.
+
+    The day's earlier published plan is superseded. Every queued job on the plan's routes
+    becomes Work assigned through the workflow (a New job is marked Reviewed first), with
+    one audit event per step naming the plan and crew.
+    """
     settings = settings or get_settings()
     ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         plans_repo.publish(
             session, plan_id, now=datetime.now(UTC), expected_version=expected_version
         )
-        return _load(session, plan_id, _zone(settings))
+    assigned = workflow.assign_plan_jobs(plan_id, settings=settings)
+    with session_scope(settings.database_url) as session:
+        plan = _load(session, plan_id, _zone(settings))
+    return PlanOutcome(plan_id, plan, assigned=assigned)
 
 
 def todays_route(
     crew_code: str, *, day: date | None = None, settings: Settings | None = None
-) -> CrewRoute | None:
-    """The crew's route in the day's published plan (None when nothing is published)."""
+) -> list[field_repo.StopView]:
+    """The crew's stops in the day's published plan, in order (empty when none is published).
+
+    The dispatcher's view of what the crew's phone shows: the same reader
+    (:func:`geodispatch.services.field.todays_route`), with each stop's id, status and
+    version for updates.
+
+    Raises
+    ------
+    NotFoundError
+        No crew has that code.
+    """
     settings = settings or get_settings()
     ensure_schema(settings.database_url)
-    day = day or datetime.now(_zone(settings)).date()
     with session_scope(settings.database_url) as session:
-        published = [p for p in plans_repo.list_plans(session, day=day) if p.status == "published"]
-        if not published:
-            return None
-        return _load(session, published[0].id, _zone(settings)).route_of(crew_code)
+        crew_id = crews_repo.crew_ids(session).get(crew_code)
+    if crew_id is None:
+        raise NotFoundError(f"no crew with code {crew_code!r}; see 'geodispatch crews list'")
+    return field.todays_route(field.CrewIdentity(crew_id, crew_code), day=day, settings=settings)
 
 
 def plan_summaries(
@@ -308,10 +338,15 @@ def set_stop(
         plans_repo.set_stop_state(session, plan_id, job_id, status=status, locked=locked)
 
 
-def plan_map_html(plan_id: int, *, settings: Settings | None = None) -> str:
-    """The plan's folium map as a standalone HTML page."""
-    plan = load_plan(plan_id, settings=settings)
-    return str(route_map(plan).get_root().render())
+def plan_map_html(
+    plan_id: int, *, tiles: TileSource | None = None, settings: Settings | None = None
+) -> str:
+    """The plan's folium map as one standalone HTML page that works with no network.
+
+    Leaflet is inlined (``reporting.maps.render_html``); base tiles are drawn only when
+    ``tiles`` names a tile server.
+    """
+    return route_map_html(load_plan(plan_id, settings=settings), tiles=tiles)
 
 
 def plan_sheet_html(

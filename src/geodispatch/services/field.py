@@ -29,16 +29,19 @@ from geodispatch.domain.errors import (
     PermissionDeniedError,
 )
 from geodispatch.domain.requests import RequestStatus
-from geodispatch.domain.updates import FieldOutcome, FieldUpdate, StopStatus
+from geodispatch.domain.updates import FieldOutcome, FieldUpdate, PositionSource, StopStatus
 from geodispatch.domain.workflow import EventKind, clean_note
 from geodispatch.io.photos import photo_path, store_photo
+from geodispatch.reporting.crew_map import MapStop, crew_route_map, navigation_links
+from geodispatch.reporting.maps import render_html
+from geodispatch.services.hotspots import ward_outlines
 from geodispatch.services.workflow import (
     QUEUED,
     assign_for_route,
     change_job_status,
     database_url,
 )
-from geodispatch.storage import field_repo
+from geodispatch.storage import crews_repo, field_repo
 from geodispatch.storage import workflow_repo as repo
 from geodispatch.storage.db import session_scope
 
@@ -216,6 +219,16 @@ def parse_outcome(value: str) -> FieldOutcome:
         ) from None
 
 
+def _position_source(value: str | PositionSource) -> PositionSource:
+    try:
+        return PositionSource(value)
+    except ValueError:
+        raise InputError(
+            f"unknown position source {value!r}; use one of: "
+            f"{', '.join(p.value for p in PositionSource)}"
+        ) from None
+
+
 def record_update(
     crew: CrewIdentity,
     stop_id: int,
@@ -226,10 +239,15 @@ def record_update(
     lon: float | None = None,
     lat: float | None = None,
     photo: bytes | None = None,
+    position_source: str | PositionSource = PositionSource.DEVICE,
     settings: Settings | None = None,
     now: datetime | None = None,
 ) -> UpdateResult:
     """Record a crew's arrive / done / unable for one of its stops.
+
+    ``lon``/``lat`` are the crew's position; ``position_source`` says whether the phone
+    measured it (``device``), the crew confirmed being at the stop (``confirmed``) or
+    typed it (``entered``); "done" with an unmeasured position is flagged.
 
     Raises
     ------
@@ -270,7 +288,9 @@ def record_update(
         what=f"stop {stop_id}",
     )
     ref = store_photo(photo, settings.home, max_bytes=settings.photo_max_bytes) if photo else None
-    update = FieldUpdate(stop_id, kind, expected_version, at, text, lon, lat, ref)
+    update = FieldUpdate(
+        stop_id, kind, expected_version, at, text, lon, lat, ref, _position_source(position_source)
+    )
     try:
         with field_repo.writer_turn(url), session_scope(url) as session:
             decision = decide(  # early, clear refusal before taking the lock
@@ -370,3 +390,115 @@ def give_demo_pins(*, settings: Settings | None = None, pin: str = DEMO_PIN) -> 
     for code in codes:
         set_pin(code, pin, settings=settings)
     return len(codes)
+
+
+# ------------------------------------------------------------------ the crew's phone screen
+
+
+@dataclass(frozen=True, slots=True)
+class CrewDay:
+    """What a signed-in crew's phone shows: who, where the day starts, the stops in order."""
+
+    code: str
+    name: str
+    day: date
+    yard: str
+    yard_lon: float | None
+    yard_lat: float | None
+    stops: tuple[field_repo.StopView, ...]
+
+    @property
+    def next_stop(self) -> field_repo.StopView | None:
+        """The first stop still to finish (on site first), in route order; None when done."""
+        arrived = [s for s in self.stops if s.status is StopStatus.ARRIVED]
+        if arrived:
+            return arrived[0]
+        return next((s for s in self.stops if s.status is StopStatus.PLANNED), None)
+
+    @property
+    def finished(self) -> int:
+        """Stops done or reported as not possible."""
+        return sum(s.status in {StopStatus.DONE, StopStatus.UNABLE} for s in self.stops)
+
+
+def crew_day(
+    crew: CrewIdentity, *, day: date | None = None, settings: Settings | None = None
+) -> CrewDay:
+    """The crew's screen for ``day`` (default today): its yard and its published stops."""
+    settings = settings or get_settings()
+    day = day or local_today(settings)
+    stops = todays_route(crew, day=day, settings=settings)
+    with session_scope(database_url(settings)) as session:
+        found = next((c for c in crews_repo.list_crews(session) if c.id == crew.id), None)
+    return CrewDay(
+        code=crew.code,
+        name=found.name if found is not None else "",
+        day=day,
+        yard=found.depot.name if found is not None else "",
+        yard_lon=found.depot.lon if found is not None else None,
+        yard_lat=found.depot.lat if found is not None else None,
+        stops=tuple(stops),
+    )
+
+
+def crew_map_html(day: CrewDay, *, settings: Settings | None = None) -> str:
+    """The crew's stops on a small map (one offline HTML page); '' when nothing has a point."""
+    zone = ZoneInfo((settings or get_settings()).timezone)
+    stops = [
+        MapStop(
+            sequence=s.sequence,
+            lon=s.lon,
+            lat=s.lat,
+            title=s.service_name,
+            address=s.address,
+            status=s.status.value,
+            eta=s.eta.astimezone(zone),
+        )
+        for s in day.stops
+    ]
+    start = (
+        (day.yard_lat, day.yard_lon)
+        if day.yard_lat is not None and day.yard_lon is not None
+        else None
+    )
+    if start is None and not any(s.located for s in stops):
+        return ""
+    upcoming = day.next_stop
+    fmap = crew_route_map(
+        stops,
+        start=start,
+        next_sequence=upcoming.sequence if upcoming is not None else None,
+        outlines=ward_outlines(settings=settings),
+    )
+    return render_html(fmap)
+
+
+def stop_navigation(stop: field_repo.StopView) -> dict[str, str]:
+    """Google/Apple Maps driving links to a stop ({} when the stop has no point)."""
+    if stop.lat is None or stop.lon is None:
+        return {}
+    return navigation_links(stop.lat, stop.lon)
+
+
+def crew_codes(*, settings: Settings | None = None) -> list[str]:
+    """Codes of the active crews (for the sign-in picker; codes are painted on trucks)."""
+    settings = settings or get_settings()
+    with session_scope(database_url(settings)) as session:
+        return [c.code for c in crews_repo.list_crews(session, active_only=True)]
+
+
+def parse_position(text: str) -> tuple[float, float]:
+    """(lat, lon) from "42.3351, -71.0726" as a crew types or copies it from a maps app."""
+    parts = [p for p in re.split(r"[,;\s]+", text.strip()) if p]
+    try:
+        lat, lon = (float(p) for p in parts)
+    except ValueError:
+        raise InputError(
+            f"position {text[:40]!r} is not 'latitude, longitude'; write it like "
+            "42.3351, -71.0726 (copy it from your maps app)"
+        ) from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InputError(
+            f"position {lat}, {lon} is not on Earth; write latitude first, e.g. 42.3351, -71.0726"
+        )
+    return lat, lon

@@ -9,7 +9,9 @@ is cached per filter state and data version, so a page rerun does not rebuild it
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -39,6 +41,7 @@ from geodispatch.reporting.hotspot_export import hotspots_csv, hotspots_geojson
 from geodispatch.reporting.maps import MapParams, TileSource, build_hotspot_map, render_html
 from geodispatch.reporting.ward_summary import WardSummary, summarise_wards
 from geodispatch.storage import hotspots_repo as repo
+from geodispatch.storage import overview_repo
 from geodispatch.storage.db import ensure_schema, session_scope
 
 #: Called with (steps done, steps in total) as a refresh advances.
@@ -499,7 +502,8 @@ def hotspot_map_html(
     """The manager map for a filter as one offline HTML page, cached per filter state.
 
     The cache key includes a data version (latest run, request count and last update),
-    so a refresh or an import gives a fresh map while page reruns reuse the HTML. In
+    so a refresh or an import gives a fresh map while page reruns reuse the HTML; built
+    pages are also kept under ``settings.home/cache/maps`` for other processes. In
     Streamlit show it with ``st.components.v1.html(page, height=...)``: the page carries
     its own Leaflet, so it renders without network and sends nothing back to the script.
     """
@@ -517,7 +521,14 @@ def hotspot_map_html(
         params or MapParams(),
         str(settings.data_dir),
         settings.working_crs,
+        str(settings.home / MAP_CACHE),
     )
+
+
+#: Rendered maps kept on disk (under ``settings.home``), so a restarted server or a new
+#: process serves a map built before (e.g. by ``geodispatch demo``) without rebuilding it.
+MAP_CACHE: Final = Path("cache") / "maps"
+_MAP_FILES_KEPT: Final = 24
 
 
 @functools.lru_cache(maxsize=16)  # a few MB each
@@ -529,8 +540,37 @@ def _map_html(
     params: MapParams,
     data_dir: str,
     working_crs: str,
+    cache_dir: str,
 ) -> str:
-    del version  # part of the cache key only
+    key = repr((url, version, selection, tiles, params, data_dir, working_crs))
+    path = Path(cache_dir) / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.html"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    page = _build_map_html(url, selection, tiles, params, data_dir, working_crs)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.part")
+        partial.write_text(page, encoding="utf-8")
+        partial.replace(path)
+        for old in sorted(path.parent.glob("*.html"), key=lambda p: p.stat().st_mtime)[
+            :-_MAP_FILES_KEPT
+        ]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only home still gets its map, just not kept
+    return page
+
+
+def _build_map_html(
+    url: str,
+    selection: HotspotFilter,
+    tiles: TileSource | None,
+    params: MapParams,
+    data_dir: str,
+    working_crs: str,
+) -> str:
     with session_scope(url) as session:
         hotspots = _select_hotspots(repo.load_hotspots(session), selection)
         requests = repo.load_requests(
@@ -623,3 +663,71 @@ def latest_run(settings: Settings | None = None) -> dict[str, object] | None:
             "hotspots": run.hotspots,
             "note": run.note,
         }
+
+
+def hotspot_downloads(
+    selection: HotspotFilter | None = None, *, settings: Settings | None = None
+) -> tuple[str, str]:
+    """The selected active hotspots as (CSV text, GeoJSON text), for download buttons."""
+    frame = list_hotspots(selection, settings=settings)
+    return hotspots_csv(frame), hotspots_geojson(frame)
+
+
+@dataclass(frozen=True, slots=True)
+class HotspotChoices:
+    """What the manager's filters can offer: types with hotspots, wards, the data period."""
+
+    types: dict[str, str]  # service code -> name, of types with active hotspots
+    wards: list[int]
+    first_report: datetime | None  # oldest stored request
+    last_report: datetime | None  # newest stored request
+
+
+def hotspot_choices(*, settings: Settings | None = None) -> HotspotChoices:
+    """Types (with active hotspots) and wards for the filters, and the requests' period."""
+    settings = settings or get_settings()
+    frame = _active_hotspots(settings)
+    with session_scope(settings.database_url) as session:
+        first, last = overview_repo.created_range(session)
+    typed = frame[frame["service_code"].notna()]
+    types = dict(zip(typed["service_code"], typed["service_name"], strict=True))
+    wards = sorted(
+        {int(w) for text in frame["wards"].dropna() for w in str(text).split(";") if w.isdigit()}
+    )
+    return HotspotChoices(
+        types=dict(sorted(types.items(), key=lambda kv: str(kv[1]))),
+        wards=wards,
+        first_report=_py(first),
+        last_report=_py(last),
+    )
+
+
+def data_version(*, settings: Settings | None = None) -> tuple[int, int, str]:
+    """A token that changes when requests or hotspots change (a cache key for screens)."""
+    settings = settings or get_settings()
+    _ready(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        return repo.data_version(session)
+
+
+def ward_outlines(*, settings: Settings | None = None) -> dict[str, object] | None:
+    """The ward polygons as simplified WGS84 GeoJSON, for map context (None without a layer).
+
+    Route and crew maps draw them faintly: with no base tiles (offline) they show where
+    the stops are in the city.
+    """
+    settings = settings or get_settings()
+    path = settings.data_dir / WARDS_FILE
+    if not path.exists():
+        return None
+    return _outline_geojson(str(path), settings.working_crs)
+
+
+@functools.cache
+def _outline_geojson(path: str, working_crs: str) -> dict[str, object]:
+    wards = _cached_wards(path, working_crs)
+    simple = wards[["area_id", "geometry"]].assign(
+        geometry=wards.geometry.simplify(15.0, preserve_topology=True)
+    )
+    out: dict[str, object] = json.loads(simple.to_crs(WGS84).to_json(drop_id=True))
+    return out

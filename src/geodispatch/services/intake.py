@@ -28,7 +28,10 @@ from geodispatch.intake.catalogue import derive_catalogue, sla_targets
 from geodispatch.io.tables import file_sha256, iter_csv_chunks, open_binary, read_header
 from geodispatch.services.geo import LocateSummary, intake_areas, locate, prepare_database
 from geodispatch.storage import requests_repo as repo
-from geodispatch.storage.db import Session, session_scope, upgrade
+from geodispatch.storage.db import Session, ensure_schema, session_scope
+
+#: Longest source name (the storage column's width).
+SOURCE_MAX = 100
 
 #: Called with (records done, records expected or None) as an import advances.
 Progress = Callable[[int, int | None], None]
@@ -118,8 +121,9 @@ def import_file(
 ) -> ImportSummary:
     """Import one file; every record ends up accepted or in ``rejected_rows``.
 
-    ``source`` names the id space (default: 'boston' for city exports, 'open311' for
-    GeoReport JSON, the file's stem for mapped CSVs).
+    ``source`` names the id space: 'boston' for city exports and 'open311' for GeoReport
+    JSON by default; a mapped CSV must name it (a file name is no id space: tomorrow's
+    ``requests_2025-01-03.csv`` holds the same requests as today's).
     """
     settings = settings or get_settings()
     if fmt is InputFormat.AUTO:
@@ -128,9 +132,19 @@ def import_file(
         raise InputError(
             f"{path.name}: a generic CSV needs a column mapping (--map or --mapping-file)"
         )
-    source = source or {InputFormat.CITY_EXPORT: "boston", InputFormat.OPEN311: "open311"}.get(
-        fmt, path.name.split(".")[0]
-    )
+    source = (source or "").strip() or {
+        InputFormat.CITY_EXPORT: "boston",
+        InputFormat.OPEN311: "open311",
+    }.get(fmt, "")
+    if not source:
+        raise InputError(
+            f"{path.name}: name the source system of these rows (--source, e.g. the city's "
+            "CRM name); rows are matched to earlier imports by source and id"
+        )
+    if len(source) > SOURCE_MAX:
+        raise InputError(
+            f"source name {source[:40]!r}… is {len(source)} characters; use at most {SOURCE_MAX}"
+        )
     url = settings.database_url
     prepare_database(url)  # upgrade, and a clear error for a stale slot-0002 database
     now = datetime.now(UTC)
@@ -147,7 +161,7 @@ def import_file(
     summary = ImportSummary(import_id=import_id, source=source, file_name=path.name)
     total = _estimate_records(path) if progress else None
     with session_scope(url) as session:
-        repo.delete_rejected(session, source=source, file_name=path.name)
+        repo.claim_import(session, import_id)
         source_was_empty = not repo.source_has_requests(session, source)
         chunks = _parse_chunks(
             path,
@@ -231,8 +245,10 @@ def _store(
 ) -> None:
     accepted = result.accepted
     if not accepted.empty:
-        new_types = derive_catalogue(accepted)
-        summary.new_service_types += repo.add_new_service_types(session, new_types, now=now)
+        added, renames = repo.add_new_service_types(session, derive_catalogue(accepted), now=now)
+        summary.new_service_types += added
+        if renames:
+            accepted = accepted.assign(service_code=accepted["service_code"].replace(renames))
         counts = repo.upsert_requests(
             session,
             accepted,
@@ -245,7 +261,7 @@ def _store(
     else:
         counts = repo.UpsertCounts()
     repo.insert_rejected(
-        session, result.rejected, import_id=summary.import_id, file_name=summary.file_name
+        session, result.rejected, import_id=summary.import_id, file_name=summary.file_name[-255:]
     )
     summary.add(result, counts)
 
@@ -272,7 +288,7 @@ def _parse_chunks(
 ) -> Iterator[IntakeResult]:
     if fmt is InputFormat.OPEN311:
         with open_binary(path) as handle:
-            text = handle.read().decode(encoding, errors="replace")
+            text = _decode_json(handle.read(), encoding, name=path.name)
         items = open311.load_payload(text, name=path.name)
         for start in range(0, len(items), chunk_rows):
             yield open311.parse(
@@ -313,6 +329,18 @@ def _parse_chunks(
         yield result
 
 
+def _decode_json(data: bytes, encoding: str, *, name: str) -> str:
+    """A JSON document's text; bytes that are not in ``encoding`` are a clear error."""
+    try:
+        return data.decode("utf-8-sig" if encoding.lower().replace("-", "") == "utf8" else encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{name}: byte {exc.start:,} is not {encoding} text (0x{data[exc.start]:02x}); "
+            "JSON must be UTF-8: re-save the file as UTF-8, or pass --encoding if you know "
+            "the one it was written in"
+        ) from None
+
+
 def _estimate_records(path: Path) -> int | None:
     """Approximate record count (lines minus header) for the progress bar."""
     if path.name.lower().endswith((".json", ".json.gz")):
@@ -330,21 +358,31 @@ def rejected_rows(
     file_name: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    import_id: int | None = None,
     settings: Settings | None = None,
 ) -> tuple[list[RejectedRow], int]:
-    """Stored rejected rows (newest import first, then by line) and how many there are."""
+    """Rejected rows by line, and how many there are.
+
+    One import's, or by default those of the latest import of each file (earlier imports'
+    rejects stay stored as history).
+    """
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         return repo.list_rejected(
-            session, source=source, file_name=file_name, limit=limit, offset=offset
+            session,
+            source=source,
+            file_name=file_name,
+            limit=limit,
+            offset=offset,
+            import_id=import_id,
         )
 
 
 def recent_imports(*, limit: int = 20, settings: Settings | None = None) -> list[ImportRecord]:
     """The latest imports with their counts, newest first."""
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         return repo.list_imports(session, limit=limit)
 
@@ -397,7 +435,7 @@ def preview_upload(path: Path, *, rows: int = 5, encoding: str = "utf-8") -> Upl
     if path.name.lower().endswith((".json", ".json.gz")):
         with open_binary(path) as handle:
             items = open311.load_payload(
-                handle.read().decode(encoding, errors="replace"), name=path.name
+                _decode_json(handle.read(), encoding, name=path.name), name=path.name
             )
         sample = pd.DataFrame([i for i in items[:rows] if isinstance(i, dict)])
         return UploadPreview(path, InputFormat.OPEN311, list(sample.columns), sample)

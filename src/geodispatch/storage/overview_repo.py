@@ -79,6 +79,17 @@ def latest_created(session: Session) -> pd.Timestamp | None:
     return None if value is None else pd.Timestamp(value)
 
 
+def created_range(session: Session) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """When the oldest and the newest stored request were opened."""
+    low, high = session.execute(
+        select(func.min(RequestRow.created_at), func.max(RequestRow.created_at))
+    ).one()
+    return (
+        None if low is None else pd.Timestamp(low),
+        None if high is None else pd.Timestamp(high),
+    )
+
+
 def request_facts(session: Session, *, since: pd.Timestamp | None = None) -> pd.DataFrame:
     """Non-personal facts per request for KPIs: type, department, ward, status and times.
 

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, case, delete, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from geodispatch.domain.requests import (
@@ -24,7 +24,13 @@ from geodispatch.domain.requests import (
     RequestStatus,
 )
 from geodispatch.domain.service_types import ServiceType
-from geodispatch.storage.tables import ImportRow, RejectedRowRow, RequestRow, ServiceTypeRow
+from geodispatch.storage.tables import (
+    ImportRow,
+    RejectedRowRow,
+    RequestRow,
+    ServiceTypeRow,
+    StatusEventRow,
+)
 
 #: Columns intake owns: an updated source row overwrites them. Everything else on a request
 #: (ward, geocode, job, hotspot, workflow status while open) belongs to later stages.
@@ -207,22 +213,19 @@ def upsert_requests(
     moved = accepted.loc[changed]
     if not moved.empty:
         moved, extra = _with_derived(moved, derive)
+        moved = _keep_local_progress(session, source, moved)
         records = frame_records(moved, ["source_id", *SOURCE_COLUMNS, "status", *extra])
         table: Any = RequestRow.__table__
         stmt = (
             update(table)
             .where(table.c.source == source, table.c.source_id == bindparam("b_source_id"))
             .values(
-                {c: bindparam(f"b_{c}") for c in (*SOURCE_COLUMNS, *extra)}
-                | {
-                    "import_id": import_id,
-                    "updated_at": now,
-                    "version": table.c.version + 1,
-                    "status": _status_on_update(table),
-                }
+                {c: bindparam(f"b_{c}") for c in (*SOURCE_COLUMNS, "status", *extra)}
+                | {"import_id": import_id, "updated_at": now, "version": table.c.version + 1}
             )
         )
         session.connection().execute(stmt, [{f"b_{k}": v for k, v in r.items()} for r in records])
+        _audit_status_changes(session, moved, import_id=import_id, now=now)
     return UpsertCounts(
         int(is_new.sum()), int(changed.sum()), int(len(accepted) - is_new.sum() - changed.sum())
     )
@@ -239,24 +242,76 @@ def _with_derived(
     return pd.concat([frame, derived], axis=1), list(derived.columns)
 
 
-def _status_on_update(table: Any) -> Any:
-    """The source's status if it closed the request or ours is still new; else ours."""
-    incoming: Any = bindparam("b_status")
-    return case(
-        (incoming.notin_([s.value for s in OPEN_STATUSES]), incoming),
-        (table.c.status == RequestStatus.NEW.value, incoming),
-        else_=table.c.status,
-    )
+def _keep_local_progress(session: Session, source: str, moved: pd.DataFrame) -> pd.DataFrame:
+    """Decide each updated row's status, close time and closing note.
 
-
-def delete_rejected(session: Session, *, source: str, file_name: str) -> int:
-    """Forget the rejected rows of an earlier import of the same file (it is being redone)."""
-    result = session.execute(
-        delete(RejectedRowRow).where(
-            RejectedRowRow.source == source, RejectedRowRow.file_name == file_name
+    The source's status wins when it closed the request or ours is still ``new``; otherwise
+    (a dispatcher reviewed, assigned or completed it here) ours, with our close time and
+    note, is kept, so an older export never undoes work done in geodispatch. The stored
+    values are read with a row lock and returned in ``old_status``/``request_id`` for the
+    audit trail.
+    """
+    ids = moved["source_id"].tolist()
+    stored: dict[str, tuple[int, str, datetime | None, str]] = {}
+    for start in range(0, len(ids), _BATCH):
+        rows = session.execute(
+            select(
+                RequestRow.source_id,
+                RequestRow.id,
+                RequestRow.status,
+                RequestRow.closed_at,
+                RequestRow.closure_note,
+            )
+            .where(
+                RequestRow.source == source, RequestRow.source_id.in_(ids[start : start + _BATCH])
+            )
+            .with_for_update()
         )
+        stored.update({r[0]: (r[1], r[2], r[3], r[4]) for r in rows})
+    out = moved.copy()
+    open_values = {s.value for s in OPEN_STATUSES}
+    keep_ours = np.array(
+        [
+            out_status in open_values and stored[sid][1] != RequestStatus.NEW.value
+            for sid, out_status in zip(out["source_id"], out["status"], strict=True)
+        ],
+        dtype=bool,
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    out["request_id"] = [stored[sid][0] for sid in out["source_id"]]
+    out["old_status"] = [stored[sid][1] for sid in out["source_id"]]
+    if keep_ours.any():
+        ours = out.loc[keep_ours, "source_id"]
+        out.loc[keep_ours, "status"] = [stored[sid][1] for sid in ours]
+        closed = pd.Series([stored[sid][2] for sid in ours], index=ours.index, dtype=object)
+        out.loc[keep_ours, "closed_at"] = pd.to_datetime(closed, utc=True)
+        out.loc[keep_ours, "closure_note"] = [stored[sid][3] for sid in ours]
+    return out
+
+
+def _audit_status_changes(
+    session: Session, moved: pd.DataFrame, *, import_id: int, now: datetime
+) -> None:
+    """One audit event per request whose status the source export changed."""
+    changed = moved[moved["status"] != moved["old_status"]]
+    if changed.empty:
+        return
+    session.connection().execute(
+        insert(StatusEventRow),
+        [
+            {
+                "request_id": int(rid),
+                "kind": "status",
+                "from_status": old,
+                "to_status": new,
+                "actor": f"import:{import_id}",
+                "at": now,
+                "note": "changed by the source system's export",
+            }
+            for rid, old, new in zip(
+                changed["request_id"], changed["old_status"], changed["status"], strict=True
+            )
+        ],
+    )
 
 
 def insert_rejected(
@@ -279,7 +334,7 @@ def start_import(
     row = ImportRow(
         source=source,
         kind=kind,
-        file_name=file_name,
+        file_name=file_name[-255:],
         file_sha256=sha256,
         status="running",
         started_at=now,
@@ -300,18 +355,36 @@ def finish_import(
     )
 
 
+def claim_import(session: Session, import_id: int) -> None:
+    """Lock this import's log row for the whole data transaction.
+
+    No other process then takes a running import for an interrupted one (a PostgreSQL row
+    lock; SQLite's single writer gives the same guarantee).
+    """
+    session.execute(select(ImportRow.id).where(ImportRow.id == import_id).with_for_update())
+
+
 def mark_interrupted_imports(session: Session, *, now: datetime) -> int:
-    """Imports left 'running' by a killed process are marked failed (their data rolled back)."""
-    result = session.execute(
+    """Imports left 'running' by a killed process are marked failed (their data rolled back).
+
+    An import still running holds the lock on its row (:func:`claim_import`) and is skipped.
+    """
+    stale = (
+        select(ImportRow.id).where(ImportRow.status == "running").with_for_update(skip_locked=True)
+    )
+    ids = list(session.scalars(stale))
+    if not ids:
+        return 0
+    session.execute(
         update(ImportRow)
-        .where(ImportRow.status == "running")
+        .where(ImportRow.id.in_(ids))
         .values(
             status="failed",
             finished_at=now,
             note="interrupted before it finished; nothing from it was kept, import again",
         )
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return len(ids)
 
 
 def service_priorities(session: Session) -> dict[str, int]:
@@ -319,20 +392,34 @@ def service_priorities(session: Session) -> dict[str, int]:
     return {c: p for c, p in session.execute(select(ServiceTypeRow.code, ServiceTypeRow.priority))}
 
 
-def add_new_service_types(session: Session, types: Iterable[ServiceType], *, now: datetime) -> int:
-    """Insert types not yet catalogued; existing ones are left for :func:`refresh_...`."""
-    known = set(session.scalars(select(ServiceTypeRow.code)))
-    names = set(session.scalars(select(ServiceTypeRow.name)))
+def add_new_service_types(
+    session: Session, types: Iterable[ServiceType], *, now: datetime
+) -> tuple[int, dict[str, str]]:
+    """Insert types not yet catalogued; returns (added, code renames).
+
+    A type is one name: when a source uses its own code for a name already catalogued
+    under another code (an Open311 feed's ``4fd3…`` for "Request for Pothole Repair"), its
+    requests are filed under the existing code, which the returned mapping gives.
+    """
+    by_name = {
+        name: code
+        for code, name in session.execute(select(ServiceTypeRow.code, ServiceTypeRow.name))
+    }
+    known = set(by_name.values())
+    renames: dict[str, str] = {}
     added = 0
     for t in types:
-        if t.code in known or t.name in names:
+        if t.code in known:
+            continue
+        if t.name in by_name:
+            renames[t.code] = by_name[t.name]
             continue
         session.add(_type_row(t, now))
         known.add(t.code)
-        names.add(t.name)
+        by_name[t.name] = t.code
         added += 1
     session.flush()
-    return added
+    return added, renames
 
 
 def sla_inputs(session: Session, codes: Iterable[str] | None = None) -> pd.DataFrame:
@@ -444,13 +531,28 @@ def list_rejected(
     file_name: str | None,
     limit: int,
     offset: int = 0,
+    import_id: int | None = None,
 ) -> tuple[list[RejectedRow], int]:
-    """Rejected rows, newest import first then by line, with the total count."""
+    """Rejected rows and their count, by line.
+
+    Rejected rows are never deleted: each belongs to its import. By default the listing
+    shows those of the latest finished import of each file (earlier imports of the same
+    file are history; ``import_id`` shows any one import's).
+    """
     conditions = []
     if source is not None:
         conditions.append(RejectedRowRow.source == source)
     if file_name is not None:
         conditions.append(RejectedRowRow.file_name == file_name)
+    if import_id is not None:
+        conditions.append(RejectedRowRow.import_id == import_id)
+    else:
+        latest = (
+            select(func.max(ImportRow.id))
+            .where(ImportRow.status == "done")
+            .group_by(ImportRow.source, ImportRow.file_name)
+        )
+        conditions.append(RejectedRowRow.import_id.in_(latest))
     total = session.scalar(select(func.count()).select_from(RejectedRowRow).where(*conditions))
     rows = session.scalars(
         select(RejectedRowRow)

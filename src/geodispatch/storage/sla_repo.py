@@ -101,6 +101,7 @@ def closed_without_field_completion(session: Session) -> pd.DataFrame:
         and_(
             completion.request_id == RequestRow.id,
             completion.to_status == RequestStatus.COMPLETED.value,
+            ~completion.actor.startswith("import"),  # an import records the source's closure
         )
     )
     was_dispatched = exists().where(

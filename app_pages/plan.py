@@ -1,0 +1,382 @@
+"""Plan today: crews on shift, plan the day, check routes and left-out jobs, publish, re-plan."""
+
+from datetime import datetime
+
+import streamlit as st
+
+from geodispatch.domain.errors import GeodispatchError
+from geodispatch.services import board, dispatch, workflow
+from geodispatch.ui import data
+from geodispatch.ui.roles import staff_name
+from geodispatch.ui.widgets import city_zone, local, local_columns, now_local, show_map
+
+st.title("Plan today")
+actor = staff_name()
+
+top_left, top_right = st.columns([1, 3], vertical_alignment="bottom")
+day = top_left.date_input("Day", value=board.today(), key="plan-day", format="YYYY-MM-DD")
+plans = board.day_plans(day)
+
+
+def plan_label(header: object) -> str:
+    """How a plan reads in the picker."""
+    h = header  # PlanHeader
+    served = h.summary.get("served", 0)  # type: ignore[attr-defined]
+    return (
+        f"Plan {h.id} · {h.status} · {served} stops · "  # type: ignore[attr-defined]
+        f"made {local(h.created_at)} by {h.created_by or '—'}"  # type: ignore[attr-defined]
+    )
+
+
+def run_planner(limit_s: float) -> None:
+    """Plan the day (a new draft) and focus the page on it."""
+    with st.spinner(f"Planning {day}: routing every open job (up to {limit_s:.0f} s)…"):
+        try:
+            outcome = dispatch.plan_day(day, time_limit_s=limit_s, created_by=actor)
+        except GeodispatchError as exc:
+            st.error(str(exc))
+            return
+    st.session_state["plan-focus"] = outcome.plan_id
+    st.session_state.pop("plan-replan", None)
+    st.rerun()
+
+
+with st.expander("Plan the day" if not plans else "Plan the day again (new draft)", expanded=False):
+    limit = st.slider(
+        "Search time (seconds)",
+        min_value=2,
+        max_value=60,
+        value=10,
+        key="plan-limit",
+        help="Longer searches find shorter routes; the plan is usable after a few seconds.",
+    )
+    if st.button("Plan today", type="primary", key="plan-run"):
+        run_planner(float(limit))
+
+if not plans:
+    st.info(
+        f"No plan for {day} yet. Check the crews on shift below, then press **Plan today** "
+        "above: every open job with a location is routed, and each one left out gets a reason."
+    )
+    roster = board.roster()
+    if roster.empty:
+        st.warning("No crews yet: add them with `geodispatch crews seed` (Boston roster).")
+    else:
+        st.subheader(f"Crews on shift ({len(roster)})")
+        st.dataframe(
+            roster[["crew", "name", "yard", "shift", "skills"]],
+            hide_index=True,
+            width="stretch",
+            key="plan-roster",
+        )
+    st.stop()
+
+ids = [p.id for p in plans]
+focus = st.session_state.get("plan-focus")
+if focus not in ids:
+    focus = board.current_plan_id(day) or ids[0]
+    st.session_state["plan-focus"] = focus
+
+
+def pick_plan() -> None:
+    """Remember the plan chosen in the picker."""
+    st.session_state["plan-focus"] = st.session_state[f"plan-pick-{focus}"]
+
+
+by_id = {p.id: p for p in plans}
+plan_id = top_right.selectbox(
+    "Plan",
+    ids,
+    index=ids.index(focus),
+    format_func=lambda i: plan_label(by_id[i]),
+    key=f"plan-pick-{focus}",
+    on_change=pick_plan,
+)
+with st.spinner("Loading the plan…"):
+    pb = data.plan_board(plan_id)
+header = pb.header
+published = next((p for p in plans if p.status == "published"), None)
+
+a, b, c, d, e = st.columns(5)
+a.metric("Status", header.status.capitalize(), help=f"version {header.version}")
+b.metric("Jobs on routes", f"{len(pb.stops):,}")
+c.metric("Left out", f"{len(pb.dropped):,}", help="each with a reason, below")
+working = int((pb.crews["stops"] > 0).sum()) if len(pb.crews) else 0
+d.metric("Crews with work", f"{working} of {len(pb.crews)}")
+finished = int(pb.crews["done"].sum() + pb.crews["unable"].sum()) if len(pb.crews) else 0
+e.metric("Stops finished", f"{finished} of {len(pb.stops)}", help="done or could not complete")
+
+for problem in pb.violations:
+    st.error(f"Plan check: {problem}")
+if header.status == "draft" and published is not None:
+    st.caption(
+        f"Draft. Crews still see plan {published.id} (published) until this one is published."
+    )
+elif header.status == "superseded":
+    st.caption("Superseded: an older plan, kept as history. Crews see the published plan.")
+
+# ----------------------------------------------------------------------------- actions
+act_left, act_right = st.columns(2)
+with act_left:
+    if header.status == "draft":
+        if st.button("Publish to crews…", type="primary", key="plan-publish"):
+            st.session_state["plan-confirm"] = plan_id
+        if st.session_state.get("plan-confirm") == plan_id:
+            replaces = (
+                f" Plan {published.id} is replaced; its finished stops stay on record."
+                if published is not None
+                else ""
+            )
+            st.warning(
+                f"Publish plan {plan_id}? {len(pb.stops)} stops go to "
+                f"{working} crews' phones now.{replaces}"
+            )
+            yes, no = st.columns(2)
+            if yes.button("Yes, publish", type="primary", key="plan-publish-confirm"):
+                try:
+                    _, assigned = board.publish(plan_id, expected_version=header.version)
+                except GeodispatchError as exc:
+                    st.error(str(exc))
+                else:
+                    st.session_state.pop("plan-confirm", None)
+                    st.toast(f"Plan {plan_id} published; {assigned} jobs now Work assigned.")
+                    st.rerun()
+            if no.button("Cancel", key="plan-publish-cancel"):
+                st.session_state.pop("plan-confirm", None)
+                st.rerun()
+    st.download_button(
+        "Route sheets to print (HTML)",
+        data=lambda: dispatch.plan_sheet_html(plan_id),
+        file_name=f"route-sheets-plan-{plan_id}.html",
+        mime="text/html",
+        key="plan-sheets",
+        on_click="ignore",
+    )
+with act_right:
+    if header.status == "published":
+        with st.form("plan-urgent"):
+            st.markdown("**Urgent job**: re-plan the rest of the day around it")
+            u1, u2 = st.columns(2)
+            urgent = u1.number_input("Job id", min_value=1, step=1, value=None, key="plan-urgent")
+            start_at = u2.time_input(
+                "Crews free from",
+                value=now_local().time().replace(second=0, microsecond=0),
+                step=300,
+                key="plan-urgent-at",
+                help="Stops finished by then stay; the rest of the day is planned from here.",
+            )
+            go = st.form_submit_button("Re-plan with this job first")
+        if go:
+            if urgent is None:
+                st.warning("Enter the urgent job's id (see Open jobs).")
+            else:
+                try:
+                    job = workflow.get_job(int(urgent))
+                    with st.spinner(f"Re-planning around job {job.id} ({job.address})…"):
+                        result = board.replan_urgent(
+                            plan_id,
+                            int(urgent),
+                            now=datetime.combine(day, start_at, tzinfo=city_zone()),
+                            time_limit_s=3.0,
+                            created_by=actor,
+                        )
+                except GeodispatchError as exc:
+                    st.error(str(exc))
+                else:
+                    st.session_state["plan-replan"] = result
+                    st.session_state["plan-focus"] = result.plan_id
+                    st.rerun()
+
+replan = st.session_state.get("plan-replan")
+if replan is not None and replan.plan_id == plan_id:
+    st.subheader(f"What the re-plan changed (against plan {replan.parent_id})")
+    saved = replan.travel_saved_min
+    st.write(
+        f"Urgent job **{replan.urgent_job_id}** is P1. {len(replan.changes)} job(s) changed; "
+        f"driving {'saved' if saved >= 0 else 'added'}: **{abs(saved)} min**. "
+        "Publish this draft to send it to the crews."
+    )
+    if replan.urgent_outcome:
+        placed = " is stop " in replan.urgent_outcome
+        text = replan.urgent_outcome
+        (st.success if placed else st.error)(text[:1].upper() + text[1:])
+    for risk in replan.sla_risks:
+        st.warning(risk)
+    st.dataframe(
+        local_columns(replan.changes, ["eta_before", "eta_after"]),
+        hide_index=True,
+        width="stretch",
+        key="plan-changes",
+        column_config={
+            "job_id": st.column_config.NumberColumn("Job", format="%d"),
+            "change": "Change",
+            "from_crew": "From",
+            "to_crew": "To",
+            "eta_before": st.column_config.DatetimeColumn("ETA before", format="HH:mm"),
+            "eta_after": st.column_config.DatetimeColumn("ETA after", format="HH:mm"),
+            "detail": "Detail",
+        },
+    )
+
+# ----------------------------------------------------------------------------- the plan
+view = st.segmented_control(
+    "Show",
+    ["Routes", "Stops", "Left out"],
+    default="Routes",
+    key="plan-view",
+)
+if view == "Routes" or view is None:
+    map_col, crew_col = st.columns([3, 2])
+    with map_col:
+        with st.spinner("Drawing the routes…"):
+            show_map(data.plan_map(plan_id), height=560)
+        st.caption("Hollow circles: stops a crew has reported on. Grey: jobs left out.")
+    with crew_col:
+        st.dataframe(
+            local_columns(pb.crews, ["back_at"]),
+            hide_index=True,
+            width="stretch",
+            height=560,
+            key="plan-crews",
+            column_order=[
+                "crew",
+                "stops",
+                "finished_share",
+                "done",
+                "on_site",
+                "unable",
+                "work_h",
+                "drive_h",
+                "back_at",
+                "late_stops",
+                "name",
+                "yard",
+                "shift",
+                "skills",
+            ],
+            column_config={
+                "crew": "Crew",
+                "stops": st.column_config.NumberColumn("Stops"),
+                "finished_share": st.column_config.ProgressColumn(
+                    "Finished", min_value=0.0, max_value=1.0, format="percent"
+                ),
+                "done": "Done",
+                "on_site": "On site",
+                "unable": "Could not",
+                "work_h": st.column_config.NumberColumn("Work h", format="%.1f"),
+                "drive_h": st.column_config.NumberColumn("Drive h", format="%.1f"),
+                "back_at": st.column_config.DatetimeColumn("Back at", format="HH:mm"),
+                "late_stops": st.column_config.NumberColumn(
+                    "Past SLA", help="stops finished after their SLA due time"
+                ),
+                "name": "Name",
+                "yard": "Yard",
+                "shift": "Shift",
+                "skills": "Skills",
+            },
+        )
+elif view == "Stops":
+    crews = ["All crews", *sorted(pb.stops["crew"].unique())]
+    crew = st.selectbox("Crew", crews, key="plan-crew")
+    stops = pb.stops if crew == "All crews" else pb.stops[pb.stops["crew"] == crew]
+    st.dataframe(
+        local_columns(stops, ["eta", "due_at", "report_at"]),
+        hide_index=True,
+        width="stretch",
+        height=560,
+        key="plan-stops",
+        column_order=[
+            "crew",
+            "sequence",
+            "status",
+            "eta",
+            "report_at",
+            "report_note",
+            "report_flags",
+            "job_id",
+            "title",
+            "address",
+            "ward",
+            "priority",
+            "callers",
+            "due_at",
+            "late_min",
+        ],
+        column_config={
+            "crew": "Crew",
+            "sequence": st.column_config.NumberColumn("#"),
+            "status": "Status",
+            "eta": st.column_config.DatetimeColumn("ETA", format="HH:mm"),
+            "job_id": st.column_config.NumberColumn("Job", format="%d"),
+            "title": "Type",
+            "address": "Address",
+            "ward": "Ward",
+            "priority": "Priority",
+            "callers": "Callers",
+            "due_at": st.column_config.DatetimeColumn("SLA due", format="YYYY-MM-DD HH:mm"),
+            "late_min": st.column_config.NumberColumn("Min past due"),
+            "report_at": st.column_config.DatetimeColumn("Reported", format="HH:mm"),
+            "report_note": "Crew note",
+            "report_flags": "Flags",
+        },
+    )
+    with_photo = stops[stops["photo_ref"].notna()]
+    if len(with_photo):
+        st.subheader("Photos from crews")
+        pick = st.selectbox(
+            "Stop",
+            with_photo["job_id"].tolist(),
+            format_func=lambda j: f"job {j}",
+            key="plan-photo",
+        )
+        ref = str(with_photo.loc[with_photo["job_id"] == pick, "photo_ref"].iloc[0])
+        try:
+            st.image(board.photo_bytes(ref), width=360)
+        except GeodispatchError as exc:
+            st.warning(str(exc))
+else:
+    left, right = st.columns([1, 3])
+    with left:
+        st.dataframe(
+            pb.reasons[["reason", "jobs"]],
+            hide_index=True,
+            width="stretch",
+            key="plan-reasons",
+            column_config={"reason": "Why left out", "jobs": "Jobs"},
+        )
+    with right:
+        reasons = ["All reasons", *pb.reasons["reason"].tolist()]
+        reason = st.selectbox("Reason", reasons, key="plan-reason")
+        dropped = (
+            pb.dropped if reason == "All reasons" else pb.dropped[pb.dropped["reason"] == reason]
+        )
+        st.caption(f"{len(dropped):,} jobs, most urgent first (first 1,000 shown)")
+        st.dataframe(
+            local_columns(dropped.head(1000), ["due_at"]),
+            hide_index=True,
+            width="stretch",
+            height=480,
+            key="plan-dropped",
+            column_order=[
+                "job_id",
+                "priority",
+                "title",
+                "address",
+                "ward",
+                "callers",
+                "due_at",
+                "reason",
+                "detail",
+            ],
+            column_config={
+                "job_id": st.column_config.NumberColumn("Job", format="%d"),
+                "priority": "Priority",
+                "title": "Type",
+                "address": "Address",
+                "ward": "Ward",
+                "callers": "Callers",
+                "due_at": st.column_config.DatetimeColumn("SLA due", format="YYYY-MM-DD"),
+                "reason": "Why left out",
+                "detail": "What would let it in",
+            },
+        )

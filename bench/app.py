@@ -1,0 +1,266 @@
+"""Benchmark the app: each page's first render on the Boston demo, against the 2 s goal.
+
+Run from the project root (``make bench-app`` or ``.venv/bin/python bench/app.py``).
+
+1. The Boston demo (2011 + 2025 backlog, hotspots, 20 crews, today's published plan) is
+   loaded once into ``bench/output/app/home`` (kept for the next run; ``--fresh`` reloads).
+2. AppTest: one throw-away run warms the process (imports, as a server does when it
+   starts); then for every page, with the in-process caches emptied first, the time of
+   the page's first complete script run (the data the page needs read, maps built,
+   everything rendered) and of a second run (a rerun, caches warm). The city-wide hotspot
+   map that ``geodispatch demo`` draws and keeps on disk is used as a server would use
+   it; "hotspots (no disk)" is the same page with that file deleted too.
+3. Browser: a real ``streamlit run`` server on the same database and Debian's Chromium
+   (1280×900, the crew at 390×844); per page, a new tab's time from navigation until the
+   page's main content is on screen (its title and its table, metric or map) and, for
+   maps, until Leaflet has drawn. Each tab is a new Streamlit session; the browser has
+   the app's scripts cached as a returning user does (the first visit, with an empty
+   browser cache, is printed apart). Requests leaving localhost are refused.
+
+The goal (issue 7) is a first render ≤ 2 s per page. The machine is shared by several
+helpers on 2 cores: the load average is printed with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+OUTPUT = ROOT / "bench" / "output" / "app"
+GOAL_S = 2.0
+DEMO_PIN = "13579"
+
+
+@dataclass(frozen=True)
+class PageCase:
+    """One page as a role opens it, and what shows that it has rendered in a browser."""
+
+    role: str
+    path: str | None  # page file to switch to (None: the role's first page)
+    url: str  # the page's name in the figures; its url path unless it is the role's first
+
+    @property
+    def url_path(self) -> str:
+        """Where the page is served: a role's first page is the app's root."""
+        return "" if self.path is None else self.url
+
+    title: str
+    ready: str  # CSS selector of the page's main content
+    map_frame: bool = False  # also wait for Leaflet inside the page's map iframe
+
+
+CASES = (
+    PageCase("Dispatcher", None, "plan", "Plan today", '[data-testid="stMetric"]', True),
+    PageCase("Dispatcher", "app_pages/jobs.py", "jobs", "Open jobs", '[data-testid="stDataFrame"]'),
+    PageCase(
+        "Dispatcher", "app_pages/work.py", "work", "Work & SLA", '[data-testid="stDataFrame"]'
+    ),
+    PageCase(
+        "Dispatcher", "app_pages/overview.py", "overview", "Overview", '[data-testid="stDataFrame"]'
+    ),
+    PageCase(
+        "Dispatcher",
+        "app_pages/intake.py",
+        "intake",
+        "Import requests",
+        '[data-testid="stFileUploader"]',
+    ),
+    PageCase("Field crew", None, "crew", "My route", '[data-testid="stForm"]'),
+    PageCase("Manager", None, "hotspots", "Hotspots", '[data-testid="stMetric"]', True),
+    PageCase(
+        "Manager",
+        "app_pages/performance.py",
+        "performance",
+        "SLA & trends",
+        '[data-testid="stDataFrame"]',
+    ),
+    PageCase(
+        "Public", None, "public", "Open requests & response times", '[data-testid="stDataFrame"]'
+    ),
+)
+
+
+def load_demo(home: Path, *, fresh: bool) -> None:
+    """The Boston demo in ``home`` (loaded once, reused by later runs)."""
+    from geodispatch.config import Settings
+    from geodispatch.services.demo import load_demo as demo
+
+    if fresh and home.exists():
+        shutil.rmtree(home)
+    home.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    report = demo(if_empty=True, settings=Settings(home=home, data_dir=ROOT / "data"))
+    what = "reused" if report.skipped else f"loaded in {time.perf_counter() - started:.0f} s"
+    print(f"Boston demo in {home.relative_to(ROOT)}: {what}")
+
+
+def clear_caches(home: Path, *, disk: bool = False) -> None:
+    """Empty Streamlit's and the services' in-process caches (a page's first render).
+
+    With ``disk`` the maps kept on disk (drawn by ``geodispatch demo``) go too: nothing
+    has been computed before.
+    """
+    import streamlit as st
+
+    from geodispatch.services import hotspots
+
+    st.cache_data.clear()
+    hotspots._map_html.cache_clear()
+    if disk:
+        shutil.rmtree(home / hotspots.MAP_CACHE, ignore_errors=True)
+
+
+def apptest_times(home: Path) -> dict[str, tuple[float, float]]:
+    """Per page: (first render s with empty caches, rerun s), in this process."""
+    from streamlit.testing.v1 import AppTest
+
+    from geodispatch.services import field
+
+    def open_page(case: PageCase, token: str | None = None) -> tuple[AppTest, float]:
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+        app.session_state["role"] = case.role
+        if token is not None:
+            app.session_state["crew-token"] = token
+        if case.path is None:
+            started = time.perf_counter()
+            app.run()
+        else:
+            app.run()
+            started = time.perf_counter()
+            app.switch_page(case.path).run()
+        took = time.perf_counter() - started
+        if app.exception:
+            raise RuntimeError(f"{case.title}: {app.exception[0].value}")
+        if app.title[0].value != case.title:
+            raise RuntimeError(f"expected {case.title!r}, got {app.title[0].value!r}")
+        return app, took
+
+    started = time.perf_counter()
+    open_page(CASES[-1])  # imports and first connections, as a server's start does
+    print(f"process warm-up (imports, first AppTest run): {time.perf_counter() - started:.1f} s")
+    out: dict[str, tuple[float, float]] = {}
+    for case in CASES:
+        clear_caches(home)
+        app, first = open_page(case)
+        started = time.perf_counter()
+        app.run()
+        out[case.url] = (first, time.perf_counter() - started)
+    hotspots = next(c for c in CASES if c.url == "hotspots")
+    clear_caches(home, disk=True)  # no map drawn before: the page builds it
+    app, first = open_page(hotspots)
+    started = time.perf_counter()
+    app.run()
+    out["hotspots (no disk)"] = (first, time.perf_counter() - started)
+    token, _expires, _crew = field.login("ASP-1", DEMO_PIN)
+    clear_caches(home)
+    app, first = open_page(CASES[5], token)
+    started = time.perf_counter()
+    app.run()
+    out["crew (signed in)"] = (first, time.perf_counter() - started)
+    return out
+
+
+def browser_times(home: Path) -> dict[str, float]:
+    """Per page: seconds from navigation to content on screen, in Debian's Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, start_app
+
+    if CHROMIUM is None:
+        print("browser: skipped (Debian's chromium is not installed)")
+        return {}
+    process, url = start_app(home)
+    blocked: list[str] = []
+    out: dict[str, float] = {}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+            def guard(route: object) -> None:
+                target = route.request.url  # type: ignore[attr-defined]
+                if urlparse(target).hostname in {"127.0.0.1", "localhost"} or target.startswith(
+                    ("data:", "blob:", "about:")
+                ):
+                    route.continue_()  # type: ignore[attr-defined]
+                else:
+                    blocked.append(target)
+                    route.abort()  # type: ignore[attr-defined]
+
+            contexts = {}
+            for kind, viewport in (("desk", (1280, 900)), ("phone", (390, 844))):
+                context = browser.new_context(
+                    viewport={"width": viewport[0], "height": viewport[1]}
+                )
+                context.route("**/*", guard)
+                warm = context.new_page()  # a returning user: the app's scripts are cached
+                started = time.perf_counter()
+                warm.goto(f"{url}/?role=public", wait_until="commit")
+                warm.locator("h1", has_text="Open requests").first.wait_for(timeout=300_000)
+                print(
+                    f"browser first visit ({kind}, empty browser cache"
+                    f"{', server first session' if kind == 'desk' else ''}): "
+                    f"{time.perf_counter() - started:.1f} s"
+                )
+                warm.close()
+                contexts[kind] = context
+            for case in CASES:
+                context = contexts["phone" if case.role == "Field crew" else "desk"]
+                page = context.new_page()
+                role = case.role.split()[-1].lower()
+                started = time.perf_counter()
+                page.goto(f"{url}/{case.url_path}?role={role}", wait_until="commit")
+                page.locator("h1", has_text=case.title).first.wait_for(timeout=300_000)
+                page.locator(case.ready).first.wait_for(timeout=300_000)
+                if case.map_frame:
+                    frame = page.frame_locator("iframe").first
+                    frame.locator(".leaflet-container").wait_for(timeout=300_000)
+                out[case.url] = time.perf_counter() - started
+                page.close()
+            browser.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    if blocked:
+        print(f"WARNING: {len(blocked)} request(s) tried to leave localhost: {blocked[:3]}")
+    else:
+        print("browser: no request left localhost")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--fresh", action="store_true", help="reload the Boston demo")
+    parser.add_argument("--no-browser", action="store_true", help="AppTest figures only")
+    args = parser.parse_args()
+    home = OUTPUT / "home"
+    os.environ["GEODISPATCH_HOME"] = str(home)
+    os.environ["GEODISPATCH_DATA_DIR"] = str(ROOT / "data")
+    os.environ.pop("GEODISPATCH_DB_URL", None)
+    os.chdir(ROOT)
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (2 cores)")
+    load_demo(home, fresh=args.fresh)
+    apptest = apptest_times(home)
+    browser = {} if args.no_browser else browser_times(home)
+    print()
+    print(f"{'page':<20} {'AppTest first':>14} {'rerun':>7} {'browser':>9}   goal {GOAL_S:.0f} s")
+    worst = 0.0
+    for name, (first, rerun) in apptest.items():
+        seen = browser.get(name)
+        worst = max(worst, first, seen or 0.0)
+        shown = f"{seen:8.2f}s" if seen is not None else "       —"
+        verdict = "ok" if max(first, seen or 0.0) <= GOAL_S else "OVER"
+        print(f"{name:<20} {first:13.2f}s {rerun:6.2f}s {shown}   {verdict}")
+    print(f"\nslowest first render: {worst:.2f} s (goal ≤ {GOAL_S:.0f} s)")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()

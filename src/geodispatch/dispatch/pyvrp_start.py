@@ -1,0 +1,257 @@
+"""A warm start from PyVRP's iterated local search, for the OR-Tools model to finish.
+
+PyVRP (``pyvrp``, 0.14) finds much shorter routes than OR-Tools in the same seconds on
+plain time-window problems (``../shared/research/routing.md``), but it does not model
+everything a dispatcher's day has. This module maps what maps cleanly and approximates
+the rest; OR-Tools (:mod:`geodispatch.dispatch.ortools_solver`) then owns the full model
+and improves or rejects the result, and the independent checker re-checks every plan.
+
+What maps cleanly:
+
+* one PyVRP location per visit and per crew start/end point, distances and durations
+  from the same integer travel matrix (driving seconds: the same arc cost as ours);
+* one vehicle type per crew: its start and end points as depots, its shift as the
+  vehicle's time window;
+* appointment windows and shift bounds as client time windows, on-site time as the
+  service duration;
+* every visit optional with its drop penalty as prize (priority × callers × age), a
+  mandatory visit (benchmark instances) as a required client;
+* ``max_jobs`` and truck capacity as load dimensions.
+
+What is approximated:
+
+* skills and locked crews: PyVRP 0.14 has no client-to-vehicle restriction; each crew
+  gets the routing profile of its set of allowed visits, in which every arc into a
+  visit outside the set is prohibitively long (PyVRP's documented way to model access
+  restrictions). Such a visit on a wrong crew is removed afterwards;
+* lunch: PyVRP has no breaks, so each crew's shift ends ``break_s`` earlier (the lunch
+  may still overlap waiting in OR-Tools and our schedule, which is what the next stage
+  exploits); routes that do not fit once lunch is placed lose their least valuable
+  stops (:func:`~geodispatch.dispatch.schedule.lunch_feasible`);
+* locked stop order: locked stops are put back in their order in the slots they took;
+* same-day SLA soft bounds and the workload-balance term are left to OR-Tools.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyvrp
+from pyvrp.stop import MaxRuntime
+
+from geodispatch.dispatch.problem import RoutingProblem
+from geodispatch.dispatch.schedule import lunch_feasible
+from geodispatch.domain.errors import InputError
+
+
+@dataclass(frozen=True, slots=True)
+class PyVrpParams:
+    """How the PyVRP stage searches.
+
+    ``seed`` makes the search repeatable for equal time (PyVRP is seeded; with a time
+    limit the number of iterations, hence the result, still depends on machine load).
+    ``runs`` splits the time over that many searches with seeds ``seed``, ``seed + 1``…
+    and keeps the best (measured on 200-stop days, where one search stalls after about
+    2 s at a seed-dependent plan: no consistent gain from 2 runs, so 1 by default).
+    ``coordinate_scale`` turns the problem's points (lon/lat or planar units) into the
+    integer coordinates PyVRP uses for its neighbourhood geometry.
+    """
+
+    time_limit_s: float = 4.0
+    seed: int = 1
+    runs: int = 1
+    coordinate_scale: float = 1e5
+
+    def __post_init__(self) -> None:
+        if self.runs < 1:
+            raise InputError(f"PyVrpParams.runs must be ≥ 1. Got {self.runs}.")
+        if not 0 < self.time_limit_s <= 3600:
+            raise InputError(
+                f"PyVrpParams.time_limit_s must be in (0, 3600] seconds. Got {self.time_limit_s}."
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class WarmStart:
+    """Routes (visit indices per vehicle) from the PyVRP stage, and what it did."""
+
+    routes: tuple[tuple[int, ...], ...]
+    wall_s: float
+    feasible: bool  # PyVRP's own verdict on its model (lunch approximated)
+    removed_skill: int  # visits PyVRP put on a crew that may not do them
+    removed_lunch: int  # visits removed so every route fits with its lunch
+
+
+@dataclass(frozen=True, slots=True)
+class PyVrpModel:
+    """The :class:`RoutingProblem` as PyVRP ``ProblemData``, with the index maps back."""
+
+    data: pyvrp.ProblemData
+    profiles: int
+
+
+def build_data(problem: RoutingProblem, *, coordinate_scale: float = 1e5) -> PyVrpModel:
+    """PyVRP problem data for ``problem`` (see the module docstring for the mapping)."""
+    visits, vehicles = problem.visits, problem.vehicles
+    depot_locs = sorted({v.start_loc for v in vehicles} | {v.end_loc for v in vehicles})
+    depot_of = {loc: k for k, loc in enumerate(depot_locs)}
+    # PyVRP location j: depots first (any order works in 0.14), then one per visit
+    locs = np.array(depot_locs + [v.loc for v in visits], dtype=np.int64)
+    travel = np.asarray(problem.travel, dtype=np.int64)[np.ix_(locs, locs)]
+    points = np.asarray(problem.points, dtype=float)
+    locations = []
+    for loc in locs.tolist():
+        x, y = points[loc] if loc < len(points) else (0.0, 0.0)
+        locations.append(
+            pyvrp.Location(
+                x=round(float(x) * coordinate_scale), y=round(float(y) * coordinate_scale)
+            )
+        )
+    jobs_dim = any(v.max_jobs is not None for v in vehicles)
+    load_dim = any(v.capacity is not None for v in vehicles)
+
+    def amounts(count: int, load: int) -> list[int]:
+        return ([count] if jobs_dim else []) + ([load] if load_dim else [])
+
+    depots = [pyvrp.Depot(location=k) for k in range(len(depot_locs))]
+    clients = [
+        pyvrp.Client(
+            location=len(depot_locs) + i,
+            delivery=amounts(1, v.demand),
+            service_duration=v.service_s,
+            tw_early=max(0, v.ready_s),
+            tw_late=max(0, v.ready_s, v.latest_s),
+            prize=max(0, v.penalty),
+            required=v.penalty < 0,
+        )
+        for i, v in enumerate(visits)
+    ]
+    # one routing profile per distinct set of visits a crew may serve (skills, locks)
+    allowed_sets: list[frozenset[int]] = []
+    profile_of: list[int] = []
+    for k in range(len(vehicles)):
+        allowed = frozenset(i for i, v in enumerate(visits) if k in v.vehicles)
+        if allowed not in allowed_sets:
+            allowed_sets.append(allowed)
+        profile_of.append(allowed_sets.index(allowed))
+    prohibitive = 10 * (int(travel.max(initial=0)) + max((c.prize for c in clients), default=0))
+    distances = []
+    for allowed in allowed_sets:
+        banned = [len(depot_locs) + i for i in range(len(visits)) if i not in allowed]
+        dist = travel.copy()
+        if banned:
+            dist[:, banned] = prohibitive
+            np.fill_diagonal(dist, 0)
+        distances.append(dist)
+    jobs_cap = len(visits) + 1
+    load_cap = sum(v.demand for v in visits) + 1
+    types = [
+        pyvrp.VehicleType(
+            num_available=1,
+            capacity=amounts(
+                veh.max_jobs if veh.max_jobs is not None else jobs_cap,
+                veh.capacity if veh.capacity is not None else load_cap,
+            ),
+            start_depot=depot_of[veh.start_loc],
+            end_depot=depot_of[veh.end_loc],
+            tw_early=veh.start_s,
+            tw_late=max(veh.start_s, veh.end_s - veh.break_s),
+            profile=profile_of[k],
+            name=veh.crew.code,
+        )
+        for k, veh in enumerate(vehicles)
+    ]
+    # PyVRP's stubs spell matrices np.ndarray[int], which numpy's typing cannot match
+    data = pyvrp.ProblemData(
+        locations,
+        clients,
+        depots,
+        types,
+        distances,  # type: ignore[arg-type]
+        [travel] * len(distances),  # type: ignore[list-item]
+    )
+    return PyVrpModel(data, len(allowed_sets))
+
+
+def pyvrp_warm_start(
+    problem: RoutingProblem,
+    params: PyVrpParams,
+    *,
+    initial: Sequence[Sequence[int]] | None = None,
+) -> WarmStart:
+    """Routes for ``problem`` from PyVRP, made to fit the full model's rules.
+
+    ``initial`` (visit indices per vehicle, e.g. this morning's routes) seeds PyVRP's
+    search. The routes returned respect skills, locked crews and order, shifts with
+    lunch, appointment windows, job caps and truck capacity as our schedule computes
+    them; only the soft SLA bounds and the balance term are left to the next stage.
+    """
+    began = time.perf_counter()
+    if not problem.visits or not problem.vehicles:
+        return WarmStart(
+            tuple(() for _ in problem.vehicles),
+            0.0,
+            feasible=True,
+            removed_skill=0,
+            removed_lunch=0,
+        )
+    model = build_data(problem, coordinate_scale=params.coordinate_scale)
+    start = None
+    if initial is not None:
+        start = pyvrp.Solution(
+            model.data,
+            [pyvrp.Route(model.data, list(r), k) for k, r in enumerate(initial) if r],
+        )
+    runs = params.runs
+    best: tuple[int, pyvrp.Solution] | None = None
+    for run in range(runs):
+        left = (params.time_limit_s - (time.perf_counter() - began)) / (runs - run)
+        result = pyvrp.solve(
+            model.data,
+            stop=MaxRuntime(max(0.01, left)),
+            seed=params.seed + run,
+            collect_stats=False,
+            display=False,
+            initial_solution=start,
+        )
+        cost = result.best.distance_cost() + result.best.uncollected_prizes()
+        if best is None or (result.best.is_feasible(), -cost) > (best[1].is_feasible(), -best[0]):
+            best = (cost, result.best)
+    assert best is not None
+    solution = best[1]
+    routes: list[list[int]] = [[] for _ in problem.vehicles]
+    removed_skill = 0
+    for route in solution.routes():
+        k = route.vehicle_type()
+        for activity in route.schedule():
+            if activity.type != pyvrp.ActivityType.CLIENT:
+                continue
+            if k in problem.visits[activity.idx].vehicles:
+                routes[k].append(activity.idx)
+            else:
+                removed_skill += 1
+    routes = [_locked_in_order(problem, r) for r in routes]
+    fitted = lunch_feasible(problem, routes)
+    removed_lunch = sum(len(a) - len(b) for a, b in zip(routes, fitted, strict=True))
+    return WarmStart(
+        routes=tuple(tuple(r) for r in fitted),
+        wall_s=time.perf_counter() - began,
+        feasible=bool(solution.is_feasible()),
+        removed_skill=removed_skill,
+        removed_lunch=removed_lunch,
+    )
+
+
+def _locked_in_order(problem: RoutingProblem, route: list[int]) -> list[int]:
+    """``route`` with its locked stops re-ordered by rank in the slots they occupy."""
+    slots = [p for p, i in enumerate(route) if problem.visits[i].locked_rank is not None]
+    if len(slots) < 2:
+        return route
+    ordered = sorted((route[p] for p in slots), key=lambda i: problem.visits[i].locked_rank or 0)
+    out = list(route)
+    for p, i in zip(slots, ordered, strict=True):
+        out[p] = i
+    return out

@@ -1,0 +1,90 @@
+"""Cached service reads for the pages: the first render is fast, reruns are instant.
+
+Each wrapper keys its cache on the database URL and a data version the service offers
+(a plan's state token, the requests/hotspots version), so a crew's tap or an import
+shows up on the next rerun while unchanged data is never read twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import streamlit as st
+
+from geodispatch.config import get_settings
+from geodispatch.reporting.ward_summary import WardSummary
+from geodispatch.services import board, hotspots, performance
+from geodispatch.services.hotspots import HotspotFilter
+
+
+def _url() -> str:
+    return get_settings().database_url
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _plan_board(url: str, plan_id: int, token: tuple[int, int, int, str]) -> board.PlanBoard:
+    del url, token  # cache keys only
+    return board.plan_board(plan_id)
+
+
+def plan_board(plan_id: int) -> board.PlanBoard:
+    """The plan's tables, rebuilt only when the plan or one of its stops changed."""
+    return _plan_board(_url(), plan_id, board.plan_token(plan_id))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _plan_map(url: str, plan_id: int, token: tuple[int, int, int, str]) -> str:
+    del url
+    return board.plan_map_html(_plan_board(_url(), plan_id, token))
+
+
+def plan_map(plan_id: int) -> str:
+    """The plan's offline map page, rebuilt only when the plan or a stop changed."""
+    return _plan_map(_url(), plan_id, board.plan_token(plan_id))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _performance(
+    url: str,
+    version: tuple[int, int, str],
+    since: datetime | None,
+    until: datetime | None,
+    department: str | None,
+    ward: int | None,
+) -> performance.Performance:
+    del url, version
+    return performance.performance(since=since, until=until, department=department, ward=ward)
+
+
+def performance_figures(
+    since: datetime | None, until: datetime | None, department: str | None, ward: int | None
+) -> performance.Performance:
+    """SLA compliance, backlog and trends for the selection (cached per data version)."""
+    return _performance(_url(), hotspots.data_version(), since, until, department, ward)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _ward_summary(url: str, version: tuple[int, int, str]) -> WardSummary:
+    del url, version
+    return hotspots.ward_summary()
+
+
+def ward_summary() -> WardSummary:
+    """Requests and hotspots by ward over the detection period (cached per data version)."""
+    return _ward_summary(_url(), hotspots.data_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _hotspot_choices(url: str, version: tuple[int, int, str]) -> hotspots.HotspotChoices:
+    del url, version
+    return hotspots.hotspot_choices()
+
+
+def hotspot_choices() -> hotspots.HotspotChoices:
+    """Types, wards and period the hotspot filters offer (cached per data version)."""
+    return _hotspot_choices(_url(), hotspots.data_version())
+
+
+def hotspot_map(selection: HotspotFilter) -> str:
+    """The manager's map page for a filter (the service caches it per data version)."""
+    return hotspots.hotspot_map_html(selection)

@@ -1,0 +1,55 @@
+"""App-test fixtures: one real seeded SQLite database per test module, the app pointed at it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geodispatch.config import Settings, get_settings
+from tests.app.seed import seed_boston_slice
+from tests.conftest import DATA, ROOT
+
+#: Every page of every role: (role, page to switch to or None for the role's first, title).
+PAGES = [
+    ("Dispatcher", None, "Plan today"),
+    ("Dispatcher", "app_pages/jobs.py", "Open jobs"),
+    ("Dispatcher", "app_pages/work.py", "Work & SLA"),
+    ("Dispatcher", "app_pages/overview.py", "Overview"),
+    ("Dispatcher", "app_pages/intake.py", "Import requests"),
+    ("Field crew", None, "My route"),
+    ("Manager", None, "Hotspots"),
+    ("Manager", "app_pages/performance.py", "SLA & trends"),
+    ("Manager", "app_pages/work.py", "Work & SLA"),
+    ("Manager", "app_pages/overview.py", "Overview"),
+    ("Manager", "app_pages/public.py", "Open requests & response times"),
+    ("Manager", "app_pages/intake.py", "Import requests"),
+    ("Public", None, "Open requests & response times"),
+]
+
+
+@pytest.fixture(scope="module")
+def boston(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings of a database seeded with the Boston 2025 slice, exported for the app."""
+    settings = Settings(home=tmp_path_factory.mktemp("app-home"), data_dir=DATA)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GEODISPATCH_HOME", str(settings.home))
+        patch.setenv("GEODISPATCH_DATA_DIR", str(DATA))
+        patch.delenv("GEODISPATCH_DB_URL", raising=False)
+        patch.chdir(ROOT)
+        get_settings.cache_clear()
+        seed_boston_slice(settings)
+        yield settings
+    get_settings.cache_clear()
+
+
+def open_app(role: str, page: str | None = None) -> AppTest:
+    """The app as ``role`` sees it (optionally switched to ``page``), after its first run."""
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.session_state["role"] = role
+    app.run()
+    if page is not None:
+        app.switch_page(page).run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app

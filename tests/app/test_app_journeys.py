@@ -1,0 +1,227 @@
+"""Every page for every role, and the three journeys, on a real seeded SQLite database.
+
+The database holds Boston's 2025 open backlog (2,424 requests), grouped into jobs, with
+hotspots, the 20-crew roster and a published plan for today (tests/app/seed.py).
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geodispatch.config import Settings
+from geodispatch.domain.requests import RequestStatus
+from geodispatch.domain.updates import StopStatus
+from geodispatch.services import board, dispatch, field, workflow
+from tests.app.conftest import PAGES, open_app
+from tests.app.seed import PIN
+
+
+def metrics(app: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in app.metric}
+
+
+def table(app: AppTest, *columns: str) -> pd.DataFrame:
+    """The first table on the page holding all these columns (st.dataframe has no key here)."""
+    for shown in app.dataframe:
+        frame = shown.value
+        if set(columns) <= set(frame.columns):
+            return frame
+    raise AssertionError(f"no table with columns {columns}")
+
+
+def iframe_pages(app: AppTest) -> list[str]:
+    """The HTML of every embedded page (the maps)."""
+    return [str(e.proto.srcdoc) for e in app.get("iframe")]
+
+
+@pytest.mark.parametrize(("role", "page", "title"), PAGES)
+def test_every_page_renders_for_its_role(
+    boston: Settings, role: str, page: str | None, title: str
+) -> None:
+    app = open_app(role, page)
+    assert app.title[0].value == title
+    assert not app.error, [e.value for e in app.error]
+
+
+def test_the_plan_page_shows_the_published_plan_on_an_offline_map(boston: Settings) -> None:
+    app = open_app("Dispatcher")
+    shown = metrics(app)
+    assert shown["Status"] == "Published"
+    assert int(shown["Jobs on routes"]) > 0
+    (page,) = iframe_pages(app)
+    assert "leaflet" in page.lower()
+    assert 'src="http' not in page  # Leaflet inlined: nothing to fetch
+    crews = table(app, "crew", "finished_share")
+    assert set(crews["crew"]) >= {"ASP-1", "LGT-1"}
+    app.segmented_control(key="plan-view").set_value("Left out").run()
+    reasons = table(app, "reason", "jobs")
+    assert reasons["jobs"].sum() == int(shown["Left out"].replace(",", ""))
+    assert "Lower priority than the work served" in set(reasons["reason"])
+
+
+def test_open_jobs_filter_by_type_ward_age_and_sla(boston: Settings) -> None:
+    app = open_app("Dispatcher", "app_pages/jobs.py")
+    everything = table(app, "job_id", "sla")
+    total = board.job_board().total
+    assert metrics(app)["Jobs shown"] == f"{total:,}"
+    assert len(everything) == min(total, 2000)  # the most urgent 2,000 are listed
+    app.multiselect(key="jobs-type").set_value(["street-light-outages"]).run()
+    lights = table(app, "job_id", "sla")
+    assert 0 < len(lights) < len(everything)
+    assert set(lights["service_name"]) == {"Street Light Outages"}
+    ward = int(lights["ward"].dropna().iloc[0])
+    app.multiselect(key="jobs-ward").set_value([ward]).run()
+    app.pills(key="jobs-sla").set_value(["overdue"]).run()
+    narrowed = table(app, "job_id", "sla")
+    assert 0 < len(narrowed) <= len(lights)
+    assert set(narrowed["ward"]) == {ward}
+    assert set(narrowed["sla"]) == {"overdue"}
+    app.select_slider(key="jobs-age").set_value((0, 7)).run()
+    assert len(table(app, "job_id", "sla")) == 0  # the 2025 backlog is older
+
+
+def test_a_dispatcher_merges_a_possible_duplicate(boston: Settings) -> None:
+    app = open_app("Dispatcher", "app_pages/jobs.py")
+    app.segmented_control(key="jobs-view").set_value("Possible duplicates").run()
+    keep, other = app.selectbox(key="dup-pair").value
+    callers = workflow.get_job(keep).caller_count + workflow.get_job(other).caller_count
+    app.text_input(key="dup-note").input("same broken sidewalk, reported twice")
+    app.button(key="dup-merge").click().run()
+    assert not app.exception
+    assert workflow.get_job(other).status is RequestStatus.CLOSED_DUPLICATE
+    assert workflow.get_job(keep).caller_count == callers
+    assert (keep, other) not in app.selectbox(key="dup-pair").options
+
+
+def test_a_crew_signs_in_and_marks_its_next_stop_done(boston: Settings) -> None:
+    app = open_app("Field crew")
+    assert app.title[0].value == "My route"
+    app.selectbox(key="crew-code").set_value("ASP-1")
+    app.text_input(key="crew-pin").input(PIN)
+    app.button[0].click().run()  # the form's "Sign in"
+    assert not app.exception
+    assert not app.error, [e.value for e in app.error]
+    identity = field.authenticate("ASP-1", PIN)
+    day = field.crew_day(identity)
+    stop = day.next_stop
+    assert stop is not None
+    assert app.selectbox(key="crew-stop").value == stop.stop_id
+    assert any("Google Maps" in b.label for b in app.get("link_button")) or app.get("link_button")
+
+    app.radio(key=f"crew-pos-{stop.stop_id}").set_value("confirmed").run()
+    app.text_area(key=f"crew-note-{stop.stop_id}").input("patched, cones removed")
+    app.button(key=f"crew-submit-{stop.stop_id}").click().run()
+    assert not app.exception
+    assert not app.error, [e.value for e in app.error]
+
+    after = {s.stop_id: s for s in field.crew_day(identity).stops}
+    assert after[stop.stop_id].status is StopStatus.DONE
+    assert workflow.get_job(stop.job_id).status is RequestStatus.COMPLETED
+    done = [e for e in workflow.job_history(stop.job_id) if e.kind.value == "done"]
+    assert done[-1].note == "patched, cones removed"
+    assert set(done[-1].flags.split(",")) == {"no_photo", "position_not_measured"}
+    assert done[-1].actor == "crew:ASP-1"
+    assert app.selectbox(key="crew-stop").value != stop.stop_id  # on to the next stop
+
+    # the dispatcher's board shows the stop done with the crew's note
+    desk = open_app("Dispatcher")
+    desk.segmented_control(key="plan-view").set_value("Stops").run()
+    stops = table(desk, "sequence", "report_note").set_index("job_id")
+    assert stops.loc[stop.job_id, "status"] == "Done"
+    assert stops.loc[stop.job_id, "report_note"] == "patched, cones removed"
+    crews = table(open_app("Dispatcher"), "crew", "finished_share").set_index("crew")
+    assert crews.loc["ASP-1", "done"] >= 1
+
+
+def test_a_wrong_pin_is_refused_without_saying_which_part_was_wrong(boston: Settings) -> None:
+    app = open_app("Field crew")
+    app.selectbox(key="crew-code").set_value("LGT-1")
+    app.text_input(key="crew-pin").input("97531")
+    app.button[0].click().run()
+    assert app.error[0].value == "wrong crew code or PIN"
+    assert app.selectbox(key="crew-code") is not None  # still on the sign-in form
+
+
+def test_a_dispatcher_plans_the_day_publishes_and_replans_an_urgent_job(
+    boston: Settings,
+) -> None:
+    day = board.today()
+    before = {p.id for p in board.day_plans(day)}
+    app = open_app("Dispatcher")
+    app.slider(key="plan-limit").set_value(2).run()
+    app.button(key="plan-run").click().run()
+    assert not app.exception
+    new = {p.id for p in board.day_plans(day)} - before
+    assert len(new) == 1
+    (draft,) = new
+    assert metrics(app)["Status"] == "Draft"
+
+    app.button(key="plan-publish").click().run()
+    assert "Publish plan" in app.warning[0].value
+    app.button(key="plan-publish-confirm").click().run()
+    assert not app.exception
+    statuses = {p.id: p.status for p in board.day_plans(day)}
+    assert statuses[draft] == "published"
+    assert all(statuses[p] == "superseded" for p in before if statuses[p] != "draft")
+    routed = dispatch.load_plan(draft).crew_of_job()
+    assert all(
+        workflow.get_job(j).status in {RequestStatus.ASSIGNED, RequestStatus.COMPLETED}
+        for j in list(routed)[:20]
+    )
+    assert metrics(app)["Status"] == "Published"
+
+    # an urgent job that no route serves today: the re-plan puts it on one
+    left_out = board.plan_board(draft).dropped
+    lower = left_out[(left_out["reason_code"] == "lower_priority") & (left_out["priority"] != "P1")]
+    urgent = int(lower["job_id"].iloc[0])
+    app.number_input(key="plan-urgent").set_value(urgent)
+    app.time_input(key="plan-urgent-at").set_value(time(10, 30))  # mid-shift
+    next(b for b in app.button if b.label == "Re-plan with this job first").click().run()
+    assert not app.exception
+    assert not app.error, [e.value for e in app.error]
+    assert app.success[0].value.startswith(f"Job {urgent} is stop ")
+    changes = table(app, "change", "eta_after").set_index("job_id")
+    assert changes.loc[urgent, "change"] == "Added to a route"
+    assert metrics(app)["Status"] == "Draft"  # the re-plan waits for publishing
+    replanned = board.current_plan_id(day)
+    assert replanned == draft  # crews still see the published plan
+
+
+def test_a_manager_filters_the_hotspot_map_by_type_and_ward(boston: Settings) -> None:
+    app = open_app("Manager")
+    everywhere = int(metrics(app)["Hotspots"])
+    (full_map,) = iframe_pages(app)
+    assert everywhere > 0
+    assert 'src="http' not in full_map
+    emerging = table(app, "trend", "top_address")
+    assert set(emerging["trend"]) <= {"new", "intensifying"}
+
+    app.multiselect(key="hot-types").set_value(["street-light-outages"]).run()
+    lights = int(metrics(app)["Hotspots"])
+    assert 0 < lights < everywhere
+    ward = board.job_board(board.JobFilter(service_codes=("street-light-outages",))).wards[0]
+    app.multiselect(key="hot-wards").set_value([ward]).run()
+    assert not app.exception
+    (ward_map,) = iframe_pages(app)
+    assert f"Hotspots: ward {ward}" in ward_map  # the map's legend names the filter
+    assert len(ward_map) < len(full_map)
+    assert int(metrics(app)["Hotspots"]) <= lights
+    wards = table(app, "ward", "top_hotspots")
+    assert [str(w) for w in wards["ward"]] == [str(ward)]
+
+
+def test_a_manager_reads_sla_compliance_by_department_and_ward(boston: Settings) -> None:
+    app = open_app("Manager", "app_pages/performance.py")
+    shown = metrics(app)
+    assert int(shown["Requests"].replace(",", "")) == 2424
+    by_department = table(app, "department", "on_time_share")
+    assert by_department["requests"].sum() == 2424
+    app.selectbox(key="perf-ward").set_value(3).run()
+    narrowed = metrics(app)
+    assert int(narrowed["Requests"].replace(",", "")) < 2424
+    backlog = table(app, "ward", "median_age_days")
+    assert list(backlog["ward"]) == [3]

@@ -1,0 +1,106 @@
+"""The PyVRP warm start: what it maps, what it repairs, and the two pipelines end to end."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+
+from geodispatch.dispatch.build import build_problem
+from geodispatch.dispatch.ortools_solver import OrToolsSolver
+from geodispatch.dispatch.planner import PlanRequest, plan_routes
+from geodispatch.dispatch.pyvrp_start import PyVrpParams, build_data, pyvrp_warm_start
+from geodispatch.dispatch.schedule import best_timeline, plan_cost
+from geodispatch.dispatch.solver import SolveParams
+from geodispatch.domain.crews import LunchBreak
+from geodispatch.domain.errors import InputError
+from geodispatch.domain.plans import LockedStop
+from geodispatch.domain.requests import Priority
+from tests.dispatch.routing_helpers import DAY, TZ, crew, job
+
+LUNCH = LunchBreak(time(11), time(13), 30)
+QUICK = PyVrpParams(time_limit_s=0.3)
+
+
+def test_the_mapping_shortens_shifts_by_lunch_and_pays_each_job_its_penalty():
+    crews = [crew("A", "asphalt", lunch=LUNCH), crew("L", "electrical"), crew("B", "asphalt")]
+    orders = [job(1, 1, skill="asphalt"), job(2, 2, skill="electrical", priority=Priority.P1)]
+    problem, _ = build_problem(orders, crews, day=DAY, tz=TZ)
+    model = build_data(problem)
+    types = model.data.vehicle_types()
+    # 07:00-15:00; crew A's lunch (30 min) comes off the end of its day
+    assert (types[0].tw_early, types[0].tw_late) == (7 * 3600, 15 * 3600 - 1800)
+    assert types[1].tw_late == 15 * 3600
+    assert [c.prize for c in model.data.clients()] == [v.penalty for v in problem.visits]
+    assert not any(c.required for c in model.data.clients())
+    # one routing profile per set of jobs a crew may do: the two asphalt crews share one
+    assert model.profiles == 2
+    assert types[0].profile == types[2].profile != types[1].profile
+
+
+def test_warm_start_routes_respect_skills_and_fit_with_lunch():
+    crews = [crew("ROADS", "asphalt", lunch=LUNCH), crew("LIGHTS", "electrical", lunch=LUNCH)]
+    orders = [
+        job(j, 1 + j % 5, skill="asphalt" if j % 2 else "electrical", minutes=45)
+        for j in range(1, 17)
+    ]
+    problem, _ = build_problem(orders, crews, day=DAY, tz=TZ)
+    start = pyvrp_warm_start(problem, QUICK)
+    served = [i for r in start.routes for i in r]
+    assert len(served) == len(set(served))
+    for k, route in enumerate(start.routes):
+        assert all(k in problem.visits[i].vehicles for i in route)
+        assert best_timeline(problem, k, route).feasible
+    # 8 jobs of 45 min per crew plus short drives fit a 7.5 h day with lunch
+    assert len(served) == 16
+
+
+def test_warm_start_keeps_locked_stops_on_their_crew_in_their_order():
+    crews = [crew("A"), crew("B")]
+    orders = [job(j, float(j)) for j in range(1, 7)]
+    # locked in the reverse of the geographic order: only the lock can explain the order
+    locked = [LockedStop(5, "B", 1), LockedStop(2, "B", 2)]
+    problem, _ = build_problem(orders, crews, day=DAY, tz=TZ, locked=locked)
+    start = pyvrp_warm_start(problem, QUICK)
+    jobs_b = [problem.visits[i].order.job_id for i in start.routes[1]]
+    assert [j for j in jobs_b if j in {2, 5}] == [5, 2]
+    assert not {2, 5} & {problem.visits[i].order.job_id for i in start.routes[0]}
+
+
+def test_both_pipelines_give_checked_plans_and_say_which_stages_ran():
+    crews = [crew("A", "asphalt", lunch=LUNCH), crew("B", "asphalt", "electrical")]
+    orders = [
+        job(j, 0.5 * j, skill="electrical" if j % 3 == 0 else "asphalt", minutes=30)
+        for j in range(1, 13)
+    ]
+    request = PlanRequest(orders, crews, DAY, TZ)
+    hybrid, _ = plan_routes(request, solve=SolveParams(time_limit_s=0.6))
+    alone, _ = plan_routes(request, solve=SolveParams(time_limit_s=0.6, warm_start="none"))
+    assert hybrid.violations == ()
+    assert alone.violations == ()
+    assert hybrid.solver == "pyvrp+ortools"
+    assert [s["stage"] for s in hybrid.stats["stages"]] == ["pyvrp", "ortools"]  # type: ignore[union-attr]
+    assert alone.solver == "ortools"
+    assert alone.stats["stages"] == []
+    # twelve short jobs near the yard fit two crews either way
+    assert hybrid.served == alone.served == 12
+
+
+def test_or_tools_never_hands_back_worse_routes_than_it_was_given():
+    crews = [crew("A", lunch=LUNCH), crew("B", lunch=LUNCH)]
+    orders = [job(j, 0.7 * j, minutes=40) for j in range(1, 15)]
+    problem, _ = build_problem(orders, crews, day=DAY, tz=TZ)
+    start = pyvrp_warm_start(problem, QUICK)
+    polished = OrToolsSolver().polish(problem, SolveParams(time_limit_s=0.3), start.routes)
+    assert polished.stages[-1].cost <= plan_cost(problem, start.routes)
+    for k, route in enumerate(polished.routes):
+        assert best_timeline(problem, k, route).feasible
+
+
+def test_solve_params_name_the_allowed_warm_starts():
+    with pytest.raises(InputError, match=r"warm_start must be one of \('pyvrp', 'none'\)"):
+        SolveParams(warm_start="vroom")
+    with pytest.raises(InputError, match=r"warm_share must be in \(0, 1\)"):
+        SolveParams(warm_share=1.0)
+    with pytest.raises(InputError, match=r"PyVrpParams.runs must be ≥ 1"):
+        PyVrpParams(runs=0)
