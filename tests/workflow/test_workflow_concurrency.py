@@ -1,4 +1,4 @@
-"""Many threads at once on one SQLite file: migrations, Open311 POSTs, grouping runs.
+"""Many threads at once on one SQLite file: migrations, POSTs, grouping runs, PIN guesses.
 
 The API serves requests from a thread pool, so every service may run in parallel with
 itself. These tests start the threads behind a barrier so they really overlap.
@@ -16,12 +16,19 @@ import pytest
 from sqlalchemy import event, text
 
 from geodispatch.config import Settings
-from geodispatch.domain.errors import StaleVersionError
+from geodispatch.domain.errors import PermissionDeniedError, StaleVersionError
 from geodispatch.domain.requests import RequestStatus
-from geodispatch.services import open311, workflow
+from geodispatch.services import field, open311, workflow
 from geodispatch.storage import db, workflow_repo
 from geodispatch.storage.db import session_scope
-from tests.workflow.workflow_helpers import NOW, import_and_group, item, make_settings
+from tests.workflow.workflow_helpers import (
+    NOW,
+    import_and_group,
+    item,
+    make_routes,
+    make_settings,
+    pin_of,
+)
 
 
 def run_together(n: int, action: Callable[[int], Any]) -> list[str]:
@@ -143,3 +150,18 @@ def test_linking_a_request_that_already_has_a_job_changes_nothing(tmp_path: Path
         (job,) = workflow_repo.create_jobs_for(session, [ids["a"]], now=NOW)
         with pytest.raises(StaleVersionError, match=r"1 of 1 request\(s\) were put into a job"):
             workflow_repo.link_many(session, [(ids["a"], job, RequestStatus.NEW)], now=NOW)
+
+
+def test_parallel_wrong_pins_get_at_most_five_checked_then_the_crew_is_locked(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path)
+    make_routes(settings, crews=1, stops_per_crew=1)
+    outcomes = run_together(12, lambda _: field.authenticate("C01", "97531", settings=settings))
+    refusals = Counter(o.split(" is locked")[0] for o in outcomes)
+    assert refusals == {
+        "PermissionDeniedError: wrong crew code or PIN": field.LOCK_AFTER,
+        "PermissionDeniedError: crew C01": 12 - field.LOCK_AFTER,  # "... is locked until"
+    }
+    with pytest.raises(PermissionDeniedError, match="locked after 5 wrong PINs"):
+        field.authenticate("C01", pin_of(0), settings=settings)  # even the right PIN, for now
