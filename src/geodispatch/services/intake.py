@@ -27,6 +27,7 @@ from geodispatch.intake import city_export, generic_csv, open311
 from geodispatch.intake.catalogue import derive_catalogue, sla_targets
 from geodispatch.io.tables import file_sha256, iter_csv_chunks, open_binary, read_header
 from geodispatch.services.geo import LocateSummary, intake_areas, locate, prepare_database
+from geodispatch.services.workflow import GroupingReport, group_new_requests
 from geodispatch.storage import requests_repo as repo
 from geodispatch.storage.db import Session, ensure_schema, session_scope
 
@@ -64,6 +65,7 @@ class ImportSummary:
     unknown_location_by_reason: dict[str, int] = field(default_factory=dict)
     new_service_types: int = 0
     located: LocateSummary = field(default_factory=LocateSummary)
+    grouping: GroupingReport = field(default_factory=GroupingReport)
 
     def add(self, result: IntakeResult, counts: repo.UpsertCounts) -> None:
         """Fold one chunk's outcome into the totals."""
@@ -120,6 +122,9 @@ def import_file(
     chunk_rows: int = 50_000,
 ) -> ImportSummary:
     """Import one file; every record ends up accepted or in ``rejected_rows``.
+
+    The open reports are then grouped into jobs (a repeat report joins the open job of its
+    problem), so every way in leaves the same state; ``summary.grouping`` says what happened.
 
     ``source`` names the id space: 'boston' for city exports and 'open311' for GeoReport
     JSON by default; a mapped CSV must name it (a file name is no id space: tomorrow's
@@ -193,6 +198,7 @@ def import_file(
                 "rejected": summary.rejected,
             },
         )
+    summary.grouping = group_new_requests(settings=settings)
     return summary
 
 
@@ -203,7 +209,10 @@ def import_payload(
     name: str = "payload",
     settings: Settings | None = None,
 ) -> ImportSummary:
-    """Import GeoReport request objects received through the API or a form."""
+    """Import GeoReport request objects received through the API or a form.
+
+    Like :func:`import_file`, the open reports are then grouped into jobs.
+    """
     settings = settings or get_settings()
     url = settings.database_url
     prepare_database(url)  # upgrade, and a clear error for a stale slot-0002 database
@@ -231,6 +240,7 @@ def import_payload(
                 "rejected": summary.rejected,
             },
         )
+    summary.grouping = group_new_requests(settings=settings)
     return summary
 
 

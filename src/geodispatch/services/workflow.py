@@ -157,10 +157,15 @@ def transition_job(
     expected_version: int,
     actor: str,
     note: str = "",
+    public_note: str = "",
     settings: Settings | None = None,
     now: datetime | None = None,
 ) -> Job:
     """Move a job (and every request it carries) to a new status.
+
+    ``note`` is internal (staff and auditors read it). Residents see a neutral sentence for
+    the new status on Open311, and ``public_note`` when the dispatcher writes one for them
+    (e.g. "Passed to MassDOT, who maintain this road").
 
     Raises
     ------
@@ -174,18 +179,58 @@ def transition_job(
     settings = settings or get_settings()
     target = parse_status(to_status)
     text = clean_note(note, what=f"job {job_id}")
+    public = clean_note(public_note, what=f"job {job_id}'s public note")
     at = _now(now)
+    who = _actor(actor)
     with session_scope(database_url(settings)) as session:
         change_job_status(
             session,
             job_id,
             target,
             expected_version=expected_version,
-            actor=_actor(actor),
+            actor=who,
             now=at,
             note=text,
         )
+        if public:
+            repo.add_events(session, [_public_note_event(job_id, public, who, at)])
         return _job(session, job_id)
+
+
+def add_public_note(
+    job_id: int,
+    note: str,
+    *,
+    actor: str,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Tell residents something about a job: shown on Open311 for each of its requests.
+
+    Write it for the public: no names, phone numbers or internal detail. Crews' notes and
+    notes given with a status change stay internal.
+
+    Raises
+    ------
+    InputError
+        The note is empty or too long.
+    NotFoundError
+        No such job.
+    """
+    settings = settings or get_settings()
+    text = clean_note(note, what=f"job {job_id}'s public note")
+    if not text:
+        raise InputError(f"job {job_id}: the public note is empty; write what residents see")
+    who = _actor(actor)
+    at = _now(now)
+    with session_scope(database_url(settings)) as session:
+        _job(session, job_id)
+        repo.add_events(session, [_public_note_event(job_id, text, who, at)])
+
+
+def _public_note_event(job_id: int, text: str, actor: str, at: datetime) -> dict[str, Any]:
+    """A job's public note: every request the job carries (now or later) shows it."""
+    return {"kind": EventKind.PUBLIC, "job_id": job_id, "actor": actor, "at": at, "note": text}
 
 
 @dataclass(frozen=True, slots=True)
@@ -578,6 +623,16 @@ class GroupingReport:
     merged: int = 0  # repeat reports among new requests, beyond each new job's first
     due_filled: int = 0  # due times computed from the type's SLA target
     closed_at_source: int = 0  # open jobs closed because the source closed all their reports
+
+    def describe(self) -> str:
+        """One line for an import's summary: what the open reports became."""
+        line = (
+            f"grouped into {self.new_jobs:,} new jobs ({self.merged:,} repeat reports merged), "
+            f"{self.attached:,} joined existing jobs"
+        )
+        if self.closed_at_source:
+            line += f"; {self.closed_at_source:,} jobs closed because the source closed them"
+        return line
 
 
 #: Crew skills whose jobs concern one dwelling or business, not a spot in the street: two
