@@ -25,6 +25,7 @@ from tests.workflow.workflow_helpers import (
     NOW,
     import_and_group,
     item,
+    job_of,
     make_routes,
     make_settings,
     pin_of,
@@ -165,3 +166,58 @@ def test_parallel_wrong_pins_get_at_most_five_checked_then_the_crew_is_locked(
     }
     with pytest.raises(PermissionDeniedError, match="locked after 5 wrong PINs"):
         field.authenticate("C01", pin_of(0), settings=settings)  # even the right PIN, for now
+
+
+def test_a_job_change_landing_while_a_request_change_reads_cannot_both_apply(
+    tmp_path: Path,
+) -> None:
+    """Dispatcher Bo reviews the job while dispatcher Ana's request change is reading it.
+
+    One of them must be told to reload: before the fix Ana's close was applied on top of
+    Bo's review she never saw.
+    """
+    settings = make_settings(tmp_path)
+    ids = import_and_group(settings, [item("a")])
+    job_id = job_of(settings, ids["a"])
+    with session_scope(settings.database_url) as session:
+        seen = workflow_repo.request_state(session, ids["a"]).version
+    engine = db.get_engine(settings.database_url)
+    threads: list[threading.Thread] = []
+    bo: list[str] = []
+
+    def review() -> None:
+        bo.extend(
+            run_together(
+                1,
+                lambda _: workflow.transition_job(
+                    job_id, "reviewed", expected_version=1, actor="dispatch:bo", settings=settings
+                ),
+            )
+        )
+
+    def bo_meanwhile(*args: Any) -> None:
+        statement = str(args[2])
+        if not threads and statement.lstrip().startswith("SELECT") and "FROM jobs" in statement:
+            threads.append(threading.Thread(target=review))
+            threads[0].start()
+            threads[0].join(timeout=2)  # Bo commits now, unless Ana holds the lock
+
+    event.listen(engine, "before_cursor_execute", bo_meanwhile)
+    try:
+        ana = run_together(
+            1,
+            lambda _: workflow.transition_request(
+                ids["a"],
+                "closed_no_action",
+                expected_version=seen,
+                actor="dispatch:ana",
+                note="nothing there",
+                settings=settings,
+            ),
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", bo_meanwhile)
+        for t in threads:
+            t.join()
+    assert sorted(o == "ok" for o in ana + bo) == [False, True]
+    assert "Reload" in " ".join(ana + bo)

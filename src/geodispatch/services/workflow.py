@@ -268,7 +268,7 @@ def transition_request(
     at = _now(now)
     who = _actor(actor)
     with session_scope(database_url(settings)) as session:
-        state = repo.request_state(session, request_id)
+        state = repo.hold_request(session, request_id, expected_version=expected_version)
         if state.job_id is not None:
             callers = repo.job_request_ids(session, state.job_id)
             if len(callers) > 1:

@@ -150,6 +150,34 @@ def set_request_status(
     return expected_version + 1
 
 
+def hold_request(session: Session, request_id: int, *, expected_version: int) -> RecordState:
+    """Lock a request at the version the caller saw, before deciding anything about it.
+
+    Writes that change nothing: they take the write lock (SQLite) or the row locks
+    (PostgreSQL; the job's first, then the request's, the order every job change takes
+    them in, so two dispatchers cannot deadlock), so no change to the request or its job
+    can slip in between this check and the change that follows. Returns its state.
+
+    Raises
+    ------
+    StaleVersionError
+        The request moved on since the caller read it.
+    NotFoundError
+        No such request.
+    """
+    its_job = select(RequestRow.job_id).where(RequestRow.id == request_id).scalar_subquery()
+    session.execute(update(JobRow).where(JobRow.id == its_job).values(version=JobRow.version))
+    result = session.execute(
+        update(RequestRow)
+        .where(RequestRow.id == request_id, RequestRow.version == expected_version)
+        .values(version=RequestRow.version)
+    )
+    current = request_state(session, request_id)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        require_version(current, expected_version, what=f"request {request_id}")
+    return current
+
+
 def cascade_to_requests(
     session: Session, job_id: int, *, to_status: RequestStatus, now: datetime
 ) -> list[tuple[int, RequestStatus]]:
