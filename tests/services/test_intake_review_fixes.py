@@ -154,9 +154,11 @@ def test_a_status_the_source_changes_is_in_the_audit_trail(
     )
     summary = import_file(path, settings=settings)
     with session_scope(settings.database_url) as session:
-        event = session.scalars(select(StatusEventRow)).one()
+        event, job_event = session.scalars(select(StatusEventRow).order_by(StatusEventRow.id))
         assert (event.from_status, event.to_status) == ("new", "closed_no_action")
         assert event.actor == f"import:{summary.import_id}"
+        # the import's grouping then closes the request's job the same way
+        assert (job_event.request_id, job_event.to_status) == (None, "closed_no_action")
 
 
 def test_a_mapped_csv_must_name_its_source(tmp_path: Path, settings: Settings) -> None:

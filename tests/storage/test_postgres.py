@@ -44,3 +44,44 @@ def test_import_reimport_and_update_on_postgresql(pg: Settings, tmp_path: Path) 
     assert (numbers.total, numbers.open) == (2, 1)
     pothole = next(t for t, _ in list_types(pg) if t.code == "request-for-pothole-repair")
     assert pothole.sla_hours == 48  # computed by the database: open_dt → target_dt
+
+
+def test_a_postgresql_import_streams_new_rows_with_copy(pg: Settings, tmp_path: Path) -> None:
+    from sqlalchemy import event, select
+
+    from geodispatch.storage.db import get_engine, session_scope
+    from geodispatch.storage.tables import RequestRow
+
+    awkward = 'tab\there, back\\slash, "quotes", newline\nand ünïcode'
+    path = write_csv(
+        tmp_path / "copy.csv",
+        HEADER_2011,
+        [
+            row(case_enquiry_id="c1", case_title=awkward),
+            row(case_enquiry_id="c2", latitude="", longitude="", location=""),
+            row(case_enquiry_id="c3", case_status="Closed", closed_dt="2011-07-02 10:15:00"),
+        ],
+    )
+    statements: list[str] = []
+
+    def seen(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    engine = get_engine(pg.database_url)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        summary = import_file(path, source="copy-test", settings=pg)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert summary.inserted == 3
+    assert not [s for s in statements if s.lstrip().upper().startswith("INSERT INTO REQUESTS")]
+    with session_scope(pg.database_url) as session:
+        stored = {
+            r.source_id: r
+            for r in session.scalars(select(RequestRow).where(RequestRow.source == "copy-test"))
+        }
+    assert awkward in stored["c1"].description
+    assert stored["c1"].created_at.isoformat() == "2011-07-01T12:30:00+00:00"  # 08:30 Boston
+    assert stored["c1"].import_id == summary.import_id
+    assert (stored["c2"].lat, stored["c2"].lon) == (None, None)
+    assert stored["c3"].closed_at is not None

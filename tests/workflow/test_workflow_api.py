@@ -18,7 +18,7 @@ from PIL import Image
 from geodispatch.api import create_app
 from geodispatch.config import Settings
 from geodispatch.domain.requests import RequestStatus as S
-from geodispatch.services import workflow
+from geodispatch.services import field, workflow
 from tests.workflow.workflow_helpers import import_and_group, item, job_of, make_routes, pin_of
 
 DRAFT = Path(__file__).resolve().parents[3] / "shared" / "data" / "open311"
@@ -98,6 +98,26 @@ def test_post_needs_a_key_a_known_type_and_a_location(
     assert off_planet.status_code == 400
 
 
+def test_a_refused_post_names_the_argument_its_value_the_problem_and_the_fix(
+    client: TestClient, settings: Settings
+) -> None:
+    import_and_group(settings, [item("a")])
+    long_address = post(client, service_code="pothole", address_string="9 Elm St " * 70)
+    assert long_address.status_code == 400
+    (error,) = long_address.json()
+    assert error["description"].startswith("the request was not accepted: address_string '9 Elm")
+    assert "629 characters long; at most 500" in error["description"]  # stripped
+    assert "(shorten the address to 500 characters or fewer)" in error["description"]
+    control = post(
+        client, "xml", service_code="pothole", lat="42.3", long="-71.06", description="a\x01b"
+    )
+    text = ET.fromstring(control.content).findtext("error/description") or ""
+    assert text.startswith("the request was not accepted: description 'a\\x01b': ")
+    assert "control characters" in text
+    typo = post(client, service_code="pothole", lat="42.3", long="-71,06")
+    assert "e.g. lat=42.3601 and long=-71.0589" in typo.json()[0]["description"]
+
+
 def test_a_posted_report_near_an_open_job_joins_it_and_says_so(
     client: TestClient, settings: Settings
 ) -> None:
@@ -136,23 +156,60 @@ def test_status_notes_and_expected_datetime_follow_the_workflow(
         S.CLOSED_NOT_CITY,
         expected_version=1,
         actor="dispatch:ana",
-        note="State highway: passed to MassDOT",
+        note="State highway: Bob at MassDOT (617-555-0100) takes it",
+        public_note="Passed to MassDOT, who maintain this road.",
         settings=settings,
     )
-    shown = client.get(f"{V2}/requests/{ids['a']}.json", params={"extensions": "true"}).json()[0]
+    answer = client.get(f"{V2}/requests/{ids['a']}.json", params={"extensions": "true"})
+    shown = answer.json()[0]
     assert shown["status"] == "closed"
     assert shown["status_notes"] == (
-        "Closed: not the city's responsibility: State highway: passed to MassDOT"
+        "Closed: not the city's responsibility: Passed to MassDOT, who maintain this road."
     )
     assert shown["extended_attributes"]["status"] == "NOT_COUNCILS_RESPONSIBILITY"
-    assert shown["notes"][-1]["description"] == "State highway: passed to MassDOT"
+    assert [n["description"] for n in shown["notes"]][-2:] == [
+        "Closed: this is not the city's responsibility.",
+        "Passed to MassDOT, who maintain this road.",
+    ]
+    assert "555-0100" not in answer.text  # the dispatcher's internal note stays internal
     updates = client.get(
         f"{V2}/servicerequestupdates.json",
         params={"start_date": "2000-01-01T00:00:00Z", "end_date": "2000-03-01T00:00:00Z"},
     )
     assert updates.json() == []
-    recent = client.get(f"{V2}/servicerequestupdates.json").json()
-    assert recent[-1]["external_status_code"] == "NOT_COUNCILS_RESPONSIBILITY"
+    recent = client.get(f"{V2}/servicerequestupdates.json")
+    assert recent.json()[-1]["external_status_code"] == "NOT_COUNCILS_RESPONSIBILITY"
+    assert recent.json()[-1]["description"] == "Closed: this is not the city's responsibility."
+    assert "555-0100" not in recent.text
+
+
+def test_a_crews_note_never_reaches_the_public_only_a_neutral_sentence_does(
+    client: TestClient, settings: Settings
+) -> None:
+    routes = make_routes(settings, crews=1, stops_per_crew=1)
+    stop_id, job_id = routes["C01"][0]
+    crew = field.authenticate("C01", pin_of(0), settings=settings)
+    private = "owner Mrs Smith at 12 Elm St (617-555-0199) let the dog out; come back"
+    field.record_update(
+        crew, stop_id, "unable", expected_version=1, note=private, settings=settings
+    )
+    (request_id,) = workflow.job_requests(job_id, settings=settings)
+    assert private in {e.note for e in workflow.job_history(job_id, settings=settings)}  # staff
+    answers = [
+        client.get(f"{V2}/requests/{request_id}.json", params={"extensions": "true"}),
+        client.get(f"{V2}/requests/{request_id}.xml", params={"extensions": "true"}),
+        client.get(f"{V2}/requests.json", params={"extensions": "true"}),
+        client.get(f"{V2}/servicerequestupdates.json"),
+    ]
+    for answer in answers:
+        assert answer.status_code == 200
+        assert "Smith" not in answer.text
+        assert "555-0199" not in answer.text
+    shown = answers[0].json()[0]
+    assert shown["status_notes"] == "Reviewed"
+    assert "The crew could not finish the work on this visit; it will be scheduled again." in [
+        n["description"] for n in shown["notes"]
+    ]
 
 
 def test_requests_filter_page_and_refuse_bad_arguments(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,7 +16,8 @@ from geodispatch.domain.errors import InputError, StaleVersionError, TransitionE
 from geodispatch.domain.requests import Priority
 from geodispatch.domain.requests import RequestStatus as S
 from geodispatch.domain.workflow import EventKind
-from geodispatch.services import workflow
+from geodispatch.services import open311, workflow
+from geodispatch.services.intake import import_file, import_payload
 from geodispatch.storage.db import session_scope
 from geodispatch.storage.tables import RequestRow
 from tests.workflow.workflow_helpers import item, job_of
@@ -221,3 +224,27 @@ def test_housing_inspections_at_one_address_are_never_merged(
     }
     ids = add_requests(item("a", **kw), item("b", **kw))
     assert job_of(settings, ids["a"]) != job_of(settings, ids["b"])
+
+
+def test_every_intake_path_groups_repeat_reports_and_says_so(
+    settings: Settings, tmp_path: Path
+) -> None:
+    file = tmp_path / "requests.json"
+    file.write_text(
+        json.dumps([item("a"), item("b", lat=42.33005), item("c", lat=42.3310)]), encoding="utf-8"
+    )
+    summary = import_file(file, source="test", settings=settings)  # the app's import page
+    assert (summary.grouping.new_jobs, summary.grouping.merged) == (2, 1)
+    assert summary.grouping.describe() == (
+        "grouped into 2 new jobs (1 repeat reports merged), 0 joined existing jobs"
+    )
+    again = import_payload([item("d", lon=-71.06005)], source="test", settings=settings)
+    assert (again.grouping.new_jobs, again.grouping.attached) == (0, 1)
+    posted = open311.submit_request(
+        "geodispatch-demo",
+        open311.NewRequest(service_code="pothole", lat="42.33102", long="-71.06"),
+        settings=settings,
+    )
+    new_id = int(posted[0]["service_request_id"])
+    assert job_of(settings, new_id) not in {job_of(settings, i) for i in (1, 2, 3, 4)}
+    assert workflow.group_new_requests(settings=settings).requests == 0  # nothing left over

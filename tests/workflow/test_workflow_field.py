@@ -353,8 +353,7 @@ def test_a_source_closure_of_dispatched_work_closes_the_job_and_is_listed_for_au
     closed["updated_datetime"] = "2025-01-09T12:00:00-05:00"
     summary = import_payload([closed], source="test", settings=settings)
     assert summary.updated == 1
-    report = workflow.group_new_requests(settings=settings)
-    assert report.closed_at_source == 1
+    assert summary.grouping.closed_at_source == 1
     job = workflow.get_job(job_id, settings=settings)
     assert job.status is S.COMPLETED
     last = workflow.job_history(job_id, settings=settings)[-1]

@@ -12,7 +12,7 @@ from geodispatch.domain.errors import StaleVersionError, TransitionError
 from geodispatch.domain.requests import RequestStatus as S
 from geodispatch.domain.workflow import TRANSITIONS, EventKind, needs_note
 from geodispatch.services import workflow
-from tests.workflow.workflow_helpers import NOW, item, job_of, make_settings
+from tests.workflow.workflow_helpers import item, job_of, make_settings
 
 #: How to bring a new job to each status (dispatcher steps, each with a note).
 PATHS: dict[S, list[S]] = {
@@ -36,7 +36,6 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict[tupl
     settings = make_settings(Path(tmp_path_factory.mktemp("transitions")))
     items = [item(f"t{i}", lat=42.25 + i * 0.002, lon=-71.10) for i in range(len(PAIRS))]
     import_payload(items, source="test", settings=settings)
-    workflow.group_new_requests(settings=settings, now=NOW)
     from sqlalchemy import select
 
     from geodispatch.storage.db import session_scope

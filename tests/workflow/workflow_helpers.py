@@ -53,13 +53,11 @@ AddRequests = Callable[..., dict[str, int]]
 
 
 def requests_adder(settings: Settings) -> AddRequests:
-    """Import GeoReport items and group them into jobs; returns source id -> request id."""
+    """Import GeoReport items (intake groups them into jobs); returns source id -> request id."""
 
-    def add(*items: dict[str, Any], group: bool = True) -> dict[str, int]:
+    def add(*items: dict[str, Any]) -> dict[str, int]:
         summary = import_payload(list(items), source="test", settings=settings)
         assert summary.rejected == 0, summary.rejected_by_reason
-        if group:
-            workflow.group_new_requests(settings=settings, now=NOW)
         with session_scope(settings.database_url) as session:
             rows = session.execute(
                 select(RequestRow.source_id, RequestRow.id).where(RequestRow.source == "test")
@@ -156,9 +154,8 @@ def pin_of(index: int) -> str:
 
 
 def import_and_group(settings: Settings, items: list[dict[str, Any]]) -> dict[str, int]:
-    """Import items as source 'test', group them; source id -> request id."""
+    """Import items as source 'test' (intake groups them into jobs); source id -> request id."""
     import_payload(items, source="test", settings=settings)
-    workflow.group_new_requests(settings=settings, now=NOW)
     with session_scope(settings.database_url) as session:
         rows = session.execute(
             select(RequestRow.source_id, RequestRow.id).where(RequestRow.source == "test")

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from geodispatch import __version__
 from geodispatch.api import crew, open311
+from geodispatch.api.limits import BodyLimitMiddleware, BodyLimits, BodyTooLarge
 from geodispatch.api.render import error_response, format_of
 from geodispatch.config import Settings, get_settings
 from geodispatch.domain.errors import (
@@ -62,21 +63,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(open311.router(settings))
     app.include_router(crew.router(settings))
 
-    def is_open311(request: Request) -> bool:
-        return request.url.path.startswith(open311.PREFIX)
+    def problem(path: str, status: int, message: str) -> Response:
+        """An error in the spec's shape on Open311 paths, ``{"detail": ...}`` elsewhere."""
+        if path.startswith(open311.PREFIX):
+            return error_response(format_of(path), status, message)
+        return JSONResponse({"detail": message}, status)
+
+    def too_large(path: str, exc: BodyTooLarge) -> Response:
+        return problem(path, exc.status_code, str(exc.detail))
+
+    app.add_middleware(
+        BodyLimitMiddleware, limits=BodyLimits(photo=settings.photo_max_bytes), reply=too_large
+    )
+
+    @app.exception_handler(BodyTooLarge)
+    def body_too_large(request: Request, exc: BodyTooLarge) -> Response:
+        return too_large(request.url.path, exc)
 
     @app.exception_handler(GeodispatchError)
     def domain_error(request: Request, exc: GeodispatchError) -> Response:
-        status = status_of(exc)
-        if is_open311(request):
-            return error_response(format_of(request.url.path), status, str(exc))
-        return JSONResponse({"detail": str(exc)}, status)
+        return problem(request.url.path, status_of(exc), str(exc))
 
     @app.exception_handler(RequestValidationError)
     def invalid(request: Request, exc: RequestValidationError) -> Response:
-        if is_open311(request):
-            return error_response(format_of(request.url.path), 400, _describe(exc))
-        return JSONResponse({"detail": _describe(exc)}, 400)
+        return problem(request.url.path, 400, _describe(exc))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -14,7 +14,6 @@ from geodispatch.intake.generic_csv import ColumnMapping
 from geodispatch.services import catalogue as catalogue_service
 from geodispatch.services import demo as demo_service
 from geodispatch.services.intake import ImportSummary, InputFormat, import_file, rejected_rows
-from geodispatch.services.workflow import group_new_requests
 
 catalogue_app = typer.Typer(
     help="The service-type catalogue: SLA targets, skills, minutes.", no_args_is_help=True
@@ -62,13 +61,6 @@ def import_command(
             progress=progress,
         )
     print_summary(summary)
-    grouping = group_new_requests()
-    console.print(
-        f"jobs: {grouping.attached:,} reports joined open jobs, {grouping.new_jobs:,} new jobs "
-        f"({grouping.merged:,} repeat reports merged), {grouping.closed_at_source:,} closed "
-        "in the source",
-        highlight=False,
-    )
     if summary.rejected and show:
         print_rejected(summary.source, summary.file_name, limit=show, import_id=summary.import_id)
 
@@ -173,6 +165,7 @@ def print_summary(summary: ImportSummary) -> None:
         )
     if summary.in_hotspots:
         console.print(f"  in a known hotspot (tagged): {summary.in_hotspots:,}", highlight=False)
+    console.print(f"  jobs: {summary.grouping.describe()}", highlight=False)
 
 
 def print_rejected(

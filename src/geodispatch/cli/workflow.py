@@ -111,11 +111,23 @@ def jobs_move(
         str, typer.Argument(help="reviewed, assigned, in_progress, completed, closed_*")
     ],
     version: Annotated[int, typer.Option(help="the version you saw (jobs list/show)")],
-    note: Annotated[str, typer.Option(help="why; required to close without a fix or reopen")] = "",
+    note: Annotated[
+        str, typer.Option(help="why (internal); required to close without a fix or reopen")
+    ] = "",
+    public_note: Annotated[
+        str, typer.Option(help="what residents read on Open311 (no names or phone numbers)")
+    ] = "",
     actor: Actor = "dispatch",
 ) -> None:
     """Move a job (and all its requests) to another status."""
-    job = workflow.transition_job(job_id, status, expected_version=version, actor=actor, note=note)
+    job = workflow.transition_job(
+        job_id,
+        status,
+        expected_version=version,
+        actor=actor,
+        note=note,
+        public_note=public_note,
+    )
     console.print(f"job {job.id}: {job.status.label} (version {job.version})")
 
 

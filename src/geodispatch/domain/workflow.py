@@ -51,10 +51,47 @@ class EventKind(StrEnum):
     MERGE = "merge"  # requests or jobs merged as duplicates
     SPLIT = "split"  # requests taken out of a job
     ATTACH = "attach"  # a new request joined a job (repeat report)
+    PUBLIC = "public"  # a note for residents, written by a dispatcher (shown on Open311)
+
+
+#: What residents are told of each status. Notes written with a change (the crew's, the
+#: dispatcher's) are internal: they may name people, addresses or phone numbers.
+PUBLIC_STATUS_TEXT: Final[dict[RequestStatus, str]] = {
+    S.NEW: "Received; it will be reviewed.",
+    S.REVIEWED: "Reviewed; waiting for a crew.",
+    S.ASSIGNED: "A crew has been assigned.",
+    S.IN_PROGRESS: "A crew is on site.",
+    S.COMPLETED: "The work is done.",
+    S.CLOSED_DUPLICATE: "Closed as a repeat of another report of the same problem, which is "
+    "being handled.",
+    S.CLOSED_NO_ACTION: "Closed: no action was needed.",
+    S.CLOSED_NOT_CITY: "Closed: this is not the city's responsibility.",
+}
+#: Crew and duplicate events residents are told of in their own words.
+PUBLIC_EVENT_TEXT: Final[dict[EventKind, str]] = {
+    EventKind.UNABLE: "The crew could not finish the work on this visit; it will be "
+    "scheduled again.",
+    EventKind.ATTACH: "Joined to an open job for the same problem reported earlier.",
+}
 
 
 #: Field events that prove work was done on site.
 FIELD_COMPLETION: Final = EventKind.DONE
+
+
+def public_text(kind: EventKind, to_status: RequestStatus | None, note: str) -> str | None:
+    """What residents may read of an audit event; None for an internal-only event.
+
+    A dispatcher's public note is shown as written; every other event is told in a neutral
+    sentence of its kind or status, never with its internal note.
+    """
+    if kind is EventKind.PUBLIC:
+        return note
+    if kind in PUBLIC_EVENT_TEXT:
+        return PUBLIC_EVENT_TEXT[kind]
+    if to_status is not None:
+        return PUBLIC_STATUS_TEXT[to_status]
+    return None
 
 
 def needs_note(from_status: RequestStatus, to_status: RequestStatus) -> bool:
@@ -97,7 +134,8 @@ def check_transition(
     if needs_note(from_status, to_status) and not note.strip():
         raise TransitionError(
             f"{what}: going from {from_status.label} to {to_status.label} needs a note saying "
-            "why (residents and auditors read it); add one and try again."
+            "why (dispatchers and auditors read it; add a public note for residents); add one "
+            "and try again."
         )
 
 
@@ -129,7 +167,7 @@ class StatusEvent:
 
 
 def clean_note(note: str, *, what: str) -> str:
-    """A note stripped and checked for length (notes are shown to residents and auditors).
+    """A note stripped and checked for length (internal notes: staff and auditors read them).
 
     Raises
     ------

@@ -10,13 +10,13 @@ from geodispatch.domain.errors import InputError, NotFoundError
 from geodispatch.domain.requests import Priority
 from geodispatch.domain.service_types import ServiceType
 from geodispatch.storage import requests_repo as repo
-from geodispatch.storage.db import session_scope, upgrade
+from geodispatch.storage.db import ensure_schema, session_scope
 
 
 def list_types(settings: Settings | None = None) -> list[tuple[ServiceType, int]]:
     """Every service type with its number of requests, ordered by name."""
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         counts = repo.request_counts_by_type(session)
         return [(t, counts.get(t.code, 0)) for t in repo.list_service_types(session)]
@@ -38,7 +38,7 @@ def edit_type(
     re-importing data does not overwrite it.
     """
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         current = {t.code: t for t in repo.list_service_types(session)}.get(code)
         if current is None:

@@ -13,7 +13,6 @@ from geodispatch.services.field import DEMO_PIN, give_demo_pins
 from geodispatch.services.hotspots import hotspot_map_html, refresh_hotspots
 from geodispatch.services.intake import ImportSummary, Progress, import_file
 from geodispatch.services.overview import request_total
-from geodispatch.services.workflow import group_new_requests
 
 #: The sample files, relative to ``settings.data_dir``, in load order.
 DEMO_FILES = (
@@ -48,7 +47,10 @@ def load_demo(
         path = settings.data_dir / relative
         summary = import_file(path, source="boston", settings=settings, progress=progress)
         report.imports.append(summary)
-        report.steps.append(f"imported {relative.name}: {summary.accepted:,} requests")
+        report.steps.append(
+            f"imported {relative.name}: {summary.accepted:,} requests; open reports "
+            f"{summary.grouping.describe()}"
+        )
         located = summary.located  # geocoding and ward assignment ran inside the import
         report.steps.append(
             f"located {relative.name}: geocoded {located.geocoded:,} of {located.tried:,} "
@@ -63,7 +65,6 @@ def load_demo(
         f"({found.by_trend.get('new', 0)} new, {found.by_trend.get('intensifying', 0)} "
         f"intensifying); {found.tagged:,} requests tagged"
     )
-    report.steps.extend(workflow_demo_step(settings))
     report.steps.extend(dispatch_demo_step(settings))
     pins = give_demo_pins(settings=settings)
     if pins:
@@ -76,15 +77,6 @@ def app_demo_step(settings: Settings) -> list[str]:
     """Draw the managers' city-wide hotspot map once, so the app's first view is instant."""
     page = hotspot_map_html(settings=settings)
     return [f"drew the city-wide hotspot map for the app ({len(page) / 1e6:.1f} MB, kept)"]
-
-
-def workflow_demo_step(settings: Settings) -> list[str]:
-    """Merge repeat reports of the open requests into jobs (before any plan is made)."""
-    grouping = group_new_requests(settings=settings)
-    return [
-        f"grouped {grouping.requests:,} open requests into {grouping.new_jobs:,} jobs "
-        f"({grouping.merged:,} repeat reports merged)"
-    ]
 
 
 def dispatch_demo_step(settings: Settings) -> list[str]:

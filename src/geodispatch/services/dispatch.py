@@ -33,7 +33,7 @@ from geodispatch.reporting.route_sheet import route_sheet_html
 from geodispatch.services import field, workflow
 from geodispatch.storage import crews_repo, field_repo, jobs_repo, plans_repo
 from geodispatch.storage import requests_repo as catalogue_repo
-from geodispatch.storage.db import Session, session_scope, upgrade
+from geodispatch.storage.db import Session, ensure_schema, session_scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +105,7 @@ def _zone(settings: Settings) -> ZoneInfo:
 def seed_crews(crews: Sequence[Crew] | None = None, *, settings: Settings | None = None) -> int:
     """Store ``crews`` (default: the Boston roster), updating crews with the same code."""
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         for crew in crews if crews is not None else boston_crews():
             crews_repo.save_crew(session, crew)
@@ -115,7 +115,7 @@ def seed_crews(crews: Sequence[Crew] | None = None, *, settings: Settings | None
 def list_crews(*, settings: Settings | None = None) -> list[Crew]:
     """Every crew, by code."""
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         return crews_repo.list_crews(session)
 
@@ -125,7 +125,7 @@ def book_appointment(
 ) -> None:
     """Book a window in which the crew must start work on ``job_id``."""
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         if jobs_repo.get_job(session, job_id) is None:
             raise NotFoundError(f"no job with id {job_id}")
@@ -163,7 +163,7 @@ def plan_day(
     counts its callers), so a crew never drives to the same pothole twice.
     """
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     tz = _zone(settings)
     workflow.group_new_requests(settings=settings)
     with session_scope(settings.database_url) as session:
@@ -193,7 +193,7 @@ def _with_id(plan: RoutePlan, plan_id: int) -> RoutePlan:
 def load_plan(plan_id: int, *, settings: Settings | None = None) -> RoutePlan:
     """A stored plan with its routes and dropped jobs."""
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         return _load(session, plan_id, _zone(settings))
 
@@ -221,7 +221,7 @@ def replan_with_urgent_job(
     moved, the driving saved and the SLA risks.
     """
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     tz = _zone(settings)
     now = (now or datetime.now(UTC)).astimezone(tz)
     workflow.group_new_requests(settings=settings)
@@ -275,7 +275,7 @@ def publish_plan(
     one audit event per step naming the plan and crew.
     """
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         plans_repo.publish(
             session, plan_id, now=datetime.now(UTC), expected_version=expected_version
@@ -301,7 +301,7 @@ def todays_route(
         No crew has that code.
     """
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         crew_id = crews_repo.crew_ids(session).get(crew_code)
     if crew_id is None:
@@ -314,7 +314,7 @@ def plan_summaries(
 ) -> list[plans_repo.PlanHeader]:
     """Plans for the dispatcher page, newest first: status, totals, solver facts."""
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         return plans_repo.list_plans(session, day=day, limit=limit)
 
@@ -333,7 +333,7 @@ def set_stop(
             f"stop status must be planned, arrived, done or unable. Got {status!r} instead."
         )
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         plans_repo.set_stop_state(session, plan_id, job_id, status=status, locked=locked)
 

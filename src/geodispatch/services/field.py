@@ -95,8 +95,10 @@ def authenticate(
 ) -> CrewIdentity:
     """The crew a code + PIN belong to.
 
-    Five wrong PINs in a row lock the crew out for 15 minutes. The message never says
-    whether the code or the PIN was wrong.
+    Five wrong PINs in a row lock the crew out for 15 minutes. Each attempt is counted
+    before its PIN is checked, in one atomic update, so guesses sent in parallel cannot get
+    more than five PINs checked either. The message never says whether the code or the PIN
+    was wrong.
 
     Raises
     ------
@@ -109,26 +111,26 @@ def authenticate(
     url = database_url(settings)
     with session_scope(url) as session:
         crew = field_repo.crew_credential(session, code.strip())
+        if crew is not None and crew.active and crew.pin_hash:
+            attempt = field_repo.count_login_attempt(
+                session, crew.id, now=at, lock_after=LOCK_AFTER, lock_for=LOCK_FOR
+            )
     if crew is None or not crew.active or not crew.pin_hash:
         _spend_a_verification(pin)  # answer as slowly as for a real crew: no code probing
         raise refused
-    if crew.locked_until is not None and crew.locked_until > at:
+    if attempt.number > LOCK_AFTER:  # locked out, or the limit's guesses are being checked
+        until = attempt.locked_until or at + LOCK_FOR
         raise PermissionDeniedError(
             f"crew {crew.code} is locked after {LOCK_AFTER} wrong PINs until "
-            f"{crew.locked_until:%H:%M} UTC; wait, or ask dispatch to reset the PIN"
+            f"{until.astimezone(ZoneInfo(settings.timezone)):%H:%M}; wait, or ask dispatch "
+            "to reset the PIN"
         )
     try:
         DEFAULT_HASHER.verify(crew.pin_hash, pin)
     except (VerificationError, InvalidHashError):
-        failed = crew.failed_count + 1
-        locked = at + LOCK_FOR if failed >= LOCK_AFTER else None
-        with session_scope(url) as session:
-            field_repo.record_login(
-                session, crew.id, failed_count=0 if locked else failed, locked_until=locked, at=None
-            )
         raise refused from None
     with session_scope(url) as session:
-        field_repo.record_login(session, crew.id, failed_count=0, locked_until=None, at=at)
+        field_repo.record_good_login(session, crew.id, at=at)
     return CrewIdentity(crew.id, crew.code)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from geodispatch.config import AreaLayer, Settings, get_settings
-from geodispatch.domain.errors import ConfigError, InputError
+from geodispatch.domain.errors import InputError
 from geodispatch.domain.requests import LocationStatus
 from geodispatch.geo import crs as crs_module
 from geodispatch.geo import wards as wards_module
@@ -39,7 +39,7 @@ from geodispatch.io.boundaries import read_boundaries
 from geodispatch.io.built_cache import cache_key, load_or_build
 from geodispatch.io.online_geocode import FallbackGeocoder, nominatim
 from geodispatch.storage import geo_repo
-from geodispatch.storage.db import Session, display_url, session_scope, upgrade
+from geodispatch.storage.db import Session, ensure_schema, session_scope
 
 #: Called with (items done, items in all) as a step advances.
 Progress = Callable[[int, int | None], None]
@@ -338,14 +338,7 @@ def prepare_database(url: str) -> None:
         When the database says its schema is current but lacks the columns of migration
         0002 (it was made with an earlier draft of that slot): recreate it.
     """
-    upgrade(url)
-    missing = geo_repo.missing_geo_schema(url)
-    if missing:
-        raise ConfigError(
-            f"the database {display_url(url)} says its schema is current but lacks "
-            f"{', '.join(missing)}: it was created with an earlier draft of migration 0002. "
-            "Recreate it (delete the file and run 'geodispatch demo' or import again)."
-        )
+    ensure_schema(url)
 
 
 def geocode_requests(

@@ -33,7 +33,7 @@ from geodispatch.analysis.hotspots import (
     match_previous,
 )
 from geodispatch.config import Settings, get_settings
-from geodispatch.domain.errors import ConfigError, InputError
+from geodispatch.domain.errors import InputError
 from geodispatch.geo.crs import WGS84, lonlat_to_working, to_working
 from geodispatch.geo.wards import assign_areas
 from geodispatch.io.boundaries import read_boundaries
@@ -42,7 +42,7 @@ from geodispatch.reporting.maps import MapParams, TileSource, build_hotspot_map,
 from geodispatch.reporting.ward_summary import WardSummary, summarise_wards
 from geodispatch.storage import hotspots_repo as repo
 from geodispatch.storage import overview_repo
-from geodispatch.storage.db import Session, display_url, session_scope, upgrade
+from geodispatch.storage.db import Session, ensure_schema, session_scope
 
 #: Called with (steps done, steps in total) as a refresh advances.
 Progress = Callable[[int, int | None], None]
@@ -112,22 +112,9 @@ class HotspotRef:
     ratio: float
 
 
-_READY: set[str] = set()
-
-
 def _ready(url: str) -> None:
-    """Migrate the database once per process and check the hotspot tables are there."""
-    if url in _READY:
-        return
-    upgrade(url)
-    missing = repo.missing_schema(url)
-    if missing:
-        raise ConfigError(
-            f"the database {display_url(url)} says its schema is current but lacks "
-            f"{', '.join(missing)}: it was created while migration 0003 was still an empty "
-            "slot. Recreate it (delete the file and run 'geodispatch demo' or import again)."
-        )
-    _READY.add(url)
+    """Migrate the database once per process (and check the hotspot tables are there)."""
+    ensure_schema(url)
 
 
 def refresh_hotspots(

@@ -28,8 +28,9 @@ from geodispatch.intake.catalogue import derive_catalogue, sla_targets
 from geodispatch.io.tables import file_sha256, iter_csv_chunks, open_binary, read_header
 from geodispatch.services.geo import LocateSummary, intake_areas, locate, prepare_database
 from geodispatch.services.hotspots import tag_imported
+from geodispatch.services.workflow import GroupingReport, group_new_requests
 from geodispatch.storage import requests_repo as repo
-from geodispatch.storage.db import Session, session_scope, upgrade
+from geodispatch.storage.db import Session, ensure_schema, session_scope
 
 #: Longest source name (the storage column's width).
 SOURCE_MAX = 100
@@ -66,6 +67,7 @@ class ImportSummary:
     new_service_types: int = 0
     located: LocateSummary = field(default_factory=LocateSummary)
     in_hotspots: int = 0  # new or updated requests that fall in a stored hotspot
+    grouping: GroupingReport = field(default_factory=GroupingReport)
 
     def add(self, result: IntakeResult, counts: repo.UpsertCounts) -> None:
         """Fold one chunk's outcome into the totals."""
@@ -122,6 +124,9 @@ def import_file(
     chunk_rows: int = 50_000,
 ) -> ImportSummary:
     """Import one file; every record ends up accepted or in ``rejected_rows``.
+
+    The open reports are then grouped into jobs (a repeat report joins the open job of its
+    problem), so every way in leaves the same state; ``summary.grouping`` says what happened.
 
     ``source`` names the id space: 'boston' for city exports and 'open311' for GeoReport
     JSON by default; a mapped CSV must name it (a file name is no id space: tomorrow's
@@ -196,6 +201,7 @@ def import_file(
                 "rejected": summary.rejected,
             },
         )
+    summary.grouping = group_new_requests(settings=settings)
     return summary
 
 
@@ -206,7 +212,10 @@ def import_payload(
     name: str = "payload",
     settings: Settings | None = None,
 ) -> ImportSummary:
-    """Import GeoReport request objects received through the API or a form."""
+    """Import GeoReport request objects received through the API or a form.
+
+    Like :func:`import_file`, the open reports are then grouped into jobs.
+    """
     settings = settings or get_settings()
     url = settings.database_url
     prepare_database(url)  # upgrade, and a clear error for a stale slot-0002 database
@@ -235,6 +244,7 @@ def import_payload(
                 "rejected": summary.rejected,
             },
         )
+    summary.grouping = group_new_requests(settings=settings)
     return summary
 
 
@@ -371,7 +381,7 @@ def rejected_rows(
     rejects stay stored as history).
     """
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         return repo.list_rejected(
             session,
@@ -386,7 +396,7 @@ def rejected_rows(
 def recent_imports(*, limit: int = 20, settings: Settings | None = None) -> list[ImportRecord]:
     """The latest imports with their counts, newest first."""
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         return repo.list_imports(session, limit=limit)
 

@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 
 from geodispatch.config import Settings, get_settings
 from geodispatch.domain.errors import InputError, NotFoundError, PermissionDeniedError
-from geodispatch.domain.requests import RequestStatus
-from geodispatch.domain.workflow import OPEN311_STATUS
-from geodispatch.services.intake import import_payload
-from geodispatch.services.workflow import database_url, group_new_requests, request_events
+from geodispatch.domain.requests import RejectedRow, RequestStatus
+from geodispatch.domain.workflow import OPEN311_STATUS, PUBLIC_STATUS_TEXT, public_text
+from geodispatch.services.intake import import_payload, rejected_rows
+from geodispatch.services.workflow import database_url, request_events
 from geodispatch.storage import open311_repo
 from geodispatch.storage.db import session_scope
 from geodispatch.storage.requests_repo import list_service_types
@@ -242,7 +242,7 @@ def query_requests(
             limit=query.page_size,
             offset=(query.page - 1) * query.page_size,
         )
-        notes = open311_repo.latest_notes(session, [r.id for r in records])
+        notes = open311_repo.latest_public_notes(session, [r.id for r in records])
         out = []
         for r in records:
             item = _request_item(r, notes.get(r.id, ""), zone)
@@ -266,6 +266,11 @@ def get_request(
 
 
 def _request_item(r: open311_repo.RequestRecord, note: str, zone: ZoneInfo) -> dict[str, Any]:
+    """One request in the spec's shape; ``note`` is its latest public note.
+
+    Internal notes of crews and dispatchers are never shown; the source system's published
+    closure text is.
+    """
     word, _extended = OPEN311_STATUS[r.status]
     status_notes = r.status.label
     detail = note or (r.closure_note if not r.status.is_open else "")
@@ -302,6 +307,15 @@ def _notice(r: open311_repo.RequestRecord) -> str:
 def _extensions(session: Any, r: open311_repo.RequestRecord, zone: ZoneInfo) -> dict[str, Any]:
     _word, extended = OPEN311_STATUS[r.status]
     events = request_events(session, r.id)
+    notes = []
+    for e in events:
+        text = public_text(e.kind, e.to_status, e.note)
+        if text is None:
+            continue
+        note = {"datetime": _stamp(e.at, zone), "description": text, "type": e.kind.value}
+        if e.to_status is not None:
+            note["status"] = OPEN311_STATUS[e.to_status][1]
+        notes.append(note)
     return {
         "extended_attributes": {
             "status": extended,
@@ -311,15 +325,7 @@ def _extensions(session: Any, r: open311_repo.RequestRecord, zone: ZoneInfo) -> 
             "source": r.source,
             "source_id": r.source_id,
         },
-        "notes": [
-            {
-                "datetime": _stamp(e.at, zone),
-                "description": e.note or (e.to_status.label if e.to_status else e.kind.value),
-                "type": e.kind.value,
-                **({"status": OPEN311_STATUS[e.to_status][1]} if e.to_status is not None else {}),
-            }
-            for e in events
-        ],
+        "notes": notes,
     }
 
 
@@ -339,7 +345,7 @@ class NewRequest:
 def submit_request(
     api_key: str | None, new: NewRequest, *, settings: Settings | None = None
 ) -> list[dict[str, Any]]:
-    """POST requests: validate, import through intake, group with repeats; returns the id.
+    """POST requests: validate, import through intake (which groups it with repeats).
 
     Raises
     ------
@@ -385,9 +391,9 @@ def submit_request(
         item |= {"lat": lat, "long": lon}
     summary = import_payload([item], source=API_SOURCE, name="POST requests", settings=settings)
     if summary.rejected:
-        reasons = "; ".join(summary.rejected_by_reason)
-        raise InputError(f"the request was not accepted: {reasons}")
-    group_new_requests(settings=settings, actor="system:open311")
+        rows, _ = rejected_rows(import_id=summary.import_id, limit=5, settings=settings)
+        problems = "; ".join(_problem(r) for r in rows) or "; ".join(summary.rejected_by_reason)
+        raise InputError(f"the request was not accepted: {problems}")
     with session_scope(database_url(settings)) as session:
         new_id = open311_repo.request_by_source(session, API_SOURCE, token)
     assert new_id is not None
@@ -401,6 +407,18 @@ def submit_request(
     return [result]
 
 
+#: Intake's field names -> the POST argument a client sent.
+_POST_FIELD: Final = {"address": "address_string", "lon": "long", "service_name": "service_code"}
+
+
+def _problem(row: RejectedRow) -> str:
+    """One rejection as the client must read it: its argument, value, problem and fix."""
+    name = _POST_FIELD.get(row.field, row.field) or "request"
+    value = f" {row.value[:60]!r}{'…' if len(row.value) > 60 else ''}" if row.value else ""
+    fix = f" ({row.fix})" if row.fix else ""
+    return f"{name}{value}: {row.problem}{fix}"
+
+
 def _coordinates(lat_text: str, lon_text: str) -> tuple[float | None, float | None]:
     if not lat_text.strip() and not lon_text.strip():
         return None, None
@@ -408,7 +426,8 @@ def _coordinates(lat_text: str, lon_text: str) -> tuple[float | None, float | No
         lat, lon = float(lat_text), float(lon_text)
     except ValueError:
         raise InputError(
-            f"lat {lat_text[:30]!r} and long {lon_text[:30]!r} must both be WGS84 degrees"
+            f"lat {lat_text[:30]!r} and long {lon_text[:30]!r} must both be decimal WGS84 "
+            "degrees, e.g. lat=42.3601 and long=-71.0589"
         ) from None
     if not (math.isfinite(lat) and math.isfinite(lon)) or abs(lat) > 90 or abs(lon) > 180:
         raise InputError(f"lat {lat} / long {lon} is not a place on Earth; send WGS84 degrees")
@@ -451,7 +470,7 @@ def request_updates(
     with session_scope(database_url(settings)) as session:
         rows = open311_repo.updates_between(session, start, end, limit=limit)
     out = []
-    for event_id, request_id, to_status, note, at in rows:
+    for event_id, request_id, to_status, _internal_note, at in rows:
         status = RequestStatus(to_status)
         word, extended = OPEN311_STATUS[status]
         out.append(
@@ -460,7 +479,7 @@ def request_updates(
                 "service_request_id": str(request_id),
                 "status": word,
                 "external_status_code": extended,
-                "description": note or status.label,
+                "description": PUBLIC_STATUS_TEXT[status],
                 "updated_datetime": _stamp(at, zone),
             }
         )

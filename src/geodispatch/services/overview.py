@@ -8,7 +8,7 @@ import pandas as pd
 
 from geodispatch.config import Settings, get_settings
 from geodispatch.storage import overview_repo
-from geodispatch.storage.db import session_scope, upgrade
+from geodispatch.storage.db import ensure_schema, session_scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,7 @@ class Overview:
 def request_total(settings: Settings | None = None) -> int:
     """How many requests are stored."""
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         return overview_repo.count_requests(session)
 
@@ -35,7 +35,7 @@ def request_total(settings: Settings | None = None) -> int:
 def overview(settings: Settings | None = None) -> Overview:
     """Counts of stored requests by type, ward and status."""
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         return Overview(
             total=overview_repo.count_requests(session),

@@ -15,7 +15,7 @@ from geodispatch.config import Settings, get_settings
 from geodispatch.domain.errors import InputError
 from geodispatch.reporting import kpis
 from geodispatch.storage import overview_repo
-from geodispatch.storage.db import session_scope, upgrade
+from geodispatch.storage.db import ensure_schema, session_scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +64,7 @@ def performance(
     if start is not None and end is not None and start > end:
         raise InputError(f"the period starts {start:%Y-%m-%d}, after it ends {end:%Y-%m-%d}")
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         facts = overview_repo.request_facts(session, since=start)
     if end is not None:

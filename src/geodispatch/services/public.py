@@ -10,7 +10,7 @@ import pandas as pd
 from geodispatch.config import Settings, get_settings
 from geodispatch.reporting import kpis
 from geodispatch.storage import overview_repo
-from geodispatch.storage.db import session_scope, upgrade
+from geodispatch.storage.db import ensure_schema, session_scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +40,7 @@ def public_summary(
     apart); ``since`` limits to requests opened from that time.
     """
     settings = settings or get_settings()
-    upgrade(settings.database_url)
+    ensure_schema(settings.database_url)
     with session_scope(settings.database_url) as session:
         facts = overview_repo.request_facts(
             session, since=None if since is None else pd.Timestamp(since)

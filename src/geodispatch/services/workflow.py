@@ -19,33 +19,20 @@ import pandas as pd
 from geodispatch.analysis.dedup import DedupParams, group_reports
 from geodispatch.analysis.sla import BusinessCalendar, due_times
 from geodispatch.config import Settings, get_settings
-from geodispatch.domain.errors import ConfigError, InputError, NotFoundError, TransitionError
+from geodispatch.domain.errors import InputError, NotFoundError, TransitionError
 from geodispatch.domain.jobs import Job
 from geodispatch.domain.requests import RequestStatus
 from geodispatch.domain.workflow import EventKind, StatusEvent, check_transition, clean_note
 from geodispatch.geo.crs import lonlat_to_working
 from geodispatch.storage import field_repo, jobs_repo
 from geodispatch.storage import workflow_repo as repo
-from geodispatch.storage.db import Session, display_url, session_scope, upgrade
+from geodispatch.storage.db import Session, ensure_schema, session_scope
 from geodispatch.storage.requests_repo import list_service_types
-
-_READY: set[str] = set()
 
 
 def database_url(settings: Settings) -> str:
     """The settings' database URL, migrated to the newest schema once per process."""
-    url = settings.database_url
-    if url not in _READY:
-        upgrade(url)
-        missing = repo.missing_workflow_schema(url)
-        if missing:
-            raise ConfigError(
-                f"the database {display_url(url)} says its schema is current but lacks "
-                f"{', '.join(missing)}: it was created while migration 0005 was still an empty "
-                "slot. Recreate it (delete the file and run 'geodispatch demo' or import again)."
-            )
-        _READY.add(url)
-    return url
+    return ensure_schema(settings.database_url)
 
 
 def parse_status(value: str | RequestStatus) -> RequestStatus:
@@ -170,10 +157,15 @@ def transition_job(
     expected_version: int,
     actor: str,
     note: str = "",
+    public_note: str = "",
     settings: Settings | None = None,
     now: datetime | None = None,
 ) -> Job:
     """Move a job (and every request it carries) to a new status.
+
+    ``note`` is internal (staff and auditors read it). Residents see a neutral sentence for
+    the new status on Open311, and ``public_note`` when the dispatcher writes one for them
+    (e.g. "Passed to MassDOT, who maintain this road").
 
     Raises
     ------
@@ -187,18 +179,58 @@ def transition_job(
     settings = settings or get_settings()
     target = parse_status(to_status)
     text = clean_note(note, what=f"job {job_id}")
+    public = clean_note(public_note, what=f"job {job_id}'s public note")
     at = _now(now)
+    who = _actor(actor)
     with session_scope(database_url(settings)) as session:
         change_job_status(
             session,
             job_id,
             target,
             expected_version=expected_version,
-            actor=_actor(actor),
+            actor=who,
             now=at,
             note=text,
         )
+        if public:
+            repo.add_events(session, [_public_note_event(job_id, public, who, at)])
         return _job(session, job_id)
+
+
+def add_public_note(
+    job_id: int,
+    note: str,
+    *,
+    actor: str,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Tell residents something about a job: shown on Open311 for each of its requests.
+
+    Write it for the public: no names, phone numbers or internal detail. Crews' notes and
+    notes given with a status change stay internal.
+
+    Raises
+    ------
+    InputError
+        The note is empty or too long.
+    NotFoundError
+        No such job.
+    """
+    settings = settings or get_settings()
+    text = clean_note(note, what=f"job {job_id}'s public note")
+    if not text:
+        raise InputError(f"job {job_id}: the public note is empty; write what residents see")
+    who = _actor(actor)
+    at = _now(now)
+    with session_scope(database_url(settings)) as session:
+        _job(session, job_id)
+        repo.add_events(session, [_public_note_event(job_id, text, who, at)])
+
+
+def _public_note_event(job_id: int, text: str, actor: str, at: datetime) -> dict[str, Any]:
+    """A job's public note: every request the job carries (now or later) shows it."""
+    return {"kind": EventKind.PUBLIC, "job_id": job_id, "actor": actor, "at": at, "note": text}
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +268,7 @@ def transition_request(
     at = _now(now)
     who = _actor(actor)
     with session_scope(database_url(settings)) as session:
-        state = repo.request_state(session, request_id)
+        state = repo.hold_request(session, request_id, expected_version=expected_version)
         if state.job_id is not None:
             callers = repo.job_request_ids(session, state.job_id)
             if len(callers) > 1:
@@ -592,6 +624,16 @@ class GroupingReport:
     due_filled: int = 0  # due times computed from the type's SLA target
     closed_at_source: int = 0  # open jobs closed because the source closed all their reports
 
+    def describe(self) -> str:
+        """One line for an import's summary: what the open reports became."""
+        line = (
+            f"grouped into {self.new_jobs:,} new jobs ({self.merged:,} repeat reports merged), "
+            f"{self.attached:,} joined existing jobs"
+        )
+        if self.closed_at_source:
+            line += f"; {self.closed_at_source:,} jobs closed because the source closed them"
+        return line
+
 
 #: Crew skills whose jobs concern one dwelling or business, not a spot in the street: two
 #: reports at one address are two cases (two flats), so they are never merged.
@@ -626,11 +668,13 @@ def group_new_requests(
     """Put every open request that has no job into one: a nearby open job, or a new one.
 
     First fills in missing due times from each type's SLA target, so a job's earliest due
-    time is right from the start. Safe to run any number of times.
+    time is right from the start. Safe to run any number of times, also at once (two
+    imports, an import and a plan): runs take turns, so no request gets two jobs.
     """
     settings = settings or get_settings()
     at = _now(now)
     with session_scope(database_url(settings)) as session:
+        repo.lock_job_grouping(session)
         params = params or dedup_params(settings, session)
         filled = fill_missing_due_times(session, settings)
         closed = close_jobs_closed_at_source(session, now=at)

@@ -11,10 +11,11 @@ import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, case, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,7 @@ from geodispatch.storage.tables import (
     ServiceTypeRow,
     StopRow,
 )
+from geodispatch.storage.types import UTCDateTime
 
 
 @contextmanager
@@ -135,27 +137,75 @@ def crew_codes(session: Session) -> list[str]:
 def set_pin_hash(session: Session, crew_id: int, pin_hash: str) -> None:
     """Store a new PIN hash and clear any lockout."""
     session.execute(update(CrewRow).where(CrewRow.id == crew_id).values(pin_hash=pin_hash))
-    record_login(session, crew_id, failed_count=0, locked_until=None, at=None)
+    _ensure_login_row(session, crew_id)
+    session.execute(
+        update(CrewLoginRow)
+        .where(CrewLoginRow.crew_id == crew_id)
+        .values(failed_count=0, locked_until=None)
+    )
 
 
-def record_login(
-    session: Session,
-    crew_id: int,
-    *,
-    failed_count: int,
-    locked_until: datetime | None,
-    at: datetime | None,
-) -> None:
-    """Store a crew's failed-attempt count and lockout (and the time of a good login)."""
-    row = session.get(CrewLoginRow, crew_id)
-    if row is None:
-        row = CrewLoginRow(crew_id=crew_id)
-        session.add(row)
-    row.failed_count = failed_count
-    row.locked_until = locked_until
-    if at is not None:
-        row.last_login_at = at
-    session.flush()
+@dataclass(frozen=True, slots=True)
+class LoginAttempt:
+    """A sign-in attempt as counted: its number in the current run, and any lockout."""
+
+    number: int  # 1 for the first attempt since the last good sign-in or expired lockout
+    locked_until: datetime | None
+
+
+def count_login_attempt(
+    session: Session, crew_id: int, *, now: datetime, lock_after: int, lock_for: timedelta
+) -> LoginAttempt:
+    """Count a sign-in attempt before its PIN is checked, in one atomic UPDATE.
+
+    The counter is raised (or restarted at 1 once a lockout has expired) and the attempt
+    that reaches ``lock_after`` sets the lockout, all in one statement whose returned values
+    decide, so parallel guesses each get their own number: at most ``lock_after`` of them
+    are ever checked per lockout period. A good sign-in clears it
+    (:func:`record_good_login`).
+    """
+    _ensure_login_row(session, crew_id)
+    row = CrewLoginRow
+    expired = and_(row.locked_until.is_not(None), row.locked_until <= now)
+    locked = and_(row.locked_until.is_not(None), row.locked_until > now)
+    number = case((expired, 1), else_=row.failed_count + 1)
+    result = session.execute(
+        update(row)
+        .where(row.crew_id == crew_id)
+        .values(
+            failed_count=number,
+            locked_until=case(
+                (locked, row.locked_until),
+                (number >= lock_after, literal(now + lock_for, UTCDateTime())),
+                else_=None,
+            ),
+        )
+        .returning(row.failed_count, row.locked_until)
+    ).one()
+    return LoginAttempt(int(result.failed_count), result.locked_until)
+
+
+def _ensure_login_row(session: Session, crew_id: int) -> None:
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        module = sqlite if dialect == "sqlite" else postgresql
+        session.execute(
+            module.insert(CrewLoginRow)
+            .values(crew_id=crew_id, failed_count=0)
+            .on_conflict_do_nothing(index_elements=["crew_id"])
+        )
+    elif session.get(CrewLoginRow, crew_id) is None:
+        session.add(CrewLoginRow(crew_id=crew_id, failed_count=0))
+        session.flush()
+
+
+def record_good_login(session: Session, crew_id: int, *, at: datetime) -> None:
+    """A right PIN: the run of failed attempts and any lockout end."""
+    session.execute(
+        update(CrewLoginRow)
+        .where(CrewLoginRow.crew_id == crew_id)
+        .values(failed_count=0, locked_until=None, last_login_at=at)
+    )
 
 
 def add_token(

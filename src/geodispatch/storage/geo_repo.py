@@ -25,21 +25,6 @@ from geodispatch.storage.tables import GeocodeCacheRow, RequestRow
 _BATCH: Final = 500  # ids per IN (...) query
 
 
-def missing_geo_schema(url: str) -> list[str]:
-    """Request columns of migration 0002 the database at ``url`` lacks.
-
-    A database made with an earlier draft of slot 0002 (which kept areas in a table of
-    their own) says its schema is current but has no ``requests.areas``.
-    """
-    from sqlalchemy import inspect
-
-    from geodispatch.storage.db import get_engine
-
-    have = {c["name"] for c in inspect(get_engine(url)).get_columns("requests")}
-    wanted = ("geocode_flag", "geocode_address", "areas", "area_note")
-    return [f"requests.{c}" for c in wanted if c not in have]
-
-
 def requests_to_geocode(
     session: Session, *, import_id: int | None = None, redo: bool = False
 ) -> pd.DataFrame:

@@ -27,7 +27,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from geodispatch.domain.requests import OPEN_STATUSES
-from geodispatch.storage.db import get_engine
 from geodispatch.storage.requests_repo import frame_records
 from geodispatch.storage.tables import HotspotRow, HotspotRunRow, RequestRow
 
@@ -85,12 +84,6 @@ ANALYSIS_COLUMNS: Final = (
 _OPEN: Final = [s.value for s in OPEN_STATUSES]
 _TIME_COLUMNS: Final = frozenset({"created_at", "due_at", "closed_at", "updated_at"})
 _BATCH: Final = 20_000
-
-
-def missing_schema(url: str) -> list[str]:
-    """Hotspot tables (migration 0003) the database at ``url`` lacks."""
-    tables = set(inspect(get_engine(url)).get_table_names())
-    return [t for t in ("hotspot_runs", "hotspots") if t not in tables]
 
 
 def start_run(session: Session, *, now: datetime, params: str) -> int:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geodispatch.domain.jobs import Job
 from geodispatch.domain.requests import OPEN_STATUSES, Priority, RequestStatus
-from geodispatch.storage import workflow_repo
-from geodispatch.storage.tables import JobRow, RequestRow
+from geodispatch.storage.tables import JobRow
 
 _OPEN = [s.value for s in OPEN_STATUSES]
 
@@ -49,27 +46,6 @@ def open_jobs(session: Session) -> list[Job]:
         select(JobRow).where(JobRow.status.in_(_OPEN)).order_by(JobRow.created_at, JobRow.id)
     )
     return [to_job(r) for r in rows]
-
-
-def create_single_request_jobs(session: Session, *, now: datetime) -> int:
-    """Give every open request that has no job a job of its own; returns jobs created.
-
-    This is the simplest grouping (no duplicates merged). The product groups repeat reports
-    with ``services.workflow.group_new_requests`` (analysis.dedup), which every import, the
-    Open311 API and the demo run; after it, this function finds nothing left to do.
-    """
-    rows = session.execute(
-        select(RequestRow.id, RequestRow.status)
-        .where(RequestRow.job_id.is_(None), RequestRow.status.in_(_OPEN))
-        .order_by(RequestRow.id)
-    ).all()
-    job_ids = workflow_repo.create_jobs_for(session, [r.id for r in rows], now=now)
-    workflow_repo.link_many(
-        session,
-        [(r.id, j, RequestStatus(r.status)) for r, j in zip(rows, job_ids, strict=True)],
-        now=now,
-    )
-    return len(rows)
 
 
 def jobs_frame(jobs: list[Job]) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geodispatch.domain.requests import RequestStatus
+from geodispatch.domain.workflow import EventKind
 from geodispatch.storage.tables import (
     JobRow,
     RequestRow,
@@ -132,22 +133,30 @@ def request_by_source(session: Session, source: str, source_id: str) -> int | No
     )
 
 
-def latest_notes(session: Session, request_ids: Sequence[int]) -> dict[int, str]:
-    """Request id -> the note of its latest audit event that has one."""
+def latest_public_notes(session: Session, request_ids: Sequence[int]) -> dict[int, str]:
+    """Request id -> the latest public note of its job (a dispatcher's note for residents).
+
+    Other notes (crews', dispatchers' notes with a change) are internal and never read here.
+    """
     if not request_ids:
         return {}
     ranked = (
         select(
-            StatusEventRow.request_id,
+            RequestRow.id.label("request_id"),
             StatusEventRow.note,
             func.row_number()
             .over(
-                partition_by=StatusEventRow.request_id,
+                partition_by=RequestRow.id,
                 order_by=(StatusEventRow.at.desc(), StatusEventRow.id.desc()),
             )
             .label("n"),
         )
-        .where(StatusEventRow.request_id.in_(list(request_ids)), StatusEventRow.note != "")
+        .join(StatusEventRow, StatusEventRow.job_id == RequestRow.job_id)
+        .where(
+            RequestRow.id.in_(list(request_ids)),
+            StatusEventRow.kind == EventKind.PUBLIC.value,
+            StatusEventRow.note != "",
+        )
         .subquery()
     )
     rows = session.execute(select(ranked.c.request_id, ranked.c.note).where(ranked.c.n == 1))

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from geodispatch.domain.requests import (
@@ -113,15 +113,24 @@ def bulk_insert(
     *,
     constants: dict[str, Any] | None = None,
 ) -> None:
-    """Insert the rows of ``frame`` fast: SQLite gets one driver-level executemany.
+    """Insert the rows of ``frame`` fast: COPY on PostgreSQL, one executemany on SQLite.
 
-    SQLAlchemy's per-value type processing dominates a million-row insert, so on SQLite the
-    values are prepared column-wise here (timestamps in the format SQLAlchemy itself writes
-    and reads back); other backends take the Core path, which their drivers batch.
+    SQLAlchemy's per-value type processing dominates a million-row insert, so the values
+    are prepared column-wise here. PostgreSQL (psycopg 3) streams them with ``COPY ... FROM
+    STDIN``, several times faster than batched INSERTs for a big import; SQLite gets one
+    driver-level executemany (timestamps in the format SQLAlchemy itself writes and reads
+    back). Other backends take the Core path, which their drivers batch.
     """
     constants = constants or {}
     connection = session.connection()
-    if connection.dialect.name != "sqlite":
+    names = [*columns, *constants]
+    dialect = connection.dialect
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        arrays = [_column_values(frame[c]) for c in columns]
+        arrays += [[value] * len(frame) for value in constants.values()]
+        _copy_rows(connection, table.name, names, zip(*arrays, strict=True))
+        return
+    if dialect.name != "sqlite":
         records = frame_records(frame, columns)
         for record in records:
             record.update(constants)
@@ -135,10 +144,24 @@ def bulk_insert(
             arrays.append(text.astype(object).where(series.notna(), None).tolist())
         else:
             arrays.append(_column_values(series))
-    names = [*columns, *constants]
     arrays += [[value] * len(frame) for value in constants.values()]
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
     connection.exec_driver_sql(sql, list(zip(*arrays, strict=True)))
+
+
+def _copy_rows(
+    connection: Connection, table: str, names: Sequence[str], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    """Stream rows into ``table`` with PostgreSQL's COPY, inside the session's transaction."""
+    from psycopg import sql
+
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(n) for n in names)
+    )
+    raw: Any = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 _SQLITE_DATETIME: Final = "%Y-%m-%d %H:%M:%S.%f"

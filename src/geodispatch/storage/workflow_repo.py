@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from geodispatch.domain.errors import NotFoundError, StaleVersionError
@@ -35,21 +35,6 @@ class RecordState:
     status: RequestStatus
     version: int
     job_id: int | None = None
-
-
-def missing_workflow_schema(url: str) -> list[str]:
-    """Workflow tables/columns (migration 0005) the database at ``url`` lacks."""
-    from sqlalchemy import inspect
-
-    from geodispatch.storage.db import get_engine
-
-    inspector = inspect(get_engine(url))
-    tables = set(inspector.get_table_names())
-    missing = [t for t in ("crew_tokens", "crew_logins") if t not in tables]
-    for table, column in (("jobs", "merged_into"), ("status_events", "flags")):
-        if table in tables and column not in {c["name"] for c in inspector.get_columns(table)}:
-            missing.append(f"{table}.{column}")
-    return missing
 
 
 def job_state(session: Session, job_id: int) -> RecordState:
@@ -165,6 +150,34 @@ def set_request_status(
     return expected_version + 1
 
 
+def hold_request(session: Session, request_id: int, *, expected_version: int) -> RecordState:
+    """Lock a request at the version the caller saw, before deciding anything about it.
+
+    Writes that change nothing: they take the write lock (SQLite) or the row locks
+    (PostgreSQL; the job's first, then the request's, the order every job change takes
+    them in, so two dispatchers cannot deadlock), so no change to the request or its job
+    can slip in between this check and the change that follows. Returns its state.
+
+    Raises
+    ------
+    StaleVersionError
+        The request moved on since the caller read it.
+    NotFoundError
+        No such request.
+    """
+    its_job = select(RequestRow.job_id).where(RequestRow.id == request_id).scalar_subquery()
+    session.execute(update(JobRow).where(JobRow.id == its_job).values(version=JobRow.version))
+    result = session.execute(
+        update(RequestRow)
+        .where(RequestRow.id == request_id, RequestRow.version == expected_version)
+        .values(version=RequestRow.version)
+    )
+    current = request_state(session, request_id)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        require_version(current, expected_version, what=f"request {request_id}")
+    return current
+
+
 def cascade_to_requests(
     session: Session, job_id: int, *, to_status: RequestStatus, now: datetime
 ) -> list[tuple[int, RequestStatus]]:
@@ -275,6 +288,24 @@ def count_events(session: Session, *, kind: str | None = None) -> int:
 
 
 # ---------------------------------------------------------------- job membership
+
+#: Arbitrary key of the PostgreSQL advisory lock that makes grouping runs take turns.
+_PG_GROUPING_LOCK = 0x6765_6F64_6772_6F75 % (2**63)
+
+
+def lock_job_grouping(session: Session) -> None:
+    """Make this transaction the only one putting requests into jobs until it ends.
+
+    Call it first in the transaction, before reading which requests lack a job: two runs
+    reading the same unjobbed requests would each make a job for them. PostgreSQL takes a
+    transaction-scoped advisory lock (other writers are not held up); SQLite has one writer
+    at a time, and a write that matches no row takes the database's write lock, so the
+    reads that follow see every request committed before it.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_GROUPING_LOCK})
+    else:
+        session.execute(update(JobRow).where(JobRow.id == -1).values(version=JobRow.version))
 
 
 def open_requests_without_job(session: Session) -> pd.DataFrame:
@@ -388,13 +419,17 @@ def create_jobs_for(session: Session, request_ids: Sequence[int], *, now: dateti
 def link_many(
     session: Session, links: Sequence[tuple[int, int, RequestStatus]], *, now: datetime
 ) -> None:
-    """Point each request at a job with the job's status: (request id, job id, status)."""
+    """Point each request that has no job yet at one: (request id, job id, the job's status).
+
+    Only requests without a job are changed; if any was put into a job by someone else
+    meanwhile, StaleVersionError rolls the whole grouping back (run it again).
+    """
     if not links:
         return
     table: Any = RequestRow.__table__
-    session.connection().execute(
+    result = session.connection().execute(
         update(table)
-        .where(table.c.id == bindparam("b_id"))
+        .where(table.c.id == bindparam("b_id"), table.c.job_id.is_(None))
         .values(
             job_id=bindparam("b_job"),
             status=bindparam("b_status"),
@@ -407,6 +442,12 @@ def link_many(
             for r, j, st in links
         ],
     )
+    if result.rowcount != len(links):
+        raise StaleVersionError(
+            f"{len(links) - result.rowcount} of {len(links)} request(s) were put into a job "
+            "by someone else while they were being grouped; nothing was changed, run the "
+            "grouping again"
+        )
 
 
 def link_requests(
