@@ -97,13 +97,13 @@ def closed_without_field_completion(session: Session) -> pd.DataFrame:
     no_field_done = ~exists().where(
         and_(done.job_id == RequestRow.job_id, done.kind == FIELD_COMPLETION.value)
     )
-    completed_here = exists().where(
-        and_(
-            completion.request_id == RequestRow.id,
-            completion.to_status == RequestStatus.COMPLETED.value,
-            ~completion.actor.startswith("import"),  # an import records the source's closure
-        )
+    # a completion event here, not one an import wrote to record the source's closure
+    completion_here = and_(
+        completion.request_id == RequestRow.id,
+        completion.to_status == RequestStatus.COMPLETED.value,
+        ~completion.actor.startswith("import"),
     )
+    completed_here = exists().where(completion_here)
     was_dispatched = exists().where(
         and_(
             dispatched.request_id == RequestRow.id,
@@ -114,10 +114,7 @@ def closed_without_field_completion(session: Session) -> pd.DataFrame:
     )
     last_actor = (
         select(completion.actor)
-        .where(
-            completion.request_id == RequestRow.id,
-            completion.to_status == RequestStatus.COMPLETED.value,
-        )
+        .where(completion_here)
         .order_by(completion.at.desc(), completion.id.desc())
         .limit(1)
         .scalar_subquery()
