@@ -94,6 +94,32 @@ if upload is not None:
                 "accepted, but without a usable point: they cannot be routed or mapped",
             ),
         )
+        grouping = summary.grouping
+        st.subheader("Jobs for the open reports")
+        metrics(
+            Metric(
+                "Linked to existing jobs",
+                count(grouping.attached),
+                "reports of a problem already being handled: each joined that job as one "
+                "more caller, so no crew goes twice",
+            ),
+            Metric(
+                "New jobs",
+                count(grouping.new_jobs),
+                "one job per problem not yet known; a crew visit each",
+            ),
+            Metric(
+                "Repeat reports merged",
+                count(grouping.merged),
+                "reports of the same problem in this batch, merged into its new job",
+            ),
+            Metric(
+                "Jobs closed at the source",
+                count(grouping.closed_at_source),
+                "open jobs whose every report the source system has now closed",
+            ),
+        )
+        st.caption(grouping.in_words())
         rows, total = rejected_rows(import_id=summary.import_id, limit=500)
         if total:
             st.subheader(f"Rejected rows ({total:,})")

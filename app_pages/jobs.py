@@ -134,7 +134,7 @@ if view != "Possible duplicates":
         if left.button("Urgent: re-plan today around it", key="jobs-urgent"):
             st.session_state["plan-urgent"] = int(job["job_id"])
             st.switch_page("app_pages/plan.py")
-        if right.button("History and status changes", key="jobs-history"):
+        if right.button("History, status and note for residents", key="jobs-history"):
             st.session_state["job-id"] = int(job["job_id"])
             st.switch_page("app_pages/work.py")
     st.stop()

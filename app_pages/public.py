@@ -12,6 +12,13 @@ since = period_since("Requests opened", key="public-period")
 with st.spinner("Counting…"):
     summary = data.public_figures(since)
 
+if summary.hidden_types:
+    kinds = "type is" if summary.hidden_types == 1 else "types are"
+    st.caption(
+        f"{summary.hidden_types:,} internal work-order {kinds} not shown "
+        f"({summary.hidden_requests:,} requests): the city opens those for its own crews' "
+        "work; they are not residents' reports."
+    )
 if summary.requests == 0:
     st.info("No requests were opened in this period: choose a longer one above.")
     st.stop()

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from geodispatch.domain.errors import GeodispatchError
-from geodispatch.domain.workflow import needs_note
+from geodispatch.domain.workflow import MAX_NOTE_CHARS, needs_note
 from geodispatch.services import board, sla, workflow
 from geodispatch.ui import columns
 from geodispatch.ui.roles import staff_name
@@ -163,25 +163,56 @@ if job_id is not None:
         },
         key="work-history",
     )
+    if detail.public_note:
+        st.markdown(f"**Residents read:** {md_escape(detail.public_note)}")
+    else:
+        st.caption("No note for residents yet: Open311 shows them the status only.")
     if not detail.moves:
         st.caption(f"{job.status.label} is final: no further status change.")
-    else:
-        with st.form("move-job"):
-            target = st.selectbox(
-                "Move to", detail.moves, format_func=lambda s: s.label, key="move-to"
-            )
-            note = st.text_input("Note (shown to residents)", key="move-note", max_chars=500)
-            submitted = st.form_submit_button("Change status")
-        if submitted:
-            if needs_note(job.status, target) and not note.strip():
-                st.warning("This change needs a note saying why.")
-            else:
-                try:
-                    moved = workflow.transition_job(
-                        job.id, target, expected_version=job.version, actor=actor, note=note
-                    )
-                except GeodispatchError as exc:
-                    show_error(exc)
+    with st.form("move-job"):
+        target = st.selectbox(
+            "Status",
+            [None, *detail.moves],
+            format_func=lambda s: f"Keep: {job.status.label}" if s is None else s.label,
+            key="move-to",
+        )
+        note = st.text_input(
+            "Why (staff and auditors only)",
+            key="move-note",
+            max_chars=500,
+            help="Needed to close without a fix, reopen, or take a job back from a crew.",
+        )
+        public_note = st.text_area(
+            "Note residents will see",
+            key="move-public-note",
+            max_chars=MAX_NOTE_CHARS,
+            placeholder="e.g. Passed to MassDOT, who maintain this road.",
+            help="Shown on Open311 with every request of this job. No names, phone "
+            "numbers or internal detail.",
+        )
+        submitted = st.form_submit_button("Save")
+    if submitted:
+        if target is None and not public_note.strip():
+            st.warning("Nothing to save: choose a new status or write a note for residents.")
+        elif target is not None and needs_note(job.status, target) and not note.strip():
+            st.warning("This change needs a note saying why.")
+        else:
+            try:
+                if target is None:
+                    workflow.add_public_note(job.id, public_note, actor=actor)
                 else:
-                    st.toast(f"Job {moved.id} is now {moved.status.label}.")
-                    st.rerun()
+                    workflow.transition_job(
+                        job.id,
+                        target,
+                        expected_version=job.version,
+                        actor=actor,
+                        note=note,
+                        public_note=public_note,
+                    )
+            except GeodispatchError as exc:
+                show_error(exc)
+            else:
+                for key in ("move-to", "move-note", "move-public-note"):
+                    del st.session_state[key]  # an empty form for the next change
+                st.toast(f"Job {job.id} saved: {target.label if target else job.status.label}.")
+                st.rerun()

@@ -36,7 +36,7 @@ def test_work_page_lists_overdue_work_and_moves_a_job(app: AppTest) -> None:
     settings = get_settings()
     job_id = job_of(settings, 1)
     app.number_input(key="job-id").set_value(job_id).run()
-    app.selectbox(key="move-to").set_value(S.REVIEWED).run()
+    app.selectbox(key="move-to").set_value(S.REVIEWED)  # a form: sent with its submit
     app.text_input(key="staff-name").input("dispatch:ana")
     app.button[0].click().run()
     assert not app.exception

@@ -97,7 +97,16 @@ def rejected_command(
 def catalogue_list() -> None:
     """Show every service type with its department, SLA target and field work."""
     table = Table(
-        "code", "name", "department", "SLA h", "minutes", "skill", "P", "requests", "edited"
+        "code",
+        "name",
+        "department",
+        "SLA h",
+        "minutes",
+        "skill",
+        "P",
+        "shown to",
+        "requests",
+        "edited",
     )
     for t, count in catalogue_service.list_types():
         table.add_row(
@@ -108,6 +117,7 @@ def catalogue_list() -> None:
             str(t.service_minutes),
             Text(t.skill),
             str(int(t.priority)),
+            "public" if t.public else "staff only",
             f"{count:,}",
             "yes" if t.edited else "",
         )
@@ -123,6 +133,14 @@ def catalogue_set(
     skill: Annotated[str | None, typer.Option(help="crew skill the job needs")] = None,
     priority: Annotated[int | None, typer.Option(help="1 (emergency) to 3 (routine)")] = None,
     department: Annotated[str | None, typer.Option(help="responsible department")] = None,
+    public: Annotated[
+        bool | None,
+        typer.Option(
+            "--public/--internal",
+            help="residents report this type (--public), or it is the city's own work order "
+            "(--internal: left off the public page and the Open311 API)",
+        ),
+    ] = None,
 ) -> None:
     """Edit a service type; edited values survive later imports."""
     updated = catalogue_service.edit_type(
@@ -132,11 +150,12 @@ def catalogue_set(
         skill=skill,
         priority=priority,
         department=department,
+        public=public,
     )
     console.print(
         f"{updated.code}: SLA {updated.sla_hours or 'none'} h, "
         f"{updated.service_minutes} min, skill {updated.skill}, "
-        f"P{int(updated.priority)}"
+        f"P{int(updated.priority)}, {'public' if updated.public else 'internal'}"
     )
 
 

@@ -17,8 +17,10 @@ class ServiceType:
 
     ``sla_hours`` is the target time from report to completion; ``None`` means the city sets
     no target for this type. ``field_work`` is False for types no crew visits (comments,
-    notifications); dispatch leaves those out. ``edited`` marks values a person set, which
-    re-imports keep.
+    notifications); dispatch leaves those out. ``public`` is False for the city's own work
+    orders (Boston's "Pothole Repair (Internal)"): residents do not report them, so the public
+    figures and the Open311 API leave them out while staff pages show them. ``edited`` marks
+    values a person set, which re-imports keep.
     """
 
     code: str
@@ -32,6 +34,7 @@ class ServiceType:
     priority: Priority = Priority.P3
     field_work: bool = True
     edited: bool = False
+    public: bool = True
 
     def __post_init__(self) -> None:
         if not self.code.strip():

@@ -5,7 +5,8 @@ of the city's own due time minus open time, rounded to whole hours), and the fie
 needs. Boston's data carries no on-site durations or crew skills, so those come from the
 documented defaults in :data:`WORK_RULES` (plus :data:`EMERGENCY` and
 :data:`NOT_FIELD_WORK`), which a city edits in the catalogue; edited
-values survive re-imports.
+values survive re-imports. Whether residents see a type (:func:`is_public`) follows the
+city's own naming of its internal work orders, also editable.
 """
 
 from __future__ import annotations
@@ -74,6 +75,21 @@ NOT_FIELD_WORK: Final = (
 )
 
 
+#: Types the city opens for its own crews' work, not residents' reports: Boston names them
+#: "Pothole Repair (Internal)", "Street Light Outages (Internal)", "Sidewalk Repair
+#: (Internal)". Migration 0007 applies the same rule to catalogues stored before the flag.
+INTERNAL_SUFFIX: Final = "(internal)"
+
+
+def is_public(name: str) -> bool:
+    """False for an internal work-order type (its name ends in "(Internal)", any case).
+
+    A default a city overrides in the catalogue (``geodispatch catalogue set CODE
+    --internal`` or ``--public``); the override survives re-imports.
+    """
+    return not name.strip().lower().endswith(INTERNAL_SUFFIX)
+
+
 def work_rule(category: str, name: str) -> WorkRule:
     """The default field work for a type, from its category and name.
 
@@ -125,6 +141,7 @@ def derive_catalogue(requests: pd.DataFrame) -> list[ServiceType]:
                 skill=rule.skill,
                 priority=rule.priority,
                 field_work=needs_field_work(category, name),
+                public=is_public(name),
             )
         )
     return out

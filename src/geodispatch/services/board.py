@@ -22,7 +22,7 @@ from geodispatch.domain.errors import InputError, NotFoundError
 from geodispatch.domain.jobs import Job
 from geodispatch.domain.plans import PlanDiff, RoutePlan
 from geodispatch.domain.requests import RequestStatus
-from geodispatch.domain.workflow import TRANSITIONS
+from geodispatch.domain.workflow import TRANSITIONS, EventKind
 from geodispatch.geo.crs import lonlat_to_working
 from geodispatch.io.photos import photo_path
 from geodispatch.reporting.maps import TileSource, render_html
@@ -441,10 +441,13 @@ class JobDetail:
     job: Job
     history: pd.DataFrame  # at, event, request, from, to, by, note, flags; oldest first
     moves: list[RequestStatus]  # allowed next statuses, in workflow order
+    public_note: str = ""  # the latest note for residents (Open311 shows it), "" when none
 
 
 def job_detail(job_id: int, *, settings: Settings | None = None) -> JobDetail:
     """A job, every status event of it and its requests, and where it may go next.
+
+    ``public_note`` is the latest note for residents: Open311 shows it with each request.
 
     Raises NotFoundError (with the id) when there is no such job.
     """
@@ -454,7 +457,9 @@ def job_detail(job_id: int, *, settings: Settings | None = None) -> JobDetail:
         [
             {
                 "at": e.at,
-                "event": e.kind.value.replace("_", " "),
+                "event": "note for residents"
+                if e.kind is EventKind.PUBLIC
+                else e.kind.value.replace("_", " "),
                 "request": e.request_id,
                 "from": e.from_status.label if e.from_status else "",
                 "to": e.to_status.label if e.to_status else "",
@@ -468,4 +473,7 @@ def job_detail(job_id: int, *, settings: Settings | None = None) -> JobDetail:
     )
     order = list(TRANSITIONS)
     moves = sorted(TRANSITIONS[job.status], key=order.index)
-    return JobDetail(job=job, history=history, moves=moves)
+    public = [e.note for e in events if e.kind is EventKind.PUBLIC and e.note]
+    return JobDetail(
+        job=job, history=history, moves=moves, public_note=public[-1] if public else ""
+    )

@@ -30,9 +30,13 @@ def edit_type(
     skill: str | None = None,
     priority: int | None = None,
     department: str | None = None,
+    public: bool | None = None,
     settings: Settings | None = None,
 ) -> ServiceType:
     """Change a type's SLA target (0 clears it), minutes, skill, priority or department.
+
+    ``public=False`` marks one of the city's own work-order types: the public figures and
+    the Open311 API leave it out (``True`` shows it again); staff pages show every type.
 
     The result is validated as a whole before it is stored, and marked edited so that
     re-importing data does not overwrite it.
@@ -57,6 +61,8 @@ def edit_type(
             changes["priority"] = _priority(priority)
         if department is not None:
             changes["department"] = department.strip()
+        if public is not None:
+            changes["public"] = public
         updated = dataclasses.replace(current, **changes)  # type: ignore[arg-type]
         repo.save_service_type(session, updated, now=datetime.now(UTC))
         return updated

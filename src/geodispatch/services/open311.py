@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from geodispatch.config import Settings, get_settings
 from geodispatch.domain.errors import InputError, NotFoundError, PermissionDeniedError
 from geodispatch.domain.requests import RejectedRow, RequestStatus
+from geodispatch.domain.service_types import ServiceType
 from geodispatch.domain.workflow import OPEN311_STATUS, PUBLIC_STATUS_TEXT, public_text
 from geodispatch.services.intake import import_payload, rejected_rows
 from geodispatch.services.workflow import database_url, request_events
@@ -70,10 +71,9 @@ def discovery(*, base_url: str, settings: Settings | None = None) -> dict[str, A
 
 
 def services(*, settings: Settings | None = None) -> list[dict[str, Any]]:
-    """GET services: every request type in the catalogue."""
+    """GET services: every type residents may report (internal work orders are left out)."""
     settings = settings or get_settings()
-    with session_scope(database_url(settings)) as session:
-        types = list_service_types(session)
+    types = _public_types(settings).values()
     return [
         {
             "service_code": t.code,
@@ -104,11 +104,24 @@ def _duration(hours: float) -> str:
 def service_definition(code: str, *, settings: Settings | None = None) -> dict[str, Any]:
     """GET service definition: our types ask no extra questions, so no attributes."""
     settings = settings or get_settings()
-    with session_scope(database_url(settings)) as session:
-        known = {t.code for t in list_service_types(session)}
-    if code not in known:
-        raise NotFoundError(f"service_code {code[:80]!r} not found; GET services lists them")
+    _public_type(code, _public_types(settings))
     return {"service_code": code, "attributes": []}
+
+
+def _public_types(settings: Settings) -> dict[str, ServiceType]:
+    """Code -> type, for the catalogue's types residents may see and report."""
+    with session_scope(database_url(settings)) as session:
+        return {t.code: t for t in list_service_types(session) if t.public}
+
+
+def _public_type(code: str, types: dict[str, ServiceType]) -> ServiceType:
+    """The public type of ``code``; NotFoundError (HTTP 404) for unknown and internal codes.
+
+    Internal work-order types are the city's own: residents neither see nor report them.
+    """
+    if code not in types:
+        raise NotFoundError(f"service_code {code[:80]!r} not found; GET services lists them")
+    return types[code]
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,10 +375,7 @@ def submit_request(
     code = new.service_code.strip()
     if not code:
         raise InputError("service_code is required; GET services lists them")
-    with session_scope(database_url(settings)) as session:
-        types = {t.code: t for t in list_service_types(session)}
-    if code not in types:
-        raise NotFoundError(f"service_code {code[:80]!r} not found; GET services lists them")
+    service_type = _public_type(code, _public_types(settings))
     lat, lon = _coordinates(new.lat, new.long)
     address = new.address_string.strip() or (
         f"address id {new.address_id.strip()}" if new.address_id.strip() else ""
@@ -380,8 +390,8 @@ def submit_request(
     item: dict[str, Any] = {
         "service_request_id": token,
         "service_code": code,
-        "service_name": types[code].name,
-        "agency_responsible": types[code].department,
+        "service_name": service_type.name,
+        "agency_responsible": service_type.department,
         "requested_datetime": datetime.now(UTC).isoformat(),
         "status": "open",
         "address": address,
@@ -397,11 +407,11 @@ def submit_request(
     with session_scope(database_url(settings)) as session:
         new_id = open311_repo.request_by_source(session, API_SOURCE, token)
     assert new_id is not None
-    notice = types[code].sla_hours
+    notice = service_type.sla_hours
     result = {"service_request_id": str(new_id)}
     if notice:
         result["service_notice"] = (
-            f"{types[code].department or 'The city'} aims to resolve this within "
+            f"{service_type.department or 'The city'} aims to resolve this within "
             f"{_duration(notice)}."
         )
     return [result]

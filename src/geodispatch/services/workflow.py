@@ -634,6 +634,39 @@ class GroupingReport:
             line += f"; {self.closed_at_source:,} jobs closed because the source closed them"
         return line
 
+    def in_words(self) -> str:
+        """The same for a dispatcher, in whole sentences: what the open reports became."""
+        if not self.requests:
+            out = ["No open report was waiting for a job."]
+        else:
+            out = [
+                f"{_things(self.requests, 'open report')} needed a job: "
+                f"{_things(self.attached, 'report')} linked to jobs already open (one more "
+                f"caller each, no extra visit); {_things(self.new_jobs + self.merged, 'report')} "
+                f"made {_things(self.new_jobs, 'new job')}"
+                + (
+                    f", {_things(self.merged, 'repeat report')} of the same problem merged in."
+                    if self.merged
+                    else "."
+                )
+            ]
+        if self.closed_at_source:
+            out.append(
+                f"{_things(self.closed_at_source, 'open job')} closed because the source system "
+                "closed all their reports."
+            )
+        if self.due_filled:
+            out.append(
+                f"{_things(self.due_filled, 'due time')} set from the type's SLA target (the "
+                "source gave none)."
+            )
+        return " ".join(out)
+
+
+def _things(n: int, noun: str) -> str:
+    """``1 report``, ``2 reports``: a count with its noun."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
 
 #: Crew skills whose jobs concern one dwelling or business, not a spot in the street: two
 #: reports at one address are two cases (two flats), so they are never merged.

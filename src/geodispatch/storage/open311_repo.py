@@ -1,4 +1,8 @@
-"""Reads behind the Open311 GeoReport API: requests with filters and paging, and updates."""
+"""Reads behind the Open311 GeoReport API: requests with filters and paging, and updates.
+
+The API is public: requests of the city's internal work-order types (the catalogue's
+``public`` flag is false) are never read here.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
 from geodispatch.domain.requests import RequestStatus
@@ -48,6 +52,10 @@ class RequestRecord:
 
 
 _UPDATED = func.coalesce(RequestRow.closed_at, RequestRow.updated_at)
+#: A request residents may read of: its type is not one of the city's internal work orders.
+_PUBLIC_TYPE = RequestRow.service_code.not_in(
+    select(ServiceTypeRow.code).where(ServiceTypeRow.public == false())
+)
 
 
 def _select() -> Any:
@@ -99,8 +107,8 @@ def query_requests(
     limit: int = 1000,
     offset: int = 0,
 ) -> tuple[list[RequestRecord], int]:
-    """Requests matching every given filter, newest first, and how many match in total."""
-    conditions: list[Any] = []
+    """Public requests matching every given filter, newest first, and how many match in total."""
+    conditions: list[Any] = [_PUBLIC_TYPE]
     if ids is not None:
         conditions.append(RequestRow.id.in_(list(ids)))
     if codes is not None:
@@ -166,7 +174,7 @@ def latest_public_notes(session: Session, request_ids: Sequence[int]) -> dict[in
 def updates_between(
     session: Session, start: datetime, end: datetime, *, limit: int
 ) -> list[tuple[int, int, str, str, datetime]]:
-    """Status changes of requests in a time window: (event id, request id, to, note, at)."""
+    """Status changes of public requests in a window: (event id, request id, to, note, at)."""
     rows = session.execute(
         select(
             StatusEventRow.id,
@@ -175,7 +183,9 @@ def updates_between(
             StatusEventRow.note,
             StatusEventRow.at,
         )
+        .join(RequestRow, RequestRow.id == StatusEventRow.request_id)
         .where(
+            _PUBLIC_TYPE,
             StatusEventRow.request_id.is_not(None),
             StatusEventRow.to_status.is_not(None),
             StatusEventRow.at >= start,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, true
 from sqlalchemy.orm import Session
 
 from geodispatch.domain.requests import OPEN_STATUSES, LocationStatus, RequestStatus
-from geodispatch.storage.tables import RequestRow
+from geodispatch.storage.tables import RequestRow, ServiceTypeRow
 
 _OPEN = [s.value for s in OPEN_STATUSES]
 
@@ -94,7 +94,8 @@ def request_facts(session: Session, *, since: pd.Timestamp | None = None) -> pd.
     """Non-personal facts per request for KPIs: type, department, ward, status and times.
 
     No address, description or reporter field is read, so what is built from this frame
-    can be published.
+    can be published. ``public`` is the catalogue's flag of the request's type (False for
+    the city's own work orders, which public figures leave out).
     """
     ward = func.coalesce(RequestRow.ward, RequestRow.source_ward).label("ward")
     stmt = select(
@@ -105,7 +106,8 @@ def request_facts(session: Session, *, since: pd.Timestamp | None = None) -> pd.
         RequestRow.created_at,
         RequestRow.closed_at,
         RequestRow.due_at,
-    )
+        func.coalesce(ServiceTypeRow.public, true()),
+    ).outerjoin(ServiceTypeRow, ServiceTypeRow.code == RequestRow.service_code)
     if since is not None:
         stmt = stmt.where(RequestRow.created_at >= since.to_pydatetime())
     frame = pd.DataFrame(
@@ -118,8 +120,10 @@ def request_facts(session: Session, *, since: pd.Timestamp | None = None) -> pd.
             "created_at",
             "closed_at",
             "due_at",
+            "public",
         ],
     )
+    frame["public"] = frame["public"].astype(bool)
     for column in ("created_at", "closed_at", "due_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     frame["ward"] = frame["ward"].astype("Int64")

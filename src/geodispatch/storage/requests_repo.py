@@ -508,6 +508,7 @@ def save_service_type(session: Session, service_type: ServiceType, *, now: datet
     row.skill = service_type.skill
     row.priority = int(service_type.priority)
     row.field_work = service_type.field_work
+    row.public = service_type.public
     row.edited = True
     row.updated_at = now
 
@@ -526,6 +527,7 @@ def to_service_type(row: ServiceTypeRow) -> ServiceType:
         priority=Priority(row.priority),
         field_work=row.field_work,
         edited=row.edited,
+        public=row.public,
     )
 
 
@@ -542,6 +544,7 @@ def _type_row(t: ServiceType, now: datetime, *, edited: bool = False) -> Service
         priority=int(t.priority),
         field_work=t.field_work,
         edited=edited,
+        public=t.public,
         request_count=0,
         updated_at=now,
     )

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -77,6 +78,8 @@ class ServiceTypeRow(Base):
     priority: Mapped[int] = mapped_column(Integer, default=3)
     field_work: Mapped[bool] = mapped_column(Boolean, default=True)
     edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    # issue 7 (migration 0007): False for the city's own work orders, left off public views
+    public: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     request_count: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

@@ -92,15 +92,15 @@ def hotspot_map(selection: HotspotFilter) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _public(
-    url: str, version: tuple[int, int, str], since: datetime | None
+    url: str, version: tuple[tuple[int, int, str], str], since: datetime | None
 ) -> public.PublicSummary:
     del url, version
     return public.public_summary(since=since)
 
 
 def public_figures(since: datetime | None) -> public.PublicSummary:
-    """Open requests and response times for residents (cached per data version).
+    """Open requests and response times for residents (cached per data and catalogue version).
 
     ``since`` should be a whole day (see ``widgets.period_since``) so the cache holds.
     """
-    return _public(_url(), hotspots.data_version(), since)
+    return _public(_url(), public.figures_version(), since)
