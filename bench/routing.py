@@ -168,14 +168,17 @@ def pyvrp_solve(problem: RoutingProblem, limit: float, *, seed: int = 1) -> Outc
     checked as PyVRP returns them (no clean-up). Solomon uses one homogeneous fleet type.
     """
     capacity = any(v.capacity is not None for v in problem.vehicles)
-    data = solomon_data(problem) if capacity else build_data(problem).data
+    model = None if capacity else build_data(problem)
+    data = solomon_data(problem) if model is None else model.data
     began, cpu = time.perf_counter(), time.process_time()
     result = pyvrp.solve(data, stop=MaxRuntime(limit), seed=seed, display=False)
     wall, cpu = time.perf_counter() - began, time.process_time() - cpu
-    routes: list[list[int]] = [[] for _ in problem.vehicles]
-    for used, route in enumerate(result.best.routes()):
-        visits = [a.idx for a in route.schedule() if a.type == pyvrp.ActivityType.CLIENT]
-        routes[used if capacity else route.vehicle_type()] = visits
+    if model is not None:
+        routes = model.routes_by_crew(result.best, len(problem.vehicles))
+    else:
+        routes = [[] for _ in problem.vehicles]
+        for used, route in enumerate(result.best.routes()):
+            routes[used] = [a.idx for a in route.schedule() if a.type == pyvrp.ActivityType.CLIENT]
     return Outcome(f"pyvrp@{limit:g}s", routes, wall, cpu)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import time
+from datetime import datetime, time
 
 import pytest
 
@@ -14,6 +14,7 @@ from geodispatch.dispatch.pyvrp_start import (
     OPTIONAL_MAX_PENALTY,
     PyVrpParams,
     build_data,
+    lunch_clock_window,
     penalty_cap,
     pyvrp_warm_start,
 )
@@ -43,6 +44,42 @@ def test_the_mapping_shortens_shifts_by_lunch_and_pays_each_job_its_penalty():
     # one routing profile per set of jobs a crew may do: the two asphalt crews share one
     assert model.profiles == 2
     assert types[0].profile == types[2].profile != types[1].profile
+
+
+def test_alike_crews_share_one_pyvrp_type_and_each_gets_its_own_route_back():
+    crews = [crew("A1", "asphalt", lunch=LUNCH), crew("A2", "asphalt", lunch=LUNCH)]
+    crews.append(crew("L", "electrical", lunch=LUNCH))
+    orders = [
+        job(j, 1 + j % 4, skill="asphalt" if j % 3 else "electrical", minutes=60)
+        for j in range(1, 13)
+    ]
+    problem, _ = build_problem(orders, crews, day=DAY, tz=TZ)
+    model = build_data(problem)
+    assert model.crews_of_type == ((0, 1), (2,))
+    assert [t.num_available for t in model.data.vehicle_types()] == [2, 1]
+    start = pyvrp_warm_start(problem, QUICK)
+    # 8 hours of asphalt work: both asphalt crews are needed, each keeps its own route
+    assert start.routes[0]
+    assert start.routes[1]
+    assert sorted(i for r in start.routes for i in r) == list(range(len(problem.visits)))
+
+
+def test_appointments_move_onto_the_clock_without_lunch():
+    def window(start: int, end: int) -> tuple[datetime, datetime]:
+        return (datetime.combine(DAY, time(start), TZ), datetime.combine(DAY, time(end), TZ))
+
+    crews = [crew("A", "asphalt", lunch=LUNCH)]
+    orders = [
+        job(1, 1, skill="asphalt", window=window(8, 10)),  # before lunch can start: kept
+        job(2, 1, skill="asphalt", window=window(10, 12)),  # overlaps lunch: closes 30 min early
+        job(3, 1, skill="asphalt", window=window(13, 15)),  # after lunch: 30 min earlier
+    ]
+    problem, _ = build_problem(orders, crews, day=DAY, tz=TZ)
+    hours = [tuple(s / 3600 for s in lunch_clock_window(problem, v)) for v in problem.visits]
+    assert hours == [(8, 10), (10, 11.5), (12.5, 14.5)]
+    # a crew without lunch serving the same jobs keeps the real windows
+    plain, _ = build_problem(orders, [crew("B", "asphalt")], day=DAY, tz=TZ)
+    assert lunch_clock_window(plain, plain.visits[2]) == (13 * 3600, 15 * 3600)
 
 
 def test_warm_start_routes_respect_skills_and_fit_with_lunch():
