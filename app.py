@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from geodispatch.ui.roles import Role, role_picker
+from geodispatch.ui.warm_up import warm_once
 
 st.set_page_config(
     page_title="geodispatch",
@@ -16,6 +17,8 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="auto",
 )
+
+warm_once()  # the first session starts the background warm-up of the pages' figures
 
 PLAN = st.Page("app_pages/plan.py", title="Plan today", icon=":material/route:")
 JOBS = st.Page("app_pages/jobs.py", title="Open jobs", icon=":material/list_alt:")

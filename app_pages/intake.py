@@ -14,6 +14,7 @@ from geodispatch.services.intake import (
     save_upload,
 )
 from geodispatch.ui import columns
+from geodispatch.ui.warm_up import warm_in_background
 from geodispatch.ui.widgets import Metric, count, local, md_escape, metrics, show_error, table
 
 st.title("Import requests")
@@ -79,6 +80,8 @@ if upload is not None:
             show_error(exc)
             st.stop()
         bar.progress(1.0, text="Done")
+        if summary.inserted or summary.updated:
+            warm_in_background()  # the other pages' figures for the new data, ahead of them
         metrics(
             Metric("Rows read", count(summary.rows_read)),
             Metric(

@@ -15,10 +15,18 @@ Run from the project root (``make bench-app`` or ``.venv/bin/python bench/app.py
    page's main content is on screen (its title and its table, metric or map) and, for
    maps, until Leaflet has drawn. Each tab is a new Streamlit session; the browser has
    the app's scripts cached as a returning user does (the first visit, with an empty
-   browser cache, is printed apart). Requests leaving localhost are refused.
+   browser cache and the server's first session, is printed apart). The server runs as
+   ``make run`` runs it: its first session starts the background warm-up
+   (``geodispatch.ui.warm_up``), whose time is printed; pages are opened once it is done,
+   as on a server that has been up for a minute. The AppTest figures above are the
+   pages computing everything themselves (warm-up off). Chromium resolves no host but
+   localhost, so nothing leaves the machine, and every request is watched so any attempt
+   is reported. (Request interception is not used: it turns the browser's HTTP cache
+   off, and until this was seen every tab re-downloaded Streamlit's scripts.)
 
-The goal (issue 7) is a first render ≤ 2 s per page. The machine is shared by several
-helpers on 2 cores: the load average is printed with the figures.
+The goal (issue 7) is a first render ≤ 2 s per page: the AppTest first render and the
+median of the browser loads (``--browser-runs``, 3 by default; the slowest is printed
+too). The machine has 2 cores shared with other work: the load average is printed.
 """
 
 from __future__ import annotations
@@ -26,7 +34,9 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +46,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 OUTPUT = ROOT / "bench" / "output" / "app"
 GOAL_S = 2.0
+#: Chromium resolves no host but this machine: nothing can leave it during the benchmark.
+LOCAL_ONLY = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"
 DEMO_PIN = "13579"
 
 
@@ -168,8 +180,11 @@ def apptest_times(home: Path) -> dict[str, tuple[float, float]]:
     return out
 
 
-def browser_times(home: Path) -> dict[str, float]:
-    """Per page: seconds from navigation to content on screen, in Debian's Chromium."""
+def browser_times(home: Path, runs: int) -> dict[str, list[float]]:
+    """Per page: seconds from navigation to content on screen, in Debian's Chromium.
+
+    Each page is opened ``runs`` times, each time in a new tab (a new session).
+    """
     from playwright.sync_api import sync_playwright
 
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, start_app
@@ -177,29 +192,45 @@ def browser_times(home: Path) -> dict[str, float]:
     if CHROMIUM is None:
         print("browser: skipped (Debian's chromium is not installed)")
         return {}
-    process, url = start_app(home)
+    process, url = start_app(home, warm_up=True)
+    warmed = threading.Event()
+    server_log: list[str] = []
+
+    def watch_log() -> None:
+        assert process.stderr is not None
+        for raw in process.stderr:
+            line = raw.decode(errors="replace").strip()
+            server_log.append(line)
+            if "page figures ready" in line:
+                warmed.set()
+
+    threading.Thread(target=watch_log, daemon=True).start()
     blocked: list[str] = []
-    out: dict[str, float] = {}
+    out: dict[str, list[float]] = {}
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            # the network guard must not intercept requests: Playwright's request routing
+            # turns the browser's HTTP cache off (microsoft/playwright#7220), so every tab
+            # would download and compile Streamlit's scripts again, which no returning
+            # user does. Instead every host but this one fails to resolve, and each
+            # request is observed (observing keeps the cache) to report any attempt.
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, LOCAL_ONLY]
+            )
 
-            def guard(route: object) -> None:
-                target = route.request.url  # type: ignore[attr-defined]
-                if urlparse(target).hostname in {"127.0.0.1", "localhost"} or target.startswith(
-                    ("data:", "blob:", "about:")
+            def observe(request: object) -> None:
+                target = request.url  # type: ignore[attr-defined]
+                if urlparse(target).hostname not in {"127.0.0.1", "localhost"} and not (
+                    target.startswith(("data:", "blob:", "about:"))
                 ):
-                    route.continue_()  # type: ignore[attr-defined]
-                else:
                     blocked.append(target)
-                    route.abort()  # type: ignore[attr-defined]
 
             contexts = {}
             for kind, viewport in (("desk", (1280, 900)), ("phone", (390, 844))):
                 context = browser.new_context(
                     viewport={"width": viewport[0], "height": viewport[1]}
                 )
-                context.route("**/*", guard)
+                context.on("request", observe)
                 warm = context.new_page()  # a returning user: the app's scripts are cached
                 started = time.perf_counter()
                 warm.goto(f"{url}/?role=public", wait_until="commit")
@@ -211,19 +242,26 @@ def browser_times(home: Path) -> dict[str, float]:
                 )
                 warm.close()
                 contexts[kind] = context
-            for case in CASES:
-                context = contexts["phone" if case.role == "Field crew" else "desk"]
-                page = context.new_page()
-                role = case.role.split()[-1].lower()
-                started = time.perf_counter()
-                page.goto(f"{url}/{case.url_path}?role={role}", wait_until="commit")
-                page.locator("h1", has_text=case.title).first.wait_for(timeout=300_000)
-                page.locator(case.ready).first.wait_for(timeout=300_000)
-                if case.map_frame:
-                    frame = page.frame_locator("iframe").first
-                    frame.locator(".leaflet-container").wait_for(timeout=300_000)
-                out[case.url] = time.perf_counter() - started
-                page.close()
+            # the first session started the app's background warm-up (ui/warm_up.py);
+            # a page opened on a running server finds its figures computed
+            if warmed.wait(timeout=300):
+                print(f"server warm-up: {next(x for x in server_log if 'ready' in x)}")
+            else:
+                print("server warm-up: not finished after 300 s (pages measured anyway)")
+            for _ in range(runs):  # round after round, so a busy moment hits one of each
+                for case in CASES:
+                    context = contexts["phone" if case.role == "Field crew" else "desk"]
+                    page = context.new_page()
+                    role = case.role.split()[-1].lower()
+                    started = time.perf_counter()
+                    page.goto(f"{url}/{case.url_path}?role={role}", wait_until="commit")
+                    page.locator("h1", has_text=case.title).first.wait_for(timeout=300_000)
+                    page.locator(case.ready).first.wait_for(timeout=300_000)
+                    if case.map_frame:
+                        frame = page.frame_locator("iframe").first
+                        frame.locator(".leaflet-container").wait_for(timeout=300_000)
+                    out.setdefault(case.url, []).append(time.perf_counter() - started)
+                    page.close()
             browser.close()
     finally:
         process.terminate()
@@ -239,24 +277,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--fresh", action="store_true", help="reload the Boston demo")
     parser.add_argument("--no-browser", action="store_true", help="AppTest figures only")
+    parser.add_argument(
+        "--browser-runs", type=int, default=3, help="times each page is opened in the browser"
+    )
     args = parser.parse_args()
     home = OUTPUT / "home"
     os.environ["GEODISPATCH_HOME"] = str(home)
     os.environ["GEODISPATCH_DATA_DIR"] = str(ROOT / "data")
+    os.environ["GEODISPATCH_WARM_UP"] = "false"  # AppTest: each page computes its own figures
     os.environ.pop("GEODISPATCH_DB_URL", None)
     os.chdir(ROOT)
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (2 cores)")
     load_demo(home, fresh=args.fresh)
     apptest = apptest_times(home)
-    browser = {} if args.no_browser else browser_times(home)
+    browser = {} if args.no_browser else browser_times(home, args.browser_runs)
     print()
-    print(f"{'page':<20} {'AppTest first':>14} {'rerun':>7} {'browser':>9}   goal {GOAL_S:.0f} s")
+    print(
+        f"{'page':<20} {'AppTest first':>14} {'rerun':>7} {'browser median':>15} {'max':>6}"
+        f"   goal {GOAL_S:.0f} s (AppTest first and browser median)"
+    )
     worst = 0.0
     for name, (first, rerun) in apptest.items():
         seen = browser.get(name)
-        worst = max(worst, first, seen or 0.0)
-        shown = f"{seen:8.2f}s" if seen is not None else "       —"
-        verdict = "ok" if max(first, seen or 0.0) <= GOAL_S else "OVER"
+        median = statistics.median(seen) if seen else None
+        worst = max(worst, first, median or 0.0)
+        shown = " " * 15 + "—"
+        if seen and median is not None:
+            shown = f"{median:14.2f}s {max(seen):5.2f}s"
+        verdict = "ok" if max(first, median or 0.0) <= GOAL_S else "OVER"
         print(f"{name:<20} {first:13.2f}s {rerun:6.2f}s {shown}   {verdict}")
     print(f"\nslowest first render: {worst:.2f} s (goal ≤ {GOAL_S:.0f} s)")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -10,6 +10,10 @@ import pytest
 
 from geodispatch.config import Settings, get_settings
 
+#: The app's background warm-up (geodispatch.ui.warm_up) stays off in tests, browser
+#: servers included: each test's pages compute their own figures, no thread races a test.
+os.environ["GEODISPATCH_WARM_UP"] = "false"
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 BOSTON_2011 = DATA / "boston" / "311_service_requests_2011.csv.gz"

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     dedup_window_days: float = Field(default=14.0, description="... and this many days")
     done_radius_m: float = Field(default=150.0, description="'done' farther away is flagged")
     photo_max_bytes: int = Field(default=8_000_000, description="largest crew photo accepted")
+    warm_up: bool = Field(
+        default=True, description="the app fills its pages' caches in the background at start"
+    )
     address_index: Path = Field(
         default=Path("geocoding/boston_addresses.csv.gz"),
         description="address points (OpenAddresses columns), relative to data_dir",

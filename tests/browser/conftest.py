@@ -53,10 +53,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_app(home: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start ``streamlit run app.py`` against ``home`` and wait until it answers."""
+def start_app(home: Path, *, warm_up: bool = False) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``streamlit run app.py`` against ``home`` and wait until it answers.
+
+    ``warm_up`` lets the app fill its pages' caches in the background (off in tests).
+    """
     port = _free_port()
-    env = dict(os.environ, GEODISPATCH_HOME=str(home), GEODISPATCH_DATA_DIR=str(DATA))
+    env = dict(
+        os.environ,
+        GEODISPATCH_HOME=str(home),
+        GEODISPATCH_DATA_DIR=str(DATA),
+        GEODISPATCH_WARM_UP=str(warm_up).lower(),
+    )
     env.pop("GEODISPATCH_DB_URL", None)
     process = subprocess.Popen(
         [
