@@ -199,7 +199,8 @@ if replan is not None and replan.plan_id == plan_id:
     saved = replan.travel_saved_min
     st.write(
         f"Urgent job **{replan.urgent_job_id}** is P1. {len(replan.changes)} job(s) changed; "
-        f"driving {'saved' if saved >= 0 else 'added'}: **{abs(saved)} min**. "
+        f"driving {'saved' if saved >= 0 else 'added'}: **{abs(saved)} min** against keeping "
+        "the old routes with the new work squeezed in where it is cheapest. "
         "Publish this draft to send it to the crews."
     )
     if replan.urgent_outcome:

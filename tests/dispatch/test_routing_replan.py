@@ -58,3 +58,22 @@ def test_a_job_due_later_today_that_will_be_late_is_an_sla_risk():
     diff = diff_plans(morning, new, problem, warm=request.warm_start or {})
     assert any("job 2" in risk for risk in diff.sla_risks)
     assert replace(diff, sla_risks=()).sla_risks == ()
+
+
+def test_driving_saved_is_measured_against_squeezing_the_new_work_into_the_old_order():
+    # morning: one crew drives east then back; the urgent job is next to the yard, so the
+    # old order with it squeezed in at its cheapest place is the baseline, never the old
+    # order without it (which would make any insertion look like lost driving)
+    orders = [job(i, 2.0 * i, minutes=30) for i in range(1, 5)]
+    crews = [crew("A")]
+    morning, _ = plan(orders, crews)
+    urgent = job(99, 0.3, priority=Priority.P1)
+    request = replan_request(morning, orders=[*orders, urgent], crews=crews, progress={}, now=at(7))
+    new, problem = plan_routes(request, solve=SolveParams(time_limit_s=0.5))
+    assert new.crew_of_job()[99] == "A"
+    baseline = new.stats["baseline_travel_s"]
+    assert isinstance(baseline, int)
+    assert new.stats["baseline_served"] == len(orders) + 1
+    diff = diff_plans(morning, new, problem, warm=request.warm_start or {})
+    assert diff.travel_saved_s == baseline - new.travel_s
+    assert diff.travel_saved_s >= 0  # same work served: the re-plan is never worse

@@ -283,7 +283,8 @@ def print_diff(diff: PlanDiff) -> None:
     """What a re-plan changed."""
     kinds = Counter(c.kind for c in diff.changes)
     console.print(
-        f"changes: {dict(kinds) or 'none'}; driving saved vs keeping the old order: "
+        f"changes: {dict(kinds) or 'none'}; driving saved vs keeping the old order with "
+        "the new work squeezed in: "
         f"{diff.travel_saved_s / 60:.0f} min",
         highlight=False,
     )

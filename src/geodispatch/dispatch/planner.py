@@ -78,6 +78,7 @@ def plan_routes(
     )
     built = time.perf_counter()
     budget = max(0.1, REPAIR_SHARE * solve.time_limit_s)
+    baseline: dict[str, int] = {}
     solution = solver.solve(
         problem, replace(solve, time_limit_s=max(0.1, solve.time_limit_s - budget))
     )
@@ -93,6 +94,13 @@ def plan_routes(
         # day worse than "keep going and squeeze in the urgent job"
         kept = lunch_feasible(problem, warm_routes(problem, request.warm_start))
         patched = repair(problem, kept, [None] * len(kept), time_budget_s=budget)
+        baseline = {
+            "baseline_travel_s": sum(
+                best_timeline(problem, k, r, patched.break_after[k]).travel_s
+                for k, r in enumerate(patched.routes)
+            ),
+            "baseline_served": sum(len(r) for r in patched.routes),
+        }
         if plan_cost(problem, patched.routes) <= plan_cost(problem, fixed.routes):
             fixed = patched
     dropped = explain_dropped(problem, fixed.routes, fixed.dropped, untried=fixed.untried)
@@ -110,7 +118,7 @@ def plan_routes(
         stats=_stats(problem, solution, fixed, built - began),
     )
     violations = check_plan(problem, plan)
-    stats = {**plan.stats, "total_s": round(time.perf_counter() - began, 3)}
+    stats = {**plan.stats, **baseline, "total_s": round(time.perf_counter() - began, 3)}
     return replace(plan, violations=tuple(violations), stats=stats), problem
 
 
