@@ -528,6 +528,7 @@ def run_replan(args: argparse.Namespace, params: SolveParams, report: dict[str, 
         wall, cpu = time.perf_counter() - began, time.process_time() - cpu
         where = new.crew_of_job().get(10_000, "not served")
         moved = sum(1 for c in diff.changes if c.kind == "moved")
+        served_new = sum(len(r.stops) for r in new.routes)
         timings.append(
             {
                 "limit_s": limit,
@@ -538,6 +539,8 @@ def run_replan(args: argparse.Namespace, params: SolveParams, report: dict[str, 
                 "moved": moved,
                 "dropped_before_now": len(progress),
                 "driving_saved_min": round(diff.travel_saved_s / 60, 1),
+                "stops_left_replanned": served_new,
+                "stops_left_baseline": new.stats.get("baseline_served"),
                 "sla_risks": len(diff.sla_risks),
             }
         )
@@ -545,7 +548,8 @@ def run_replan(args: argparse.Namespace, params: SolveParams, report: dict[str, 
             f"re-plan at 11:00 (solver limit {limit:g} s): {wall:.2f} s wall ({cpu:.2f} s cpu), "
             f"urgent job on {where}, {moved} jobs moved, {len(new.violations)} violations, "
             f"driving saved vs the old order with the urgent job squeezed in "
-            f"{diff.travel_saved_s / 60:.0f} min",
+            f"{diff.travel_saved_s / 60:.0f} min (stops left today: {served_new} re-planned, "
+            f"{new.stats.get('baseline_served')} in that baseline)",
             flush=True,
         )
     report["replan"] = timings
