@@ -126,8 +126,7 @@ except GeodispatchError as exc:
     st.stop()
 
 with st.spinner("Reading hotspots…"):
-    found = hotspots.list_hotspots(selection)
-    emerging = hotspots.emerging_hotspots(selection)
+    found, emerging = data.hotspot_lists(selection)
 if found.empty:
     st.info(
         "No hotspot matches these filters: clear the type, ward or trend filter, or widen "

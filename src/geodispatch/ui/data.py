@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pandas as pd
 import streamlit as st
 
 from geodispatch.config import get_settings
@@ -83,6 +84,19 @@ def _hotspot_choices(url: str, version: tuple[int, int, str]) -> hotspots.Hotspo
 def hotspot_choices() -> hotspots.HotspotChoices:
     """Types, wards and period the hotspot filters offer (cached per data version)."""
     return _hotspot_choices(_url(), hotspots.data_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _hotspot_lists(
+    url: str, version: tuple[int, int, str], selection: HotspotFilter
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    del url, version
+    return hotspots.list_hotspots(selection), hotspots.emerging_hotspots(selection)
+
+
+def hotspot_lists(selection: HotspotFilter) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The hotspots matching a filter and the emerging ones among them (cached per version)."""
+    return _hotspot_lists(_url(), hotspots.data_version(), selection)
 
 
 def hotspot_map(selection: HotspotFilter) -> str:

@@ -69,6 +69,7 @@ def _plan() -> None:
 def _hotspots() -> None:
     data.hotspot_choices()
     data.ward_summary()
+    data.hotspot_lists(DEFAULT_HOTSPOTS)
     data.hotspot_map(DEFAULT_HOTSPOTS)
 
 
