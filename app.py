@@ -25,6 +25,7 @@ JOBS = st.Page("app_pages/jobs.py", title="Open jobs", icon=":material/list_alt:
 WORK = st.Page("app_pages/work.py", title="Work & SLA", icon=":material/schedule:")
 OVERVIEW = st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:")
 IMPORT = st.Page("app_pages/intake.py", title="Import requests", icon=":material/upload_file:")
+CATALOGUE = st.Page("app_pages/catalogue.py", title="Service types", icon=":material/tune:")
 CREW = st.Page("app_pages/crew.py", title="My route", icon=":material/pin_drop:")
 HOTSPOTS = st.Page("app_pages/hotspots.py", title="Hotspots", icon=":material/whatshot:")
 PERFORMANCE = st.Page("app_pages/performance.py", title="SLA & trends", icon=":material/insights:")
@@ -33,11 +34,11 @@ PUBLIC = st.Page(
 )
 
 PAGES = {
-    Role.DISPATCHER: {"Dispatch": [PLAN, JOBS, WORK], "Data": [OVERVIEW, IMPORT]},
+    Role.DISPATCHER: {"Dispatch": [PLAN, JOBS, WORK], "Data": [OVERVIEW, IMPORT, CATALOGUE]},
     Role.CREW: {"My work": [CREW]},
     Role.MANAGER: {
         "Management": [HOTSPOTS, PERFORMANCE, WORK, OVERVIEW, PUBLIC],
-        "Data": [IMPORT],
+        "Data": [IMPORT, CATALOGUE],
     },
     Role.PUBLIC: {"City services": [PUBLIC]},
 }

@@ -25,6 +25,8 @@ PAGES = [
     ("Manager", "app_pages/overview.py", "Overview"),
     ("Manager", "app_pages/public.py", "Open requests & response times"),
     ("Manager", "app_pages/intake.py", "Import requests"),
+    ("Manager", "app_pages/catalogue.py", "Service types"),
+    ("Dispatcher", "app_pages/catalogue.py", "Service types"),
     ("Public", None, "Open requests & response times"),
 ]
 

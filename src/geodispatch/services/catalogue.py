@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from geodispatch.config import Settings, get_settings
@@ -66,6 +68,73 @@ def edit_type(
         updated = dataclasses.replace(current, **changes)  # type: ignore[arg-type]
         repo.save_service_type(session, updated, now=datetime.now(UTC))
         return updated
+
+
+#: The catalogue fields a person may edit, as :func:`edit_type` names them.
+EDITABLE = ("department", "sla_hours", "service_minutes", "skill", "priority", "public")
+
+
+def edit_types(
+    edits: Mapping[str, Mapping[str, object]], *, settings: Settings | None = None
+) -> list[ServiceType]:
+    """Apply several types' edits (code -> field -> new value), all or none.
+
+    Every edit is checked before any is stored, so a table of changes saves whole or not
+    at all; the error names the type, the field, the value and what is allowed.
+    """
+    settings = settings or get_settings()
+    checked: list[tuple[str, dict[str, object]]] = []
+    for code, fields in edits.items():
+        unknown = set(fields) - set(EDITABLE)
+        if unknown:
+            raise InputError(
+                f"type {code!r}: {', '.join(sorted(unknown))} cannot be edited here; "
+                f"editable fields are {', '.join(EDITABLE)}"
+            )
+        clean: dict[str, object] = {}
+        for name, value in fields.items():
+            clean[name] = _edit_value(code, name, value)
+        checked.append((code, clean))
+    known = {t.code for t, _ in list_types(settings)}
+    missing = [code for code, _ in checked if code not in known]
+    if missing:
+        raise NotFoundError(
+            f"no service type with code {missing[0]!r}; reload the page to see the catalogue"
+        )
+    return [edit_type(code, settings=settings, **clean) for code, clean in checked]  # type: ignore[arg-type]
+
+
+def _edit_value(code: str, name: str, value: object) -> object:
+    """One edited value, checked: the error says which type and field, and what is allowed."""
+    where = f"type {code!r}, {name}"
+    if name in ("department", "skill"):
+        text = "" if value is None else str(value).strip()
+        if name == "skill" and not text:
+            raise InputError(f"{where}: a skill is needed (e.g. 'asphalt'); got nothing")
+        return text
+    if name == "public":
+        if not isinstance(value, bool):
+            raise InputError(f"{where}: must be ticked or not; got {value!r}")
+        return value
+    if name == "sla_hours" and (value is None or (isinstance(value, float) and math.isnan(value))):
+        return 0.0  # an empty cell clears the target
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: a number is needed; got {value!r}") from None
+    if name == "sla_hours":
+        if not number >= 0:
+            raise InputError(
+                f"{where}: hours must be 0 or more (0 or empty: no target); got {value!r}"
+            )
+        return number
+    if name == "service_minutes":
+        if not (1 <= number <= 24 * 60) or number != int(number):
+            raise InputError(f"{where}: whole minutes from 1 to 1440 are allowed; got {value!r}")
+        return int(number)
+    if number not in (1, 2, 3):
+        raise InputError(f"{where}: priority must be 1, 2 or 3; got {value!r}")
+    return int(number)
 
 
 def _priority(value: int) -> Priority:
