@@ -96,3 +96,14 @@ def test_an_unknown_type_is_refused_before_anything_is_saved(mixed: Settings) ->
             {first: {"department": "Roads"}, "no-such-type": {"priority": 1}}, settings=mixed
         )
     assert types(mixed)[first].department != "Roads"
+
+
+def test_a_value_the_catalogue_refuses_saves_none_of_the_table(mixed: Settings) -> None:
+    # the cell passes the table's own checks, but the type as a whole is invalid (SLA
+    # above the catalogue's maximum): the row before it must not be stored either
+    first, second = sorted(types(mixed))[:2]
+    with pytest.raises(InputError, match="sla_hours"):
+        catalogue.edit_types(
+            {first: {"department": "Roads"}, second: {"sla_hours": 10**9}}, settings=mixed
+        )
+    assert types(mixed)[first].department != "Roads"

@@ -43,31 +43,15 @@ def edit_type(
     The result is validated as a whole before it is stored, and marked edited so that
     re-importing data does not overwrite it.
     """
-    settings = settings or get_settings()
-    ensure_schema(settings.database_url)
-    with session_scope(settings.database_url) as session:
-        current = {t.code: t for t in repo.list_service_types(session)}.get(code)
-        if current is None:
-            raise NotFoundError(
-                f"no service type with code {code!r}; run "
-                "'geodispatch catalogue list' to see the codes"
-            )
-        changes: dict[str, object] = {"edited": True}
-        if sla_hours is not None:
-            changes["sla_hours"] = None if sla_hours == 0 else float(sla_hours)
-        if service_minutes is not None:
-            changes["service_minutes"] = int(service_minutes)
-        if skill is not None:
-            changes["skill"] = skill.strip().lower()
-        if priority is not None:
-            changes["priority"] = _priority(priority)
-        if department is not None:
-            changes["department"] = department.strip()
-        if public is not None:
-            changes["public"] = public
-        updated = dataclasses.replace(current, **changes)  # type: ignore[arg-type]
-        repo.save_service_type(session, updated, now=datetime.now(UTC))
-        return updated
+    changes = _changes(
+        sla_hours=sla_hours,
+        service_minutes=service_minutes,
+        skill=skill,
+        priority=priority,
+        department=department,
+        public=public,
+    )
+    return _store({code: changes}, settings or get_settings())[0]
 
 
 #: The catalogue fields a person may edit, as :func:`edit_type` names them.
@@ -79,11 +63,11 @@ def edit_types(
 ) -> list[ServiceType]:
     """Apply several types' edits (code -> field -> new value), all or none.
 
-    Every edit is checked before any is stored, so a table of changes saves whole or not
-    at all; the error names the type, the field, the value and what is allowed.
+    Every edit is checked before any is stored, and all are stored in one transaction, so
+    a table of changes saves whole or not at all; the error names the type, the field, the
+    value and what is allowed.
     """
-    settings = settings or get_settings()
-    checked: list[tuple[str, dict[str, object]]] = []
+    checked: dict[str, dict[str, object]] = {}
     for code, fields in edits.items():
         unknown = set(fields) - set(EDITABLE)
         if unknown:
@@ -91,17 +75,54 @@ def edit_types(
                 f"type {code!r}: {', '.join(sorted(unknown))} cannot be edited here; "
                 f"editable fields are {', '.join(EDITABLE)}"
             )
-        clean: dict[str, object] = {}
-        for name, value in fields.items():
-            clean[name] = _edit_value(code, name, value)
-        checked.append((code, clean))
-    known = {t.code for t, _ in list_types(settings)}
-    missing = [code for code, _ in checked if code not in known]
-    if missing:
-        raise NotFoundError(
-            f"no service type with code {missing[0]!r}; reload the page to see the catalogue"
-        )
-    return [edit_type(code, settings=settings, **clean) for code, clean in checked]  # type: ignore[arg-type]
+        values = {name: _edit_value(code, name, value) for name, value in fields.items()}
+        checked[code] = _changes(**values)  # type: ignore[arg-type]
+    return _store(checked, settings or get_settings())
+
+
+def _changes(
+    *,
+    sla_hours: float | None = None,
+    service_minutes: int | None = None,
+    skill: str | None = None,
+    priority: int | None = None,
+    department: str | None = None,
+    public: bool | None = None,
+) -> dict[str, object]:
+    """The stored form of the given edits (None: unchanged; an SLA of 0 clears it)."""
+    changes: dict[str, object] = {"edited": True}
+    if sla_hours is not None:
+        changes["sla_hours"] = None if sla_hours == 0 else float(sla_hours)
+    if service_minutes is not None:
+        changes["service_minutes"] = int(service_minutes)
+    if skill is not None:
+        changes["skill"] = skill.strip().lower()
+    if priority is not None:
+        changes["priority"] = _priority(priority)
+    if department is not None:
+        changes["department"] = department.strip()
+    if public is not None:
+        changes["public"] = public
+    return changes
+
+
+def _store(changes: Mapping[str, Mapping[str, object]], settings: Settings) -> list[ServiceType]:
+    """Apply each type's changes in one transaction: every result is validated first."""
+    ensure_schema(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        current = {t.code: t for t in repo.list_service_types(session)}
+        updated = []
+        for code, fields in changes.items():
+            if code not in current:
+                raise NotFoundError(
+                    f"no service type with code {code!r}; run 'geodispatch catalogue list' "
+                    "or open the Service types page to see the codes"
+                )
+            updated.append(dataclasses.replace(current[code], **fields))  # type: ignore[arg-type]
+        now = datetime.now(UTC)
+        for service_type in updated:
+            repo.save_service_type(session, service_type, now=now)
+        return updated
 
 
 def _edit_value(code: str, name: str, value: object) -> object:
