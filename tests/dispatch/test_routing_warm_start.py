@@ -17,14 +17,15 @@ from geodispatch.dispatch.pyvrp_start import (
     lunch_clock_window,
     penalty_cap,
     pyvrp_warm_start,
+    yard_parts,
 )
 from geodispatch.dispatch.schedule import best_timeline, plan_cost
 from geodispatch.dispatch.solver import SolveParams
-from geodispatch.domain.crews import LunchBreak
+from geodispatch.domain.crews import Depot, LunchBreak
 from geodispatch.domain.errors import InputError
 from geodispatch.domain.plans import LockedStop
 from geodispatch.domain.requests import Priority
-from tests.dispatch.routing_helpers import DAY, TZ, crew, job
+from tests.dispatch.routing_helpers import DAY, TZ, YARD_LAT, crew, east, job
 
 LUNCH = LunchBreak(time(11), time(13), 30)
 QUICK = PyVrpParams(time_limit_s=0.3)
@@ -97,6 +98,43 @@ def test_warm_start_routes_respect_skills_and_fit_with_lunch():
         assert best_timeline(problem, k, route).feasible
     # 8 jobs of 45 min per crew plus short drives fit a 7.5 h day with lunch
     assert len(served) == 16
+
+
+def test_a_day_with_two_yards_is_cut_by_the_yard_nearest_each_job():
+    east_yard = Depot("East yard", east(10), YARD_LAT)
+    crews = [
+        crew("W", "asphalt", "electrical"),
+        replace(crew("E", "asphalt"), depot=east_yard),
+    ]
+    orders = [job(1, 1, skill="asphalt"), job(2, 9, skill="asphalt"), job(3, 11, skill="asphalt")]
+    # only the west crew does electrical work, however far east the job is
+    orders.append(job(4, 9.5, skill="electrical"))
+    # a stop locked to the west crew stays with it
+    orders.append(job(5, 10.5, skill="asphalt"))
+    locked = [LockedStop(5, "W", 1)]
+    problem, _ = build_problem(orders, crews, day=DAY, tz=TZ, locked=locked)
+    ids = [v.order.job_id for v in problem.visits]
+    parts = yard_parts(problem)
+    assert [p.crews for p in parts] == [(0,), (1,)]
+    assert [sorted(ids[i] for i in p.visits) for p in parts] == [[1, 4, 5], [2, 3]]
+    # each part is a problem of its own, its crews renumbered from 0
+    west = parts[0].problem(problem)
+    assert [v.vehicles for v in west.visits] == [(0,), (0,), (0,)]
+    assert [v.locked_vehicle for v in west.visits] == [None, None, 0]
+
+
+def test_a_two_yard_day_starts_from_yard_by_yard_routes_and_serves_everything():
+    east_yard = Depot("East yard", east(10), YARD_LAT)
+    crews = [crew("W", lunch=LUNCH), replace(crew("E", lunch=LUNCH), depot=east_yard)]
+    orders = [job(j, float(j % 4), minutes=40) for j in range(1, 6)]
+    orders += [job(j, 10.0 + j % 3, minutes=40) for j in range(6, 11)]
+    problem, _ = build_problem(orders, crews, day=DAY, tz=TZ)
+    start = pyvrp_warm_start(problem, PyVrpParams(time_limit_s=0.5))
+    ids = [{problem.visits[i].order.job_id for i in route} for route in start.routes]
+    # each crew works the jobs around its own yard
+    assert ids == [{1, 2, 3, 4, 5}, {6, 7, 8, 9, 10}]
+    with pytest.raises(InputError, match=r"PyVrpParams.yard_share must be in \[0, 1\)"):
+        PyVrpParams(yard_share=1.0)
 
 
 def test_penalties_are_capped_low_only_when_every_job_may_be_left_out():
