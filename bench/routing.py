@@ -546,7 +546,8 @@ def run_replan(args: argparse.Namespace, params: SolveParams, report: dict[str, 
         )
         print(
             f"re-plan at 11:00 (solver limit {limit:g} s): {wall:.2f} s wall ({cpu:.2f} s cpu), "
-            f"urgent job on {where}, {moved} jobs moved, {len(new.violations)} violations, "
+            f"urgent job on {where}, {moved} job{'' if moved == 1 else 's'} moved, "
+            f"{len(new.violations)} violations, "
             f"driving saved vs the old order with the urgent job squeezed in "
             f"{diff.travel_saved_s / 60:.0f} min (stops left today: {served_new} re-planned, "
             f"{new.stats.get('baseline_served')} in that baseline)",

@@ -65,6 +65,18 @@ def test_alike_crews_share_one_pyvrp_type_and_each_gets_its_own_route_back():
     assert sorted(i for r in start.routes for i in r) == list(range(len(problem.visits)))
 
 
+def test_alike_crews_keep_their_own_routes_when_the_search_starts_from_them():
+    crews = [crew("A1", "asphalt"), crew("A2", "asphalt")]
+    orders = [job(j, float(j), skill="asphalt") for j in range(1, 5)]
+    problem, _ = build_problem(orders, crews, day=DAY, tz=TZ)
+    assert build_data(problem).crews_of_type == ((0, 1),)
+    # this morning A2 had every job; one route is still the shortest way to do them,
+    # so a re-plan must give it back to A2, not to A1 because A1 comes first
+    for before in ([[], [0, 1, 2, 3]], [[3, 2, 1, 0], []]):
+        start = pyvrp_warm_start(problem, QUICK, initial=before)
+        assert [sorted(r) for r in start.routes] == [sorted(r) for r in before]
+
+
 def test_appointments_move_onto_the_clock_without_lunch():
     def window(start: int, end: int) -> tuple[datetime, datetime]:
         return (datetime.combine(DAY, time(start), TZ), datetime.combine(DAY, time(end), TZ))

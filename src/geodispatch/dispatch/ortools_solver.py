@@ -305,13 +305,15 @@ def split_by_skill(problem: RoutingProblem, params: SolveParams) -> list[list[in
 class OrToolsSolver:
     """:class:`RouteSolver` backed by OR-Tools' routing library, warm-started by PyVRP.
 
-    With ``params.warm_start="pyvrp"`` (default) and no ``initial`` routes, PyVRP
-    builds routes for ``params.warm_share`` of the time
-    (:func:`~geodispatch.dispatch.pyvrp_start.pyvrp_warm_start`) and OR-Tools improves
+    With ``params.warm_start="pyvrp"`` (default), PyVRP builds routes for
+    ``params.warm_share`` of the time, starting from ``initial`` when given (a re-plan:
+    the routes crews already have)
+    (:func:`~geodispatch.dispatch.pyvrp_start.pyvrp_warm_start`), and OR-Tools improves
     them for the rest (:meth:`polish`). With ``warm_start="none"`` OR-Tools searches
-    alone; then, with ``params.relaxed_share`` > 0 and crews with lunch, the search runs
-    in two phases: first the relaxed model (no lunch windows, shifts shortened by the
-    lunch) for that share of the time, then the full model warm-started from its routes.
+    alone, from ``initial`` when given; without it and with ``params.relaxed_share`` > 0
+    and crews with lunch, the search runs in two phases: first the relaxed model (no
+    lunch windows, shifts shortened by the lunch) for that share of the time, then the
+    full model warm-started from its routes.
     """
 
     name = "ortools"
@@ -329,8 +331,8 @@ class OrToolsSolver:
             return Solution(
                 empty, tuple(None for _ in problem.vehicles), 0, "trivial", 0.0, self.name
             )
-        if initial is None and params.warm_start == "pyvrp":
-            return self._from_pyvrp(problem, params)
+        if params.warm_start == "pyvrp":
+            return self._from_pyvrp(problem, params, initial=initial)
         split = split_share_for(params, len(problem.visits))
         if initial is None and split > 0 and _skill_groups(problem):
             began = time.perf_counter()
@@ -362,11 +364,18 @@ class OrToolsSolver:
             return replace(second, wall_s=first.wall_s + second.wall_s)
         return self._once(problem, params, initial=initial)
 
-    def _from_pyvrp(self, problem: RoutingProblem, params: SolveParams) -> Solution:
+    def _from_pyvrp(
+        self,
+        problem: RoutingProblem,
+        params: SolveParams,
+        *,
+        initial: Sequence[Sequence[int]] | None = None,
+    ) -> Solution:
         began = time.perf_counter()
         start = pyvrp_warm_start(
             problem,
             PyVrpParams(time_limit_s=params.time_limit_s * params.warm_share, seed=params.seed),
+            initial=initial,
         )
         first = Stage(
             "pyvrp",

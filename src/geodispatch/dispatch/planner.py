@@ -79,8 +79,14 @@ def plan_routes(
     built = time.perf_counter()
     budget = max(0.1, REPAIR_SHARE * solve.time_limit_s)
     baseline: dict[str, int] = {}
+    # a re-plan searches from the routes crews already have (kept feasible)
+    kept = (
+        lunch_feasible(problem, warm_routes(problem, request.warm_start))
+        if request.warm_start
+        else None
+    )
     solution = solver.solve(
-        problem, replace(solve, time_limit_s=max(0.1, solve.time_limit_s - budget))
+        problem, replace(solve, time_limit_s=max(0.1, solve.time_limit_s - budget)), initial=kept
     )
     fixed = repair(
         problem,
@@ -88,11 +94,10 @@ def plan_routes(
         list(solution.break_after),
         time_budget_s=budget,
     )
-    if request.warm_start:
-        # the routes crews already have, kept feasible, with new work inserted where it
-        # fits: used when the fresh search is not better, so a re-plan never makes the
-        # day worse than "keep going and squeeze in the urgent job"
-        kept = lunch_feasible(problem, warm_routes(problem, request.warm_start))
+    if kept is not None:
+        # the routes crews already have with new work inserted where it fits: used when
+        # the search is not better, so a re-plan never makes the day worse than "keep
+        # going and squeeze in the urgent job"
         patched = repair(problem, kept, [None] * len(kept), time_budget_s=budget)
         baseline = {
             "baseline_travel_s": sum(

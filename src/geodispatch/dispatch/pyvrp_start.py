@@ -46,6 +46,7 @@ import numpy as np
 import pyvrp
 from pyvrp import PenaltyParams
 from pyvrp.stop import MaxRuntime
+from scipy.optimize import linear_sum_assignment
 
 from geodispatch.dispatch.problem import RoutingProblem, Visit
 from geodispatch.dispatch.schedule import lunch_feasible
@@ -146,13 +147,37 @@ class PyVrpModel:
         """PyVRP's vehicle type of crew ``vehicle``."""
         return next(t for t, crews in enumerate(self.crews_of_type) if vehicle in crews)
 
-    def routes_by_crew(self, solution: pyvrp.Solution, crews: int) -> list[list[int]]:
-        """Client indices per crew: each type's routes go to its crews in order."""
-        free = [list(c) for c in self.crews_of_type]
-        routes: list[list[int]] = [[] for _ in range(crews)]
+    def routes_by_crew(
+        self,
+        solution: pyvrp.Solution,
+        crews: int,
+        *,
+        before: Sequence[Sequence[int]] | None = None,
+    ) -> list[list[int]]:
+        """Client indices per crew: each type's routes go to the crews it stands for.
+
+        PyVRP does not tell alike crews apart, so with ``before`` (the routes the
+        search started from, per crew) each route goes to the crew whose old route it
+        shares most stops with: a re-plan must not report two identical crews'
+        unchanged routes as swapped. Without it, routes go to the type's crews in order.
+        """
+        by_type: list[list[list[int]]] = [[] for _ in self.crews_of_type]
         for route in solution.routes():
-            k = free[route.vehicle_type()].pop(0)
-            routes[k] = [a.idx for a in route.schedule() if a.type == pyvrp.ActivityType.CLIENT]
+            visits = [a.idx for a in route.schedule() if a.type == pyvrp.ActivityType.CLIENT]
+            by_type[route.vehicle_type()].append(visits)
+        routes: list[list[int]] = [[] for _ in range(crews)]
+        for members, found in zip(self.crews_of_type, by_type, strict=True):
+            if before is None or len(members) == 1:
+                for k, visits in zip(members, found, strict=False):
+                    routes[k] = visits
+                continue
+            shared = np.array(
+                [[len(set(visits) & set(before[k])) for visits in found] for k in members],
+                dtype=np.int64,
+            ).reshape(len(members), len(found))
+            rows, cols = linear_sum_assignment(shared, maximize=True)
+            for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
+                routes[members[row]] = found[col]
         return routes
 
 
@@ -344,7 +369,8 @@ def pyvrp_warm_start(
     solution = best[1]
     routes: list[list[int]] = []
     removed_skill = 0
-    for k, route in enumerate(model.routes_by_crew(solution, len(problem.vehicles))):
+    by_crew = model.routes_by_crew(solution, len(problem.vehicles), before=initial)
+    for k, route in enumerate(by_crew):
         kept = [i for i in route if k in problem.visits[i].vehicles]
         removed_skill += len(route) - len(kept)
         routes.append(kept)
