@@ -342,16 +342,23 @@ class OrToolsSolver:
             rest = replace(
                 params, time_limit_s=max(0.1, params.time_limit_s - (time.perf_counter() - began))
             )
-            found = self._once(problem, rest, initial=seed)
-            if found.status == "cold" or plan_cost(problem, seed) < plan_cost(
-                problem, found.routes
+            try:
+                found: Solution | None = self._once(problem, rest, initial=seed)
+            except PlanningError:
+                found = None  # the split used up the time: its routes stand
+            if (
+                found is None
+                or found.status == "cold"
+                or plan_cost(problem, seed) < plan_cost(problem, found.routes)
             ):
                 # the warm start could not be restored: keep the seed (repair completes it)
-                found = replace(
-                    found,
+                found = Solution(
                     routes=tuple(tuple(r) for r in seed),
                     break_after=tuple(None for _ in seed),
+                    objective=plan_cost(problem, seed),
                     status="split",
+                    wall_s=0.0,
+                    solver=self.name,
                 )
             return replace(found, wall_s=time.perf_counter() - began)
         share = params.relaxed_share
