@@ -146,13 +146,28 @@ if run.get("window_start") and run.get("as_of"):
 
 map_col, list_col = st.columns([3, 2])
 with map_col:
+    every = st.toggle(
+        "Draw every hotspot",
+        key=kept("hot-every", default=False),
+        help="By default the map draws each type's strongest hotspots, new and intensifying "
+        "ones first; every hotspot makes a heavier map that opens more slowly.",
+    )
     with st.spinner("Drawing the map…"):
         try:
-            page = data.hotspot_map(selection)
+            page = data.hotspot_map(selection, every=every)
         except GeodispatchError as exc:
             show_error(exc, warn=True)
             page = ""
     show_map(page, height=600)
+    hidden = data.hotspots_hidden(len(found), every=every)
+    if hidden:
+        st.caption(
+            f"The map draws the strongest {len(found) - hidden:,} of these {len(found):,} "
+            f"hotspots (each type's strongest in turn, new and intensifying first); "
+            f"{hidden:,} weaker ones are not drawn. Switch on **Draw every hotspot**, or "
+            "narrow the filters, to see them; the CSV and GeoJSON exports below hold "
+            "every one."
+        )
 with list_col:
     st.subheader(f"Emerging ({len(emerging):,})")
     st.caption("New or intensifying in the trend window, most certain first.")

@@ -6,6 +6,7 @@ hotspots, the 20-crew roster and a published plan for today (tests/app/seed.py).
 
 from __future__ import annotations
 
+import functools
 from datetime import time
 
 import pandas as pd
@@ -15,7 +16,9 @@ from streamlit.testing.v1 import AppTest
 from geodispatch.config import Settings
 from geodispatch.domain.requests import RequestStatus
 from geodispatch.domain.updates import StopStatus
+from geodispatch.reporting.maps import MapParams
 from geodispatch.services import board, dispatch, field, workflow
+from geodispatch.ui import data
 from tests.app.conftest import PAGES, open_app
 from tests.app.seed import PIN
 
@@ -213,6 +216,30 @@ def test_a_manager_filters_the_hotspot_map_by_type_and_ward(boston: Settings) ->
     assert int(metrics(app)["Hotspots"]) <= lights
     wards = table(app, "ward", "top_hotspots")
     assert [str(w) for w in wards["ward"]] == [str(ward)]
+
+
+def test_the_hotspot_map_draws_the_strongest_and_every_one_on_request(
+    boston: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a map with room for 3 hotspots, so the small seeded city has some left out
+    monkeypatch.setattr(data, "MapParams", functools.partial(MapParams, max_hotspots=3))
+    app = open_app("Manager")
+    found = int(metrics(app)["Hotspots"].replace(",", ""))
+    assert found > 3
+    (strongest,) = iframe_pages(app)
+    assert f"strongest 3 of {found:,} hotspots drawn" in strongest  # the map's legend
+    (caption,) = [c.value for c in app.caption if "not drawn" in c.value]
+    assert f"strongest 3 of these {found:,} hotspots" in caption
+    assert f"{found - 3:,} weaker ones are not drawn" in caption
+    assert "Draw every hotspot" in caption
+
+    app.toggle(key="hot-every").set_value(True).run()
+    assert not app.exception
+    (every,) = iframe_pages(app)
+    assert "hotspots drawn" not in every
+    # the same wards and heat, and every hotspot the filters match
+    assert every.count('"type": "Feature"') - strongest.count('"type": "Feature"') == found - 3
+    assert not [c.value for c in app.caption if "not drawn" in c.value]
 
 
 def test_a_manager_reads_sla_compliance_by_department_and_ward(boston: Settings) -> None:

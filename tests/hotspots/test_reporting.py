@@ -19,6 +19,7 @@ from geodispatch.reporting.maps import (
     TileSource,
     build_hotspot_map,
     count_objects,
+    drawn_hotspots,
     render_html,
 )
 from geodispatch.reporting.ward_summary import summarise_wards
@@ -197,3 +198,88 @@ def test_ward_summary_counts_changes_and_lists_typed_hotspots_first() -> None:
     cells = summary.by_ward_type.set_index(["ward", "service_code"])
     assert cells.loc[("3", "graffiti"), "recent"] == 10
     assert np.isnan(cells.loc[("3", "graffiti"), "change"])
+
+
+def heat_points(page: str) -> list[list[float]]:
+    """The (lat, lon, requests) entries of a rendered map's heat layer."""
+    start = page.index("L.heatLayer(") + len("L.heatLayer(")
+    end = page.index("]]", start) + 2
+    points: list[list[float]] = json.loads(page[start:end])
+    return points
+
+
+def many_hotspots() -> pd.DataFrame:
+    """30 pothole hotspots (the 3 last new), 4 streetlight ones, 2 of all types."""
+    one = stored_hotspots().iloc[[0]]
+    rows = []
+    for k in range(30):
+        trend = "new" if k >= 27 else "persistent"
+        rows.append(one.assign(id=100 + k, q_value=1e-9 * (k + 1), trend=trend))
+    for k in range(4):
+        rows.append(
+            one.assign(
+                id=200 + k,
+                service_code="light",
+                service_name="Street light",
+                q_value=1e-3 * (k + 1),
+                trend="persistent",
+            )
+        )
+    for k in range(2):
+        rows.append(
+            one.assign(id=300 + k, service_code=None, service_name="All types", q_value=1e-2)
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_a_map_draws_each_types_strongest_hotspots_in_turn_new_ones_first() -> None:
+    hotspots = many_hotspots()
+    drawn = drawn_hotspots(hotspots, 9)
+    assert len(drawn) == 9
+    # a turn each for potholes, lights and all-types: the three new potholes go first,
+    # then the strongest persistent one wins the last place over the fourth light
+    potholes = drawn[drawn["service_code"] == "pothole"]["id"].tolist()
+    assert potholes == [100, 127, 128, 129]
+    assert drawn[drawn["service_code"] == "light"]["id"].tolist() == [200, 201, 202]
+    assert drawn["service_code"].isna().sum() == 2  # a small group keeps all its own
+    assert drawn_hotspots(hotspots, 3)["id"].tolist() == [127, 200, 300]
+    assert len(drawn_hotspots(hotspots, None)) == len(hotspots)
+    assert len(drawn_hotspots(hotspots, 100)) == len(hotspots)
+
+
+def test_the_map_says_how_many_hotspots_it_leaves_out() -> None:
+    hotspots = many_hotspots()
+    page = render_html(
+        build_hotspot_map(
+            hotspots=hotspots, requests=filtered_requests(), params=MapParams(max_hotspots=9)
+        )
+    )
+    assert page.count('"type": "Feature"') - 50 == 9  # 50 request points, 9 hotspots
+    assert "strongest 9 of 36 hotspots drawn" in page
+    assert "Pothole (strongest 4 of 30 hotspots)" in page
+    every = render_html(
+        build_hotspot_map(
+            hotspots=hotspots, requests=filtered_requests(), params=MapParams(max_hotspots=None)
+        )
+    )
+    assert every.count('"type": "Feature"') - 50 == 36
+    assert "strongest" not in every
+    with pytest.raises(InputError, match="max_hotspots"):
+        MapParams(max_hotspots=0)
+
+
+def test_the_heat_layer_merges_requests_at_one_place_into_a_weighted_point() -> None:
+    requests = filtered_requests(4000)
+    corners = np.arange(4000) % 40  # 40 corners, 100 requests each, a metre apart at most
+    requests["lon"] = -71.06 + corners * 0.001 + (np.arange(4000) % 3) * 1e-5
+    requests["lat"] = 42.35 + corners * 0.0005
+    points = heat_points(
+        render_html(build_hotspot_map(hotspots=many_hotspots(), requests=requests))
+    )
+    assert 40 <= len(points) <= 80  # one point per corner (two where a cell edge cuts it)
+    assert sum(p[2] for p in points) == 4000  # every request still counts in the heat
+    assert {round(p[1], 3) for p in points} == {round(-71.06 + c * 0.001, 3) for c in range(40)}
+    one_by_one = build_hotspot_map(
+        hotspots=many_hotspots(), requests=requests, params=MapParams(heat_cell_m=0)
+    )
+    assert len(heat_points(render_html(one_by_one))) == 4000

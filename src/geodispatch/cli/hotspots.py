@@ -15,7 +15,7 @@ from geodispatch.analysis.emerging import EmergingParams
 from geodispatch.analysis.hotspots import HotspotParams
 from geodispatch.cli.common import console, friendly_errors, progress_bar
 from geodispatch.domain.errors import InputError
-from geodispatch.reporting.maps import TileSource
+from geodispatch.reporting.maps import MapParams, TileSource
 from geodispatch.services import hotspots as service
 
 app = typer.Typer(
@@ -209,13 +209,19 @@ def map_command(
         str | None, typer.Option(help="tile URL template with {z}/{x}/{y}; default none")
     ] = None,
     attribution: Annotated[str, typer.Option(help="attribution of the tiles")] = "",
+    every: Annotated[
+        bool,
+        typer.Option("--all-hotspots", help="draw every hotspot, not only each type's strongest"),
+    ] = False,
 ) -> None:
     """Write the manager map (wards, hotspots, heat) as one HTML file that works offline."""
     source = TileSource(tiles, attribution) if tiles else None
     with progress_bar("building the map") as progress:
         progress(0, 1)
         page = service.hotspot_map_html(
-            _selection(types, wards, since=since, until=until), tiles=source
+            _selection(types, wards, since=since, until=until),
+            tiles=source,
+            params=MapParams(max_hotspots=None) if every else None,
         )
         progress(1, 1)
     output.parent.mkdir(parents=True, exist_ok=True)

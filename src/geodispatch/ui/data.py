@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from geodispatch.config import get_settings
+from geodispatch.reporting.maps import MapParams
 from geodispatch.reporting.ward_summary import WardSummary
 from geodispatch.services import board, hotspots, performance, public
 from geodispatch.services.hotspots import HotspotFilter
@@ -99,9 +100,20 @@ def hotspot_lists(selection: HotspotFilter) -> tuple[pd.DataFrame, pd.DataFrame]
     return _hotspot_lists(_url(), hotspots.data_version(), selection)
 
 
-def hotspot_map(selection: HotspotFilter) -> str:
-    """The manager's map page for a filter (the service caches it per data version)."""
-    return hotspots.hotspot_map_html(selection)
+def hotspot_map(selection: HotspotFilter, *, every: bool = False) -> str:
+    """The manager's map page for a filter (the service caches it per data version).
+
+    By default the map draws each type's strongest hotspots (``MapParams.max_hotspots``);
+    ``every`` draws them all.
+    """
+    params = MapParams(max_hotspots=None) if every else MapParams()
+    return hotspots.hotspot_map_html(selection, params=params)
+
+
+def hotspots_hidden(found: int, *, every: bool = False) -> int:
+    """How many of ``found`` hotspots the map leaves out (0 when it draws them all)."""
+    limit = None if every else MapParams().max_hotspots
+    return 0 if limit is None else max(0, found - limit)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
