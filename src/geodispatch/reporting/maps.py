@@ -112,8 +112,10 @@ class MapParams:
         size and its drawing time. Which ones are kept: see :func:`drawn_hotspots`.
     heat_cell_m
         Requests closer than this (a square of this side, in metres) are sent to the heat
-        layer as one weighted point (default 20 m, under two pixels at zoom 15: the heat
-        looks the same, the page carries far fewer points).
+        layer as one weighted point (default 40 m). Leaflet.heat itself merges points per
+        12-pixel cell (radius + blur over 2), which is 42 m at zoom 15 in Boston, so up to
+        that zoom the heat looks the same. Boston 2011: 57,778 requests become 28,399
+        points at 20 m and 21,451 at 40 m (default map page 1.41 → 1.25 MB).
     """
 
     max_objects: int = 5000
@@ -123,7 +125,7 @@ class MapParams:
     simplify_m: float = 5.0
     coordinate_decimals: int = 5
     max_hotspots: int | None = 300
-    heat_cell_m: float = 20.0
+    heat_cell_m: float = 40.0
 
     def __post_init__(self) -> None:
         if self.max_objects < 10:
