@@ -203,6 +203,8 @@ if replan is not None and replan.plan_id == plan_id:
         "the old routes with the new work squeezed in where it is cheapest. "
         "Publish this draft to send it to the crews."
     )
+    if replan.kept_note:
+        st.info(replan.kept_note)
     if replan.urgent_outcome:
         show = st.success if replan.urgent_placed else st.error
         show(replan.urgent_outcome[:1].upper() + replan.urgent_outcome[1:])

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from geodispatch.dispatch.planner import plan_routes
+from geodispatch.dispatch.build import build_problem
+from geodispatch.dispatch.planner import jobs_moved, plan_routes, prefer_kept
 from geodispatch.dispatch.replan import Progress, diff_plans, replan_request
 from geodispatch.dispatch.solver import SolveParams
 from geodispatch.domain.requests import Priority
-from tests.dispatch.routing_helpers import at, crew, job, plan
+from tests.dispatch.routing_helpers import DAY, TZ, at, crew, job, plan
 
 
 def test_replan_keeps_done_and_locked_work_and_inserts_the_urgent_job():
@@ -77,3 +78,24 @@ def test_driving_saved_is_measured_against_squeezing_the_new_work_into_the_old_o
     diff = diff_plans(morning, new, problem, warm=request.warm_start or {})
     assert diff.travel_saved_s == baseline - new.travel_s
     assert diff.travel_saved_s >= 0  # same work served: the re-plan is never worse
+
+
+def test_a_replan_moves_jobs_between_crews_only_for_real_savings():
+    # A works 1 km and 10.5 km east, B 10 km east: handing B the 10.5 km job saves
+    # A a 19 km round trip (about an hour) for one move
+    orders = [job(1, 1.0), job(2, 10.5), job(3, 10.0), job(4, 3.0), job(5, 3.3)]
+    problem, _ = build_problem(orders, [crew("A"), crew("B")], day=DAY, tz=TZ)
+    index = {v.order.job_id: i for i, v in enumerate(problem.visits)}
+    kept = [[index[1], index[2]], [index[3]]]
+    far_saving = [[index[1]], [index[3], index[2]]]
+    assert jobs_moved(kept, far_saving) == 1
+    assert not prefer_kept(problem, kept, far_saving, moved=1)
+    # A at 1 and 3 km, B at 3.3 km: handing B the 3 km job saves a 4 km drive (12 min),
+    # not worth calling two crews
+    with_near = [[index[1], index[4]], [index[5]]]
+    near_swap = [[index[1]], [index[4], index[5]]]
+    assert jobs_moved(with_near, near_swap) == 1
+    assert prefer_kept(problem, with_near, near_swap, moved=1)
+    # a dispatcher who does not mind reshuffling sets the move cost to zero
+    free = replace(problem, params=replace(problem.params, move_cost_s=0))
+    assert not prefer_kept(free, with_near, near_swap, moved=1)

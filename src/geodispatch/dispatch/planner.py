@@ -95,9 +95,10 @@ def plan_routes(
         time_budget_s=budget,
     )
     if kept is not None:
-        # the routes crews already have with new work inserted where it fits: used when
-        # the search is not better, so a re-plan never makes the day worse than "keep
-        # going and squeeze in the urgent job"
+        # the routes crews already have with new work inserted where it fits: used unless
+        # the search beats it by more than the jobs it moves between crews cost, so a
+        # re-plan never makes the day worse than "keep going and squeeze in the urgent
+        # job", nor reshuffles crews for a few minutes of driving
         patched = repair(problem, kept, [None] * len(kept), time_budget_s=budget)
         baseline = {
             "baseline_travel_s": sum(
@@ -106,8 +107,12 @@ def plan_routes(
             ),
             "baseline_served": sum(len(r) for r in patched.routes),
         }
-        if plan_cost(problem, patched.routes) <= plan_cost(problem, fixed.routes):
+        moved = jobs_moved(kept, fixed.routes)
+        baseline["moved_from_kept"] = moved
+        baseline["move_cost_s"] = problem.params.move_cost_s
+        if prefer_kept(problem, patched.routes, fixed.routes, moved=moved):
             fixed = patched
+            baseline["kept_routes"] = 1
     dropped = explain_dropped(problem, fixed.routes, fixed.dropped, untried=fixed.untried)
     locked_jobs = {s.job_id for s in request.locked}
     routes = tuple(
@@ -125,6 +130,28 @@ def plan_routes(
     violations = check_plan(problem, plan)
     stats = {**plan.stats, **baseline, "total_s": round(time.perf_counter() - began, 3)}
     return replace(plan, violations=tuple(violations), stats=stats), problem
+
+
+def jobs_moved(before: Sequence[Sequence[int]], after: Sequence[Sequence[int]]) -> int:
+    """Visits on a route in both that ``after`` puts on another vehicle than ``before``."""
+    crew_before = {i: k for k, route in enumerate(before) for i in route}
+    return sum(1 for k, route in enumerate(after) for i in route if crew_before.get(i, k) != k)
+
+
+def prefer_kept(
+    problem: RoutingProblem,
+    kept: Sequence[Sequence[int]],
+    fresh: Sequence[Sequence[int]],
+    *,
+    moved: int,
+) -> bool:
+    """True when a re-plan should keep the crews' routes (with new work squeezed in).
+
+    ``fresh`` wins only when its cost beats ``kept``'s by more than
+    ``PlanParams.move_cost_s`` for each of the ``moved`` jobs it hands to another crew.
+    """
+    churn = problem.params.move_cost_s * moved
+    return plan_cost(problem, kept) <= plan_cost(problem, fresh) + churn
 
 
 def warm_routes(problem: RoutingProblem, warm: Mapping[str, Sequence[int]]) -> list[list[int]]:

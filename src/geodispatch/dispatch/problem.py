@@ -55,12 +55,19 @@ class PlanParams:
     balance_coefficient: int = 0
     #: Locked stops cost this many times a P1 job to drop (so they never are, in practice).
     locked_multiplier: float = 100.0
+    #: In a re-plan, driving seconds each job moved to another crew must win back: the
+    #: new plan replaces "keep the routes, squeeze the new work in" only when it is better
+    #: by more than this per moved job (the crew chief calls both crews, material is
+    #: re-loaded). 20 min: one more P3 job (8 h) is not worth reshuffling 25 jobs mid-day.
+    move_cost_s: int = 20 * 60
 
     def __post_init__(self) -> None:
         if any(w <= 0 for w in self.priority_weights):
             raise InputError("PlanParams.priority_weights must all be positive.")
         if self.drop_value_s < 60:
             raise InputError(f"PlanParams.drop_value_s must be ≥ 60. Got {self.drop_value_s}.")
+        if self.move_cost_s < 0:
+            raise InputError(f"PlanParams.move_cost_s must be ≥ 0. Got {self.move_cost_s}.")
         if self.sla_cost < 0 or self.balance_coefficient < 0:
             raise InputError("PlanParams.sla_cost and balance_coefficient must be ≥ 0.")
 

@@ -351,6 +351,19 @@ class Replan:
     changes: pd.DataFrame
     travel_saved_min: int
     sla_risks: list[str]
+    kept_note: str = ""  # why the crews' routes stood (new work squeezed in), if they did
+
+
+def _kept_note(plan: RoutePlan) -> str:
+    """Why a re-plan kept the crews' routes, in words ("" when it did not)."""
+    if not plan.stats.get("kept_routes"):
+        return ""
+    cost = plan.stats.get("move_cost_s")
+    minutes = round(cost / 60) if isinstance(cost, int | float) else 0
+    return (
+        "Today's routes stand, with the new work squeezed in: no new order saved "
+        f"{minutes} min of driving for each job it would move to another crew."
+    )
 
 
 def _where_is(plan: RoutePlan, job_id: int | None) -> tuple[str, bool]:
@@ -407,6 +420,7 @@ def replan_urgent(
         changes=change_table(diff or PlanDiff((), 0, ())),
         travel_saved_min=round(diff.travel_saved_s / 60) if diff is not None else 0,
         sla_risks=list(diff.sla_risks) if diff is not None else [],
+        kept_note=_kept_note(outcome.plan),
     )
 
 
