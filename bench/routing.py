@@ -543,7 +543,7 @@ def run_replan(args: argparse.Namespace, params: SolveParams, report: dict[str, 
                 "stops_left_baseline": new.stats.get("baseline_served"),
                 "sla_risks": len(diff.sla_risks),
                 "kept_routes": bool(new.stats.get("kept_routes")),
-                "search_moved_from_kept": new.stats.get("moved_from_kept"),
+                "search_moved_from_kept": new.stats.get("search_moved_from_kept"),
             }
         )
         kept = "kept the crews' routes" if new.stats.get("kept_routes") else "took the new order"
@@ -554,7 +554,7 @@ def run_replan(args: argparse.Namespace, params: SolveParams, report: dict[str, 
             f"driving saved vs the old order with the urgent job squeezed in "
             f"{diff.travel_saved_s / 60:.0f} min (stops left today: {served_new} re-planned, "
             f"{new.stats.get('baseline_served')} in that baseline); {kept} (the search's "
-            f"plan moved {new.stats.get('moved_from_kept')} jobs between crews)",
+            f"plan moved {new.stats.get('search_moved_from_kept')} jobs between crews)",
             flush=True,
         )
     report["replan"] = timings

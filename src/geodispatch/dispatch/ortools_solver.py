@@ -352,6 +352,11 @@ class OrToolsSolver:
                 or plan_cost(problem, seed) < plan_cost(problem, found.routes)
             ):
                 # the warm start could not be restored: keep the seed (repair completes it)
+                note = (
+                    "the full model found no plan in the time left"
+                    if found is None
+                    else "the full model did not improve them"
+                )
                 found = Solution(
                     routes=tuple(tuple(r) for r in seed),
                     break_after=tuple(None for _ in seed),
@@ -359,6 +364,14 @@ class OrToolsSolver:
                     status="split",
                     wall_s=0.0,
                     solver=self.name,
+                    stages=(
+                        Stage(
+                            "split",
+                            round(time.perf_counter() - began, 3),
+                            plan_cost(problem, seed),
+                            f"routes built skill group by skill group kept: {note}",
+                        ),
+                    ),
                 )
             return replace(found, wall_s=time.perf_counter() - began)
         share = params.relaxed_share

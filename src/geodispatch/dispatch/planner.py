@@ -80,11 +80,8 @@ def plan_routes(
     budget = max(0.1, REPAIR_SHARE * solve.time_limit_s)
     baseline: dict[str, int] = {}
     # a re-plan searches from the routes crews already have (kept feasible)
-    kept = (
-        lunch_feasible(problem, warm_routes(problem, request.warm_start))
-        if request.warm_start
-        else None
-    )
+    before = warm_routes(problem, request.warm_start) if request.warm_start else None
+    kept = lunch_feasible(problem, before) if before is not None else None
     solution = solver.solve(
         problem, replace(solve, time_limit_s=max(0.1, solve.time_limit_s - budget)), initial=kept
     )
@@ -94,7 +91,7 @@ def plan_routes(
         list(solution.break_after),
         time_budget_s=budget,
     )
-    if kept is not None:
+    if kept is not None and before is not None:
         # the routes crews already have with new work inserted where it fits: used unless
         # the search beats it by more than the jobs it moves between crews cost, so a
         # re-plan never makes the day worse than "keep going and squeeze in the urgent
@@ -107,8 +104,8 @@ def plan_routes(
             ),
             "baseline_served": sum(len(r) for r in patched.routes),
         }
-        moved = jobs_moved(kept, fixed.routes)
-        baseline["moved_from_kept"] = moved
+        moved = jobs_moved(before, fixed.routes)
+        baseline["search_moved_from_kept"] = moved
         baseline["move_cost_s"] = problem.params.move_cost_s
         if prefer_kept(problem, patched.routes, fixed.routes, moved=moved):
             fixed = patched

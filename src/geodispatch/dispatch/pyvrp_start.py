@@ -171,8 +171,9 @@ class PyVrpModel:
                 for k, visits in zip(members, found, strict=False):
                     routes[k] = visits
                 continue
+            found_sets = [set(visits) for visits in found]
             shared = np.array(
-                [[len(set(visits) & set(before[k])) for visits in found] for k in members],
+                [[len(f.intersection(before[k])) for f in found_sets] for k in members],
                 dtype=np.int64,
             ).reshape(len(members), len(found))
             rows, cols = linear_sum_assignment(shared, maximize=True)
@@ -416,13 +417,14 @@ class YardPart:
 def yard_parts(problem: RoutingProblem) -> list[YardPart]:
     """The day cut by yard, for solving each yard's part alone.
 
-    Crews go by the yard they leave from; each visit to the yard nearest it (there and
+    Crews go by the yard they return to; each visit to the yard nearest it (there and
     back) among the yards with a crew that may do it. A visit locked to a crew goes
     with that crew; a visit no crew may do is in no part.
     """
     travel = np.asarray(problem.travel)
-    yards = sorted({v.start_loc for v in problem.vehicles})
-    crews = {y: [k for k, v in enumerate(problem.vehicles) if v.start_loc == y] for y in yards}
+    # by the yard crews return to: in a re-plan a crew starts where it is
+    yards = sorted({v.end_loc for v in problem.vehicles})
+    crews = {y: [k for k, v in enumerate(problem.vehicles) if v.end_loc == y] for y in yards}
     yard_of_crew = {k: y for y, ks in crews.items() for k in ks}
     members: dict[int, list[int]] = {y: [] for y in yards}
     for i, v in enumerate(problem.visits):

@@ -358,11 +358,13 @@ def _kept_note(plan: RoutePlan) -> str:
     """Why a re-plan kept the crews' routes, in words ("" when it did not)."""
     if not plan.stats.get("kept_routes"):
         return ""
-    cost = plan.stats.get("move_cost_s")
-    minutes = round(cost / 60) if isinstance(cost, int | float) else 0
+    moved, cost = plan.stats.get("search_moved_from_kept"), plan.stats.get("move_cost_s")
+    kept = "Today's routes stand, with the new work squeezed in where it is cheapest"
+    if not isinstance(moved, int) or not isinstance(cost, int) or moved == 0 or cost == 0:
+        return f"{kept}: no new order was better."
     return (
-        "Today's routes stand, with the new work squeezed in: no new order saved "
-        f"{minutes} min of driving for each job it would move to another crew."
+        f"{kept}: the best new order would have handed {moved} job(s) to other crews "
+        f"without saving {round(cost / 60)} min of driving for each."
     )
 
 
