@@ -3,13 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from geodispatch.services.overview import overview
-from geodispatch.ui import columns
+from geodispatch.ui import columns, data
 from geodispatch.ui.widgets import Metric, count, local, metrics, table
 
 st.title("Overview")
 with st.spinner("Counting requests…"):
-    numbers = overview()
+    numbers = data.overview_figures()
 
 if numbers.total == 0:
     st.info(

@@ -15,7 +15,7 @@ import streamlit as st
 from geodispatch.config import get_settings
 from geodispatch.reporting.maps import MapParams
 from geodispatch.reporting.ward_summary import WardSummary
-from geodispatch.services import board, hotspots, performance, public
+from geodispatch.services import board, hotspots, overview, performance, public
 from geodispatch.services.hotspots import HotspotFilter
 
 
@@ -130,3 +130,14 @@ def public_figures(since: datetime | None) -> public.PublicSummary:
     ``since`` should be a whole day (see ``widgets.period_since``) so the cache holds.
     """
     return _public(_url(), public.figures_version(), since)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _overview(url: str, version: tuple[int, int, str]) -> overview.Overview:
+    del url, version
+    return overview.overview()
+
+
+def overview_figures() -> overview.Overview:
+    """Requests by type, ward and status (cached per requests version)."""
+    return _overview(_url(), hotspots.data_version())

@@ -3,8 +3,9 @@
 When the server starts (and again after an import changes the data), a background thread
 imports what the pages use and computes what each page shows when it opens with its
 default filters: today's plan and its route map, the hotspot choices, ward table, list and
-map, the SLA figures and the public figures. The pages call the same cached readers
-(:mod:`geodispatch.ui.data`), so the first person to open a page gets it from the cache.
+map, the SLA figures, the overview counts and the public figures. The pages call the same
+cached readers (:mod:`geodispatch.ui.data`), so the first person to open a page gets it
+from the cache.
 
 A failure here is only logged: the page then computes its figures itself, as it would
 without the warm-up. ``GEODISPATCH_WARM_UP=false`` turns it off (the tests do).
@@ -79,6 +80,7 @@ STEPS: tuple[tuple[str, Callable[[], object]], ...] = (
     ("plan today", _plan),
     ("hotspots", _hotspots),
     ("SLA figures", lambda: data.performance_figures(None, None, None, None)),
+    ("overview", data.overview_figures),
 )
 
 
