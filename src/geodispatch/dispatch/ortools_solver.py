@@ -346,10 +346,11 @@ class OrToolsSolver:
                 found: Solution | None = self._once(problem, rest, initial=seed)
             except PlanningError:
                 found = None  # the split used up the time: its routes stand
+            seed_cost = plan_cost(problem, seed)
             if (
                 found is None
                 or found.status == "cold"
-                or plan_cost(problem, seed) < plan_cost(problem, found.routes)
+                or seed_cost < plan_cost(problem, found.routes)
             ):
                 # the warm start could not be restored: keep the seed (repair completes it)
                 note = (
@@ -360,7 +361,7 @@ class OrToolsSolver:
                 found = Solution(
                     routes=tuple(tuple(r) for r in seed),
                     break_after=tuple(None for _ in seed),
-                    objective=plan_cost(problem, seed),
+                    objective=seed_cost,
                     status="split",
                     wall_s=0.0,
                     solver=self.name,
@@ -368,7 +369,7 @@ class OrToolsSolver:
                         Stage(
                             "split",
                             round(time.perf_counter() - began, 3),
-                            plan_cost(problem, seed),
+                            seed_cost,
                             f"routes built skill group by skill group kept: {note}",
                         ),
                     ),

@@ -106,14 +106,18 @@ def hotspot_map(selection: HotspotFilter, *, every: bool = False) -> str:
     By default the map draws each type's strongest hotspots (``MapParams.max_hotspots``);
     ``every`` draws them all.
     """
-    params = MapParams(max_hotspots=None) if every else MapParams()
-    return hotspots.hotspot_map_html(selection, params=params)
+    return hotspots.hotspot_map_html(selection, params=_map_params(every=every))
 
 
 def hotspots_hidden(found: int, *, every: bool = False) -> int:
     """How many of ``found`` hotspots the map leaves out (0 when it draws them all)."""
-    limit = None if every else MapParams().max_hotspots
+    limit = _map_params(every=every).max_hotspots
     return 0 if limit is None else max(0, found - limit)
+
+
+def _map_params(*, every: bool) -> MapParams:
+    """The hotspot map's settings: each type's strongest hotspots, or ``every`` one."""
+    return MapParams(max_hotspots=None) if every else MapParams()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -35,7 +35,6 @@ LOG = logging.getLogger(__name__)
 PAGE_MODULES = (
     "geodispatch.services.intake",
     "geodispatch.services.sla",
-    "geodispatch.services.overview",
     "geodispatch.ui.crew",
     "geodispatch.ui.geolocation",
 )
