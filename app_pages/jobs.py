@@ -25,6 +25,11 @@ from geodispatch.ui.widgets import (
 )
 
 AGE_STEPS = [0, 1, 2, 7, 14, 30, 90, 180, 365, 730, 100_000]
+#: Rows listed at first, most urgent first: a screenful many times over, and a small
+#: page to send to a browser (2,000 rows were 620 KB on the Boston backlog).
+LISTED = 500
+LISTED_MORE = 5000
+MORE_HELP = "Longer lists take longer to send and draw, above all on a phone."
 
 st.title("Open jobs")
 actor = staff_name()
@@ -95,9 +100,20 @@ if view != "Possible duplicates":
     if jobs.jobs.empty:
         st.info("No open job matches these filters: clear one of them to see more.")
         st.stop()
-    shown = jobs.jobs.head(2000)
-    if len(jobs.jobs) > len(shown):
-        st.caption(f"The {len(shown):,} most urgent of {len(jobs.jobs):,} are listed.")
+    listed = LISTED
+    if len(jobs.jobs) > LISTED:
+        note, more = st.columns([3, 1], vertical_alignment="center")
+        if more.toggle(
+            f"List up to {LISTED_MORE:,}", key=kept("jobs-more", default=False), help=MORE_HELP
+        ):
+            listed = LISTED_MORE
+        note.caption(
+            f"The {listed:,} most urgent of {len(jobs.jobs):,} are listed; the filters above "
+            "narrow the list."
+            if len(jobs.jobs) > listed
+            else f"All {len(jobs.jobs):,} are listed."
+        )
+    shown = jobs.jobs.head(listed)
     picked = table(
         local_columns(shown, ["created_at", "due_at"]),
         {

@@ -70,7 +70,11 @@ metrics(
     Metric("Overdue", count(figures.overdue)),
 )
 
-by_department, by_ward, trends = st.tabs(["By department", "By ward", "Month by month"])
+# only the open tab is drawn: a browser then builds one tab's tables and charts, not all
+tabs = ["By department", "By ward", "Month by month"]
+by_department, by_ward, trends = st.tabs(
+    tabs, key=kept("perf-tab", tabs[0], options=tabs), on_change="rerun"
+)
 for tab, key, compliance, backlog in (
     (
         by_department,
@@ -80,31 +84,33 @@ for tab, key, compliance, backlog in (
     ),
     (by_ward, "ward", figures.compliance_by_ward, figures.backlog_by_ward),
 ):
-    with tab:
-        times_and_backlog(
-            key,
-            key,
-            compliance,
-            backlog,
-            key="perf",
-            titles=("SLA compliance", "Backlog age"),
+    if tab.open:
+        with tab:
+            times_and_backlog(
+                key,
+                key,
+                compliance,
+                backlog,
+                key="perf",
+                titles=("SLA compliance", "Backlog age"),
+            )
+if trends.open:
+    with trends:
+        st.subheader("Requests reported and completed per month")
+        st.line_chart(figures.monthly, x="month", y=["opened", "completed"], height=280)
+        st.subheader("Share completed on time, per month of completion")
+        st.line_chart(figures.monthly, x="month", y="on_time_share", height=220)
+        table(
+            figures.monthly,
+            {
+                "month": "Month",
+                "opened": columns.number("Reported"),
+                "completed": columns.number("Completed"),
+                "on_time_share": columns.ON_TIME,
+                "median_days": columns.MEDIAN_DAYS,
+            },
+            key="perf-monthly",
         )
-with trends:
-    st.subheader("Requests reported and completed per month")
-    st.line_chart(figures.monthly, x="month", y=["opened", "completed"], height=280)
-    st.subheader("Share completed on time, per month of completion")
-    st.line_chart(figures.monthly, x="month", y="on_time_share", height=220)
-    table(
-        figures.monthly,
-        {
-            "month": "Month",
-            "opened": columns.number("Reported"),
-            "completed": columns.number("Completed"),
-            "on_time_share": columns.ON_TIME,
-            "median_days": columns.MEDIAN_DAYS,
-        },
-        key="perf-monthly",
-    )
 
 st.subheader("Export (CSV)")
 downloads(

@@ -3,7 +3,15 @@
 import streamlit as st
 
 from geodispatch.ui import data
-from geodispatch.ui.widgets import Metric, count, local, metrics, period_since, times_and_backlog
+from geodispatch.ui.widgets import (
+    Metric,
+    count,
+    kept,
+    local,
+    metrics,
+    period_since,
+    times_and_backlog,
+)
 
 st.title("Open requests & response times")
 st.caption("Counts and times only: no names, addresses or descriptions are shown here.")
@@ -29,16 +37,22 @@ metrics(
     Metric("As of", local(summary.as_of, "%Y-%m-%d %H:%M")),
 )
 
-by_type, by_ward, trend = st.tabs(["By type", "By ward", "Month by month"])
+# only the open tab is drawn: a phone then builds one tab's tables or chart, not all
+tabs = ["By type", "By ward", "Month by month"]
+by_type, by_ward, trend = st.tabs(
+    tabs, key=kept("public-tab", tabs[0], options=tabs), on_change="rerun"
+)
 for tab, key, label, response, backlog in (
     (by_type, "service_name", "type", summary.response_by_type, summary.backlog_by_type),
     (by_ward, "ward", "ward", summary.response_by_ward, summary.backlog_by_ward),
 ):
-    with tab:
-        times_and_backlog(key, label, response, backlog, key="public")
-with trend:
-    st.subheader("Requests opened and completed per month")
-    st.line_chart(summary.monthly, x="month", y=["opened", "completed"], height=320)
+    if tab.open:
+        with tab:
+            times_and_backlog(key, label, response, backlog, key="public")
+if trend.open:
+    with trend:
+        st.subheader("Requests opened and completed per month")
+        st.line_chart(summary.monthly, x="month", y=["opened", "completed"], height=320)
 st.caption(
     "Response time counts requests completed as a fix; duplicates, requests needing "
     "no action and those for other agencies are counted apart as 'closed, not a fix'."

@@ -38,7 +38,7 @@ import statistics
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -105,6 +105,14 @@ CASES = (
         '[data-testid="stDataFrame"]',
     ),
 )
+
+#: In-app navigation: per role, the page a new tab lands on, then the pages reached from
+#: the sidebar, in its order. Each of those is timed from the click: its first render in
+#: the session, as a dispatcher or manager meets it when moving between pages.
+NAVIGATION = {
+    "dispatcher": ("plan", "jobs", "work", "overview", "intake", "catalogue"),
+    "manager": ("hotspots", "performance", "public"),
+}
 
 
 def load_demo(home: Path, *, fresh: bool) -> None:
@@ -243,13 +251,40 @@ _PAINTED = """() => new Promise((done) => {
 })"""
 
 
-def browser_times(home: Path, runs: int) -> dict[str, list[BrowserLoad]]:
+def _on_screen(page: object, case: PageCase, started: float) -> tuple[float, float | None]:
+    """Wait for ``case``'s title and main content (not a previous page's, still shown
+    stale) and, for maps, Leaflet; seconds since ``started`` until seen and until painted."""
+    live = '[data-testid="stElementContainer"]:not([data-stale="true"])'
+    page.locator("h1", has_text=case.title).first.wait_for(timeout=300_000)  # type: ignore[attr-defined]
+    ready = case.ready if case.ready == '[data-testid="stForm"]' else f"{live} {case.ready}"
+    page.locator(ready).first.wait_for(timeout=300_000)  # type: ignore[attr-defined]
+    if not case.map_frame:
+        return time.perf_counter() - started, None
+    frame = page.frame_locator("iframe").first  # type: ignore[attr-defined]
+    frame.locator(".leaflet-container").wait_for(timeout=300_000)
+    seen = time.perf_counter() - started
+    inner = page.locator("iframe").first.element_handle().content_frame()  # type: ignore[attr-defined]
+    assert inner is not None
+    inner.evaluate(_PAINTED)
+    return seen, time.perf_counter() - started
+
+
+@dataclass
+class BrowserRuns:
+    """Every page's loads in a new tab, and its first render after a sidebar click."""
+
+    new_tab: dict[str, list[BrowserLoad]] = field(default_factory=dict)
+    clicked: dict[str, list[float]] = field(default_factory=dict)
+
+
+def browser_times(home: Path, runs: int) -> BrowserRuns:
     """Per page: time from navigation to content on screen, in Debian's Chromium.
 
     Each page is opened ``runs`` times, each time in a new tab (a new session). Besides
     the wall clock, each load records the websocket bytes received and the tab's CPU
     task time (Chrome's ``Performance.getMetrics``), figures the machine's load moves
-    far less.
+    far less. Then, ``runs`` times, each role's session moves through its pages from
+    the sidebar (``NAVIGATION``), timed from the click.
     """
     from playwright.sync_api import sync_playwright
 
@@ -257,7 +292,7 @@ def browser_times(home: Path, runs: int) -> dict[str, list[BrowserLoad]]:
 
     if CHROMIUM is None:
         print("browser: skipped (Debian's chromium is not installed)")
-        return {}
+        return BrowserRuns()
     process, url = start_app(home, warm_up=True)
     warmed = threading.Event()
     server_log: list[str] = []
@@ -272,7 +307,8 @@ def browser_times(home: Path, runs: int) -> dict[str, list[BrowserLoad]]:
 
     threading.Thread(target=watch_log, daemon=True).start()
     blocked: list[str] = []
-    out: dict[str, list[BrowserLoad]] = {}
+    out = BrowserRuns()
+    cases = {case.url: case for case in CASES}
     try:
         with sync_playwright() as playwright:
             # the network guard must not intercept requests: Playwright's request routing
@@ -332,26 +368,29 @@ def browser_times(home: Path, runs: int) -> dict[str, list[BrowserLoad]]:
                     role = case.role.split()[-1].lower()
                     started = time.perf_counter()
                     page.goto(f"{url}/{case.url_path}?role={role}", wait_until="commit")
-                    page.locator("h1", has_text=case.title).first.wait_for(timeout=300_000)
-                    page.locator(case.ready).first.wait_for(timeout=300_000)
-                    drawn = None
-                    if case.map_frame:
-                        frame = page.frame_locator("iframe").first
-                        frame.locator(".leaflet-container").wait_for(timeout=300_000)
-                        seen = time.perf_counter() - started
-                        inner = page.locator("iframe").first.element_handle().content_frame()
-                        assert inner is not None
-                        inner.evaluate(_PAINTED)
-                        drawn = time.perf_counter() - started
-                    else:
-                        seen = time.perf_counter() - started
+                    seen, drawn = _on_screen(page, case, started)
                     page.wait_for_timeout(500)  # late websocket messages (the run's end)
                     task = {
                         m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]
                     }["TaskDuration"]
-                    out.setdefault(case.url, []).append(
+                    out.new_tab.setdefault(case.url, []).append(
                         BrowserLoad(seen, drawn, received[0], float(task))
                     )
+                    page.close()
+            for _ in range(runs):
+                for role, (landing, *pages) in NAVIGATION.items():
+                    page = contexts["desk"].new_page()
+                    page.goto(f"{url}/?role={role}", wait_until="commit")
+                    _on_screen(page, cases[landing], time.perf_counter())
+                    page.wait_for_timeout(500)
+                    for name in pages:
+                        link = page.locator(f'[data-testid="stSidebarNav"] a[href$="/{name}"]')
+                        started = time.perf_counter()
+                        link.first.click()
+                        out.clicked.setdefault(name, []).append(
+                            _on_screen(page, cases[name], started)[0]
+                        )
+                        page.wait_for_timeout(500)
                     page.close()
             browser.close()
     finally:
@@ -381,31 +420,44 @@ def main() -> None:
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (2 cores)")
     load_demo(home, fresh=args.fresh)
     apptest = apptest_times(home)
-    browser = {} if args.no_browser else browser_times(home, args.browser_runs)
+    browser = BrowserRuns() if args.no_browser else browser_times(home, args.browser_runs)
     print()
     print(
-        f"{'page':<20} {'AppTest first':>14} {'rerun':>7} {'browser median':>15} {'max':>6}"
-        f" {'drawn':>6}   goal {GOAL_S:.0f} s (AppTest first and browser median)"
+        f"{'page':<20} {'AppTest first':>14} {'rerun':>7} {'new tab median':>15} {'max':>6}"
+        f" {'drawn':>6} {'in app median':>14} {'max':>6}   goal {GOAL_S:.0f} s"
     )
     worst = 0.0
     for name, run in apptest.items():
-        seen = browser.get(name)
+        seen = browser.new_tab.get(name)
         median = statistics.median(x.seconds for x in seen) if seen else None
-        worst = max(worst, run.first, median or 0.0)
         shown = " " * 15 + "—" + " " * 14
         if seen and median is not None:
             drawn = [x.drawn for x in seen if x.drawn is not None]
             painted = f"{statistics.median(drawn):5.2f}s" if drawn else "     —"
             shown = f"{median:14.2f}s {max(x.seconds for x in seen):5.2f}s {painted}"
-        verdict = "ok" if max(run.first, median or 0.0) <= GOAL_S else "OVER"
+        clicks = browser.clicked.get(name)
+        in_app = statistics.median(clicks) if clicks else None
+        shown += f" {in_app:13.2f}s {max(clicks):5.2f}s" if clicks else " " * 14 + "—" + " " * 7
+        if name == "hotspots (no disk)":  # a state the warm-up prevents: shown, not judged
+            print(f"{name:<20} {run.first:13.2f}s {run.rerun:6.2f}s {shown}   (not judged)")
+            continue
+        # the page's first render in the browser: in a new tab for the page a role lands
+        # on (a bookmark or the app's address), from the sidebar for the others
+        lands = any(c.url == name and c.path is None for c in CASES)
+        first = median if lands or in_app is None else in_app
+        worst = max(worst, run.first, first or 0.0)
+        verdict = "ok" if max(run.first, first or 0.0) <= GOAL_S else "OVER"
         print(f"{name:<20} {run.first:13.2f}s {run.rerun:6.2f}s {shown}   {verdict}")
-    print(f"\nslowest first render: {worst:.2f} s (goal ≤ {GOAL_S:.0f} s)")
+    print(
+        f"\nslowest first render: {worst:.2f} s (goal ≤ {GOAL_S:.0f} s: the AppTest first render"
+        " and the browser's: in a new tab for a role's landing page, else from the sidebar)"
+    )
     print(
         f"\n{'page':<20} {'elements KB':>12} {'maps KB':>8} {'map features':>13}"
         f" {'websocket KB':>13} {'browser CPU s':>14}   (deterministic: AppTest; browser: median)"
     )
     for name, run in apptest.items():
-        seen = browser.get(name)
+        seen = browser.new_tab.get(name)
         ws = f"{statistics.median(x.ws_bytes for x in seen) / 1024:13.0f}" if seen else " " * 13
         cpu = f"{statistics.median(x.cpu_s for x in seen):14.2f}" if seen else " " * 14
         print(
