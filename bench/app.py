@@ -24,9 +24,17 @@ Run from the project root (``make bench-app`` or ``.venv/bin/python bench/app.py
    is reported. (Request interception is not used: it turns the browser's HTTP cache
    off, and until this was seen every tab re-downloaded Streamlit's scripts.)
 
+4. Browser, in app: each role's session (``NAVIGATION``) lands on its first page, then
+   opens the others from the sidebar; each is timed from the click until its content,
+   not the previous page's, is on screen. That is a page's first render as people meet
+   it: they open the app once and move between pages.
+
 The goal (issue 7) is a first render ≤ 2 s per page: the AppTest first render and the
-median of the browser loads (``--browser-runs``, 3 by default; the slowest is printed
-too). The machine has 2 cores shared with other work: the load average is printed.
+median of the browser's (``--browser-runs``, 3 by default; the slowest is printed too):
+in a new tab for a role's landing page (plan, crew, hotspots, public), from the sidebar
+for the others. "hotspots (no disk)" is shown, not judged: the warm-up draws that map
+before anyone opens the page. The machine has 2 cores shared with other work: the load
+average is printed.
 """
 
 from __future__ import annotations
