@@ -491,6 +491,7 @@ def _plan_day(day: Day, params: SolveParams, limit: float) -> tuple[Outcome, Rou
     assert isinstance(stages, list)
     out.stages = ", ".join(f"{s['stage']} {s['s']:.1f} s → {s['cost']}" for s in stages)
     out.stages += f", repair +{plan.stats.get('repair_inserted')}"
+    out.stages += f", relocated {plan.stats.get('relocated')}"
     return out, problem
 
 

@@ -6,6 +6,10 @@ first) at its cheapest feasible place, then, for a dropped job more urgent than 
 served one, tries it in place of each less urgent stop on a capable crew's route (the
 removed stop is re-inserted elsewhere when it fits). After this, "capacity ran out" and
 "fits in place of no lower-priority job" are facts, not guesses.
+
+:func:`relocate` then moves single stops to cheaper places (same crew or another capable
+one) while that lowers the model's cost: the solver's last seconds often fit the last
+jobs in at a high driving cost and stop before undoing it.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from geodispatch.dispatch.problem import RoutingProblem
-from geodispatch.dispatch.schedule import RouteSlack, best_timeline
+from geodispatch.dispatch.schedule import RouteSlack, Timeline, best_timeline
 
 
 @dataclass(slots=True)
@@ -113,5 +117,118 @@ def repair(
             still.append(removed)
     result.routes, result.break_after = routes, breaks
     result.dropped = sorted(still)
+    result.wall_s = time.perf_counter() - began
+    return result
+
+
+@dataclass(slots=True)
+class RelocateResult:
+    """Routes and lunch placements after :func:`relocate`, with what it changed."""
+
+    routes: list[list[int]]
+    break_after: list[int]
+    moved: int = 0
+    saved_s: int = 0  # model cost saved: driving seconds + SLA lateness cost (+ balance)
+    wall_s: float = 0.0
+
+
+def route_cost(problem: RoutingProblem, visits: list[int], timeline: Timeline) -> int:
+    """One route's share of the model's objective: driving plus soft SLA lateness cost."""
+    late = 0
+    for pos, i in enumerate(visits):
+        visit = problem.visits[i]
+        if visit.due_s is not None and visit.sla_coefficient > 0:
+            late += visit.sla_coefficient * max(0, timeline.start[pos] - visit.due_s)
+    return timeline.travel_s + late
+
+
+def relocate(
+    problem: RoutingProblem,
+    routes: list[list[int]],
+    hints: list[int],
+    *,
+    time_budget_s: float = 1.0,
+) -> RelocateResult:
+    """Move single stops to their cheapest feasible place while the plan's cost drops.
+
+    A steepest-per-stop descent over the relocate neighbourhood on our own schedule:
+    each served stop not locked to a crew is taken out and put back at the cheapest
+    feasible place on any capable crew's route (its own included) when that lowers
+    driving plus SLA lateness cost (plus the balance term's span cost when it is on).
+    Skills, windows, lunch, shift ends, job caps and truck capacity hold by
+    construction; the served set never changes. Measured on ``bench/routing.py``'s
+    seeded days, same solver output with and without it (seeds 1–3): on the tight
+    200-stop / 20-crew day (seed 312) 0.3–0.5 h less driving (1–2 %) on the two runs
+    where OR-Tools' short pass ended far from a local optimum (one fell back to the
+    model without lunch windows); nothing to do on the other 200-stop days; 1 000 stops:
+    ≤ 0.04 h in 0.3–0.9 s.
+    """
+    began = time.perf_counter()
+    routes = [list(r) for r in routes]
+    breaks = list(hints)
+    travel = problem.travel
+    timelines = [best_timeline(problem, k, r, breaks[k]) for k, r in enumerate(routes)]
+    costs = [route_cost(problem, r, t) for r, t in zip(routes, timelines, strict=True)]
+    ends = [
+        t.end_s if r else problem.vehicles[k].start_s
+        for k, (r, t) in enumerate(zip(routes, timelines, strict=True))
+    ]
+    balance = problem.params.balance_coefficient
+    slack = [RouteSlack(problem, k, r, breaks[k]) for k, r in enumerate(routes)]
+    result = RelocateResult(routes, breaks)
+    improved = True
+    while improved and time.perf_counter() - began < time_budget_s:
+        improved = False
+        crew_of = {i: k for k, r in enumerate(routes) for i in r}
+        for i, k in sorted(crew_of.items()):
+            if time.perf_counter() - began > time_budget_s:
+                break
+            visit = problem.visits[i]
+            if visit.locked_vehicle is not None:
+                continue
+            route, veh = routes[k], problem.vehicles[k]
+            pos = route.index(i)
+            a = veh.start_loc if pos == 0 else problem.visits[route[pos - 1]].loc
+            b = veh.end_loc if pos == len(route) - 1 else problem.visits[route[pos + 1]].loc
+            saving = int(travel[a, visit.loc] + travel[visit.loc, b] - travel[a, b])
+            without = route[:pos] + route[pos + 1 :]
+            lunch = max(0, breaks[k] - 1 if pos < breaks[k] else breaks[k])
+            options: list[tuple[int, int, int, int]] = []  # (added driving, crew, pos, lunch)
+            for k2 in visit.vehicles:
+                where = RouteSlack(problem, k, without, lunch) if k2 == k else slack[k2]
+                found = where.best_insertion(i)
+                if found is not None and found[0] < saving:
+                    options.append((found[0], k2, found[1], found[2]))
+            for _, k2, at, lunch2 in sorted(options):
+                if k2 == k:
+                    moved = {k: [*without[:at], i, *without[at:]]}
+                    lunches = {k: lunch2}
+                else:
+                    moved = {k: without, k2: [*routes[k2][:at], i, *routes[k2][at:]]}
+                    lunches = {k: lunch, k2: lunch2}
+                new = {c: best_timeline(problem, c, r, lunches[c]) for c, r in moved.items()}
+                if not all(t.feasible for t in new.values()):
+                    continue
+                new_costs = {c: route_cost(problem, moved[c], t) for c, t in new.items()}
+                delta = sum(new_costs[c] - costs[c] for c in moved)
+                if balance > 0:
+                    new_ends = [
+                        (new[c].end_s if moved[c] else problem.vehicles[c].start_s)
+                        if c in moved
+                        else end
+                        for c, end in enumerate(ends)
+                    ]
+                    delta += balance * (max(new_ends) - max(ends))
+                if delta >= 0:
+                    continue
+                for c, r in moved.items():
+                    routes[c], breaks[c], costs[c] = r, new[c].break_after, new_costs[c]
+                    ends[c] = new[c].end_s if r else problem.vehicles[c].start_s
+                    slack[c] = RouteSlack(problem, c, r, breaks[c])
+                result.moved += 1
+                result.saved_s -= delta
+                improved = True
+                break
+    result.routes, result.break_after = routes, breaks
     result.wall_s = time.perf_counter() - began
     return result
