@@ -146,8 +146,10 @@ def clear_caches(home: Path, *, disk: bool = False) -> None:
     import streamlit as st
 
     from geodispatch.services import hotspots
+    from geodispatch.ui import data
 
     st.cache_data.clear()
+    data._plan_board.clear()  # shared, not copied (st.cache_resource)
     hotspots._map_html.cache_clear()
     if disk:
         shutil.rmtree(home / hotspots.MAP_CACHE, ignore_errors=True)
