@@ -172,14 +172,16 @@ def page_payload(app: object) -> tuple[int, int, int]:
     Deterministic figures next to the noisy clock: what the server sends and the browser
     must parse and draw.
     """
+    from geodispatch.ui.map_frame import shown_map_page
+
     elements = maps = features = 0
     for node in app._tree:  # type: ignore[attr-defined]
         proto = getattr(node, "proto", None)
         if proto is None or hasattr(node, "children"):
             continue
         elements += proto.ByteSize()
-        if getattr(node, "type", "") == "iframe":
-            page = str(proto.srcdoc)
+        page = shown_map_page(proto)
+        if page is not None:
             maps += len(page.encode())
             features += page.count('"type": "Feature"') + _heat_points(page)
     return elements, maps, features

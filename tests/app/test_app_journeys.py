@@ -19,6 +19,7 @@ from geodispatch.domain.updates import StopStatus
 from geodispatch.reporting.maps import MapParams
 from geodispatch.services import board, dispatch, field, workflow
 from geodispatch.ui import data
+from geodispatch.ui.map_frame import shown_map_page
 from tests.app.conftest import PAGES, open_app
 from tests.app.seed import PIN
 
@@ -37,8 +38,9 @@ def table(app: AppTest, *columns: str) -> pd.DataFrame:
 
 
 def iframe_pages(app: AppTest) -> list[str]:
-    """The HTML of every embedded page (the maps)."""
-    return [str(e.proto.srcdoc) for e in app.get("iframe")]
+    """The HTML of every embedded map page (shown in sandboxed frames)."""
+    pages = (shown_map_page(e.proto) for e in app.get("bidi_component"))
+    return [page for page in pages if page is not None]
 
 
 @pytest.mark.parametrize(("role", "page", "title"), PAGES)

@@ -19,6 +19,7 @@ from geodispatch.config import Settings
 from geodispatch.domain.requests import RequestStatus
 from geodispatch.domain.updates import StopStatus
 from geodispatch.services import field, workflow
+from geodispatch.ui.map_frame import SANDBOX
 from tests.app.seed import PIN, seed_boston_slice
 from tests.browser.conftest import CHROMIUM, AppServer, screenshot, start_app
 from tests.conftest import DATA
@@ -136,6 +137,11 @@ def test_a_crew_completes_a_stop_on_a_phone_and_dispatch_sees_it(
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     assert frame.locator(".leaflet-marker-icon").count() >= 2
     assert frame.locator("img.leaflet-tile").count() == 0  # no tiles: nothing fetched
+    # the map is sandboxed: a script in it (were an escape ever missed) cannot reach the app
+    assert page.locator("iframe").first.get_attribute("sandbox") == SANDBOX
+    assert "allow-same-origin" not in SANDBOX
+    reach = "() => { try { return window.parent.document.title; } catch (e) { return 'blocked'; } }"
+    assert frame.locator("body").evaluate(reach) == "blocked"
     page.wait_for_timeout(300)
     screenshot(page, "crew-390-map")
     phone.close()  # type: ignore[attr-defined]

@@ -13,14 +13,18 @@ import streamlit as st
 
 from geodispatch.config import get_settings
 from geodispatch.ui import columns
+from geodispatch.ui.map_frame import map_frame
 
 
 def show_map(page: str, *, height: int = 520) -> None:
-    """Embed a self-contained map page (Leaflet inlined by reporting: works offline)."""
+    """Embed a self-contained map page (Leaflet inlined by reporting: works offline).
+
+    It is shown in a sandboxed frame (:mod:`geodispatch.ui.map_frame`).
+    """
     if not page:
         st.caption("Nothing with a location to draw.")
         return
-    st.iframe(page, height=height)
+    map_frame(page, height=height)
 
 
 def city_zone() -> ZoneInfo:
