@@ -150,6 +150,7 @@ def clear_caches(home: Path, *, disk: bool = False) -> None:
 
     st.cache_data.clear()
     data._plan_board.clear()  # shared, not copied (st.cache_resource)
+    data._hotspot_lists.clear()
     hotspots._map_html.cache_clear()
     if disk:
         shutil.rmtree(home / hotspots.MAP_CACHE, ignore_errors=True)
