@@ -30,7 +30,7 @@ Run from the project root (``make bench-app`` or ``.venv/bin/python bench/app.py
    it: they open the app once and move between pages.
 
 The goal (issue 7) is a first render ≤ 2 s per page: the AppTest first render and the
-median of the browser's (``--browser-runs``, 3 by default; the slowest is printed too):
+median of the browser's (``--browser-runs``, 5 by default; the slowest is printed too):
 in a new tab for a role's landing page (plan, crew, hotspots, public), from the sidebar
 for the others. "hotspots (no disk)" is shown, not judged: the warm-up draws that map
 before anyone opens the page. The machine has 2 cores shared with other work: the load
@@ -421,7 +421,7 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help="reload the Boston demo")
     parser.add_argument("--no-browser", action="store_true", help="AppTest figures only")
     parser.add_argument(
-        "--browser-runs", type=int, default=3, help="times each page is opened in the browser"
+        "--browser-runs", type=int, default=5, help="times each page is opened in the browser"
     )
     args = parser.parse_args()
     home = OUTPUT / "home"
