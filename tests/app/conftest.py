@@ -55,3 +55,19 @@ def open_app(role: str, page: str | None = None) -> AppTest:
         app.switch_page(page).run()
     assert not app.exception, [e.value for e in app.exception]
     return app
+
+
+#: The public page's tabs: only the open one is drawn, so a check of what residents
+#: see has to open each.
+PUBLIC_TABS = ("By type", "By ward", "Month by month")
+
+
+def public_tables(app: AppTest) -> list[str]:
+    """The text of every table on the public page, tab by tab (``app`` is on that page)."""
+    seen = []
+    for tab in PUBLIC_TABS:
+        app.session_state["public-tab"] = tab
+        app.run()
+        assert not app.exception, [e.value for e in app.exception]
+        seen += [str(df.value.to_dict()) for df in app.dataframe]
+    return seen

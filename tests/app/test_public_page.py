@@ -12,7 +12,7 @@ from geodispatch.domain.requests import RequestStatus
 from geodispatch.services import board, open311, workflow
 from geodispatch.services.intake import import_file
 from geodispatch.ui.widgets import md_escape
-from tests.app.conftest import open_app
+from tests.app.conftest import open_app, public_tables
 from tests.conftest import write_csv
 from tests.intake.boston_rows import HEADER_2011, row
 
@@ -45,7 +45,9 @@ def test_the_public_page_leaves_internal_work_orders_out_and_says_so(
 ) -> None:
     app = open_app("Public")
     assert {m.label: m.value for m in app.metric}["Requests"] == "2"
-    shown = shown_text(app)
+    tables = public_tables(app)
+    assert len(tables) == 4  # response times and backlog, by type and by ward
+    shown = " ".join(tables)
     assert "Request for Pothole Repair" in shown
     assert "Street Light Outages" in shown
     assert "(Internal)" not in shown

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from geodispatch.dispatch.problem import RoutingProblem
-from geodispatch.dispatch.repair import relocate
+from geodispatch.dispatch.repair import relocate, relocate_and_refill, repair
 from geodispatch.dispatch.schedule import best_timeline
 from tests.dispatch.routing_helpers import at, crew, job, plan
 
@@ -81,3 +81,42 @@ def test_a_move_that_saves_driving_but_makes_a_due_job_late_is_not_made():
     out = relocate(problem, [[of[1], of[2]], [of[3], of[4]]], [0, 0], time_budget_s=5.0)
 
     assert of[2] in out.routes[0]
+
+
+def test_a_job_left_out_is_inserted_once_relocating_makes_room_for_it():
+    # the zigzag 5 → 1 → 6 km drives 62 min: with 410 min on site the 8-hour shift has no
+    # room for job 4 (20 min, at 6 km); in order (1 → 5 → 6 km) it drives 37 min and fits
+    problem, of = _problem(
+        [
+            job(1, 5.0, minutes=130),
+            job(2, 1.0, minutes=140),
+            job(3, 6.0, minutes=140),
+            job(4, 6.0, minutes=20),
+        ],
+        [crew("A")],
+    )
+    fixed = repair(problem, [[of[1], of[2], of[3]]], [None], time_budget_s=5.0)
+    assert fixed.dropped == [of[4]]  # no room on the zigzag
+
+    refilled, shortened = relocate_and_refill(problem, fixed, time_budget_s=5.0)
+
+    assert shortened.moved >= 1
+    assert of[4] in refilled.routes[0]
+    assert refilled.dropped == []
+    assert best_timeline(problem, 0, refilled.routes[0]).feasible
+
+
+def test_a_re_plan_hands_a_stop_to_another_crew_only_for_more_than_the_move_cost():
+    # A's stops at 5 and 6 km, B's at 5.5 and 9 km: handing A's stops to B saves some
+    # driving, but less than the 20 min per job a re-plan charges for moving a job
+    problem, of = _problem(
+        [job(1, 5.0), job(2, 6.0), job(3, 5.5), job(4, 9.0)], [crew("A"), crew("B")]
+    )
+    before = [[of[1], of[2]], [of[3], of[4]]]
+    home = {i: k for k, r in enumerate(before) for i in r}
+
+    fresh = relocate(problem, before, [0, 0], time_budget_s=5.0)
+    assert any(home[i] != k for k, r in enumerate(fresh.routes) for i in r)  # a day plan moves
+
+    replan = relocate(problem, before, [0, 0], time_budget_s=5.0, home=home)
+    assert all(home[i] == k for k, r in enumerate(replan.routes) for i in r)

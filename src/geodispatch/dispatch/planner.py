@@ -19,7 +19,7 @@ from geodispatch.dispatch.matrix import MatrixCache, MatrixSource
 from geodispatch.dispatch.ortools_solver import OrToolsSolver
 from geodispatch.dispatch.problem import PlanParams, RoutingProblem
 from geodispatch.dispatch.reasons import explain_dropped
-from geodispatch.dispatch.repair import RepairResult, relocate, repair
+from geodispatch.dispatch.repair import RepairResult, relocate_and_refill, repair
 from geodispatch.dispatch.schedule import Timeline, best_timeline, lunch_feasible, plan_cost
 from geodispatch.dispatch.solver import RouteSolver, Solution, SolveParams
 from geodispatch.domain.crews import Crew
@@ -92,11 +92,19 @@ def plan_routes(
         time_budget_s=budget,
     )
     # the search's last seconds can leave costly placements (measured: up to 0.5 h of
-    # driving on a 200-stop day); move single stops while that lowers the cost
-    shortened = relocate(
-        problem, fixed.routes, fixed.break_after, time_budget_s=max(0.0, budget - fixed.wall_s)
+    # driving on a 200-stop day); move single stops while that lowers the cost, then
+    # insert again what the shorter routes now have room for
+    fixed, shortened = relocate_and_refill(
+        problem,
+        fixed,
+        time_budget_s=max(0.05, budget - fixed.wall_s),
+        home=None if before is None else {i: k for k, r in enumerate(before) for i in r},
     )
-    fixed.routes, fixed.break_after = shortened.routes, shortened.break_after
+    relocated = {
+        "relocated": shortened.moved,
+        "relocate_saved_s": shortened.saved_s,
+        "relocate_s": round(shortened.wall_s, 3),
+    }
     if kept is not None and before is not None:
         # the routes crews already have with new work inserted where it fits: used unless
         # the search beats it by more than the jobs it moves between crews cost, so a
@@ -116,6 +124,7 @@ def plan_routes(
         if prefer_kept(problem, patched.routes, fixed.routes, moved=moved):
             fixed = patched
             baseline["kept_routes"] = 1
+            relocated = {}  # the search's routes, relocated or not, were not used
     dropped = explain_dropped(problem, fixed.routes, fixed.dropped, untried=fixed.untried)
     locked_jobs = {s.job_id for s in request.locked}
     routes = tuple(
@@ -128,12 +137,7 @@ def plan_routes(
         dropped=tuple(pre_dropped + dropped),
         solver=solution.solver,
         created_at=datetime.now(request.tz),
-        stats={
-            **_stats(problem, solution, fixed, built - began),
-            "relocated": shortened.moved,
-            "relocate_saved_s": shortened.saved_s,
-            "relocate_s": round(shortened.wall_s, 3),
-        },
+        stats={**_stats(problem, solution, fixed, built - began), **relocated},
     )
     violations = check_plan(problem, plan)
     stats = {**plan.stats, **baseline, "total_s": round(time.perf_counter() - began, 3)}

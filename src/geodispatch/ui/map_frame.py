@@ -6,15 +6,14 @@ whose ``sandbox`` leaves out ``allow-same-origin``. Two things follow:
 - **Safety in depth.** Popups carry text people typed (addresses, notes). It is escaped
   before it reaches the page; if an escape were ever missed, a script in the map still
   could not read the app's page, its session or its cookies.
-- **Speed.** Chromium runs a sandboxed frame in a process of its own, so the map's 1 MB
-  script is parsed and drawn beside the app's own rendering instead of after it. Measured
-  with the Boston hotspot map and a main thread kept busy for 0.7 s: the map was on
-  screen after 0.88 s instead of 1.03 s (median of 4 loads; ``bench/app.py`` measures the
-  pages).
+- **Speed.** Desktop Chromium runs a sandboxed frame in a process of its own, so the
+  map's 1 MB script is parsed and drawn beside the app's own rendering instead of after
+  it. Measured with the Boston hotspot map and a main thread kept busy for 0.7 s: the map
+  was on screen after 0.88 s instead of 1.03 s (median of 4 loads; ``bench/app.py``
+  measures the pages). Phones may keep it in the page's process: then it is as before.
 
 ``st.iframe`` offers no sandbox setting, so this is a small inline component (Streamlit's
-components v2: HTML + JS, no package, no network). Links in popups still open in a new
-tab (``allow-popups-to-escape-sandbox``).
+components v2: HTML + JS, no package, no network).
 """
 
 from __future__ import annotations
@@ -25,9 +24,11 @@ from typing import Any, Final
 
 import streamlit as st
 
-#: What a map page may do: run its own scripts and open links in a new tab. Not
-#: ``allow-same-origin``: the page gets an opaque origin of its own.
-SANDBOX: Final = "allow-scripts allow-popups allow-popups-to-escape-sandbox"
+#: What a map page may do: run its own scripts, nothing else. Not ``allow-same-origin``:
+#: the page gets an opaque origin of its own. Our maps have no links, storage, downloads or
+#: fullscreen, so no other permission is given (a popup permission would only serve an
+#: injected script).
+SANDBOX: Final = "allow-scripts"
 
 _JS: Final = f"""
 export default function(component) {{
