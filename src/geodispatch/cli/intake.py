@@ -75,6 +75,8 @@ def demo_command(
         report = demo_service.load_demo(if_empty=if_empty, progress=progress)
     if report.skipped:
         console.print("the database already holds requests; demo data not loaded again")
+        for step in report.steps:  # a new day: today's plan
+            console.print(f"[green]✓[/] {step}")
         return
     for step in report.steps:
         console.print(f"[green]✓[/] {step}")

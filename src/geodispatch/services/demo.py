@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from geodispatch.config import Settings, get_settings
-from geodispatch.services.dispatch import plan_day, publish_plan, seed_crews
+from geodispatch.services.dispatch import plan_day, plan_summaries, publish_plan, seed_crews
 from geodispatch.services.field import DEMO_PIN, give_demo_pins
 from geodispatch.services.hotspots import hotspot_map_html, refresh_hotspots
 from geodispatch.services.intake import ImportSummary, Progress, import_file
@@ -37,11 +37,17 @@ class DemoReport:
 def load_demo(
     *, if_empty: bool = False, settings: Settings | None = None, progress: Progress | None = None
 ) -> DemoReport:
-    """Import the Boston sample; with ``if_empty`` do nothing when requests already exist."""
+    """Import the Boston sample; with ``if_empty`` import nothing when requests exist.
+
+    A demo loaded on an earlier day still opens on a plan for today: when the day has no
+    plan yet, one is made and published (as a dispatcher's morning would).
+    """
     settings = settings or get_settings()
     report = DemoReport()
     if if_empty and request_total(settings) > 0:
         report.skipped = True
+        if not plan_summaries(day=_today(settings), limit=1, settings=settings):
+            report.steps.extend(dispatch_demo_step(settings, seed=False))
         return report
     for relative in DEMO_FILES:
         path = settings.data_dir / relative
@@ -79,14 +85,20 @@ def app_demo_step(settings: Settings) -> list[str]:
     return [f"drew the city-wide hotspot map for the app ({len(page) / 1e6:.1f} MB, kept)"]
 
 
-def dispatch_demo_step(settings: Settings) -> list[str]:
-    """Seed the Boston crew roster and publish a plan for today (a short 2 s search)."""
-    crews = seed_crews(settings=settings)
-    today = datetime.now(ZoneInfo(settings.timezone)).date()
+def _today(settings: Settings) -> date:
+    return datetime.now(ZoneInfo(settings.timezone)).date()
+
+
+def dispatch_demo_step(settings: Settings, *, seed: bool = True) -> list[str]:
+    """Seed the Boston crew roster (``seed``) and publish a plan for today (a 2 s search)."""
+    steps = []
+    if seed:
+        steps.append(f"seeded {seed_crews(settings=settings)} crews at Boston's public works yards")
+    today = _today(settings)
     outcome = plan_day(today, time_limit_s=2.0, created_by="demo", settings=settings)
     assigned = publish_plan(outcome.plan_id, settings=settings).assigned
-    return [
-        f"seeded {crews} crews at Boston's public works yards",
+    steps.append(
         f"planned {today}: {outcome.plan.served} jobs on {len(outcome.plan.routes)} routes "
-        f"(plan {outcome.plan_id}, published; {assigned} jobs now Work assigned)",
-    ]
+        f"(plan {outcome.plan_id}, published; {assigned} jobs now Work assigned)"
+    )
+    return steps

@@ -1,0 +1,43 @@
+"""A demo loaded on an earlier day still opens on a plan for today, made once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from geodispatch.config import Settings
+from geodispatch.services import demo, dispatch
+from geodispatch.services.intake import import_file
+from tests.conftest import write_csv
+from tests.intake.boston_rows import HEADER_2011, row
+
+
+def test_a_demo_database_without_a_plan_for_today_gets_one_published(
+    tmp_path: Path, settings: Settings
+) -> None:
+    import_file(
+        write_csv(
+            tmp_path / "e.csv",
+            HEADER_2011,
+            [row(case_enquiry_id="1"), row(case_enquiry_id="2", latitude="42.30")],
+        ),
+        settings=settings,
+    )
+    dispatch.seed_crews(settings=settings)
+    today = datetime.now(ZoneInfo(settings.timezone)).date()
+    assert dispatch.plan_summaries(day=today, settings=settings) == []  # yesterday's demo
+
+    report = demo.load_demo(if_empty=True, settings=settings)
+
+    assert report.skipped  # nothing imported again
+    assert report.imports == []
+    (plan,) = dispatch.plan_summaries(day=today, settings=settings)
+    assert plan.status == "published"
+    assert any(step.startswith(f"planned {today}") for step in report.steps)
+
+    again = demo.load_demo(if_empty=True, settings=settings)
+
+    assert again.skipped
+    assert again.steps == []  # today has its plan: nothing to do
+    assert len(dispatch.plan_summaries(day=today, settings=settings)) == 1
