@@ -135,7 +135,7 @@ def load_demo(home: Path, *, fresh: bool) -> None:
     report = demo(if_empty=True, settings=Settings(home=home, data_dir=ROOT / "data"))
     what = "reused" if report.skipped else f"loaded in {time.perf_counter() - started:.0f} s"
     if report.skipped and report.steps:  # loaded on an earlier day
-        what += f"; {report.steps[-1]}"
+        what += f"; {'; '.join(report.steps)}"
     print(f"Boston demo in {home.relative_to(ROOT)}: {what}")
 
 

@@ -35,6 +35,7 @@ def test_a_demo_database_without_a_plan_for_today_gets_one_published(
     (plan,) = dispatch.plan_summaries(day=today, settings=settings)
     assert plan.status == "published"
     assert any(step.startswith(f"planned {today}") for step in report.steps)
+    assert any(step.startswith("drew the city-wide hotspot map") for step in report.steps)
 
     again = demo.load_demo(if_empty=True, settings=settings)
 

@@ -40,7 +40,8 @@ def load_demo(
     """Import the Boston sample; with ``if_empty`` import nothing when requests exist.
 
     A demo loaded on an earlier day still opens on a plan for today: when the day has no
-    plan yet, one is made and published (as a dispatcher's morning would).
+    plan yet, one is made and published (as a dispatcher's morning would), and the
+    hotspot map the app opens with is drawn again for the changed statuses.
     """
     settings = settings or get_settings()
     report = DemoReport()
@@ -48,6 +49,7 @@ def load_demo(
         report.skipped = True
         if not plan_summaries(day=_today(settings), limit=1, settings=settings):
             report.steps.extend(dispatch_demo_step(settings, seed=False))
+            report.steps.extend(app_demo_step(settings))  # publishing changed the data
         return report
     for relative in DEMO_FILES:
         path = settings.data_dir / relative
