@@ -67,17 +67,19 @@ def import_command(
 
 def demo_command(
     if_empty: Annotated[
-        bool, typer.Option("--if-empty", help="do nothing when the database already holds requests")
+        bool,
+        typer.Option(
+            "--if-empty",
+            help="load nothing when the database already holds requests (a day without a "
+            "plan still gets one)",
+        ),
     ] = False,
 ) -> None:
     """Load the bundled Boston sample (2011 requests and the 2025 open backlog)."""
     with progress_bar("loading the Boston sample") as progress:
         report = demo_service.load_demo(if_empty=if_empty, progress=progress)
-    if report.skipped:
+    if report.skipped:  # its steps, if any, made today's plan (a new day)
         console.print("the database already holds requests; demo data not loaded again")
-        for step in report.steps:  # a new day: today's plan
-            console.print(f"[green]✓[/] {step}")
-        return
     for step in report.steps:
         console.print(f"[green]✓[/] {step}")
     for summary in report.imports:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from geodispatch.config import Settings, get_settings
 from geodispatch.services.dispatch import plan_day, plan_summaries, publish_plan, seed_crews
-from geodispatch.services.field import DEMO_PIN, give_demo_pins
+from geodispatch.services.field import DEMO_PIN, give_demo_pins, local_today
 from geodispatch.services.hotspots import hotspot_map_html, refresh_hotspots
 from geodispatch.services.intake import ImportSummary, Progress, import_file
 from geodispatch.services.overview import request_total
@@ -47,7 +46,7 @@ def load_demo(
     report = DemoReport()
     if if_empty and request_total(settings) > 0:
         report.skipped = True
-        if not plan_summaries(day=_today(settings), limit=1, settings=settings):
+        if not plan_summaries(day=local_today(settings), limit=1, settings=settings):
             report.steps.extend(dispatch_demo_step(settings, seed=False))
             report.steps.extend(app_demo_step(settings))  # publishing changed the data
         return report
@@ -87,16 +86,12 @@ def app_demo_step(settings: Settings) -> list[str]:
     return [f"drew the city-wide hotspot map for the app ({len(page) / 1e6:.1f} MB, kept)"]
 
 
-def _today(settings: Settings) -> date:
-    return datetime.now(ZoneInfo(settings.timezone)).date()
-
-
 def dispatch_demo_step(settings: Settings, *, seed: bool = True) -> list[str]:
     """Seed the Boston crew roster (``seed``) and publish a plan for today (a 2 s search)."""
     steps = []
     if seed:
         steps.append(f"seeded {seed_crews(settings=settings)} crews at Boston's public works yards")
-    today = _today(settings)
+    today = local_today(settings)
     outcome = plan_day(today, time_limit_s=2.0, created_by="demo", settings=settings)
     assigned = publish_plan(outcome.plan_id, settings=settings).assigned
     steps.append(
