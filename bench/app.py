@@ -266,12 +266,15 @@ _PAINTED = """() => new Promise((done) => {
 })"""
 
 
-def _on_screen(page: object, case: PageCase, started: float) -> tuple[float, float | None]:
-    """Wait for ``case``'s title and main content (not a previous page's, still shown
-    stale) and, for maps, Leaflet; seconds since ``started`` until seen and until painted."""
-    live = '[data-testid="stElementContainer"]:not([data-stale="true"])'
+def _on_screen(
+    page: object, case: PageCase, started: float, *, replacing: bool = False
+) -> tuple[float, float | None]:
+    """Wait for ``case``'s title and main content and, for maps, Leaflet; seconds since
+    ``started`` until seen and until painted. ``replacing``: the tab showed another page,
+    whose elements stay on screen (marked stale) until the new page's replace them."""
+    live = '[data-testid="stElementContainer"]:not([data-stale="true"]) '
     page.locator("h1", has_text=case.title).first.wait_for(timeout=300_000)  # type: ignore[attr-defined]
-    ready = case.ready if case.ready == '[data-testid="stForm"]' else f"{live} {case.ready}"
+    ready = f"{live}{case.ready}" if replacing else case.ready
     page.locator(ready).first.wait_for(timeout=300_000)  # type: ignore[attr-defined]
     if not case.map_frame:
         return time.perf_counter() - started, None
@@ -403,7 +406,7 @@ def browser_times(home: Path, runs: int) -> BrowserRuns:
                         started = time.perf_counter()
                         link.first.click()
                         out.clicked.setdefault(name, []).append(
-                            _on_screen(page, cases[name], started)[0]
+                            _on_screen(page, cases[name], started, replacing=True)[0]
                         )
                         page.wait_for_timeout(500)
                     page.close()
