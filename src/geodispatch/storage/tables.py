@@ -149,7 +149,8 @@ class RequestRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # indexed (migration 0008): screens key their caches on max(updated_at) on every visit
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     closure_note: Mapped[str] = mapped_column(Text, default="")
     row_hash: Mapped[str] = mapped_column(String(20))
     job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), nullable=True, index=True)
