@@ -10,10 +10,12 @@ import pytest
 from geodispatch.dispatch.build import build_problem
 from geodispatch.dispatch.ortools_solver import OrToolsSolver
 from geodispatch.dispatch.planner import PlanRequest, plan_routes
+from geodispatch.dispatch.problem import RoutingProblem
 from geodispatch.dispatch.pyvrp_start import (
     OPTIONAL_MAX_PENALTY,
     PyVrpParams,
     build_data,
+    default_workers,
     lunch_clock_window,
     penalty_cap,
     pyvrp_warm_start,
@@ -95,13 +97,24 @@ def test_appointments_move_onto_the_clock_without_lunch():
     assert lunch_clock_window(plain, plain.visits[2]) == (13 * 3600, 15 * 3600)
 
 
-def test_warm_start_routes_respect_skills_and_fit_with_lunch():
+def roads_and_lights(jobs: int, *, minutes: int, spread: int, lights_every: int) -> RoutingProblem:
+    """A road crew and a lights crew with lunch; every ``lights_every``-th job is electrical."""
     crews = [crew("ROADS", "asphalt", lunch=LUNCH), crew("LIGHTS", "electrical", lunch=LUNCH)]
     orders = [
-        job(j, 1 + j % 5, skill="asphalt" if j % 2 else "electrical", minutes=45)
-        for j in range(1, 17)
+        job(
+            j,
+            1 + j % spread,
+            skill="electrical" if j % lights_every == 0 else "asphalt",
+            minutes=minutes,
+        )
+        for j in range(1, jobs + 1)
     ]
     problem, _ = build_problem(orders, crews, day=DAY, tz=TZ)
+    return problem
+
+
+def test_warm_start_routes_respect_skills_and_fit_with_lunch():
+    problem = roads_and_lights(16, minutes=45, spread=5, lights_every=2)
     start = pyvrp_warm_start(problem, QUICK)
     served = [i for r in start.routes for i in r]
     assert len(served) == len(set(served))
@@ -110,6 +123,21 @@ def test_warm_start_routes_respect_skills_and_fit_with_lunch():
         assert best_timeline(problem, k, route).feasible
     # 8 jobs of 45 min per crew plus short drives fit a 7.5 h day with lunch
     assert len(served) == 16
+
+
+def test_searches_side_by_side_keep_the_plan_that_costs_least_in_our_model():
+    problem = roads_and_lights(24, minutes=50, spread=7, lights_every=3)
+    alone = pyvrp_warm_start(problem, replace(QUICK, workers=1))
+    both = pyvrp_warm_start(problem, replace(QUICK, workers=2, runs=2))
+    assert (len(alone.costs), len(both.costs)) == (1, 4)
+    # the kept routes are the cheapest of the four searches in our model (lunch placed)
+    assert plan_cost(problem, both.routes) == min(both.costs)
+    for k, route in enumerate(both.routes):
+        assert all(k in problem.visits[i].vehicles for i in route)
+        assert best_timeline(problem, k, route).feasible
+    assert PyVrpParams().workers == min(2, default_workers())
+    with pytest.raises(InputError, match=r"PyVrpParams.workers must be ≥ 1"):
+        PyVrpParams(workers=0)
 
 
 def test_a_day_with_two_yards_is_cut_by_the_yard_nearest_each_job():

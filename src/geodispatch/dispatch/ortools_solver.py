@@ -402,7 +402,8 @@ class OrToolsSolver:
             "pyvrp",
             round(start.wall_s, 3),
             plan_cost(problem, start.routes),
-            f"removed {start.removed_skill} on a wrong crew, {start.removed_lunch} for lunch",
+            f"best of {len(start.costs)} searches; removed {start.removed_skill} on a wrong "
+            f"crew, {start.removed_lunch} for lunch",
         )
         rest = replace(
             params, time_limit_s=max(0.1, params.time_limit_s - (time.perf_counter() - began))
