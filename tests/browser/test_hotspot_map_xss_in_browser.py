@@ -20,7 +20,7 @@ from geodispatch.services import hotspots as service
 from geodispatch.services.intake import import_payload
 from tests.browser.conftest import CHROMIUM, screenshot
 from tests.conftest import DATA
-from tests.hotspots.conftest import report
+from tests.hotspots.conftest import heat_points, report
 
 IMG = '<img src=x onerror="window.__xss=1">'
 SCRIPT = "<script>window.__xss=2</script>"
@@ -125,3 +125,24 @@ def test_markup_in_popups_shows_as_text_and_never_runs(browser: Any, hostile_map
     assert refused == []  # the map needs nothing from the network
     assert errors == []
     context.close()
+
+
+def test_the_heat_the_page_draws_is_every_report_it_was_given(
+    browser: Any, hostile_map: Path
+) -> None:
+    """The page writes heat points as integer steps; the browser must rebuild them all."""
+    page = browser.new_page()
+    page.goto(hostile_map.as_uri(), wait_until="load")
+    drawn = page.evaluate(
+        f"""() => {{
+            let points = null;
+            {_FIND_MAP}.eachLayer((layer) => {{
+                if (layer instanceof L.HeatLayer) points = layer._latlngs;
+            }});
+            return points.map((p) => [p[0], p[1], p[2]]);
+        }}"""
+    )
+    written = heat_points(hostile_map.read_text(encoding="utf-8"))
+    assert sorted(map(tuple, np.round(drawn, 6).tolist())) == sorted(map(tuple, written))
+    assert sum(p[2] for p in drawn) == 340  # 300 reports around town, 40 at the corner
+    page.close()

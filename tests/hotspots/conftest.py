@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,6 +78,26 @@ def boston_subset(path: Path, every: int, *, offset: int = 0) -> Path:
             if n % every == offset:
                 writer.writerow(record)
     return path
+
+
+def heat_points(page: str) -> list[list[float]]:
+    """The (lat, lon, requests) entries of a rendered map's heat layer.
+
+    The page writes them as an origin, a unit and (lat step, lon step, requests) from
+    one point to the next (``CompactHeatMap``); this adds the steps up again.
+    """
+    start = page.index("})(", page.index("L.heatLayer(")) + len("})(")
+    origin_end = page.index("]", start) + 1
+    origin = json.loads(page[start:origin_end])
+    unit_end = page.index(",", origin_end + 1)
+    unit = float(page[origin_end + 1 : unit_end])
+    steps_end = page.index("]", unit_end) + 1
+    steps = json.loads(page[unit_end + 1 : steps_end])
+    grid = np.cumsum(np.reshape(steps, (-1, 3))[:, :2], axis=0)
+    return [
+        [round(origin[0] + lat * unit, 6), round(origin[1] + lon * unit, 6), float(w)]
+        for (lat, lon), w in zip(grid.tolist(), steps[2::3], strict=True)
+    ]
 
 
 def report(source_id: str, lon: float, lat: float, code: str = "PWDx_Pothole") -> dict[str, object]:

@@ -23,6 +23,7 @@ from geodispatch.reporting.maps import (
     render_html,
 )
 from geodispatch.reporting.ward_summary import summarise_wards
+from tests.hotspots.conftest import heat_points
 
 XSS = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
 AS_OF = pd.Timestamp("2024-12-31", tz="UTC")
@@ -198,14 +199,6 @@ def test_ward_summary_counts_changes_and_lists_typed_hotspots_first() -> None:
     cells = summary.by_ward_type.set_index(["ward", "service_code"])
     assert cells.loc[("3", "graffiti"), "recent"] == 10
     assert np.isnan(cells.loc[("3", "graffiti"), "change"])
-
-
-def heat_points(page: str) -> list[list[float]]:
-    """The (lat, lon, requests) entries of a rendered map's heat layer."""
-    start = page.index("L.heatLayer(") + len("L.heatLayer(")
-    end = page.index("]]", start) + 2
-    points: list[list[float]] = json.loads(page[start:end])
-    return points
 
 
 def many_hotspots() -> pd.DataFrame:

@@ -38,7 +38,13 @@ from geodispatch.geo.crs import WGS84, lonlat_to_working, to_working
 from geodispatch.geo.wards import assign_areas
 from geodispatch.io.boundaries import read_boundaries
 from geodispatch.reporting.hotspot_export import hotspots_csv, hotspots_geojson
-from geodispatch.reporting.maps import MapParams, TileSource, build_hotspot_map, render_html
+from geodispatch.reporting.maps import (
+    PAGE_FORMAT,
+    MapParams,
+    TileSource,
+    build_hotspot_map,
+    render_html,
+)
 from geodispatch.reporting.ward_summary import WardSummary, summarise_wards
 from geodispatch.storage import hotspots_repo as repo
 from geodispatch.storage import overview_repo
@@ -562,7 +568,7 @@ def _map_html(
     working_crs: str,
     cache_dir: str,
 ) -> str:
-    key = repr((url, version, selection, tiles, params, data_dir, working_crs))
+    key = repr((PAGE_FORMAT, url, version, selection, tiles, params, data_dir, working_crs))
     path = Path(cache_dir) / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.html"
     try:
         return path.read_text(encoding="utf-8")
