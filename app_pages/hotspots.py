@@ -2,9 +2,11 @@
 
 from datetime import UTC, datetime, time
 
+import pandas as pd
 import streamlit as st
 
 from geodispatch.domain.errors import GeodispatchError
+from geodispatch.reporting.ward_summary import WardSummary
 from geodispatch.services import hotspots
 from geodispatch.ui import columns, data
 from geodispatch.ui.widgets import (
@@ -144,91 +146,115 @@ if run.get("window_start") and run.get("as_of"):
         "new and intensifying compare it with the history before it."
     )
 
-map_col, list_col = st.columns([3, 2])
-with map_col:
-    every = st.toggle(
-        "Draw every hotspot",
-        key=kept("hot-every", default=False),
-        help="By default the map draws each type's strongest hotspots, new and intensifying "
-        "ones first; every hotspot makes a heavier map that opens more slowly.",
-    )
-    with st.spinner("Drawing the map…"):
-        try:
-            page = data.hotspot_map(selection, every=every)
-        except GeodispatchError as exc:
-            show_error(exc, warn=True)
-            page = ""
-    show_map(page, height=600)
-    hidden = data.hotspots_hidden(len(found), every=every)
-    if hidden:
+# only the open tab is drawn: the ward table and the exports cost the map page about
+# 0.2 s in the browser when drawn under it (bench/app.py, median of 6 loads)
+views = ["Map and emerging", "Ward table", "Export"]
+on_map, on_wards, on_export = st.tabs(
+    views, key=kept("hot-tab", views[0], options=views), on_change="rerun"
+)
+
+
+def ward_rows() -> tuple[WardSummary, pd.DataFrame]:
+    """The ward summary and its rows for the wards filtered (all wards without a filter)."""
+    summary = data.ward_summary()
+    rows = summary.by_ward
+    if wards:
+        rows = rows[rows["ward"].astype(str).isin([str(w) for w in wards])]
+    return summary, rows
+
+
+if on_map.open:
+    with on_map:
+        map_col, list_col = st.columns([3, 2])
+        with map_col:
+            every = st.toggle(
+                "Draw every hotspot",
+                key=kept("hot-every", default=False),
+                help="By default the map draws each type's strongest hotspots, new and "
+                "intensifying ones first; every hotspot makes a heavier map that opens more "
+                "slowly.",
+            )
+            with st.spinner("Drawing the map…"):
+                try:
+                    page = data.hotspot_map(selection, every=every)
+                except GeodispatchError as exc:
+                    show_error(exc, warn=True)
+                    page = ""
+            show_map(page, height=600)
+            hidden = data.hotspots_hidden(len(found), every=every)
+            if hidden:
+                st.caption(
+                    f"The map draws the strongest {len(found) - hidden:,} of these {len(found):,} "
+                    f"hotspots (each type's strongest in turn, new and intensifying first); "
+                    f"{hidden:,} weaker ones are not drawn. Switch on **Draw every hotspot**, or "
+                    "narrow the filters, to see them; the CSV and GeoJSON files on the Export "
+                    "tab hold every one."
+                )
+        with list_col:
+            st.subheader(f"Emerging ({len(emerging):,})")
+            st.caption("New or intensifying in the trend window, most certain first.")
+            if emerging.empty:
+                st.caption("None in this selection.")
+            table(
+                emerging,
+                {
+                    "id": st.column_config.NumberColumn("#", format="%d"),
+                    "service_name": "Type",
+                    "trend": "Trend",
+                    "wards": "Wards",
+                    "n_reports": columns.number("Reports"),
+                    "ratio": columns.number("× expected", "%.1f"),
+                    "top_address": "Most reported address",
+                },
+                key="hot-emerging",
+                height=520,
+            )
+
+if on_wards.open:
+    with on_wards:
+        summary, by_ward = ward_rows()
         st.caption(
-            f"The map draws the strongest {len(found) - hidden:,} of these {len(found):,} "
-            f"hotspots (each type's strongest in turn, new and intensifying first); "
-            f"{hidden:,} weaker ones are not drawn. Switch on **Draw every hotspot**, or "
-            "narrow the filters, to see them; the CSV and GeoJSON exports below hold "
-            "every one."
+            "Requests, open requests and hotspots per ward; the last window against the "
+            "one before it, with a test of whether the change is more than chance."
         )
-with list_col:
-    st.subheader(f"Emerging ({len(emerging):,})")
-    st.caption("New or intensifying in the trend window, most certain first.")
-    if emerging.empty:
-        st.caption("None in this selection.")
-    table(
-        emerging,
-        {
-            "id": st.column_config.NumberColumn("#", format="%d"),
-            "service_name": "Type",
-            "trend": "Trend",
-            "wards": "Wards",
-            "n_reports": columns.number("Reports"),
-            "ratio": columns.number("× expected", "%.1f"),
-            "top_address": "Most reported address",
-        },
-        key="hot-emerging",
-        height=520,
-    )
+        table(
+            by_ward,
+            {
+                "ward": "Ward",
+                "requests": columns.number("Requests"),
+                "open": columns.number("Open"),
+                "recent": columns.number(
+                    "Last window", help=f"reports in the last {summary.window_days:.0f} days"
+                ),
+                "previous": columns.number("Window before"),
+                "change": columns.number("Change", "percent"),
+                "changed": st.column_config.CheckboxColumn("Significant"),
+                "hotspots": columns.number("Hotspots"),
+                "emerging": columns.number("Emerging"),
+                "mixed_hotspots": columns.number("Mixed-type"),
+                "top_hotspots": "Strongest hotspots",
+            },
+            key="hot-ward-table",
+        )
 
-st.subheader("Wards")
-summary = data.ward_summary()
-by_ward = summary.by_ward
-if wards:
-    by_ward = by_ward[by_ward["ward"].astype(str).isin([str(w) for w in wards])]
-table(
-    by_ward,
-    {
-        "ward": "Ward",
-        "requests": columns.number("Requests"),
-        "open": columns.number("Open"),
-        "recent": columns.number(
-            "Last window", help=f"reports in the last {summary.window_days:.0f} days"
-        ),
-        "previous": columns.number("Window before"),
-        "change": columns.number("Change", "percent"),
-        "changed": st.column_config.CheckboxColumn("Significant"),
-        "hotspots": columns.number("Hotspots"),
-        "emerging": columns.number("Emerging"),
-        "mixed_hotspots": columns.number("Mixed-type"),
-        "top_hotspots": "Strongest hotspots",
-    },
-    key="hot-ward-table",
-)
-
-st.subheader("Export")
-stamp = datetime.now(UTC).strftime("%Y%m%d")
-downloads(
-    Download(
-        f"Hotspots as CSV ({len(found):,})",
-        lambda: hotspots.hotspot_downloads(selection)[0],
-        f"hotspots-{stamp}.csv",
-    ),
-    Download(
-        f"Hotspots as GeoJSON ({len(found):,})",
-        lambda: hotspots.hotspot_downloads(selection)[1],
-        f"hotspots-{stamp}.geojson",
-        "application/geo+json",
-    ),
-    Download("Ward table as CSV", by_ward.to_csv(index=False), f"wards-{stamp}.csv"),
-    key="hot-export",
-)
+if on_export.open:
+    with on_export:
+        _, by_ward = ward_rows()
+        stamp = datetime.now(UTC).strftime("%Y%m%d")
+        downloads(
+            Download(
+                f"Hotspots as CSV ({len(found):,})",
+                lambda: hotspots.hotspot_downloads(selection)[0],
+                f"hotspots-{stamp}.csv",
+            ),
+            Download(
+                f"Hotspots as GeoJSON ({len(found):,})",
+                lambda: hotspots.hotspot_downloads(selection)[1],
+                f"hotspots-{stamp}.geojson",
+                "application/geo+json",
+            ),
+            Download("Ward table as CSV", by_ward.to_csv(index=False), f"wards-{stamp}.csv"),
+            key="hot-export",
+        )
 
 refresh_section()

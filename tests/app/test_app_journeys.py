@@ -220,8 +220,20 @@ def test_a_manager_filters_the_hotspot_map_by_type_and_ward(boston: Settings) ->
     assert f"Hotspots: ward {ward}" in ward_map  # the map's legend names the filter
     assert len(ward_map) < len(full_map)
     assert int(metrics(app)["Hotspots"]) <= lights
+    assert not [t for t in app.dataframe if "top_hotspots" in t.value.columns]  # map tab only
+
+    app.session_state["hot-tab"] = "Ward table"
+    app.run()
     wards = table(app, "ward", "top_hotspots")
     assert [str(w) for w in wards["ward"]] == [str(ward)]
+    assert not iframe_pages(app)  # the map is not drawn under another tab
+
+    app.session_state["hot-tab"] = "Export"
+    app.run()
+    assert not app.exception
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert labels[0].startswith("Hotspots as CSV (")
+    assert "Ward table as CSV" in labels
 
 
 def test_the_hotspot_map_draws_the_strongest_and_every_one_on_request(
