@@ -592,6 +592,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--min-neighbors", type=int, default=None)
     parser.add_argument("--gls-lambda", type=float, default=None)
     parser.add_argument("--warm-share", type=float, default=None)
+    parser.add_argument(
+        "--pyvrp-workers",
+        type=int,
+        default=None,
+        help="PyVRP searches side by side in our pipeline (default: one per core, at most 2)",
+    )
     args = parser.parse_args(argv)
     params = SolveParams(time_limit_s=args.solomon_limit)
     overrides = {
@@ -600,6 +606,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "min_neighbors": args.min_neighbors,
         "gls_lambda": args.gls_lambda,
         "warm_share": args.warm_share,
+        "pyvrp_workers": args.pyvrp_workers,
     }
     params = replace(params, **{k: v for k, v in overrides.items() if v is not None})
     print(f"our solver settings: {params}", flush=True)

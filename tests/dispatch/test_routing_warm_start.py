@@ -12,9 +12,11 @@ from geodispatch.dispatch.ortools_solver import OrToolsSolver
 from geodispatch.dispatch.planner import PlanRequest, plan_routes
 from geodispatch.dispatch.problem import RoutingProblem
 from geodispatch.dispatch.pyvrp_start import (
+    MAX_WORKERS,
     OPTIONAL_MAX_PENALTY,
     PyVrpParams,
     build_data,
+    cheapest,
     default_workers,
     lunch_clock_window,
     penalty_cap,
@@ -135,9 +137,17 @@ def test_searches_side_by_side_keep_the_plan_that_costs_least_in_our_model():
     for k, route in enumerate(both.routes):
         assert all(k in problem.visits[i].vehicles for i in route)
         assert best_timeline(problem, k, route).feasible
-    assert PyVrpParams().workers == min(2, default_workers())
+    assert 1 <= PyVrpParams().workers == default_workers() <= MAX_WORKERS
     with pytest.raises(InputError, match=r"PyVrpParams.workers must be ≥ 1"):
         PyVrpParams(workers=0)
+    with pytest.raises(InputError, match=r"SolveParams.pyvrp_workers must be ≥ 1"):
+        SolveParams(pyvrp_workers=0)
+
+
+def test_the_cheapest_search_is_kept_and_a_tie_keeps_the_first_seed():
+    assert cheapest([900, 700, 800]) == 1
+    assert cheapest([700, 900, 700]) == 0
+    assert cheapest([5]) == 0
 
 
 def test_a_day_with_two_yards_is_cut_by_the_yard_nearest_each_job():

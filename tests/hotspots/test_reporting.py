@@ -15,6 +15,7 @@ import shapely
 from geodispatch.domain.errors import InputError
 from geodispatch.reporting.hotspot_export import hotspots_csv, hotspots_geojson
 from geodispatch.reporting.maps import (
+    CompactHeatMap,
     MapParams,
     TileSource,
     build_hotspot_map,
@@ -272,7 +273,19 @@ def test_the_heat_layer_merges_requests_at_one_place_into_a_weighted_point() -> 
     assert 40 <= len(points) <= 80  # one point per corner (two where a cell edge cuts it)
     assert sum(p[2] for p in points) == 4000  # every request still counts in the heat
     assert {round(p[1], 3) for p in points} == {round(-71.06 + c * 0.001, 3) for c in range(40)}
+    assert {round(p[0], 4) for p in points} == {round(42.35 + c * 0.0005, 4) for c in range(40)}
     one_by_one = build_hotspot_map(
         hotspots=many_hotspots(), requests=requests, params=MapParams(heat_cell_m=0)
     )
     assert len(heat_points(render_html(one_by_one))) == 4000
+
+
+def test_the_compact_heat_layer_refuses_points_it_cannot_write() -> None:
+    with pytest.raises(InputError, match=r"each point must be \[lat, lon, weight\]"):
+        CompactHeatMap([[42.35, -71.06], [42.36, -71.05]], decimals=4)
+    with pytest.raises(InputError, match="whole numbers"):
+        CompactHeatMap([[42.35, -71.06, 0.4]], decimals=4)
+    with pytest.raises(InputError, match="decimals must be 0–8"):
+        CompactHeatMap([[42.35, -71.06, 1]], decimals=-1)
+    empty = CompactHeatMap([], decimals=4)
+    assert empty.steps == "[]"

@@ -393,17 +393,19 @@ class OrToolsSolver:
         initial: Sequence[Sequence[int]] | None = None,
     ) -> Solution:
         began = time.perf_counter()
-        start = pyvrp_warm_start(
-            problem,
-            PyVrpParams(time_limit_s=params.time_limit_s * params.warm_share, seed=params.seed),
-            initial=initial,
+        settings = PyVrpParams(
+            time_limit_s=params.time_limit_s * params.warm_share, seed=params.seed
         )
+        if params.pyvrp_workers is not None:
+            settings = replace(settings, workers=params.pyvrp_workers)
+        start = pyvrp_warm_start(problem, settings, initial=initial)
+        searches = f"best of {len(start.costs)} searches; " if len(start.costs) > 1 else ""
         first = Stage(
             "pyvrp",
             round(start.wall_s, 3),
             plan_cost(problem, start.routes),
-            f"best of {len(start.costs)} searches; removed {start.removed_skill} on a wrong "
-            f"crew, {start.removed_lunch} for lunch",
+            f"{searches}removed {start.removed_skill} on a wrong crew, "
+            f"{start.removed_lunch} for lunch",
         )
         rest = replace(
             params, time_limit_s=max(0.1, params.time_limit_s - (time.perf_counter() - began))

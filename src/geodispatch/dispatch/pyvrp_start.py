@@ -113,7 +113,8 @@ class PyVrpParams:
     each for the whole time, and the one whose routes cost least in our model (after
     skills and lunch are applied) is kept. Default: one per core, at most
     :data:`MAX_WORKERS` (the solver's next stage, OR-Tools, runs on one core; the
-    second search costs no wall time on a machine with two cores). PyVRP's search
+    second search costs no wall time on an otherwise idle machine with two cores, but
+    twice the CPU time; ``SolveParams.pyvrp_workers`` sets it). PyVRP's search
     stalls at a seed-dependent plan on a 200-stop day, so two seeds are a cheap second
     chance; see ``bench/routing.py`` for what it changes.
     """
@@ -381,7 +382,7 @@ def pyvrp_warm_start(
     # the best by our own cost once skills and lunch are applied, not by PyVRP's: its
     # model approximates both (ties keep the first seed, so a result is repeatable)
     fits = [_fitted(problem, model, solution, initial) for solution in found]
-    best = min(fits, key=lambda f: f.cost)
+    best = fits[cheapest([f.cost for f in fits])]
     return WarmStart(
         routes=best.routes,
         wall_s=time.perf_counter() - began,
@@ -403,8 +404,9 @@ def _searches(
     """PyVRP's best solutions from one search per seed, all run at once for ``limit_s``.
 
     PyVRP's local search runs in C++ without Python's lock, so searches in threads use
-    as many cores as there are seeds (measured on 2 cores: 958 iterations in 2 s alone,
-    1,390 and 1,332 side by side).
+    as many cores as there are seeds: on 2 cores, 2 s on the benchmark's 200-stop day
+    (seed 312), one search alone ran 1,274–1,357 iterations and each of two side by side
+    1,227–1,405 (3 rounds, after a warm-up). On a busy machine they share what is free.
     """
 
     def search(seed: int) -> pyvrp.Solution:
@@ -428,6 +430,11 @@ def _searches(
         return list(pool.map(search, seeds))
 
 
+def cheapest(costs: Sequence[int]) -> int:
+    """Index of the lowest cost; on a tie the first (the lowest seed), so runs repeat."""
+    return min(range(len(costs)), key=lambda n: (costs[n], n))
+
+
 @dataclass(frozen=True, slots=True)
 class _Fitted:
     """A PyVRP solution as routes that fit the full model, and what fitting removed."""
@@ -445,6 +452,7 @@ def _fitted(
     solution: pyvrp.Solution,
     initial: Sequence[Sequence[int]] | None,
 ) -> _Fitted:
+    """``solution`` as routes per crew that keep skills, locked order and lunch, costed."""
     routes: list[list[int]] = []
     removed_skill = 0
     by_crew = model.routes_by_crew(solution, len(problem.vehicles), before=initial)

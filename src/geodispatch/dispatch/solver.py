@@ -78,6 +78,9 @@ class SolveParams:
     1922 at 0.9), because OR-Tools' short pass is what
     swaps left-out work in (e.g. +2 to +7 weight in 1.4 s where PyVRP's own search had
     stalled) and on the 1000-stop day its relaxed fallback added up to +31 weight.
+    ``pyvrp_workers`` PyVRP searches run side by side (``None``: one per core, at most
+    two; see :class:`~geodispatch.dispatch.pyvrp_start.PyVrpParams`); 1 keeps the
+    planner on one core.
     """
 
     time_limit_s: float = 5.0
@@ -92,6 +95,7 @@ class SolveParams:
     relaxed_share: float = 0.0
     split_share: float | None = None
     log_search: bool = False
+    pyvrp_workers: int | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.time_limit_s <= 3600:
@@ -110,6 +114,8 @@ class SolveParams:
             )
         if not 0 < self.warm_share < 1:
             raise InputError(f"SolveParams.warm_share must be in (0, 1). Got {self.warm_share}.")
+        if self.pyvrp_workers is not None and self.pyvrp_workers < 1:
+            raise InputError(f"SolveParams.pyvrp_workers must be ≥ 1. Got {self.pyvrp_workers}.")
         if self.metaheuristic not in METAHEURISTICS:
             raise InputError(
                 f"SolveParams.metaheuristic must be one of {METAHEURISTICS}. "

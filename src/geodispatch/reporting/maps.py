@@ -525,9 +525,18 @@ class CompactHeatMap(HeatMap):
     )
 
     def __init__(self, data: list[list[float]], *, decimals: int, **kwargs: Any) -> None:
+        if not 0 <= decimals <= 8:
+            raise InputError(f"CompactHeatMap: decimals must be 0–8. Got {decimals}.")
+        if any(len(row) != 3 for row in data):
+            raise InputError("CompactHeatMap: each point must be [lat, lon, weight].")
+        rows = np.asarray(data, dtype=float).reshape(-1, 3)
+        weights = rows[:, 2]
+        if (weights < 0).any() or (weights != np.rint(weights)).any():
+            raise InputError(
+                "CompactHeatMap: weights must be whole numbers ≥ 0 (requests at a place)."
+            )
         super().__init__(data, **kwargs)  # type: ignore[no-untyped-call]
         self.unit = 10.0**-decimals
-        rows = np.asarray(self.data, dtype=float).reshape(-1, 3)
         grid = np.rint(rows[:, :2] / self.unit).astype(np.int64)
         order = np.lexsort((grid[:, 1], grid[:, 0]))
         grid, weights = grid[order], np.rint(rows[order, 2]).astype(np.int64)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import json
 import os
 import time
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+import geodispatch
 from geodispatch.analysis.emerging import EmergingParams, Trend
 from geodispatch.analysis.hotspots import (
     ALL_TYPES,
@@ -568,7 +570,9 @@ def _map_html(
     working_crs: str,
     cache_dir: str,
 ) -> str:
-    key = repr((PAGE_FORMAT, url, version, selection, tiles, params, data_dir, working_crs))
+    # the drawing code's versions too: an upgrade never serves a page an older one drew
+    drawn_by = (PAGE_FORMAT, geodispatch.__version__, importlib.metadata.version("folium"))
+    key = repr((drawn_by, url, version, selection, tiles, params, data_dir, working_crs))
     path = Path(cache_dir) / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.html"
     try:
         return path.read_text(encoding="utf-8")

@@ -2,8 +2,12 @@
 
 Screens key their caches on a data version that includes ``max(requests.updated_at)``
 (see ``hotspots_repo.data_version``), read on every page visit, several times on the
-manager's pages. Without an index that is a scan of every request: 19 ms per read on
-Boston's 60,675 requests in SQLite; with it, an index lookup.
+manager's pages. Without an index that read (with the request count) scans the table:
+19 ms on Boston's 60,675 requests in SQLite. With it, SQLite reads the narrow index
+instead (a covering-index scan that gives both figures): 4.4 ms. It still grows with the
+number of requests; a change counter bumped by every write would not.
+On PostgreSQL a plain CREATE INDEX blocks writes to requests while it builds: seconds at
+Boston's size, to plan for (upgrade out of hours) in a city with millions of requests.
 
 Revision ID: 0008
 Revises: 0007
