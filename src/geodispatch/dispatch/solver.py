@@ -78,8 +78,8 @@ class SolveParams:
     1922 at 0.9), because OR-Tools' short pass is what
     swaps left-out work in (e.g. +2 to +7 weight in 1.4 s where PyVRP's own search had
     stalled) and on the 1000-stop day its relaxed fallback added up to +31 weight.
-    ``pyvrp_workers`` PyVRP searches run side by side (``None``: one per core, at most
-    two; see :class:`~geodispatch.dispatch.pyvrp_start.PyVrpParams`); 1 keeps the
+    ``pyvrp_workers`` PyVRP searches run side by side (``None``: two per core, at most
+    four; see :class:`~geodispatch.dispatch.pyvrp_start.PyVrpParams`); 1 keeps the
     planner on one core.
     """
 
