@@ -17,6 +17,7 @@ from geodispatch.ui.widgets import (
     downloads,
     kept,
     metrics,
+    open_tabs,
     show_error,
     show_map,
     table,
@@ -148,10 +149,7 @@ if run.get("window_start") and run.get("as_of"):
 
 # only the open tab is drawn: the ward table and the exports cost the map page about
 # 0.2 s in the browser when drawn under it (bench/app.py, median of 6 loads)
-views = ["Map and emerging", "Ward table", "Export"]
-on_map, on_wards, on_export = st.tabs(
-    views, key=kept("hot-tab", views[0], options=views), on_change="rerun"
-)
+on_map, on_wards, on_export = open_tabs(["Map and emerging", "Ward table", "Export"], key="hot-tab")
 
 
 def ward_rows() -> tuple[WardSummary, pd.DataFrame]:

@@ -12,6 +12,7 @@ from geodispatch.ui.widgets import (
     downloads,
     kept,
     metrics,
+    open_tabs,
     period_since,
     share,
     show_error,
@@ -71,9 +72,8 @@ metrics(
 )
 
 # only the open tab is drawn: a browser then builds one tab's tables and charts, not all
-tabs = ["By department", "By ward", "Month by month"]
-by_department, by_ward, trends = st.tabs(
-    tabs, key=kept("perf-tab", tabs[0], options=tabs), on_change="rerun"
+by_department, by_ward, trends = open_tabs(
+    ["By department", "By ward", "Month by month"], key="perf-tab"
 )
 for tab, key, compliance, backlog in (
     (

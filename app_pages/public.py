@@ -6,9 +6,9 @@ from geodispatch.ui import data
 from geodispatch.ui.widgets import (
     Metric,
     count,
-    kept,
     local,
     metrics,
+    open_tabs,
     period_since,
     times_and_backlog,
 )
@@ -38,10 +38,7 @@ metrics(
 )
 
 # only the open tab is drawn: a phone then builds one tab's tables or chart, not all
-tabs = ["By type", "By ward", "Month by month"]
-by_type, by_ward, trend = st.tabs(
-    tabs, key=kept("public-tab", tabs[0], options=tabs), on_change="rerun"
-)
+by_type, by_ward, trend = open_tabs(["By type", "By ward", "Month by month"], key="public-tab")
 for tab, key, label, response, backlog in (
     (by_type, "service_name", "type", summary.response_by_type, summary.backlog_by_type),
     (by_ward, "ward", "ward", summary.response_by_ward, summary.backlog_by_ward),

@@ -259,3 +259,12 @@ def kept(key: str, default: object = None, *, options: Sequence[object] | None =
             value = default
     state[key] = value
     return key
+
+
+def open_tabs(labels: Sequence[str], *, key: str) -> Sequence[Any]:
+    """Tabs whose choice survives a visit to another page, the first open by default.
+
+    Each tab has ``.open``: a page draws only the open one (a rerun follows each change
+    of tab), so the browser builds one tab's tables and charts, not all of them.
+    """
+    return st.tabs(list(labels), key=kept(key, labels[0], options=labels), on_change="rerun")
