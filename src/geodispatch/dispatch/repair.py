@@ -93,8 +93,8 @@ def repair(
                 if other.locked_vehicle is not None or other.order.priority <= visit.order.priority:
                     continue
                 trial = route[:out_pos] + route[out_pos + 1 :]
-                lunch = breaks[k] - 1 if out_pos < breaks[k] else breaks[k]
-                found = RouteSlack(problem, k, trial, max(lunch, 0)).best_insertion(i)
+                lunch = lunch_after_removal(breaks[k], out_pos)
+                found = RouteSlack(problem, k, trial, lunch).best_insertion(i)
                 if found is None:
                     continue
                 gain = visit.weight - other.weight
@@ -131,6 +131,16 @@ class RelocateResult:
     moved: int = 0
     saved_s: int = 0  # model cost saved: driving seconds + SLA lateness cost (+ balance)
     wall_s: float = 0.0
+
+
+def lunch_after_removal(break_after: int, pos: int) -> int:
+    """A route's lunch slot (stops before it) once the stop at ``pos`` is taken out."""
+    return max(0, break_after - 1 if pos < break_after else break_after)
+
+
+def route_end(problem: RoutingProblem, vehicle: int, visits: list[int], timeline: Timeline) -> int:
+    """When a route ends: back at the yard, or its shift start when it has no stops."""
+    return timeline.end_s if visits else problem.vehicles[vehicle].start_s
 
 
 def route_cost(problem: RoutingProblem, visits: list[int], timeline: Timeline) -> int:
@@ -174,10 +184,7 @@ def relocate(
     travel = problem.travel
     timelines = [best_timeline(problem, k, r, breaks[k]) for k, r in enumerate(routes)]
     costs = [route_cost(problem, r, t) for r, t in zip(routes, timelines, strict=True)]
-    ends = [
-        t.end_s if r else problem.vehicles[k].start_s
-        for k, (r, t) in enumerate(zip(routes, timelines, strict=True))
-    ]
+    ends = [route_end(problem, k, r, timelines[k]) for k, r in enumerate(routes)]
     balance = problem.params.balance_coefficient
     slack = [RouteSlack(problem, k, r, breaks[k]) for k, r in enumerate(routes)]
     result = RelocateResult(routes, breaks)
@@ -197,7 +204,7 @@ def relocate(
             b = veh.end_loc if pos == len(route) - 1 else problem.visits[route[pos + 1]].loc
             saving = int(travel[a, visit.loc] + travel[visit.loc, b] - travel[a, b])
             without = route[:pos] + route[pos + 1 :]
-            lunch = max(0, breaks[k] - 1 if pos < breaks[k] else breaks[k])
+            lunch = lunch_after_removal(breaks[k], pos)
             options: list[tuple[int, int, int, int]] = []  # (added driving, crew, pos, lunch)
             for k2 in visit.vehicles:
                 where = RouteSlack(problem, k, without, lunch) if k2 == k else slack[k2]
@@ -218,9 +225,7 @@ def relocate(
                 delta = sum(new_costs[c] - costs[c] for c in moved)
                 if balance > 0:
                     new_ends = [
-                        (new[c].end_s if moved[c] else problem.vehicles[c].start_s)
-                        if c in moved
-                        else end
+                        route_end(problem, c, moved[c], new[c]) if c in moved else end
                         for c, end in enumerate(ends)
                     ]
                     delta += balance * (max(new_ends) - max(ends))
@@ -231,7 +236,7 @@ def relocate(
                     continue
                 for c, r in moved.items():
                     routes[c], breaks[c], costs[c] = r, new[c].break_after, new_costs[c]
-                    ends[c] = new[c].end_s if r else problem.vehicles[c].start_s
+                    ends[c] = route_end(problem, c, r, new[c])
                     slack[c] = RouteSlack(problem, c, r, breaks[c])
                 result.moved += 1
                 result.saved_s -= delta
