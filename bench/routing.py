@@ -2,13 +2,15 @@
 
 Run from the project root (``make bench-routing`` or ``.venv/bin/python bench/routing.py``).
 Our rows are labelled by pipeline: "ours (PyVRP warm start + OR-Tools)" (the default:
-PyVRP for ``SolveParams.warm_share`` of the time, then OR-Tools on the full model) and
+PyVRP for ``SolveParams.warm_share`` of the time, then OR-Tools on the full model, then
+PyVRP shortening OR-Tools' routes with the served jobs fixed for ``tighten_share``) and
 "ours (OR-Tools only)" (``warm_start="none"``); each row shows the cost after each stage
-(driving seconds + drop penalties). The peers: PyVRP alone (its own model below, a
-product dependency since it is our warm start) and VROOM (the ``bench`` extra, never
-imported by ``src/``). Every solver gets exactly the same integer matrix and
-constraints, and every plan is re-checked by OUR checker (``dispatch.schedule.simulate``):
-driving is recomputed from the matrix, nothing is taken from a solver's own report.
+(driving seconds + drop penalties; no SLA due times on these days). The peers: PyVRP
+alone (its own model below, a product dependency since it is our warm start) and VROOM
+(the ``bench`` extra, never imported by ``src/``). Every solver gets exactly the same
+integer matrix and constraints, and every plan is re-checked by OUR checker
+(``dispatch.schedule.simulate``): driving is recomputed from the matrix, nothing is
+taken from a solver's own report.
 
 Sections (all by default; pick with ``--only``):
 
@@ -411,7 +413,7 @@ def run_synthetic(args: argparse.Namespace, params: SolveParams, report: dict[st
             if "pyvrp" in args.peers:
                 results.append(evaluate(problem, pyvrp_solve(problem, budget)))
             if "vroom" in args.peers:
-                level = 5 if stops <= 200 else 1
+                level = args.vroom_level or (5 if stops <= 200 else 1)
                 results.append(evaluate(problem, vroom_solve(problem, level=level)))
             max_weight = sum(v.weight for v in problem.visits)
             p1_total = sum(1 for v in problem.visits if v.order.priority == Priority.P1)
@@ -587,11 +589,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="ours: PyVRP warm start + OR-Tools ('pyvrp'), OR-Tools only ('none')",
     )
     parser.add_argument("--quick", action="store_true", help="skip the 1000-stop day")
+    parser.add_argument(
+        "--vroom-level",
+        type=int,
+        default=None,
+        help="VROOM's exploration level on synthetic days (default: 5, VROOM's own default, "
+        "up to 200 stops; 1 on the 1000-stop days, where 5 takes 8-11 min per day)",
+    )
     parser.add_argument("--first-solution", default=None)
     parser.add_argument("--neighbors-ratio", type=float, default=None)
     parser.add_argument("--min-neighbors", type=int, default=None)
     parser.add_argument("--gls-lambda", type=float, default=None)
     parser.add_argument("--warm-share", type=float, default=None)
+    parser.add_argument(
+        "--tighten-share",
+        type=float,
+        default=None,
+        help="share of our solver's time for PyVRP shortening OR-Tools' routes (0: off)",
+    )
     parser.add_argument(
         "--pyvrp-workers",
         type=int,
@@ -606,6 +621,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "min_neighbors": args.min_neighbors,
         "gls_lambda": args.gls_lambda,
         "warm_share": args.warm_share,
+        "tighten_share": args.tighten_share,
         "pyvrp_workers": args.pyvrp_workers,
     }
     params = replace(params, **{k: v for k, v in overrides.items() if v is not None})

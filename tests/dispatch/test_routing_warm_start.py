@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import datetime, time
 
 import pytest
+import pyvrp
 
 from geodispatch.dispatch.build import build_problem
 from geodispatch.dispatch.ortools_solver import OrToolsSolver
@@ -20,6 +21,7 @@ from geodispatch.dispatch.pyvrp_start import (
     default_workers,
     lunch_clock_window,
     penalty_cap,
+    pyvrp_tighten,
     pyvrp_warm_start,
     yard_parts,
 )
@@ -224,7 +226,8 @@ def test_both_pipelines_give_checked_plans_and_say_which_stages_ran():
     assert hybrid.violations == ()
     assert alone.violations == ()
     assert hybrid.solver == "pyvrp+ortools"
-    assert [s["stage"] for s in hybrid.stats["stages"]] == ["pyvrp", "ortools"]  # type: ignore[union-attr]
+    stages = [s["stage"] for s in hybrid.stats["stages"]]  # type: ignore[union-attr]
+    assert stages == ["pyvrp", "ortools", "pyvrp-tighten"]
     assert alone.solver == "ortools"
     assert alone.stats["stages"] == []
     # twelve short jobs near the yard fit two crews either way
@@ -249,3 +252,69 @@ def test_solve_params_name_the_allowed_warm_starts():
         SolveParams(warm_share=1.0)
     with pytest.raises(InputError, match=r"PyVrpParams.runs must be ≥ 1"):
         PyVrpParams(runs=0)
+
+
+def test_tightening_keeps_every_served_job_and_cuts_the_driving():
+    crews = [crew("A"), crew("B")]
+    orders = [job(j, float(j), minutes=20) for j in range(1, 9)]
+    problem, _ = build_problem(orders, crews, day=DAY, tz=TZ)
+    # both crews zig-zag along the street: 1, 7, 2, 8 and 5, 3, 6, 4 km out
+    zigzag = [[0, 6, 1, 7], [4, 2, 5, 3]]
+    shorter = pyvrp_tighten(problem, zigzag, QUICK)
+    assert sorted(i for r in shorter.routes for i in r) == list(range(8))
+    assert plan_cost(problem, shorter.routes) < plan_cost(problem, zigzag)
+    assert plan_cost(problem, shorter.routes) == min(shorter.costs)
+    for k, route in enumerate(shorter.routes):
+        assert best_timeline(problem, k, route).feasible
+
+
+def test_tightening_holds_a_route_that_takes_lunch_while_waiting():
+    crews = [crew("A", lunch=LUNCH), crew("B")]
+    appointment = (datetime.combine(DAY, time(12), TZ), datetime.combine(DAY, time(13), TZ))
+    orders = [
+        job(1, 1, minutes=240),  # 07:03-11:03
+        job(2, 1, minutes=60, window=appointment),  # lunch 11:03-11:33, waits to 12:00
+        job(3, 1, minutes=110),  # 13:00-14:50, back at the yard 14:53
+    ]
+    orders += [job(j, float(j), minutes=20) for j in range(4, 8)]
+    problem, _ = build_problem(orders, crews, day=DAY, tz=TZ)
+    routes = [[0, 1, 2], [5, 3, 6, 4]]
+    assert best_timeline(problem, 0, routes[0]).feasible
+    # on PyVRP's clock (lunch taken off the end of the day) A's route runs late
+    model = build_data(problem)
+    assert not pyvrp.Route(model.data, routes[0], model.type_of(0)).is_feasible()
+    shorter = pyvrp_tighten(problem, routes, QUICK)
+    assert shorter.routes[0] == (0, 1, 2)
+    assert sorted(shorter.routes[1]) == [3, 4, 5, 6]
+    assert plan_cost(problem, shorter.routes) < plan_cost(problem, routes)
+
+
+def test_the_full_model_searches_from_lunch_feasible_routes():
+    crews = [crew("A", lunch=LUNCH), crew("B", lunch=LUNCH), crew("C", lunch=LUNCH)]
+    orders = [job(j, 0.4 * j, minutes=35 + 5 * (j % 4)) for j in range(1, 28)]
+    problem, _ = build_problem(orders, crews, day=DAY, tz=TZ)
+    start = pyvrp_warm_start(problem, QUICK)
+    polished = OrToolsSolver().polish(problem, SolveParams(time_limit_s=0.3), start.routes)
+    # OR-Tools' own search on the model with lunch intervals, not the relaxed fallback
+    assert polished.status.startswith("warm:")
+    assert polished.status not in {"warm:not_restored", "warm:relaxed"}
+
+
+def test_tightening_runs_on_fresh_plans_and_its_share_is_checked():
+    with pytest.raises(InputError, match=r"tighten_share must be in \[0, 1\)"):
+        SolveParams(warm_share=0.5, tighten_share=0.5)
+    with pytest.raises(InputError, match=r"tighten_share must be in \[0, 1\)"):
+        SolveParams(tighten_share=-0.1)
+    crews = [crew("A"), crew("B")]
+    orders = [job(j, float(j), minutes=20) for j in range(1, 7)]
+    request = PlanRequest(orders, crews, DAY, TZ)
+    morning, _ = plan_routes(request, solve=SolveParams(time_limit_s=0.6))
+    # a re-plan keeps crews on their routes where it can: no reshuffling stage
+    again, _ = plan_routes(
+        replace(
+            request,
+            warm_start={r.crew.code: [s.order.job_id for s in r.stops] for r in morning.routes},
+        ),
+        solve=SolveParams(time_limit_s=0.6),
+    )
+    assert [s["stage"] for s in again.stats["stages"]] == ["pyvrp", "ortools"]  # type: ignore[union-attr]

@@ -40,13 +40,15 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyvrp
 from pyvrp import PenaltyParams
+from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxRuntime
 from scipy.optimize import linear_sum_assignment
 
@@ -55,7 +57,12 @@ from geodispatch.dispatch.schedule import lunch_feasible, plan_cost
 from geodispatch.domain.errors import InputError
 
 #: PyVRP's penalty cap when every visit is optional (see :class:`PyVrpParams`).
-OPTIONAL_MAX_PENALTY = 1000.0
+OPTIONAL_MAX_PENALTY = 100.0
+
+# PyVRP warns whenever a penalty reaches its cap, advising a higher one; the low cap on
+# dispatch days is deliberate (see PyVrpParams.max_penalty), so the advice is noise in
+# the planner's log. Only this warning class from PyVRP is silenced.
+warnings.filterwarnings("ignore", category=PenaltyBoundWarning)
 
 #: Searches run side by side at most (see :class:`PyVrpParams`).
 MAX_WORKERS = 4
@@ -87,11 +94,16 @@ class PyVrpParams:
     seconds never lets a route run even slightly late, which it needs to move jobs
     between crews. ``None`` (default) picks :data:`OPTIONAL_MAX_PENALTY` when every
     visit is optional (every dispatch day) and PyVRP's own default when some visit is
-    required (benchmark instances). Measured with ``bench/routing.py``'s days, PyVRP
-    stage alone, same time: the 1 000 cap gave a lower plan cost on all six seeded 311
-    days (200 / 20, 200 / 8, 1000 / 40; seeds 311, 312; e.g. 1000 stops: served weight
-    +28 and +21), but on Solomon (all clients required, tight windows) larger gaps on
-    4 of 5 instances (e.g. RC105 0.18 → 2.25 %).
+    required (benchmark instances, and :func:`pyvrp_tighten`). Measured with
+    ``bench/routing.py``'s days, PyVRP stage alone, served weight, mean of four runs
+    (seeds 1, 5, 9, 13; 2.7 s): cap 1 000 → 100 on the over-booked 200 / 8 days 466.2 →
+    469.8 (seed 311) and 369.2 → 373.2 (seed 312), 200 / 20 seed 312 473.5 → 474.2,
+    200 / 20 seed 311 573 either way; 1 000 / 40 (16 s, seeds 1 and 5) 1 966 → 1 983
+    and 1 841.5 → 1 852.5, with 0.4 and 1.2 h more driving, which the later stages
+    work on. A cap of 300 gave 467.2 / 371.0 and 50 470.8 / 373.5, but 30 fell to 458 /
+    360: 100 stays clear of that edge. (The 100 000 default against 1 000 had
+    raised served weight on all six days; on Solomon, all clients required and tight
+    windows, a low cap widens the gaps, e.g. RC105 0.18 → 2.25 %.)
     ``history_length`` is the late-acceptance history of PyVRP's iterated local search
     (PyVRP's default 300 suits searches of minutes): a shorter one accepts fewer worse
     plans, which pays within a few seconds. Measured, PyVRP stage alone for 3 s, mean of
@@ -211,8 +223,17 @@ class PyVrpModel:
         return routes
 
 
-def build_data(problem: RoutingProblem, *, coordinate_scale: float = 1e5) -> PyVrpModel:
-    """PyVRP problem data for ``problem`` (see the module docstring for the mapping)."""
+def build_data(
+    problem: RoutingProblem,
+    *,
+    coordinate_scale: float = 1e5,
+    required: Collection[int] = (),
+) -> PyVrpModel:
+    """PyVRP problem data for ``problem`` (see the module docstring for the mapping).
+
+    ``required`` visits (indices) are required clients without a prize, as is every
+    visit with a negative penalty (:func:`pyvrp_tighten` fixes a plan's served set so).
+    """
     visits, vehicles = problem.visits, problem.vehicles
     depot_locs = sorted({v.start_loc for v in vehicles} | {v.end_loc for v in vehicles})
     depot_of = {loc: k for k, loc in enumerate(depot_locs)}
@@ -238,6 +259,7 @@ def build_data(problem: RoutingProblem, *, coordinate_scale: float = 1e5) -> PyV
     clients = []
     for i, v in enumerate(visits):
         early, late = lunch_clock_window(problem, v)
+        must = i in required or v.penalty < 0
         clients.append(
             pyvrp.Client(
                 location=len(depot_locs) + i,
@@ -245,8 +267,8 @@ def build_data(problem: RoutingProblem, *, coordinate_scale: float = 1e5) -> PyV
                 service_duration=v.service_s,
                 tw_early=early,
                 tw_late=late,
-                prize=max(0, v.penalty),
-                required=v.penalty < 0,
+                prize=0 if must else v.penalty,
+                required=must,
             )
         )
     # one routing profile per distinct set of visits a crew may serve (skills, locks)
@@ -384,7 +406,11 @@ def pyvrp_warm_start(
         found += _searches(model.data, seeds, max(0.01, left), params, penalties, start)
     # the best by our own cost once skills and lunch are applied, not by PyVRP's: its
     # model approximates both (ties keep the first seed, so a result is repeatable)
-    fits = [_fitted(problem, model, solution, initial) for solution in found]
+    return _cheapest_fit([_fitted(problem, model, s, initial) for s in found], began)
+
+
+def _cheapest_fit(fits: Sequence[_Fitted], began: float) -> WarmStart:
+    """The fitted search result that costs least in our model, with every search's cost."""
     best = fits[cheapest([f.cost for f in fits])]
     return WarmStart(
         routes=best.routes,
@@ -394,6 +420,78 @@ def pyvrp_warm_start(
         removed_lunch=best.removed_lunch,
         costs=tuple(f.cost for f in fits),
     )
+
+
+def pyvrp_tighten(
+    problem: RoutingProblem, routes: Sequence[Sequence[int]], params: PyVrpParams
+) -> WarmStart:
+    """The same jobs on shorter routes: PyVRP's search with the served set fixed.
+
+    Every visit on ``routes`` becomes a required client and every other one is left
+    out, so PyVRP searches only the order of stops and which crew does them, starting
+    from ``routes``. That is the stage after OR-Tools (see
+    :meth:`~geodispatch.dispatch.ortools_solver.OrToolsSolver.solve`): OR-Tools' short
+    pass swaps left-out work in where PyVRP's prize search stalls, but often at a high
+    driving cost, and its search with lunch intervals undoes little of it in seconds.
+    Without prizes to collect PyVRP shortens routes quickly. Measured on the benchmark's
+    200 / 20 seed 312 day, from OR-Tools' routes (199 jobs, 26.4 h of driving): 25.2 h
+    after 1.5 s and 24.6 h after 3 s (seed 1), where VROOM drives 25.4 h for 199 jobs.
+
+    A route PyVRP's clock cannot hold (lunch taken while waiting for an appointment,
+    which the mapping in :func:`lunch_clock_window` does not see) stays as it is with
+    its crew: started from it, PyVRP would rather hand stops to crews without the skill
+    (a long detour in its model) than keep the route late. The routes returned keep
+    skills, locked order and lunch (a stop that no longer fits lunch is left out, for
+    the repair step to put back); ``costs`` are in the whole problem's terms.
+    """
+    began = time.perf_counter()
+    part = YardPart(
+        tuple(range(len(problem.vehicles))), tuple(sorted({i for r in routes for i in r}))
+    )
+    model, start_routes = _fixed_set_model(problem, part, routes, params)
+    held = [
+        k
+        for k, r in enumerate(start_routes)
+        if r and not pyvrp.Route(model.data, r, model.type_of(k)).is_feasible()
+    ]
+    if held:
+        free = tuple(k for k in part.crews if k not in held)
+        part = YardPart(free, tuple(sorted(i for k in free for i in routes[k])))
+        model, start_routes = _fixed_set_model(problem, part, routes, params)
+    out = [list(r) for r in routes]
+    if not part.visits:
+        kept = tuple(tuple(r) for r in out)
+        return WarmStart(kept, 0.0, feasible=True, removed_skill=0, removed_lunch=0)
+    start = pyvrp.Solution(
+        model.data,
+        [pyvrp.Route(model.data, r, model.type_of(n)) for n, r in enumerate(start_routes) if r],
+    )
+    seeds = [params.seed + w for w in range(params.workers)]
+    # every client required: PyVRP's own penalty cap, as on the benchmark instances
+    found = _searches(model.data, seeds, params.time_limit_s, params, PenaltyParams(), start)
+    fits = []
+    for solution in found:
+        fit = _fitted(part.problem(problem), model, solution, start_routes)
+        for n, route in enumerate(fit.routes):
+            out[part.crews[n]] = [part.visits[i] for i in route]
+        fits.append(replace(fit, routes=tuple(tuple(r) for r in out), cost=plan_cost(problem, out)))
+    return _cheapest_fit(fits, began)
+
+
+def _fixed_set_model(
+    problem: RoutingProblem,
+    part: YardPart,
+    routes: Sequence[Sequence[int]],
+    params: PyVrpParams,
+) -> tuple[PyVrpModel, list[list[int]]]:
+    """PyVRP data for ``part`` with every visit required, and ``routes`` in its terms."""
+    position = {i: n for n, i in enumerate(part.visits)}
+    model = build_data(
+        part.problem(problem),
+        coordinate_scale=params.coordinate_scale,
+        required=range(len(part.visits)),
+    )
+    return model, [[position[i] for i in routes[k]] for k in part.crews]
 
 
 def _searches(

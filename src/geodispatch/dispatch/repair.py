@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from geodispatch.dispatch.problem import RoutingProblem
-from geodispatch.dispatch.schedule import RouteSlack, Timeline, best_timeline
+from geodispatch.dispatch.schedule import RouteSlack, Timeline, best_timeline, lateness_cost
 
 
 @dataclass(slots=True)
@@ -145,12 +145,7 @@ def route_end(problem: RoutingProblem, vehicle: int, visits: list[int], timeline
 
 def route_cost(problem: RoutingProblem, visits: list[int], timeline: Timeline) -> int:
     """One route's share of the model's objective: driving plus soft SLA lateness cost."""
-    late = 0
-    for pos, i in enumerate(visits):
-        visit = problem.visits[i]
-        if visit.due_s is not None and visit.sla_coefficient > 0:
-            late += visit.sla_coefficient * max(0, timeline.start[pos] - visit.due_s)
-    return timeline.travel_s + late
+    return timeline.travel_s + lateness_cost(problem, visits, timeline)
 
 
 def relocate(

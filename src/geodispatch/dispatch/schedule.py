@@ -258,8 +258,35 @@ def lunch_feasible(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> 
     return out
 
 
+def lateness_cost(problem: RoutingProblem, visits: Sequence[int], timeline: Timeline) -> int:
+    """What one route's late starts cost in the model.
+
+    Each second past a same-day SLA due time costs the visit's ``sla_coefficient``, as
+    OR-Tools' soft upper bound on the visit's start does.
+    """
+    late = 0
+    for pos, i in enumerate(visits):
+        visit = problem.visits[i]
+        if visit.due_s is not None and visit.sla_coefficient > 0:
+            late += visit.sla_coefficient * max(0, timeline.start[pos] - visit.due_s)
+    return late
+
+
 def plan_cost(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> int:
-    """The model's objective recomputed: driving seconds plus the penalty of every drop."""
+    """The model's objective recomputed from the routes.
+
+    Driving seconds, SLA lateness cost, the penalty of every drop, and the balance term
+    when it is on (its coefficient times the span from the first shift start to the
+    last crew back).
+    """
     served = {i for r in routes for i in r}
-    dropped = sum(v.penalty for i, v in enumerate(problem.visits) if i not in served)
-    return dropped + sum(best_timeline(problem, k, r).travel_s for k, r in enumerate(routes))
+    cost = sum(v.penalty for i, v in enumerate(problem.visits) if i not in served)
+    last_back = 0
+    for k, route in enumerate(routes):
+        timeline = best_timeline(problem, k, route)
+        cost += timeline.travel_s + lateness_cost(problem, route, timeline)
+        last_back = max(last_back, timeline.end_s if route else problem.vehicles[k].start_s)
+    balance = problem.params.balance_coefficient
+    if balance > 0 and problem.vehicles:
+        cost += balance * (last_back - min(v.start_s for v in problem.vehicles))
+    return cost

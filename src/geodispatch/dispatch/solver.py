@@ -5,10 +5,12 @@ always recomputed by :mod:`geodispatch.dispatch.schedule`, and every plan is re-
 :mod:`geodispatch.dispatch.checker`. ``initial`` routes give a warm start, e.g. from a
 faster heuristic, or the morning's plan in a mid-day re-plan.
 
-The default pipeline has two stages (``SolveParams.warm_start="pyvrp"``): PyVRP's
-iterated local search builds routes for most of the time
-(:mod:`geodispatch.dispatch.pyvrp_start`), then OR-Tools, which owns the full model,
-loads them and improves them for the rest. ``warm_start="none"`` is OR-Tools alone.
+The default pipeline has three stages (``SolveParams.warm_start="pyvrp"``): PyVRP's
+iterated local search picks the jobs and builds routes
+(:mod:`geodispatch.dispatch.pyvrp_start`); OR-Tools, which owns the full model, loads
+them and improves them (it swaps left-out work in); PyVRP then shortens those routes
+with the served jobs fixed, kept only when that lowers the model's cost.
+``warm_start="none"`` is OR-Tools alone.
 """
 
 from __future__ import annotations
@@ -68,16 +70,21 @@ class SolveParams:
     full model (measured: no consistent gain; off by default).
 
     ``warm_start="pyvrp"`` (default) gives ``warm_share`` of the time to PyVRP, whose
-    routes OR-Tools then loads and improves; the first-solution, split and relaxed
-    settings above then apply only to ``warm_start="none"`` (OR-Tools alone) and to
-    re-plans that bring their own warm start. ``seed`` seeds PyVRP's search. Measured
-    in ``bench/routing.py`` (both pipelines side by side). ``warm_share`` 0.65 stays:
-    giving PyVRP more (0.8–0.9) did not help on the seeded days (200 stops, seeds 311 and
-    312: served weight on the over-booked days 464 / 366 at 0.65 vs 462 / 366 at 0.85;
-    1000 stops, with a since-dropped variant of the PyVRP mapping: 1926 at 0.65 vs
-    1922 at 0.9), because OR-Tools' short pass is what
-    swaps left-out work in (e.g. +2 to +7 weight in 1.4 s where PyVRP's own search had
-    stalled) and on the 1000-stop day its relaxed fallback added up to +31 weight.
+    routes OR-Tools then loads and improves, and ``tighten_share`` to PyVRP again with
+    the served jobs fixed (:func:`~geodispatch.dispatch.pyvrp_start.pyvrp_tighten`;
+    fresh plans only: a re-plan keeps crews on their routes where it can); OR-Tools
+    gets the rest. The first-solution, split and relaxed settings above then apply
+    only to ``warm_start="none"`` (OR-Tools alone) and to re-plans that bring their own
+    warm start. ``seed`` seeds PyVRP's search. Measured in ``bench/routing.py``
+    (``--warm-share``, ``--tighten-share``), one run per setting, PyVRP's penalty cap
+    at 100: on the tight 200 / 20 day (seed 312) 0.45 / 0.3 gave 199 jobs on 24.2 h
+    of driving and 0.65 / 0 (the former two-stage pipeline) 200 jobs on 25.8 h, where
+    VROOM drives 25.4 h for 199; the other three 200-stop days alike (± 0.1 h, ± 0
+    weight); 0.35 / 0.4 and 0.3 / 0.5 lost served weight on the over-booked days.
+    OR-Tools' short pass is what swaps left-out work in where PyVRP's prize search has
+    stalled, often at a driving cost its search with lunch intervals undoes slowly; the
+    last stage takes much of it back (e.g. 30.1 → 26.1 h in 1.3 s with 200 jobs served,
+    penalty cap 1 000).
     ``pyvrp_workers`` PyVRP searches run side by side (``None``: two per core, at most
     four; see :class:`~geodispatch.dispatch.pyvrp_start.PyVrpParams`); 1 keeps the
     planner on one core.
@@ -85,7 +92,7 @@ class SolveParams:
 
     time_limit_s: float = 5.0
     warm_start: str = "pyvrp"
-    warm_share: float = 0.65
+    warm_share: float = 0.45
     seed: int = 1
     first_solution: str = "AUTO"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
@@ -96,6 +103,7 @@ class SolveParams:
     split_share: float | None = None
     log_search: bool = False
     pyvrp_workers: int | None = None
+    tighten_share: float = 0.3
 
     def __post_init__(self) -> None:
         if not 0 < self.time_limit_s <= 3600:
@@ -114,6 +122,11 @@ class SolveParams:
             )
         if not 0 < self.warm_share < 1:
             raise InputError(f"SolveParams.warm_share must be in (0, 1). Got {self.warm_share}.")
+        if not 0 <= self.tighten_share < 1 or self.warm_share + self.tighten_share >= 1:
+            raise InputError(
+                "SolveParams.tighten_share must be in [0, 1) and leave OR-Tools time after "
+                f"warm_share ({self.warm_share}). Got {self.tighten_share}."
+            )
         if self.pyvrp_workers is not None and self.pyvrp_workers < 1:
             raise InputError(f"SolveParams.pyvrp_workers must be ≥ 1. Got {self.pyvrp_workers}.")
         if self.metaheuristic not in METAHEURISTICS:
