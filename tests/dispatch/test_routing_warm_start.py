@@ -196,6 +196,8 @@ def test_penalties_are_capped_low_only_when_every_job_may_be_left_out():
     # a benchmark-style instance with a required visit keeps PyVRP's own default
     required = replace(problem, visits=(replace(problem.visits[0], penalty=-1), problem.visits[1]))
     assert penalty_cap(required, PyVrpParams()) is None
+    # leaving the required visit out never looks cheaper than driving to it
+    assert plan_cost(required, [[1]]) > plan_cost(required, [[0, 1]])
     # an explicit cap always wins
     assert penalty_cap(required, PyVrpParams(max_penalty=50.0)) == 50.0
     with pytest.raises(InputError, match=r"PyVrpParams.max_penalty must be > 1"):

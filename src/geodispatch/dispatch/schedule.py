@@ -272,6 +272,11 @@ def lateness_cost(problem: RoutingProblem, visits: Sequence[int], timeline: Time
     return late
 
 
+#: What leaving out a mandatory visit (negative penalty: benchmark instances) costs in
+#: :func:`plan_cost`: more than any plan's driving, so no comparison prefers it.
+MANDATORY_DROP = 10**12
+
+
 def plan_cost(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> int:
     """The model's objective recomputed from the routes.
 
@@ -280,7 +285,11 @@ def plan_cost(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> int:
     last crew back).
     """
     served = {i for r in routes for i in r}
-    cost = sum(v.penalty for i, v in enumerate(problem.visits) if i not in served)
+    cost = sum(
+        v.penalty if v.penalty >= 0 else MANDATORY_DROP
+        for i, v in enumerate(problem.visits)
+        if i not in served
+    )
     last_back = 0
     for k, route in enumerate(routes):
         timeline = best_timeline(problem, k, route)
