@@ -306,6 +306,30 @@ def split_by_skill(problem: RoutingProblem, params: SolveParams) -> list[list[in
     return routes
 
 
+def _shortened(
+    problem: RoutingProblem, found: Solution, cost: int, settings: PyVrpParams
+) -> tuple[Solution, Stage]:
+    """``found`` with PyVRP's shorter routes for the same jobs when they cost less."""
+    shorter = pyvrp_tighten(problem, found.routes, settings)
+    new = plan_cost(problem, shorter.routes)
+    stage = Stage(
+        "pyvrp-tighten",
+        round(shorter.wall_s, 3),
+        min(new, cost),
+        f"{'kept' if new < cost else 'not kept'}: cost {new} vs {cost} before; "
+        f"removed {shorter.removed_lunch} for lunch",
+    )
+    if new >= cost:
+        return found, stage
+    kept = replace(
+        found,
+        routes=shorter.routes,
+        break_after=tuple(None for _ in shorter.routes),
+        objective=new,
+    )
+    return kept, stage
+
+
 class OrToolsSolver:
     """:class:`RouteSolver` backed by OR-Tools' routing library, warm-started by PyVRP.
 
@@ -426,30 +450,10 @@ class OrToolsSolver:
         stages = (first, *found.stages)
         if share > 0:
             left = params.time_limit_s - (time.perf_counter() - began)
-            shorter = pyvrp_tighten(
-                problem,
-                found.routes,
-                replace(settings, time_limit_s=max(0.05, left)),
+            found, last = _shortened(
+                problem, found, stages[-1].cost, replace(settings, time_limit_s=max(0.05, left))
             )
-            cost = plan_cost(problem, shorter.routes)
-            before = stages[-1].cost
-            stages = (
-                *stages,
-                Stage(
-                    "pyvrp-tighten",
-                    round(shorter.wall_s, 3),
-                    min(cost, before),
-                    f"{'kept' if cost < before else 'not kept'}: cost {cost} vs {before} "
-                    f"before; removed {shorter.removed_lunch} for lunch",
-                ),
-            )
-            if cost < before:
-                found = replace(
-                    found,
-                    routes=shorter.routes,
-                    break_after=tuple(None for _ in shorter.routes),
-                    objective=cost,
-                )
+            stages = (*stages, last)
         return replace(
             found,
             solver="pyvrp+ortools",
