@@ -11,7 +11,7 @@ import pyvrp
 from geodispatch.dispatch.build import build_problem
 from geodispatch.dispatch.ortools_solver import OrToolsSolver
 from geodispatch.dispatch.planner import PlanRequest, plan_routes
-from geodispatch.dispatch.problem import RoutingProblem
+from geodispatch.dispatch.problem import RoutingProblem, work_load
 from geodispatch.dispatch.pyvrp_start import (
     MAX_WORKERS,
     OPTIONAL_MAX_PENALTY,
@@ -26,7 +26,7 @@ from geodispatch.dispatch.pyvrp_start import (
     yard_parts,
 )
 from geodispatch.dispatch.schedule import best_timeline, plan_cost
-from geodispatch.dispatch.solver import SolveParams
+from geodispatch.dispatch.solver import BOOKED_SHARES, FITTING_SHARES, SolveParams
 from geodispatch.domain.crews import Depot, LunchBreak
 from geodispatch.domain.errors import InputError
 from geodispatch.domain.plans import LockedStop
@@ -320,3 +320,26 @@ def test_tightening_runs_on_fresh_plans_and_its_share_is_checked():
         solve=SolveParams(time_limit_s=0.6),
     )
     assert [s["stage"] for s in again.stats["stages"]] == ["pyvrp", "ortools"]  # type: ignore[union-attr]
+
+
+def test_an_over_booked_day_gives_the_time_to_choosing_jobs_not_to_shortening_routes():
+    crews = [crew("A", lunch=LUNCH), crew("B")]
+    # 7.5 h + 8 h of crew time: 12 jobs of 30 min fit, 15 jobs of 90 min do not (one
+    # short job keeps them all in the solver's pool, whose bound counts the shortest)
+    light, _ = build_problem([job(j, 1.0, minutes=30) for j in range(1, 13)], crews, day=DAY, tz=TZ)
+    heavy_jobs = [job(1, 1.0, minutes=20)] + [job(j, 1.0, minutes=90) for j in range(2, 17)]
+    heavy, _ = build_problem(heavy_jobs, crews, day=DAY, tz=TZ)
+    assert work_load(light) == pytest.approx(6 / 15.5)
+    assert work_load(heavy) == pytest.approx((20 + 15 * 90) / 60 / 15.5)
+    auto = SolveParams()
+    assert auto.shares(work_fits=True) == FITTING_SHARES
+    assert auto.shares(work_fits=False) == BOOKED_SHARES == (0.65, 0.0)
+    # a share the caller sets wins; a tightening share that would leave OR-Tools no time
+    # is dropped
+    assert SolveParams(tighten_share=0.2).shares(work_fits=False) == (0.65, 0.2)
+    assert SolveParams(warm_share=0.8).shares(work_fits=True) == (0.8, 0.0)
+    over, _ = plan_routes(
+        PlanRequest(heavy_jobs, crews, DAY, TZ),
+        solve=SolveParams(time_limit_s=0.6),
+    )
+    assert [s["stage"] for s in over.stats["stages"]] == ["pyvrp", "ortools"]  # type: ignore[union-attr]

@@ -27,7 +27,7 @@ from dataclasses import replace
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from geodispatch.dispatch.problem import RoutingProblem
+from geodispatch.dispatch.problem import RoutingProblem, work_load
 from geodispatch.dispatch.pyvrp_start import PyVrpParams, pyvrp_tighten, pyvrp_warm_start
 from geodispatch.dispatch.schedule import lunch_feasible, plan_cost
 from geodispatch.dispatch.solver import (
@@ -424,9 +424,11 @@ class OrToolsSolver:
         initial: Sequence[Sequence[int]] | None = None,
     ) -> Solution:
         began = time.perf_counter()
-        settings = PyVrpParams(
-            time_limit_s=params.time_limit_s * params.warm_share, seed=params.seed
-        )
+        warm, tighten = params.shares(work_fits=work_load(problem) <= 1)
+        # a re-plan keeps crews' routes where it can (the planner charges moved jobs), so
+        # the shortening stage, free to reshuffle crews, runs on fresh plans only
+        tighten = tighten if initial is None else 0.0
+        settings = PyVrpParams(time_limit_s=params.time_limit_s * warm, seed=params.seed)
         if params.pyvrp_workers is not None:
             settings = replace(settings, workers=params.pyvrp_workers)
         start = pyvrp_warm_start(problem, settings, initial=initial)
@@ -438,17 +440,13 @@ class OrToolsSolver:
             f"{searches}removed {start.removed_skill} on a wrong crew, "
             f"{start.removed_lunch} for lunch",
         )
-        # a re-plan keeps crews' routes where it can (the planner charges moved jobs), so
-        # the shortening stage, free to reshuffle crews, runs on fresh plans only
-        share = params.tighten_share if initial is None else 0.0
-        tighten_s = params.time_limit_s * share
-        rest = replace(
-            params,
-            time_limit_s=max(0.1, params.time_limit_s - tighten_s - (time.perf_counter() - began)),
-        )
+        # OR-Tools and the shortening stage share what is left in their proportion: the
+        # first stage's setup (one PyVRP model per yard, fitting lunch) can overrun
+        left = params.time_limit_s - (time.perf_counter() - began)
+        rest = replace(params, time_limit_s=max(0.1, left * (1 - warm - tighten) / (1 - warm)))
         found = self.polish(problem, rest, start.routes)
         stages = (first, *found.stages)
-        if share > 0:
+        if tighten > 0:
             left = params.time_limit_s - (time.perf_counter() - began)
             found, last = _shortened(
                 problem, found, stages[-1].cost, replace(settings, time_limit_s=max(0.05, left))

@@ -21,6 +21,7 @@ How a job's value is set (:class:`PlanParams`):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -233,3 +234,14 @@ def locked_ranks(locked: tuple[LockedStop, ...]) -> dict[int, tuple[str, int]]:
 def priority_label(priority: Priority) -> str:
     """'P1', 'P2' or 'P3'."""
     return f"P{int(priority)}"
+
+
+def work_load(problem: RoutingProblem) -> float:
+    """On-site hours of all visits over the crews' working hours (lunch taken out).
+
+    Above 1 the day is over-booked: even without driving, not every job fits, so the
+    solver's time is best spent choosing jobs (see ``SolveParams.shares``).
+    """
+    hours = sum(max(0, v.end_s - v.start_s - v.break_s) for v in problem.vehicles)
+    work = sum(v.service_s for v in problem.visits)
+    return work / hours if hours else math.inf

@@ -57,7 +57,7 @@ from geodispatch.dispatch.schedule import lunch_feasible, plan_cost
 from geodispatch.domain.errors import InputError
 
 #: PyVRP's penalty cap when every visit is optional (see :class:`PyVrpParams`).
-OPTIONAL_MAX_PENALTY = 100.0
+OPTIONAL_MAX_PENALTY = 1000.0
 
 # PyVRP warns whenever a penalty reaches its cap, advising a higher one; the low cap on
 # dispatch days is deliberate (see PyVrpParams.max_penalty), so the advice is noise in
@@ -95,15 +95,15 @@ class PyVrpParams:
     between crews. ``None`` (default) picks :data:`OPTIONAL_MAX_PENALTY` when every
     visit is optional (every dispatch day) and PyVRP's own default when some visit is
     required (benchmark instances, and :func:`pyvrp_tighten`). Measured with
-    ``bench/routing.py``'s days, PyVRP stage alone, served weight, mean of four runs
-    (seeds 1, 5, 9, 13; 2.7 s): cap 1 000 → 100 on the over-booked 200 / 8 days 466.2 →
-    469.8 (seed 311) and 369.2 → 373.2 (seed 312), 200 / 20 seed 312 473.5 → 474.2,
-    200 / 20 seed 311 573 either way; 1 000 / 40 (16 s, seeds 1 and 5) 1 966 → 1 983
-    and 1 841.5 → 1 852.5, with 0.4 and 1.2 h more driving, which the later stages
-    work on. A cap of 300 gave 467.2 / 371.0 and 50 470.8 / 373.5, but 30 fell to 458 /
-    360: 100 stays clear of that edge. (The 100 000 default against 1 000 had
-    raised served weight on all six days; on Solomon, all clients required and tight
-    windows, a low cap widens the gaps, e.g. RC105 0.18 → 2.25 %.)
+    ``bench/routing.py``'s days, PyVRP stage alone, same time: the 1 000 cap gave a
+    lower plan cost on all six seeded 311 days than the default (e.g. 1000 stops:
+    served weight +28 and +21), but on Solomon (all clients required, tight windows)
+    larger gaps on 4 of 5 instances (e.g. RC105 0.18 → 2.25 %). Lower caps help the
+    benchmark's over-booked days (100: served weight +3.6 and +4.0 on the 200 / 8 days,
+    mean of four runs) but wreck Boston's backlog, whose jobs are worth 4.5 units of
+    weight at the median against the benchmark's 1: the demo day's plan cost went from
+    10.7 M (1 000, 2 000 alike) to 17.6 M (450) and 20.1 M (100), PyVRP's routes then
+    running late everywhere for prizes worth hours of lateness. 1 000 stays.
     ``history_length`` is the late-acceptance history of PyVRP's iterated local search
     (PyVRP's default 300 suits searches of minutes): a shorter one accepts fewer worse
     plans, which pays within a few seconds. Measured, PyVRP stage alone for 3 s, mean of

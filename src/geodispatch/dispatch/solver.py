@@ -42,6 +42,10 @@ METAHEURISTICS: Final = (
 )
 
 
+#: (warm_share, tighten_share) when a day's work fits its crews' hours, and when it does not.
+FITTING_SHARES: Final = (0.45, 0.3)
+BOOKED_SHARES: Final = (0.65, 0.0)
+
 #: Stops above which ``first_solution="AUTO"`` switches to parallel cheapest insertion.
 LARGE_DAY: Final = 400
 
@@ -73,18 +77,22 @@ class SolveParams:
     routes OR-Tools then loads and improves, and ``tighten_share`` to PyVRP again with
     the served jobs fixed (:func:`~geodispatch.dispatch.pyvrp_start.pyvrp_tighten`;
     fresh plans only: a re-plan keeps crews on their routes where it can); OR-Tools
-    gets the rest. The first-solution, split and relaxed settings above then apply
-    only to ``warm_start="none"`` (OR-Tools alone) and to re-plans that bring their own
-    warm start. ``seed`` seeds PyVRP's search. Measured in ``bench/routing.py``
-    (``--warm-share``, ``--tighten-share``), one run per setting, PyVRP's penalty cap
-    at 100: on the tight 200 / 20 day (seed 312) 0.45 / 0.3 gave 199 jobs on 24.2 h
-    of driving and 0.65 / 0 (the former two-stage pipeline) 200 jobs on 25.8 h, where
-    VROOM drives 25.4 h for 199; the other three 200-stop days alike (± 0.1 h, ± 0
-    weight); 0.35 / 0.4 and 0.3 / 0.5 lost served weight on the over-booked days.
-    OR-Tools' short pass is what swaps left-out work in where PyVRP's prize search has
-    stalled, often at a driving cost its search with lunch intervals undoes slowly; the
-    last stage takes much of it back (e.g. 30.1 → 26.1 h in 1.3 s with 200 jobs served,
-    penalty cap 1 000).
+    gets the rest, and the two later stages share whatever the first left (its setup
+    can overrun on short limits). The first-solution, split and relaxed settings above
+    then apply only to ``warm_start="none"`` (OR-Tools alone) and to re-plans that
+    bring their own warm start. ``seed`` seeds PyVRP's search.
+    Unset shares follow the day (:meth:`shares`, :func:`~geodispatch.dispatch.problem.
+    work_load`): when the work fits the crews' hours, :data:`FITTING_SHARES` (0.45,
+    0.3): driving is what is left to win, and OR-Tools' short pass, which swaps in
+    work PyVRP's prize search left out, often does it at a driving cost the last
+    stage takes back. Measured in ``bench/routing.py`` on the tight 200 / 20 day (seed
+    312): 24.2–24.9 h of driving for 476–477 weight in three runs, where the two-stage
+    pipeline (0.65, 0) drove 25.8–26.7 h and VROOM 25.4 h. When the work exceeds the
+    crews' hours, :data:`BOOKED_SHARES` (0.65, 0): which jobs are served matters most,
+    and OR-Tools' time is what finds them. Measured on Boston's backlog (the demo
+    day, 310 jobs for 20 crews, 5 s, two runs each): objective 10.16–10.40 M with
+    (0.65, 0) against 10.66–10.84 M with (0.45, 0.3) and 10.70–11.89 M with (0.5, 0.2);
+    on the benchmark's over-booked days both gave the same served weight (± 1).
     ``pyvrp_workers`` PyVRP searches run side by side (``None``: two per core, at most
     four; see :class:`~geodispatch.dispatch.pyvrp_start.PyVrpParams`); 1 keeps the
     planner on one core.
@@ -92,7 +100,7 @@ class SolveParams:
 
     time_limit_s: float = 5.0
     warm_start: str = "pyvrp"
-    warm_share: float = 0.45
+    warm_share: float | None = None
     seed: int = 1
     first_solution: str = "AUTO"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
@@ -103,7 +111,7 @@ class SolveParams:
     split_share: float | None = None
     log_search: bool = False
     pyvrp_workers: int | None = None
-    tighten_share: float = 0.3
+    tighten_share: float | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.time_limit_s <= 3600:
@@ -120,9 +128,11 @@ class SolveParams:
                 f"SolveParams.warm_start must be one of {WARM_STARTS}. "
                 f"Got {self.warm_start!r} instead."
             )
-        if not 0 < self.warm_share < 1:
+        if self.warm_share is not None and not 0 < self.warm_share < 1:
             raise InputError(f"SolveParams.warm_share must be in (0, 1). Got {self.warm_share}.")
-        if not 0 <= self.tighten_share < 1 or self.warm_share + self.tighten_share >= 1:
+        if self.tighten_share is not None and (
+            not 0 <= self.tighten_share < 1 or (self.warm_share or 0) + self.tighten_share >= 1
+        ):
             raise InputError(
                 "SolveParams.tighten_share must be in [0, 1) and leave OR-Tools time after "
                 f"warm_share ({self.warm_share}). Got {self.tighten_share}."
@@ -144,6 +154,20 @@ class SolveParams:
             raise InputError(
                 f"SolveParams.neighbors_ratio must be in (0, 1]. Got {self.neighbors_ratio}."
             )
+
+    def shares(self, *, work_fits: bool) -> tuple[float, float]:
+        """(warm_share, tighten_share) for a day, the unset ones from whether its work fits.
+
+        A day whose work fits its crews' hours gets :data:`FITTING_SHARES`, an over-booked
+        one :data:`BOOKED_SHARES` (see the class docstring for the measurements).
+        """
+        warm, tighten = FITTING_SHARES if work_fits else BOOKED_SHARES
+        if self.tighten_share is not None:
+            tighten = self.tighten_share
+        if self.warm_share is not None:
+            warm = self.warm_share
+            tighten = tighten if warm + tighten < 1 else 0.0
+        return warm, tighten
 
 
 @dataclass(frozen=True, slots=True)
