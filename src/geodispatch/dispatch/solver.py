@@ -86,7 +86,7 @@ class SolveParams:
     0.3): driving is what is left to win, and OR-Tools' short pass, which swaps in
     work PyVRP's prize search left out, often does it at a driving cost the last
     stage takes back. Measured in ``bench/routing.py`` on the tight 200 / 20 day (seed
-    312): 24.2–24.9 h of driving for 476–477 weight in three runs, where the two-stage
+    312): 24.2–25.1 h of driving for 476–477 weight in four runs, where the two-stage
     pipeline (0.65, 0) drove 25.8–26.7 h and VROOM 25.4 h. When the work exceeds the
     crews' hours, :data:`BOOKED_SHARES` (0.65, 0): which jobs are served matters most,
     and OR-Tools' time is what finds them. Measured on Boston's backlog (the demo
