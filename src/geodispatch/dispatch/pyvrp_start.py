@@ -448,7 +448,7 @@ def pyvrp_tighten(
     part = YardPart(
         tuple(range(len(problem.vehicles))), tuple(sorted({i for r in routes for i in r}))
     )
-    model, start_routes = _fixed_set_model(problem, part, routes, params)
+    sub, model, start_routes = _fixed_set_model(problem, part, routes, params)
     held = [
         k
         for k, r in enumerate(start_routes)
@@ -457,7 +457,7 @@ def pyvrp_tighten(
     if held:
         free = tuple(k for k in part.crews if k not in held)
         part = YardPart(free, tuple(sorted(i for k in free for i in routes[k])))
-        model, start_routes = _fixed_set_model(problem, part, routes, params)
+        sub, model, start_routes = _fixed_set_model(problem, part, routes, params)
     out = [list(r) for r in routes]
     if not part.visits:
         kept = tuple(tuple(r) for r in out)
@@ -471,7 +471,7 @@ def pyvrp_tighten(
     found = _searches(model.data, seeds, params.time_limit_s, params, PenaltyParams(), start)
     fits = []
     for solution in found:
-        fit = _fitted(part.problem(problem), model, solution, start_routes)
+        fit = _fitted(sub, model, solution, start_routes)
         for n, route in enumerate(fit.routes):
             out[part.crews[n]] = [part.visits[i] for i in route]
         fits.append(replace(fit, routes=tuple(tuple(r) for r in out), cost=plan_cost(problem, out)))
@@ -483,15 +483,14 @@ def _fixed_set_model(
     part: YardPart,
     routes: Sequence[Sequence[int]],
     params: PyVrpParams,
-) -> tuple[PyVrpModel, list[list[int]]]:
-    """PyVRP data for ``part`` with every visit required, and ``routes`` in its terms."""
+) -> tuple[RoutingProblem, PyVrpModel, list[list[int]]]:
+    """``part`` as a problem, its PyVRP data (every visit required), ``routes`` in it."""
     position = {i: n for n, i in enumerate(part.visits)}
+    sub = part.problem(problem)
     model = build_data(
-        part.problem(problem),
-        coordinate_scale=params.coordinate_scale,
-        required=range(len(part.visits)),
+        sub, coordinate_scale=params.coordinate_scale, required=range(len(sub.visits))
     )
-    return model, [[position[i] for i in routes[k]] for k in part.crews]
+    return sub, model, [[position[i] for i in routes[k]] for k in part.crews]
 
 
 def _searches(

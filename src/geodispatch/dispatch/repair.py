@@ -19,7 +19,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from geodispatch.dispatch.problem import RoutingProblem
-from geodispatch.dispatch.schedule import RouteSlack, Timeline, best_timeline, lateness_cost
+from geodispatch.dispatch.schedule import (
+    RouteSlack,
+    best_timeline,
+    route_cost,
+    route_end,
+)
 
 
 @dataclass(slots=True)
@@ -136,16 +141,6 @@ class RelocateResult:
 def lunch_after_removal(break_after: int, pos: int) -> int:
     """A route's lunch slot (stops before it) once the stop at ``pos`` is taken out."""
     return max(0, break_after - 1 if pos < break_after else break_after)
-
-
-def route_end(problem: RoutingProblem, vehicle: int, visits: list[int], timeline: Timeline) -> int:
-    """When a route ends: back at the yard, or its shift start when it has no stops."""
-    return timeline.end_s if visits else problem.vehicles[vehicle].start_s
-
-
-def route_cost(problem: RoutingProblem, visits: list[int], timeline: Timeline) -> int:
-    """One route's share of the model's objective: driving plus soft SLA lateness cost."""
-    return timeline.travel_s + lateness_cost(problem, visits, timeline)
 
 
 def relocate(

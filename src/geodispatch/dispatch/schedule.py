@@ -258,8 +258,8 @@ def lunch_feasible(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> 
     return out
 
 
-def lateness_cost(problem: RoutingProblem, visits: Sequence[int], timeline: Timeline) -> int:
-    """What one route's late starts cost in the model.
+def route_cost(problem: RoutingProblem, visits: Sequence[int], timeline: Timeline) -> int:
+    """One route's share of the model's objective: driving plus soft SLA lateness cost.
 
     Each second past a same-day SLA due time costs the visit's ``sla_coefficient``, as
     OR-Tools' soft upper bound on the visit's start does.
@@ -269,7 +269,14 @@ def lateness_cost(problem: RoutingProblem, visits: Sequence[int], timeline: Time
         visit = problem.visits[i]
         if visit.due_s is not None and visit.sla_coefficient > 0:
             late += visit.sla_coefficient * max(0, timeline.start[pos] - visit.due_s)
-    return late
+    return timeline.travel_s + late
+
+
+def route_end(
+    problem: RoutingProblem, vehicle: int, visits: Sequence[int], timeline: Timeline
+) -> int:
+    """When a route ends: back at the yard, or its shift start when it has no stops."""
+    return timeline.end_s if visits else problem.vehicles[vehicle].start_s
 
 
 #: What leaving out a mandatory visit (negative penalty: benchmark instances) costs in
@@ -293,8 +300,8 @@ def plan_cost(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> int:
     last_back = 0
     for k, route in enumerate(routes):
         timeline = best_timeline(problem, k, route)
-        cost += timeline.travel_s + lateness_cost(problem, route, timeline)
-        last_back = max(last_back, timeline.end_s if route else problem.vehicles[k].start_s)
+        cost += route_cost(problem, route, timeline)
+        last_back = max(last_back, route_end(problem, k, route, timeline))
     balance = problem.params.balance_coefficient
     if balance > 0 and problem.vehicles:
         cost += balance * (last_back - min(v.start_s for v in problem.vehicles))
