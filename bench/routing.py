@@ -616,7 +616,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--pyvrp-workers",
         type=int,
         default=None,
-        help="PyVRP searches side by side in our pipeline (default: two per core, at most 4)",
+        help="PyVRP searches side by side in our pipeline (default: two per core on days whose "
+        "routes hold up to 150 stops, one per core above, at most 4)",
     )
     args = parser.parse_args(argv)
     params = SolveParams(time_limit_s=args.solomon_limit)

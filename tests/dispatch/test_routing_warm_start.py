@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from datetime import datetime, time
 
@@ -11,10 +12,11 @@ import pyvrp
 from geodispatch.dispatch.build import build_problem
 from geodispatch.dispatch.ortools_solver import OrToolsSolver
 from geodispatch.dispatch.planner import PlanRequest, plan_routes
-from geodispatch.dispatch.problem import RoutingProblem, work_load
+from geodispatch.dispatch.problem import RoutingProblem, routable_stops, work_load
 from geodispatch.dispatch.pyvrp_start import (
     MAX_WORKERS,
     OPTIONAL_MAX_PENALTY,
+    SMALL_DAY_STOPS,
     PyVrpParams,
     build_data,
     cheapest,
@@ -144,6 +146,23 @@ def test_searches_side_by_side_keep_the_plan_that_costs_least_in_our_model():
         PyVrpParams(workers=0)
     with pytest.raises(InputError, match=r"SolveParams.pyvrp_workers must be ≥ 1"):
         SolveParams(pyvrp_workers=0)
+
+
+def test_a_day_with_long_routes_gets_one_pyvrp_search_per_core_a_short_day_two(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert default_workers(SMALL_DAY_STOPS) == 4
+    assert default_workers(SMALL_DAY_STOPS + 1) == 2
+    # the planner sizes the searches by the stops the crews' routes can hold
+    crews = [crew(f"R{k}", "asphalt") for k in range(12)]
+    for jobs, minutes, searches in ((200, 20, 2), (200, 60, 4), (24, 20, 4)):
+        orders = [job(j, 1 + j % 9, skill="asphalt", minutes=minutes) for j in range(1, jobs + 1)]
+        problem, _ = build_problem(orders, crews, day=DAY, tz=TZ)
+        # 12 crews × 8 h hold 96 jobs of an hour: the over-booked day is a short search
+        assert routable_stops(problem) == pytest.approx(
+            min(len(problem.visits), 12 * 8 * 60 / minutes)
+        )
+        found = OrToolsSolver().solve(problem, SolveParams(time_limit_s=0.6))
+        assert f"best of {searches} searches" in found.stages[0].note
 
 
 def test_the_cheapest_search_is_kept_and_a_tie_keeps_the_first_seed():

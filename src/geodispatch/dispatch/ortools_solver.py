@@ -27,8 +27,13 @@ from dataclasses import replace
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from geodispatch.dispatch.problem import RoutingProblem, work_load
-from geodispatch.dispatch.pyvrp_start import PyVrpParams, pyvrp_tighten, pyvrp_warm_start
+from geodispatch.dispatch.problem import RoutingProblem, routable_stops, work_load
+from geodispatch.dispatch.pyvrp_start import (
+    PyVrpParams,
+    default_workers,
+    pyvrp_tighten,
+    pyvrp_warm_start,
+)
 from geodispatch.dispatch.schedule import lunch_feasible, plan_cost
 from geodispatch.dispatch.solver import (
     Solution,
@@ -425,12 +430,15 @@ class OrToolsSolver:
     ) -> Solution:
         began = time.perf_counter()
         warm, tighten = params.shares(work_fits=work_load(problem) <= 1)
+        workers = params.pyvrp_workers or default_workers(routable_stops(problem))
         # a re-plan keeps crews' routes where it can (the planner charges moved jobs), so
         # the shortening stage, free to reshuffle crews, runs on fresh plans only
         tighten = tighten if initial is None else 0.0
-        settings = PyVrpParams(time_limit_s=params.time_limit_s * warm, seed=params.seed)
-        if params.pyvrp_workers is not None:
-            settings = replace(settings, workers=params.pyvrp_workers)
+        settings = PyVrpParams(
+            time_limit_s=params.time_limit_s * warm,
+            seed=params.seed,
+            workers=workers,
+        )
         start = pyvrp_warm_start(problem, settings, initial=initial)
         searches = f"best of {len(start.costs)} searches; " if len(start.costs) > 1 else ""
         first = Stage(

@@ -245,3 +245,13 @@ def work_load(problem: RoutingProblem) -> float:
     hours = sum(max(0, v.end_s - v.start_s - v.break_s) for v in problem.vehicles)
     work = sum(v.service_s for v in problem.visits)
     return work / hours if hours else math.inf
+
+
+def routable_stops(problem: RoutingProblem) -> float:
+    """About how many stops today's routes can hold (driving ignored).
+
+    Every visit when the work fits the crews' hours, else the visits scaled down by the
+    :func:`work_load`. It sizes the route search (``pyvrp_start.default_workers``): a
+    day of many requests but few crews is a small search.
+    """
+    return len(problem.visits) / max(1.0, work_load(problem))

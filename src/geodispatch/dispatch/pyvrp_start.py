@@ -67,14 +67,35 @@ warnings.filterwarnings("ignore", category=PenaltyBoundWarning)
 #: Searches run side by side at most (see :class:`PyVrpParams`).
 MAX_WORKERS = 4
 
+#: Days whose routes hold more stops than this get one PyVRP search per core, not two
+#: (see :func:`default_workers`).
+SMALL_DAY_STOPS = 150
 
-def default_workers() -> int:
-    """PyVRP searches to run side by side: two per core this process may use, at most 4."""
+
+def default_workers(stops: float = 0) -> int:
+    """PyVRP searches to run side by side on a day whose routes hold ``stops``, at most 4.
+
+    ``stops`` is about what the crews can serve
+    (:func:`~geodispatch.dispatch.problem.routable_stops`). Two searches per core this
+    process may use up to :data:`SMALL_DAY_STOPS`, one per core above: a small day's
+    search stalls at a seed-dependent plan within about 2 s, so more seeds with less
+    time each find a better start; a larger day's search is still improving when its
+    time runs out, so a whole core each pays more. Measured on 2 cores, four searches
+    against two, same time, three runs each: the over-booked 200 / 8 days (about 125
+    stops) served weight 469 against 468 (seed 311) and drove 12.8–12.9 h against
+    13.0 h (seed 312), so four; on the 200 / 20 days (200 stops) two drove 21.4–21.7 h
+    against 21.7–21.9 h (seed 311) and served all 200 jobs, weight 476–477 against
+    475–476 (seed 312); on the 1 000 / 40 days (about 610 stops, 27 s) two served
+    weight 1 976 against 1 972–1 973 and 1 850–1 851 against 1 842–1 845; on Boston's
+    demo backlog (about 250 stops) two cost 11.4 M against 12.5–12.9 M at 2 s and
+    9.8 M against 10.2–10.3 M at 5 s.
+    """
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return max(1, min(MAX_WORKERS, 2 * cores))
+    per_core = 2 if stops <= SMALL_DAY_STOPS else 1
+    return max(1, min(MAX_WORKERS, per_core * cores))
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +145,9 @@ class PyVrpParams:
     ``workers`` searches run side by side in threads, seeds ``seed``, ``seed + 1``…,
     each for the whole time, and the one whose routes cost least in our model (after
     skills and lunch are applied) is kept. Default: two per core, at most
-    :data:`MAX_WORKERS` (``SolveParams.pyvrp_workers`` sets it). PyVRP's search stalls
+    :data:`MAX_WORKERS`; the planner picks :func:`default_workers` for the day's size
+    (one per core on days whose routes hold over :data:`SMALL_DAY_STOPS` stops), and
+    ``SolveParams.pyvrp_workers`` overrides it. PyVRP's search stalls
     at a seed-dependent plan on a 200-stop day after about 2 s, so more seeds with less
     time each find a better start than one long search: ``bench/routing.py``'s six
     seeded days on 2 cores (``--only synthetic --pyvrp-workers N``), goal met on 2 of 6

@@ -93,9 +93,10 @@ class SolveParams:
     day, 310 jobs for 20 crews, 5 s, two runs each): objective 10.16–10.40 M with
     (0.65, 0) against 10.66–10.84 M with (0.45, 0.3) and 10.70–11.89 M with (0.5, 0.2);
     on the benchmark's over-booked days both gave the same served weight (± 1).
-    ``pyvrp_workers`` PyVRP searches run side by side (``None``: two per core, at most
-    four; see :class:`~geodispatch.dispatch.pyvrp_start.PyVrpParams`); 1 keeps the
-    planner on one core.
+    ``pyvrp_workers`` PyVRP searches run side by side (``None``: two per core when the
+    routes hold up to 150 stops, one per core above, at most four; see
+    :func:`~geodispatch.dispatch.pyvrp_start.default_workers`); 1 keeps the planner on
+    one core.
     """
 
     time_limit_s: float = 5.0
