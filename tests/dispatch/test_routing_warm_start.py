@@ -8,9 +8,10 @@ from datetime import datetime, time
 
 import pytest
 import pyvrp
+from ortools.util import optional_boolean_pb2
 
 from geodispatch.dispatch.build import build_problem
-from geodispatch.dispatch.ortools_solver import OrToolsSolver
+from geodispatch.dispatch.ortools_solver import OrToolsModel, OrToolsSolver
 from geodispatch.dispatch.planner import PlanRequest, plan_routes
 from geodispatch.dispatch.problem import RoutingProblem, routable_stops, work_load
 from geodispatch.dispatch.pyvrp_start import (
@@ -25,6 +26,7 @@ from geodispatch.dispatch.pyvrp_start import (
     penalty_cap,
     pyvrp_tighten,
     pyvrp_warm_start,
+    route_clock_windows,
     yard_parts,
 )
 from geodispatch.dispatch.schedule import best_timeline, plan_cost
@@ -289,7 +291,8 @@ def test_tightening_keeps_every_served_job_and_cuts_the_driving():
         assert best_timeline(problem, k, route).feasible
 
 
-def test_tightening_holds_a_route_that_takes_lunch_while_waiting():
+def lunch_while_waiting() -> tuple[RoutingProblem, list[list[int]]]:
+    """Crew A eats while it waits for a noon appointment; B has four short jobs."""
     crews = [crew("A", lunch=LUNCH), crew("B")]
     appointment = (datetime.combine(DAY, time(12), TZ), datetime.combine(DAY, time(13), TZ))
     orders = [
@@ -299,15 +302,55 @@ def test_tightening_holds_a_route_that_takes_lunch_while_waiting():
     ]
     orders += [job(j, float(j), minutes=20) for j in range(4, 8)]
     problem, _ = build_problem(orders, crews, day=DAY, tz=TZ)
-    routes = [[0, 1, 2], [5, 3, 6, 4]]
+    return problem, [[0, 1, 2], [5, 3, 6, 4]]
+
+
+def test_a_stop_after_lunch_gets_its_window_moved_onto_the_clock_without_lunch():
+    problem, routes = lunch_while_waiting()
     assert best_timeline(problem, 0, routes[0]).feasible
-    # on PyVRP's clock (lunch taken off the end of the day) A's route runs late
+    # one window per visit wherever it goes: on that clock A's route runs late
     model = build_data(problem)
     assert not pyvrp.Route(model.data, routes[0], model.type_of(0)).is_feasible()
+    # windows from where the stops are: before lunch kept, after lunch 30 min earlier
+    windows = route_clock_windows(problem, {0: routes[0]})
+    hours = {i: tuple(s / 3600 for s in w) for i, w in windows.items()}
+    assert hours[0] == (0, problem.visits[0].latest_s / 3600)
+    assert hours[1] == (11.5, 12.5)
+    model = build_data(problem, windows=windows)
+    assert pyvrp.Route(model.data, routes[0], model.type_of(0)).is_feasible()
+    # B has no lunch: nothing to move
+    assert route_clock_windows(problem, {1: routes[1]}) == {}
+
+
+def test_tightening_searches_a_route_that_takes_lunch_while_waiting():
+    problem, routes = lunch_while_waiting()
     shorter = pyvrp_tighten(problem, routes, QUICK)
-    assert shorter.routes[0] == (0, 1, 2)
-    assert sorted(shorter.routes[1]) == [3, 4, 5, 6]
+    assert sorted(i for r in shorter.routes for i in r) == list(range(7))
     assert plan_cost(problem, shorter.routes) < plan_cost(problem, routes)
+    for k, route in enumerate(shorter.routes):
+        assert best_timeline(problem, k, route).feasible
+
+
+def test_make_room_moves_are_on_only_when_asked_or_when_the_work_fits():
+    problem, _ = lunch_while_waiting()
+    model = OrToolsModel(problem)
+    on = model.search_parameters(SolveParams(make_room_moves=True))
+    off = model.search_parameters(SolveParams())
+    assert on.local_search_operators.use_relocate_and_make_active == optional_boolean_pb2.BOOL_TRUE
+    assert off.local_search_operators.use_relocate_and_make_active != optional_boolean_pb2.BOOL_TRUE
+
+
+def test_the_polish_hands_a_stop_to_another_crew_so_a_skilled_job_fits():
+    # the only forestry crew is full of road work the road crew could do
+    crews = [crew("TREES", "forestry", "asphalt", end=time(11)), crew("ROADS", "asphalt")]
+    orders = [job(1, 1, skill="asphalt", minutes=200), job(2, 1, skill="forestry", minutes=90)]
+    problem, _ = build_problem(orders, crews, day=DAY, tz=TZ)
+    full = [[0], []]
+    assert plan_cost(problem, full) > plan_cost(problem, [[1], [0]])
+    polished = OrToolsSolver().polish(
+        problem, SolveParams(time_limit_s=0.3, make_room_moves=True), full
+    )
+    assert polished.routes == ((1,), (0,))
 
 
 def test_the_full_model_searches_from_lunch_feasible_routes():

@@ -26,6 +26,7 @@ from dataclasses import replace
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util import optional_boolean_pb2
 
 from geodispatch.dispatch.problem import RoutingProblem, routable_stops, work_load
 from geodispatch.dispatch.pyvrp_start import (
@@ -163,6 +164,8 @@ class OrToolsModel:
         sp.ls_operator_neighbors_ratio = params.neighbors_ratio
         sp.ls_operator_min_neighbors = params.min_neighbors
         sp.time_limit.FromMilliseconds(max(1, round(params.time_limit_s * 1000)))
+        if params.make_room_moves:
+            sp.local_search_operators.use_relocate_and_make_active = optional_boolean_pb2.BOOL_TRUE
         sp.log_search = params.log_search
         return sp
 
@@ -345,7 +348,9 @@ class OrToolsSolver:
     them (:meth:`polish`), and on a fresh plan PyVRP shortens OR-Tools' routes with the
     served jobs fixed for ``params.tighten_share`` of the time
     (:func:`~geodispatch.dispatch.pyvrp_start.pyvrp_tighten`), kept only when that
-    lowers the model's cost (:func:`~geodispatch.dispatch.schedule.plan_cost`). With
+    lowers the model's cost (:func:`~geodispatch.dispatch.schedule.plan_cost`). On a
+    day whose work fits its crews' hours OR-Tools' pass also moves stops so left-out jobs
+    fit (``SolveParams.make_room_moves``). With
     ``warm_start="none"`` OR-Tools searches alone, from ``initial`` when given; without
     it and with ``params.relaxed_share`` > 0 and crews with lunch, the search runs in
     two phases: first the relaxed model (no lunch windows, shifts shortened by the
@@ -429,7 +434,8 @@ class OrToolsSolver:
         initial: Sequence[Sequence[int]] | None = None,
     ) -> Solution:
         began = time.perf_counter()
-        warm, tighten = params.shares(work_fits=work_load(problem) <= 1)
+        fits = work_load(problem) <= 1
+        warm, tighten = params.shares(work_fits=fits)
         workers = params.pyvrp_workers or default_workers(routable_stops(problem))
         # a re-plan keeps crews' routes where it can (the planner charges moved jobs), so
         # the shortening stage, free to reshuffle crews, runs on fresh plans only
@@ -451,7 +457,11 @@ class OrToolsSolver:
         # OR-Tools and the shortening stage share what is left in their proportion: the
         # first stage's setup (one PyVRP model per yard, fitting lunch) can overrun
         left = params.time_limit_s - (time.perf_counter() - began)
-        rest = replace(params, time_limit_s=max(0.1, left * (1 - warm - tighten) / (1 - warm)))
+        rest = replace(
+            params,
+            time_limit_s=max(0.1, left * (1 - warm - tighten) / (1 - warm)),
+            make_room_moves=fits if params.make_room_moves is None else params.make_room_moves,
+        )
         found = self.polish(problem, rest, start.routes)
         stages = (first, *found.stages)
         if tighten > 0:
