@@ -499,15 +499,17 @@ def pyvrp_tighten(
 
     A route PyVRP's clock cannot hold with :func:`lunch_clock_window`'s windows (lunch
     taken while waiting for an appointment, say) gets its stops' windows from where
-    they are (:func:`route_clock_windows`). Measured on the 200 / 20 seed 312 day, six
-    runs: 6 of 20 routes were such, and held back from the search they left it at
-    25.8–26.0 h of driving in 5 runs of 6; searched with those windows, 24.8–24.9 h in
-    all six. A route that still does not fit stays as it is with its crew: started from
-    it, PyVRP would rather hand stops to crews without the skill (a long detour in its
-    model) than keep the route late. The routes returned keep skills, locked order and
-    lunch: a stop that no longer fits lunch is left out and put back where it fits
-    cheapest (:func:`~geodispatch.dispatch.repair.repair`) before the result is costed,
-    so a search is not judged by a dropped job's penalty; ``costs`` are in the whole
+    they are (:func:`route_clock_windows`). Measured on the 200 / 20 seed 312 day, where
+    2–6 of 20 routes are such: held back from the search they left the day at
+    25.8–26.0 h of driving in 11 of 15 runs (VROOM: 25.4 h); searched with those
+    windows, 24.2–25.7 h in all 24 runs, though 4 of them served 198 jobs of 200 (the
+    case ``SolveParams.make_room_moves`` is for). A route that still does not fit stays
+    as it is with its crew: started from it, PyVRP would rather hand stops to crews
+    without the skill (a long detour in its model) than keep the route late. The
+    routes returned keep skills, locked order and lunch: a stop that no longer fits
+    lunch is left out and put back where it fits cheapest
+    (:func:`~geodispatch.dispatch.repair.repair`) before the result is costed, so a
+    search is not judged by a dropped job's penalty; ``costs`` are in the whole
     problem's terms.
     """
     began = time.perf_counter()

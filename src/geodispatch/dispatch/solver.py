@@ -105,10 +105,10 @@ class SolveParams:
     the search that picks which jobs to serve. Measured on the tight 200 / 20 day (seed
     312), where PyVRP's prize search leaves 3–4 forestry jobs out and all six forestry
     crews are full: from a start with four out, OR-Tools alone served 198 of 200 jobs
-    after 1 s and 2 s and 200 after 3 s, with the moves 199 after 1 s; whole plans, 12
-    runs each: with the moves every run served weight 477 (200 jobs) or 476 (199) within
-    24.3–25.9 h of driving, without them 3 of 12 served 198 jobs (weight 475, under
-    VROOM's 476). Boston's over-booked backlog at 5 s cost 10.54 M with the moves
+    after 1 s and 2 s and 200 after 3 s, with the moves 199 after 1 s; whole plans: with
+    the moves 34 runs of 35 served weight 477 (200 jobs) or 476 (199) in 23.9–25.9 h of
+    driving and one served 198, without them 4 runs of 24 served 198 jobs (weight 475,
+    under VROOM's 476). Boston's over-booked backlog at 5 s cost 10.54 M with the moves
     against 9.83 M without; the 200 / 20 seed 311 day drove the same with or without.
     """
 
