@@ -502,7 +502,7 @@ def pyvrp_tighten(
     they are (:func:`route_clock_windows`). Measured on the 200 / 20 seed 312 day, where
     2–6 of 20 routes are such: held back from the search they left the day at
     25.8–26.0 h of driving in 11 of 15 runs (VROOM: 25.4 h); searched with those
-    windows, 24.2–25.7 h in all 24 runs, though 4 of them served 198 jobs of 200 (the
+    windows, 24.2–25.7 h in all 32 runs, though 5 of them served 198 jobs of 200 (the
     case ``SolveParams.make_room_moves`` is for). A route that still does not fit stays
     as it is with its crew: started from it, PyVRP would rather hand stops to crews
     without the skill (a long detour in its model) than keep the route late. The

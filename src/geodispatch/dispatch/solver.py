@@ -107,7 +107,7 @@ class SolveParams:
     crews are full: from a start with four out, OR-Tools alone served 198 of 200 jobs
     after 1 s and 2 s and 200 after 3 s, with the moves 199 after 1 s; whole plans: with
     the moves 34 runs of 35 served weight 477 (200 jobs) or 476 (199) in 23.9–25.9 h of
-    driving and one served 198, without them 4 runs of 24 served 198 jobs (weight 475,
+    driving and one served 198, without them 5 runs of 32 served 198 jobs (weight 475,
     under VROOM's 476). Boston's over-booked backlog at 5 s cost 10.54 M with the moves
     against 9.83 M without; the 200 / 20 seed 311 day drove the same with or without.
     """
