@@ -359,6 +359,11 @@ def build_data(
     return PyVrpModel(data, len(allowed_sets), tuple(tuple(c) for c in alike.values()))
 
 
+def day_window(visit: Visit) -> tuple[int, int]:
+    """The visit's window as PyVRP takes it: never before the day starts, never empty."""
+    return max(0, visit.ready_s), max(0, visit.ready_s, visit.latest_s)
+
+
 def lunch_clock_window(problem: RoutingProblem, visit: Visit) -> tuple[int, int]:
     """The visit's window on PyVRP's clock, where the crews' lunch has been taken out.
 
@@ -370,7 +375,7 @@ def lunch_clock_window(problem: RoutingProblem, visit: Visit) -> tuple[int, int]
     stop comes before or after lunch); one that closes before lunch can start is kept.
     Measured on the seeded 311 days: fewer stops removed when lunch is placed.
     """
-    early, late = max(0, visit.ready_s), max(0, visit.ready_s, visit.latest_s)
+    early, late = day_window(visit)
     lunches = {
         (veh.break_earliest_s, veh.break_latest_s, veh.break_s)
         for veh in (problem.vehicles[k] for k in visit.vehicles)
@@ -410,8 +415,7 @@ def route_clock_windows(
         if not line.feasible:
             continue
         for pos, i in enumerate(route):
-            visit = problem.visits[i]
-            early, late = max(0, visit.ready_s), max(0, visit.ready_s, visit.latest_s)
+            early, late = day_window(problem.visits[i])
             shift = veh.break_s if pos >= line.break_after else 0
             out[i] = (max(0, early - shift), max(0, late - shift))
     return out
