@@ -331,13 +331,31 @@ def test_tightening_searches_a_route_that_takes_lunch_while_waiting():
         assert best_timeline(problem, k, route).feasible
 
 
-def test_make_room_moves_are_on_only_when_asked_or_when_the_work_fits():
+def test_make_room_moves_are_on_only_when_asked_or_when_the_work_fits(monkeypatch):
     problem, _ = lunch_while_waiting()
     model = OrToolsModel(problem)
     on = model.search_parameters(SolveParams(make_room_moves=True))
     off = model.search_parameters(SolveParams())
     assert on.local_search_operators.use_relocate_and_make_active == optional_boolean_pb2.BOOL_TRUE
     assert off.local_search_operators.use_relocate_and_make_active != optional_boolean_pb2.BOOL_TRUE
+    # unset, the pass after PyVRP gets them on a day whose work fits, not on a booked one
+    asked: list[bool | None] = []
+    polish = OrToolsSolver.polish
+
+    def noting(self, problem, params, routes):  # the real pass, its setting noted
+        asked.append(params.make_room_moves)
+        return polish(self, problem, params, routes)
+
+    monkeypatch.setattr(OrToolsSolver, "polish", noting)
+    crews = [crew("A"), crew("B")]
+    # 16 crew-hours: 12 jobs of 30 min fit, 15 of 90 min do not (one short job keeps
+    # them all in the pool, as in the over-booked test below)
+    light = [job(j, 1.0, minutes=30) for j in range(1, 13)]
+    heavy = [job(1, 1.0, minutes=20)] + [job(j, 1.0, minutes=90) for j in range(2, 17)]
+    for orders in (light, heavy):
+        day, _ = build_problem(orders, crews, day=DAY, tz=TZ)
+        OrToolsSolver().solve(day, SolveParams(time_limit_s=0.3))
+    assert asked == [True, False]
 
 
 def test_the_polish_hands_a_stop_to_another_crew_so_a_skilled_job_fits():
