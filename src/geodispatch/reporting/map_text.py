@@ -34,6 +34,7 @@ __all__ = [
     "MapText",
     "TextBinding",
     "TextLayerControl",
+    "TextMarker",
     "inert_map",
     "make_inert",
     "page_json",
@@ -53,9 +54,9 @@ _CSS: Final = (
     ".gd-popup table,.gd-tooltip table{border-collapse:collapse;margin:auto}"
     ".gd-popup th,.gd-tooltip th{text-align:left;padding:2px 8px 2px 2px;vertical-align:top}"
     ".gd-popup td,.gd-tooltip td{padding:2px;vertical-align:top}"
-    ".gd-popup,.gd-tooltip{white-space:normal;overflow-wrap:anywhere;max-width:320px}"
+    ".gd-popup{overflow-wrap:break-word}"
 )
-BindingKind = Literal["popup", "tooltip", "icon"]
+BindingKind = Literal["popup", "tooltip"]
 
 
 def page_json(value: list[Any]) -> str:
@@ -142,23 +143,18 @@ class MapText(MacroElement):  # type: ignore[misc]
 
 
 class TextBinding(MacroElement):  # type: ignore[misc]
-    """A popup, tooltip or marker label on its parent layer, built from :class:`MapText`.
+    """A popup or tooltip on its parent layer, built from :class:`MapText`.
 
     ``key`` is a card's index; None (popups and tooltips on a GeoJSON layer) takes each
     feature's own card from its ``field`` property (default ``gd``). ``options`` are
-    Leaflet's popup or tooltip options; for ``icon`` the label's CSS as ``style``.
+    Leaflet's popup or tooltip options.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-            {% if this.kind == "icon" %}
-            gdMapText.icon({{ this._parent.get_name() }}, {{ this.key|tojson }},
-                {{ this.options|tojson }});
-            {% else %}
             gdMapText.bind({{ this._parent.get_name() }}, {{ this.kind|tojson }},
                 {{ this.key|tojson }}, {{ this.options|tojson }}, {{ this.field|tojson }});
-            {% endif %}
         {% endmacro %}
         """
     )
@@ -167,15 +163,46 @@ class TextBinding(MacroElement):  # type: ignore[misc]
         self, kind: BindingKind, key: int | None = None, *, field: str = "gd", **options: object
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        if kind not in ("popup", "tooltip", "icon"):
-            raise InputError(f"TextBinding: kind must be popup, tooltip or icon. Got {kind!r}.")
-        if kind == "icon" and key is None:
-            raise InputError("TextBinding: a marker label needs the key of its card")
+        if kind not in ("popup", "tooltip"):
+            raise InputError(f"TextBinding: kind must be popup or tooltip. Got {kind!r}.")
         self._name = "TextBinding"
         self.kind = kind
         self.key = key
         self.field = field
         self.options = options
+
+
+class TextMarker(folium.Marker):  # type: ignore[misc]
+    """A marker drawn as a label: a div icon whose text is card ``key``'s title.
+
+    ``style`` is the label's CSS; ``size`` and ``anchor`` are the icon's in pixels.
+    Popups and tooltips go on it as on any marker (:class:`TextBinding`).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.marker(
+                {{ this.location|tojson }},
+                {icon: gdMapText.labelIcon({{ this.key|tojson }}, {{ this.label|tojson }})}
+            ).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        location: tuple[float, float],
+        key: int,
+        *,
+        style: str,
+        size: tuple[int, int],
+        anchor: tuple[int, int],
+    ) -> None:
+        super().__init__(location)
+        self._name = "TextMarker"
+        self.key = key
+        self.label = {"style": style, "iconSize": list(size), "iconAnchor": list(anchor)}
 
 
 class TextLayerControl(folium.LayerControl):  # type: ignore[misc]

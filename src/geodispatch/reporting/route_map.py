@@ -18,7 +18,13 @@ from typing import Any
 import folium
 
 from geodispatch.domain.plans import CrewRoute, RoutePlan, WorkOrder
-from geodispatch.reporting.map_text import MapText, TextBinding, TextLayerControl, inert_map
+from geodispatch.reporting.map_text import (
+    MapText,
+    TextBinding,
+    TextLayerControl,
+    TextMarker,
+    inert_map,
+)
 from geodispatch.reporting.maps import TileSource, render_html
 
 #: Distinct, print-safe colours (ColorBrewer Dark2 + Set1).
@@ -131,11 +137,9 @@ def _add_route(fmap: folium.Map, texts: MapText, route: CrewRoute, colour: str) 
     )
     start = (route.start_lat, route.start_lon)
     yard = (crew.depot.lat, crew.depot.lon)
-    marker = folium.Marker(  # a plain Leaflet DivIcon: icon fonts would need the network
-        location=start,
-        icon=folium.DivIcon(html="", icon_size=(44, 16), icon_anchor=(22, 8)),
+    marker = TextMarker(  # a plain Leaflet DivIcon: icon fonts would need the network
+        start, texts.card(crew.code), style=_YARD_STYLE, size=(44, 16), anchor=(22, 8)
     ).add_to(layer)
-    TextBinding("icon", texts.card(crew.code), style=_YARD_STYLE).add_to(marker)
     TextBinding("tooltip", texts.card(f"{crew.code} starts {route.starts_at:%H:%M}")).add_to(marker)
     path = [start, *(_at(s.order) for s in route.stops), yard]
     if len(path) > 2:

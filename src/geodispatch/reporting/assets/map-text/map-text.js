@@ -69,11 +69,16 @@ var gdMapText = (function () {
     else layer.bindTooltip(make, options);
   }
 
-  /* A marker's label: the marker keeps its div icon, the card's title is its text. */
-  function icon(marker, key, options) {
+  /* A marker's label: a div icon whose text is the card's title. */
+  function labelIcon(key, options) {
     var label = textNode("div", card(key)[0]);
     label.style.cssText = options.style || "";
-    marker.setIcon(L.divIcon(L.extend({}, marker.options.icon.options, { html: label })));
+    return L.divIcon({
+      html: label,
+      className: "gd-label",
+      iconSize: options.iconSize,
+      iconAnchor: options.iconAnchor,
+    });
   }
 
   /* A layer control's name: a card's title (gd-text:N) or a fixed name, as escaped HTML. */
@@ -89,5 +94,12 @@ var gdMapText = (function () {
     });
   }
 
-  return { card: card, bind: bind, icon: icon, label: label, fill: fill, escapeHtml: escapeHtml };
+  return {
+    card: card,
+    bind: bind,
+    labelIcon: labelIcon,
+    label: label,
+    fill: fill,
+    escapeHtml: escapeHtml,
+  };
 })();
