@@ -19,7 +19,7 @@ import pytest
 from geodispatch.config import Settings
 from geodispatch.services import hotspots as service
 from geodispatch.services.intake import import_payload
-from tests.browser.conftest import CHROMIUM, screenshot
+from tests.browser.conftest import CHROMIUM, open_offline, screenshot
 from tests.conftest import DATA
 from tests.hotspots.conftest import city_with_busy_corner, heat_points
 
@@ -59,21 +59,8 @@ def hostile_map(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_markup_in_popups_shows_as_text_and_never_runs(browser: Any, hostile_map: Path) -> None:
-    refused: list[str] = []
-    context = browser.new_context(viewport={"width": 1000, "height": 700})
-
-    def offline(route: Any) -> None:
-        if route.request.url.startswith(("file:", "data:", "blob:", "about:")):
-            route.continue_()
-        else:
-            refused.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", offline)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(hostile_map.as_uri(), wait_until="load")
+    opened = open_offline(browser, hostile_map)
+    page = opened.page
 
     # a resident's report: zoom to the corner and click its marker, as a manager would
     page.evaluate(f"() => {{ {_FIND_MAP}.setView([{CORNER[1]}, {CORNER[0]}], 19); }}")
@@ -123,9 +110,9 @@ def test_markup_in_popups_shows_as_text_and_never_runs(browser: Any, hostile_map
 
     assert page.evaluate("() => typeof window.__xss") == "undefined"
     assert page.locator(".leaflet-popup-content img, .leaflet-popup-content script").count() == 0
-    assert refused == []  # the map needs nothing from the network
-    assert errors == []
-    context.close()
+    assert opened.refused == []  # the map needs nothing from the network
+    assert opened.errors == []
+    opened.context.close()
 
 
 def test_the_heat_the_page_draws_is_every_report_it_was_given(

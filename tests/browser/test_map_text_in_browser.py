@@ -22,6 +22,7 @@ from geodispatch.reporting.map_text import (
     inert_map,
 )
 from geodispatch.reporting.maps import render_html
+from tests.browser.conftest import open_offline
 
 HOSTILE = (
     '"><img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> '
@@ -66,21 +67,8 @@ def hostile_page(path: Path) -> Path:
 
 def test_every_binding_shows_hostile_text_as_typed(browser: Any, tmp_path: Path) -> None:
     page_file = hostile_page(tmp_path / "map.html")
-    context = browser.new_context(viewport={"width": 1000, "height": 700})
-    refused: list[str] = []
-
-    def offline(route: Any) -> None:
-        if route.request.url.startswith(("file:", "data:", "about:")):
-            route.continue_()
-        else:
-            refused.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", offline)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(page_file.as_uri(), wait_until="load")
+    opened = open_offline(browser, page_file)
+    page = opened.page
 
     layer_name = page.locator(".leaflet-control-layers-overlays label span span").first
     assert layer_name.inner_text().strip() == HOSTILE
@@ -114,6 +102,6 @@ def test_every_binding_shows_hostile_text_as_typed(browser: Any, tmp_path: Path)
 
     assert page.evaluate("() => typeof window.__xss") == "undefined"
     assert page.locator(".leaflet-container img, .leaflet-container script").count() == 0
-    assert refused == []
-    assert errors == []
-    context.close()
+    assert opened.refused == []
+    assert opened.errors == []
+    opened.context.close()
