@@ -28,6 +28,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from geodispatch.api import create_app
@@ -39,7 +40,9 @@ from geodispatch.services import hotspots as hotspot_service
 from geodispatch.services.intake import import_file, import_payload
 from geodispatch.storage.db import session_scope
 from geodispatch.storage.tables import CrewRow, PlanRow, RequestRow, StopRow
-from tests.conftest import DATA, write_csv
+from geodispatch.ui.map_frame import shown_map_page
+from tests.app.conftest import open_app
+from tests.conftest import DATA, ROOT, write_csv
 from tests.hotspots.conftest import city_with_busy_corner
 from tests.intake.boston_rows import HEADER_2011, row
 from tests.security.map_pages import map_texts, page_outside_text
@@ -60,12 +63,14 @@ PAYLOADS = (
     ("P12", "@SUM(1+1)*cmd|' /C calc'!A0"),
     ("P13", "'; DROP TABLE requests;--"),
     ("P14", "`${window.__xss=14}`"),
+    ("P15", "[bold]RICH[/bold] [link=https://example.invalid]x[/link] [/]"),
 )
 TAGGED = tuple(f"{tag} {payload}" for tag, payload in PAYLOADS)
 #: What the payloads would turn into if anything evaluated them.
 EVALUATED = (
     *(f"{tag} 49" for tag, _ in PAYLOADS),
     "P03 RAN",
+    "P15 RICH",
     "uid=",
     "SSTIADDR 49",
 )
@@ -118,6 +123,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         patch.setenv("GEODISPATCH_HOME", str(home))
         patch.setenv("GEODISPATCH_DATA_DIR", str(DATA))
         patch.delenv("GEODISPATCH_DB_URL", raising=False)
+        patch.setenv("GEODISPATCH_WARM_UP", "false")
+        patch.chdir(ROOT)  # the app (AppTest) runs from the repository
         get_settings.cache_clear()
         yield _seed(settings, home)
     get_settings.cache_clear()
@@ -417,3 +424,71 @@ def test_the_catalogue_keeps_the_edited_department_as_typed(world: World) -> Non
     types = {t.code: t for t, _ in catalogue.list_types(settings=world.settings)}
     assert types[POTHOLES].department == ALL_TEXT
     assert re.search(r"\{\{7\*7\}\}", types[POTHOLES].department)
+
+
+def test_the_cli_prints_payloads_as_typed_never_as_terminal_markup(world: World) -> None:
+    runner = CliRunner()
+    for command in (
+        ["jobs", "show", str(world.city_job)],
+        ["plan", "show", str(world.plan_id)],
+        ["hotspots", "top"],
+        ["catalogue", "list"],
+    ):
+        result = runner.invoke(cli_app, command, env={"COLUMNS": "2000"})
+        assert result.exit_code == 0, (command, result.output)
+        for evaluated in EVALUATED:
+            assert evaluated not in result.output, command
+    listed = runner.invoke(cli_app, ["catalogue", "list"], env={"COLUMNS": "4000"})
+    assert ALL_TEXT in listed.output  # the edited department, rich markup printed as typed
+
+
+# ------------------------------------------------------------------------ the app's pages
+
+
+def _page_texts(app: AppTest) -> list[str]:
+    """Every text the page shows in markdown (titles, captions, notes, messages)."""
+    kinds = ("markdown", "caption", "title", "subheader", "header", "error", "warning", "info")
+    return [str(element.value) for kind in kinds for element in app.get(kind)]
+
+
+def _assert_inert_page(app: AppTest) -> list[str]:
+    """No payload evaluated or live on the page; returns the map pages it embeds."""
+    assert not app.exception, [e.value for e in app.exception]
+    for text in _page_texts(app):
+        for evaluated in EVALUATED:
+            assert evaluated not in text
+        assert not re.search(r"(?<!\\)<(img|script|svg)", text)  # markdown source escaped
+    maps = [shown_map_page(e.proto) for e in app.get("bidi_component")]
+    return [page for page in maps if page is not None]
+
+
+@pytest.mark.parametrize(
+    ("role", "page"),
+    [
+        ("Manager", None),  # hotspots: the map
+        ("Dispatcher", None),  # plan today: the route map
+        ("Dispatcher", "app_pages/jobs.py"),
+        ("Dispatcher", "app_pages/work.py"),
+        ("Manager", "app_pages/performance.py"),
+        ("Manager", "app_pages/catalogue.py"),
+        ("Public", None),
+    ],
+)
+def test_the_apps_pages_show_payloads_as_text(world: World, role: str, page: str | None) -> None:
+    app = open_app(role, page)
+    for shown in _assert_inert_page(app):
+        assert_inert_map(shown, ())
+
+
+def test_a_jobs_notes_and_address_on_the_work_page_are_escaped_markdown(world: World) -> None:
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.session_state["role"] = "Dispatcher"
+    app.run()
+    app.switch_page("app_pages/work.py")
+    app.session_state["job-id"] = world.city_job
+    app.run()
+    _assert_inert_page(app)
+    shown = [t for t in _page_texts(app) if "P07" in t]
+    assert shown, "the job's address and note for residents are on the page"
+    for text in shown:
+        assert "\\<script\\>window" in text  # markdown shows the characters, never HTML
