@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import re
-from typing import Any
+from geodispatch.reporting.map_text import read_map_text
 
-_BLOCK = re.compile(
-    r'<script type="application/json" id="gd-map-text">(?P<data>.*?)</script>', re.DOTALL
-)
+__all__ = ["map_cards", "map_texts", "page_outside_text"]
 
-
-def map_cards(page: str) -> list[list[Any]]:
-    """The page's text cards, ``[title, [[label, value], ...]]`` each, decoded from JSON."""
-    found = _BLOCK.findall(page)
-    assert len(found) == 1, f"a map page carries one text block, found {len(found)}"
-    cards: list[list[Any]] = json.loads(found[0])
-    return cards
+map_cards = read_map_text
 
 
 def map_texts(page: str) -> list[str]:
     """Every string the page will show as text: titles, labels and values of its cards."""
     texts = []
-    for title, rows in map_cards(page):
+    for title, rows in read_map_text(page):
         texts.append(title)
         for label, value in rows:
             texts.extend((label, value))
@@ -31,4 +21,6 @@ def map_texts(page: str) -> list[str]:
 
 def page_outside_text(page: str) -> str:
     """The page without its text block: its markup and scripts, where no user text belongs."""
-    return _BLOCK.sub("", page)
+    start = page.index('<script type="application/json" id="gd-map-text">')
+    end = page.index("</script>", start) + len("</script>")
+    return page[:start] + page[end:]

@@ -19,6 +19,7 @@ Two mechanisms, each enough on its own against template injection:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
@@ -38,6 +39,7 @@ __all__ = [
     "inert_map",
     "make_inert",
     "page_json",
+    "read_map_text",
 ]
 
 #: Characters written as ``\\uXXXX`` in the page's JSON: no markup, no template syntax.
@@ -77,6 +79,24 @@ def _check_plain(value: object) -> None:
         raise InputError(
             f"page_json takes arrays of text and numbers only. Got a {type(value).__name__}."
         )
+
+
+_TEXT_BLOCK: Final = re.compile(
+    r'<script type="application/json" id="gd-map-text">(?P<data>.*?)</script>', re.DOTALL
+)
+
+
+def read_map_text(page: str) -> list[list[Any]]:
+    """The text cards a rendered map page carries (what its script shows), decoded.
+
+    For checks and tools that read a page as its script does; raises InputError when the
+    page has no text block or more than one.
+    """
+    found = _TEXT_BLOCK.findall(page)
+    if len(found) != 1:
+        raise InputError(f"a map page carries one text block; this one has {len(found)}")
+    cards: list[list[Any]] = json.loads(found[0])
+    return cards
 
 
 @cache
