@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import folium
 import pytest
 
+import geodispatch
 from geodispatch.domain.errors import InputError
 from geodispatch.reporting.map_text import (
     MapText,
@@ -99,3 +101,20 @@ def test_the_page_script_has_no_template_syntax_and_needs_no_network() -> None:
 def test_a_binding_names_what_it_binds() -> None:
     with pytest.raises(InputError, match="popup or tooltip"):
         TextBinding("banner")  # type: ignore[arg-type]
+
+
+def test_no_map_in_the_product_takes_text_any_other_way() -> None:
+    """folium's own popups, tooltips and markers would put text into templates again."""
+    source = Path(geodispatch.__file__).parent
+    banned = re.compile(
+        r"folium\.(Map|Popup|Tooltip|GeoJsonPopup|GeoJsonTooltip|LayerControl)\(|"
+        r"\b(popup|tooltip)=|DivIcon\(\s*html=f"
+    )
+    found = [
+        f"{path.relative_to(source)}:{number}: {line.strip()}"
+        for path in sorted(source.rglob("*.py"))
+        if path.name != "map_text.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if banned.search(line)
+    ]
+    assert found == []

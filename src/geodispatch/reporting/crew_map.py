@@ -129,9 +129,9 @@ def crew_route_map(
         ).add_to(fmap)
         TextBinding("tooltip", tooltip).add_to(marker)
     if start is not None:
-        folium.CircleMarker(
-            location=start, radius=6, color="#222", fill=True, tooltip="Yard / start"
-        ).add_to(fmap)
+        yard = folium.CircleMarker(location=start, radius=6, color="#222", fill=True)
+        yard.add_to(fmap)
+        TextBinding("tooltip", texts.card("Yard / start")).add_to(yard)
     lats = [p[0] for p in path]
     lons = [p[1] for p in path]
     fmap.fit_bounds([(min(lats), min(lons)), (max(lats), max(lons))], padding=(20, 20))
