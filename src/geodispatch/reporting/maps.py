@@ -106,7 +106,7 @@ class MapParams:
         Hard cap on folium objects (layers, markers): beyond ~5k a map stops being usable
         in a browser (default 5000). Building a bigger map raises an error.
     max_points
-        Individual request points (with escaped popups) are drawn only when the filter
+        Individual request points (with popups) are drawn only when the filter
         leaves at most this many; otherwise the heat layer alone shows them (default 2000).
     heat_radius
         Heat-map blur radius in pixels (default 12).
@@ -222,7 +222,7 @@ def build_hotspot_map(
     params
         Limits and looks.
     title
-        Shown in the legend (escaped).
+        Shown in the legend (as text, see :mod:`geodispatch.reporting.map_text`).
     """
     params = params or MapParams()
     everything, hotspots = hotspots, drawn_hotspots(hotspots, params.max_hotspots)
