@@ -481,10 +481,7 @@ def test_the_apps_pages_show_payloads_as_text(world: World, role: str, page: str
 
 
 def test_a_jobs_notes_and_address_on_the_work_page_are_escaped_markdown(world: World) -> None:
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.session_state["role"] = "Dispatcher"
-    app.run()
-    app.switch_page("app_pages/work.py")
+    app = open_app("Dispatcher", "app_pages/work.py")
     app.session_state["job-id"] = world.city_job
     app.run()
     _assert_inert_page(app)
