@@ -8,6 +8,7 @@ import streamlit as st
 from geodispatch.domain.errors import GeodispatchError
 from geodispatch.reporting.ward_summary import WardSummary
 from geodispatch.services import hotspots
+from geodispatch.services.performance import table_csv
 from geodispatch.ui import columns, data
 from geodispatch.ui.widgets import (
     Download,
@@ -251,7 +252,7 @@ if on_export.open:
                 f"hotspots-{stamp}.geojson",
                 "application/geo+json",
             ),
-            Download("Ward table as CSV", by_ward.to_csv(index=False), f"wards-{stamp}.csv"),
+            Download("Ward table as CSV", table_csv(by_ward), f"wards-{stamp}.csv"),
             key="hot-export",
         )
 

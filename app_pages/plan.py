@@ -16,6 +16,7 @@ from geodispatch.ui.widgets import (
     kept,
     local,
     local_columns,
+    md_escape,
     metrics,
     now_local,
     show_error,
@@ -113,7 +114,7 @@ metrics(
 )
 
 for problem in pb.violations:
-    st.error(f"Plan check: {problem}")
+    st.error(md_escape(f"Plan check: {problem}"))
 if header.status == "draft" and published is not None:
     st.caption(
         f"Draft. Crews still see plan {published.id} (published) until this one is published."
@@ -204,12 +205,12 @@ if replan is not None and replan.plan_id == plan_id:
         "Publish this draft to send it to the crews."
     )
     if replan.kept_note:
-        st.info(replan.kept_note)
+        st.info(md_escape(replan.kept_note))
     if replan.urgent_outcome:
         show = st.success if replan.urgent_placed else st.error
         show(replan.urgent_outcome[:1].upper() + replan.urgent_outcome[1:])
     for risk in replan.sla_risks:
-        st.warning(risk)
+        st.warning(md_escape(risk))
     table(
         local_columns(replan.changes, ["eta_before", "eta_after"]),
         {

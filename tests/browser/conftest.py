@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -141,3 +142,33 @@ def screenshot(page: object, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
+
+
+@dataclass
+class OfflinePage:
+    """A page in its own browser context that refuses every request off the machine."""
+
+    context: Any
+    page: Any
+    refused: list[str]  # URLs the page tried to load from the network
+    errors: list[str]  # uncaught script errors
+
+
+def open_offline(browser: Any, path: Path) -> OfflinePage:
+    """Open a local file with no network: file, data and blob URLs only."""
+    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    refused: list[str] = []
+    errors: list[str] = []
+
+    def offline(route: Any) -> None:
+        if route.request.url.startswith(("file:", "data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", offline)
+    page = context.new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(path.as_uri(), wait_until="load")
+    return OfflinePage(context, page, refused, errors)

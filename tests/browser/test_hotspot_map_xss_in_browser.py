@@ -4,7 +4,8 @@ Residents' reports (through a real Open311 import) carry markup in their address
 description; a refresh makes their corner a stored hotspot, and the service renders the
 manager's map. Chromium opens that page from disk with every network request refused,
 opens the popups of a report and of the hotspot, and the payloads must show as text
-without running: ``window.__xss`` stays undefined.
+without running: ``window.__xss`` stays undefined, and template syntax (Jinja's
+``{{7*7}}``, a JavaScript template literal's ``${...}``) shows as typed, never evaluated.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ import pytest
 from geodispatch.config import Settings
 from geodispatch.services import hotspots as service
 from geodispatch.services.intake import import_payload
-from tests.browser.conftest import CHROMIUM, screenshot
+from tests.browser.conftest import CHROMIUM, open_offline, screenshot
 from tests.conftest import DATA
-from tests.hotspots.conftest import heat_points, report
+from tests.hotspots.conftest import city_with_busy_corner, heat_points
 
 IMG = '<img src=x onerror="window.__xss=1">'
 SCRIPT = "<script>window.__xss=2</script>"
+JINJA = "SSTIDESC {{lipsum.__globals__.os.popen(dict(id=1)|join).read()}} {{7*7}}"
+LITERAL = "`${window.__xss=3}` {% if 1 %}IF{% endif %}"
 CORNER = (-71.0589, 42.3601)  # by City Hall Plaza
 POTHOLES = "PWDx_Pothole"
 
@@ -38,20 +41,13 @@ def hostile_map(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     home = tmp_path_factory.mktemp("xss-home")
     settings = Settings(home=home, data_dir=DATA)
-    rng = np.random.default_rng(7)
-    background = [
-        report(f"BG-{k}", lon, lat)
-        for k, (lon, lat) in enumerate(
-            zip(rng.uniform(-71.12, -71.03, 300), rng.uniform(42.30, 42.37, 300), strict=True)
-        )
-    ]
-    busy = []
-    for k, (dx, dy) in enumerate(rng.normal(0, 0.0001, (40, 2))):
-        item = report(f"CORNER-{k}", CORNER[0] + dx, CORNER[1] + dy)
-        item["address"] = f"1 City Hall Sq {IMG}"
-        item["description"] = f"{SCRIPT} deep pothole {IMG}"
-        busy.append(item)
-    import_payload(background + busy, source="test", settings=settings)
+    reports = city_with_busy_corner(
+        CORNER,
+        seed=7,
+        address=f"1 City Hall Sq {IMG} {LITERAL}",
+        description=f"{SCRIPT} deep pothole {IMG} {JINJA}",
+    )
+    import_payload(reports, source="test", settings=settings)
     service.refresh_hotspots(settings=settings)
     assert service.hotspot_at(*CORNER, POTHOLES, settings=settings) is not None
     page = service.hotspot_map_html(
@@ -63,21 +59,8 @@ def hostile_map(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_markup_in_popups_shows_as_text_and_never_runs(browser: Any, hostile_map: Path) -> None:
-    refused: list[str] = []
-    context = browser.new_context(viewport={"width": 1000, "height": 700})
-
-    def offline(route: Any) -> None:
-        if route.request.url.startswith(("file:", "data:", "blob:", "about:")):
-            route.continue_()
-        else:
-            refused.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", offline)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(hostile_map.as_uri(), wait_until="load")
+    opened = open_offline(browser, hostile_map)
+    page = opened.page
 
     # a resident's report: zoom to the corner and click its marker, as a manager would
     page.evaluate(f"() => {{ {_FIND_MAP}.setView([{CORNER[1]}, {CORNER[0]}], 19); }}")
@@ -87,7 +70,8 @@ def test_markup_in_popups_shows_as_text_and_never_runs(browser: Any, hostile_map
             const map = {_FIND_MAP};
             let at = null;
             map.eachLayer((layer) => {{
-                const text = layer.feature && layer.feature.properties.description;
+                const card = layer.feature && gdMapText.card(layer.feature.properties.gd);
+                const text = card && JSON.stringify(card);
                 if (!at && layer.getLatLng && text && text.includes("onerror")) {{
                     at = layer.getLatLng();
                 }}
@@ -103,6 +87,9 @@ def test_markup_in_popups_shows_as_text_and_never_runs(browser: Any, hostile_map
     text = popup.inner_text()
     assert IMG in text
     assert SCRIPT in text
+    assert JINJA in text  # as typed: not 49, not the output of a command
+    assert LITERAL in text
+    assert "uid=" not in text
     screenshot(page, "hotspot-map-xss-report-popup")
 
     # the hotspot there: its popup names the corner's (hostile) top address
@@ -111,20 +98,21 @@ def test_markup_in_popups_shows_as_text_and_never_runs(browser: Any, hostile_map
             const map = {_FIND_MAP};
             map.closePopup();
             map.eachLayer((layer) => {{
-                const address = layer.feature && layer.feature.properties.top_address;
-                if (address && address.includes("onerror")) layer.openPopup();
+                const card = layer.feature && gdMapText.card(layer.feature.properties.gd);
+                if (card && JSON.stringify(card).includes("onerror")) layer.openPopup();
             }});
         }}"""
     )
     popup.wait_for(timeout=10_000)
     assert IMG in popup.inner_text()
+    assert LITERAL in popup.inner_text()
     page.wait_for_timeout(300)  # time for an injected image's onerror to fire
 
     assert page.evaluate("() => typeof window.__xss") == "undefined"
     assert page.locator(".leaflet-popup-content img, .leaflet-popup-content script").count() == 0
-    assert refused == []  # the map needs nothing from the network
-    assert errors == []
-    context.close()
+    assert opened.refused == []  # the map needs nothing from the network
+    assert opened.errors == []
+    opened.context.close()
 
 
 def test_the_heat_the_page_draws_is_every_report_it_was_given(

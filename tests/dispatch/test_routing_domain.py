@@ -13,6 +13,7 @@ from geodispatch.domain.plans import TimeWindow
 from geodispatch.reporting.route_map import route_map, route_map_html
 from geodispatch.reporting.route_sheet import route_sheet_html
 from tests.dispatch.routing_helpers import at, crew, job, plan
+from tests.security.map_pages import map_texts, page_outside_text
 
 YARD = Depot("Yard", -71.06, 42.35)
 
@@ -49,11 +50,11 @@ def test_route_map_page_works_offline_and_keeps_typed_text_inert():
     assert "L.map(" in page
     assert ".leaflet-container" in page
     assert "awesome" not in page.lower()  # the yard marker needs no icon font
-    # what a resident typed reaches the popups only as text
+    # what a resident typed reaches the popups only as text data, exactly as typed
     assert "<img src=x" not in page
     assert '<script>alert("x")' not in page
-    # escaped for HTML (inside a JSON string the ampersand itself may be \u0026-encoded)
-    assert "&lt;img src=x onerror=alert(1)&gt; Main St" in page.replace("\\u0026", "&")
+    assert "alert(1)" not in page_outside_text(page)
+    assert hostile in map_texts(page)
 
 
 def test_map_and_sheet_escape_what_residents_typed():
@@ -62,6 +63,7 @@ def test_map_and_sheet_escape_what_residents_typed():
     page = route_map(result).get_root().render()
     sheet = route_sheet_html(result)
     assert "<img src=x" not in page
+    assert hostile in map_texts(page)
     assert "<img src=x" not in sheet
     assert "&lt;img src=x" in sheet
     assert "Lunch" not in sheet  # this crew has no lunch break

@@ -114,6 +114,30 @@ def report(source_id: str, lon: float, lat: float, code: str = "PWDx_Pothole") -
     }
 
 
+def city_with_busy_corner(
+    corner: tuple[float, float], *, seed: int, address: str, description: str
+) -> list[dict[str, object]]:
+    """300 pothole reports around town and 40 at ``corner`` (lon, lat) with the given text.
+
+    Enough for a refresh to make the corner a stored hotspot whose most reported address
+    is ``address``.
+    """
+    rng = np.random.default_rng(seed)
+    background = [
+        report(f"BG-{k}", lon, lat)
+        for k, (lon, lat) in enumerate(
+            zip(rng.uniform(-71.12, -71.03, 300), rng.uniform(42.30, 42.37, 300), strict=True)
+        )
+    ]
+    busy = []
+    for k, (dx, dy) in enumerate(rng.normal(0, 0.0001, (40, 2))):
+        item = report(f"CORNER-{k}", corner[0] + dx, corner[1] + dy)
+        item["address"] = address
+        item["description"] = description
+        busy.append(item)
+    return background + busy
+
+
 @pytest.fixture
 def hs_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """Settings for a fresh SQLite database in tmp_path, also exported for the CLI."""

@@ -22,6 +22,7 @@ from geodispatch.services import hotspots as service
 from geodispatch.services.intake import import_file, import_payload
 from geodispatch.storage import db
 from geodispatch.storage.tables import Base
+from tests.security.map_pages import map_texts, page_outside_text
 
 from .conftest import XSS_DESCRIPTION, boston_subset, report
 
@@ -213,8 +214,9 @@ def test_a_ward_map_places_unassigned_requests_and_keeps_their_text_inert(
         service_codes=(hotspot["service_code"],), wards=(int(hotspot["primary_ward"]),)
     )
     page = service.hotspot_map_html(selection, settings=boston_db)
-    assert "&lt;script&gt;alert(&quot;pwned&quot;)" in page.replace("\\u0026", "&")
+    assert XSS_DESCRIPTION in map_texts(page)  # shown as text, exactly as typed
     assert "<script>alert" not in page
+    assert "pwned" not in page_outside_text(page)
 
 
 def test_manager_functions_answer_from_the_stored_hotspots(boston_db: Settings) -> None:

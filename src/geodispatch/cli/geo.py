@@ -100,9 +100,13 @@ def reverse(
         ) from None
     row = geo_service.reverse_points([lon], [lat]).iloc[0]
     if row["match"] == "none":
-        console.print(f"no address within {geo_service.REVERSE_WITHIN_M:g} m: {row['note']}")
-    else:
-        console.print(f"{row['address']} ({row['distance_m']:.0f} m)", highlight=False)
+        console.print(
+            f"no address within {geo_service.REVERSE_WITHIN_M:g} m: {row['note']}", markup=False
+        )
+    else:  # an address file's text: printed as is, never read as rich markup
+        console.print(
+            f"{row['address']} ({row['distance_m']:.0f} m)", highlight=False, markup=False
+        )
 
 
 def print_locate(summary: geo_service.LocateSummary) -> None:

@@ -291,4 +291,4 @@ def print_diff(diff: PlanDiff) -> None:
     for c in diff.changes[:20]:
         console.print(f"  job {c.job_id}: {c.kind} {c.detail}", markup=False, highlight=False)
     for risk in diff.sla_risks[:20]:
-        console.print(f"  [yellow]SLA risk[/] {risk}", highlight=False)
+        console.print("  [yellow]SLA risk[/]", Text(risk), highlight=False)

@@ -84,9 +84,10 @@ def jobs_show(job_id: int) -> None:
     """A job, its requests and its audit trail."""
     job = workflow.get_job(job_id)
     console.print(
-        f"job {job.id} ({Text(job.service_code)}): {job.status.label}, version {job.version}, "
+        f"job {job.id} ({job.service_code}): {job.status.label}, version {job.version}, "
         f"{job.caller_count} caller(s), requests {workflow.job_requests(job_id)}",
         highlight=False,
+        markup=False,  # the service code came from a data file or a client
     )
     table = Table("at (UTC)", "kind", "request", "from", "to", "actor", "note", "flags")
     for e in workflow.job_history(job_id):

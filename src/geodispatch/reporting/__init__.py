@@ -1,1 +1,1 @@
-"""Reporting: KPIs as tidy frames and folium maps (user text escaped here)."""
+"""Reporting: KPIs, folium maps and exports; user text as data (map_text, csv_cells)."""

@@ -2,8 +2,10 @@
 
 The map shows only the crew's own stops (numbered, coloured by what the crew reported)
 and the line between them; render it with :func:`geodispatch.reporting.maps.render_html`
-so it needs no network. Navigation links hand a stop's coordinates to the phone's maps
-app, which knows the roads; addresses typed by residents are never put into a URL.
+so it needs no network. Titles and addresses reach the page only as JSON data its script
+shows as text (:mod:`geodispatch.reporting.map_text`). Navigation links hand a stop's
+coordinates to the phone's maps app, which knows the roads; addresses typed by residents
+are never put into a URL.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from urllib.parse import urlencode
 import folium
 
 from geodispatch.domain.errors import InputError
+from geodispatch.reporting.map_text import MapText, TextBinding, inert_map
 from geodispatch.reporting.maps import TileSource
 from geodispatch.reporting.route_map import outline_layer
 
@@ -97,7 +100,8 @@ def crew_route_map(
     path = ([start] if start is not None else []) + points
     if not path:
         raise InputError("no stop has a point to draw; show the list of stops instead")
-    fmap = folium.Map(location=path[0], tiles=None, zoom_start=13, control_scale=True)
+    fmap = inert_map(location=path[0], tiles=None, zoom_start=13, control_scale=True)
+    texts = MapText.of(fmap)
     if tiles is not None:
         folium.TileLayer(
             tiles=tiles.url, attr=html.escape(tiles.attribution), control=False
@@ -110,10 +114,9 @@ def crew_route_map(
         key = "next" if stop.sequence == next_sequence else stop.status
         colour = STATUS_COLOURS.get(key, STATUS_COLOURS["planned"])
         eta = f" · {stop.eta:%H:%M}" if stop.eta is not None else ""
-        label = html.escape(f"{stop.sequence}. {stop.title}{eta}")
-        folium.Marker(  # a tooltip, not a popup: folium popups need jQuery (not offline)
+        tooltip = texts.card(f"{stop.sequence}. {stop.title}{eta}", [("", stop.address)])
+        marker = folium.Marker(  # a tooltip: the phone shows it on a tap
             location=point,
-            tooltip=f"<b>{label}</b><br>{html.escape(stop.address)}",
             icon=folium.DivIcon(
                 html=(
                     f'<div style="background:{colour};color:#fff;border-radius:50%;width:26px;'
@@ -124,10 +127,11 @@ def crew_route_map(
                 icon_anchor=(15, 15),
             ),
         ).add_to(fmap)
+        TextBinding("tooltip", tooltip).add_to(marker)
     if start is not None:
-        folium.CircleMarker(
-            location=start, radius=6, color="#222", fill=True, tooltip="Yard / start"
-        ).add_to(fmap)
+        yard = folium.CircleMarker(location=start, radius=6, color="#222", fill=True)
+        yard.add_to(fmap)
+        TextBinding("tooltip", texts.card("Yard / start")).add_to(yard)
     lats = [p[0] for p in path]
     lons = [p[1] for p in path]
     fmap.fit_bounds([(min(lats), min(lons)), (max(lats), max(lons))], padding=(20, 20))

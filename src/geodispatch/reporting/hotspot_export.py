@@ -7,12 +7,13 @@ markup; a spreadsheet formula typed into an address is neutralised in the CSV.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from typing import Any, Final
 
 import pandas as pd
+
+from geodispatch.reporting.csv_cells import inert_csv
 
 __all__ = ["EXPORT_COLUMNS", "hotspots_csv", "hotspots_geojson"]
 
@@ -49,7 +50,6 @@ EXPORT_COLUMNS: Final = (
     "centroid_lat",
     "first_detected_at",
 )
-_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _plain(value: Any) -> Any:
@@ -87,12 +87,5 @@ def hotspots_csv(hotspots: pd.DataFrame) -> str:
     frame = hotspots.reindex(columns=list(EXPORT_COLUMNS)).copy()
     frame["service_code"] = frame["service_code"].fillna("*")
     for column in ("service_name", "top_address", "wards"):
-        frame[column] = frame[column].fillna("").astype(str).map(_defuse)
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
-    return buffer.getvalue()
-
-
-def _defuse(text: str) -> str:
-    """Stop a spreadsheet from running text that a resident typed as a formula."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+        frame[column] = frame[column].fillna("").astype(str)
+    return inert_csv(frame, index=False, date_format="%Y-%m-%dT%H:%M:%S%z")

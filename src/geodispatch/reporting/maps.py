@@ -8,8 +8,9 @@ selected. A map never holds more than ``MapParams.max_objects`` folium objects.
 Safety and offline use:
 
 - every string that came from a resident or a data file (addresses, descriptions, type
-  names, ward labels) is ``html.escape``d before it reaches a popup or tooltip, because
-  folium's popups insert property values as HTML;
+  names, ward labels, the title) reaches the page as JSON data only, which the page's
+  script shows as text (:mod:`geodispatch.reporting.map_text`); the page is rendered
+  through a path that never reads output as a template;
 - :func:`render_html` inlines the vendored Leaflet and Leaflet.heat (``assets/``) and
   drops folium's CDN links, so the file renders with no network; it refuses to emit a
   map that still references any remote script or stylesheet;
@@ -37,6 +38,13 @@ from folium.template import Template
 
 from geodispatch.analysis.emerging import Trend
 from geodispatch.domain.errors import InputError
+from geodispatch.reporting.map_text import (
+    MapText,
+    TextBinding,
+    TextLayerControl,
+    inert_map,
+    make_inert,
+)
 
 __all__ = [
     "TREND_COLOURS",
@@ -65,7 +73,7 @@ _TREND_LABELS: Final = {
 #: The version of the pages this module draws. Bump it when a change here changes the
 #: page for the same data and settings: maps kept on disk (``services.hotspots``) carry
 #: it in their key, so an upgrade draws them again instead of serving the old page.
-PAGE_FORMAT: Final = 2  # 2: heat points as integer steps (CompactHeatMap)
+PAGE_FORMAT: Final = 3  # 2: heat points as integer steps; 3: text as JSON data (MapText)
 _HEAT_CSS: Final = ".leaflet-heatmap-layer{pointer-events:none;z-index:-1}"
 _WARD_SCALE: Final = ("#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
 
@@ -98,7 +106,7 @@ class MapParams:
         Hard cap on folium objects (layers, markers): beyond ~5k a map stops being usable
         in a browser (default 5000). Building a bigger map raises an error.
     max_points
-        Individual request points (with escaped popups) are drawn only when the filter
+        Individual request points (with popups) are drawn only when the filter
         leaves at most this many; otherwise the heat layer alone shows them (default 2000).
     heat_radius
         Heat-map blur radius in pixels (default 12).
@@ -214,17 +222,18 @@ def build_hotspot_map(
     params
         Limits and looks.
     title
-        Shown in the legend (escaped).
+        Shown in the legend (as text, see :mod:`geodispatch.reporting.map_text`).
     """
     params = params or MapParams()
     everything, hotspots = hotspots, drawn_hotspots(hotspots, params.max_hotspots)
-    fmap = folium.Map(
+    fmap = inert_map(
         tiles=None,
         prefer_canvas=True,
         control_scale=True,
         max_zoom=tiles.max_zoom if tiles else 19,
         zoom_start=12,
     )
+    texts = MapText.of(fmap)
     if tiles is not None:
         folium.TileLayer(
             tiles=tiles.url, attr=html.escape(tiles.attribution), name="Base map", control=False
@@ -233,14 +242,14 @@ def build_hotspot_map(
     if bounds is not None:
         fmap.fit_bounds(bounds)
     if wards is not None and not wards.empty:
-        _ward_layer(wards, ward_counts, params).add_to(fmap)
+        _ward_layer(wards, ward_counts, params, texts).add_to(fmap)
 
     codes = _type_order(everything, requests)
     show_points = len(requests) <= params.max_points
     typed = any(code is not None for code, _ in codes)
     # every drawn hotspot's feature at once (per type, pandas' row conversion costs more
     # than the rows: 50 types took 0.3 s for 300 hotspots)
-    features = _hotspot_features(hotspots, params)
+    features = _hotspot_features(hotspots, params, texts)
     # hotspot layers first, request layers after: points stay clickable above polygons
     for code, name in codes:
         mask = _same_code(hotspots["service_code"], code).to_numpy()
@@ -249,7 +258,7 @@ def build_hotspot_map(
             continue
         found = int(_same_code(everything["service_code"], code).sum())
         group = folium.FeatureGroup(
-            name=html.escape(_group_name(name, len(chosen), found)),
+            name=texts.layer_name(_group_name(name, len(chosen), found)),
             show=code is not None or not typed,  # mixed-type hotspots start hidden
         )
         _hotspot_layer(chosen).add_to(group)
@@ -263,19 +272,21 @@ def build_hotspot_map(
     for located, name in layers:
         if located.empty:
             continue
-        group = folium.FeatureGroup(name=html.escape(f"{name}: {len(located):,} requests ({what})"))
+        group = folium.FeatureGroup(
+            name=texts.layer_name(f"{name}: {len(located):,} requests ({what})")
+        )
         _heat_layer(located, params).add_to(group)
         if show_points:
-            _point_layer(located, params).add_to(group)
+            _point_layer(located, params, texts).add_to(group)
         group.add_to(fmap)
-    folium.LayerControl(collapsed=len(codes) > 4).add_to(fmap)
+    TextLayerControl(collapsed=len(codes) > 4).add_to(fmap)
     root: Any = fmap.get_root()
     # the heat canvas sits under the hotspots and points and lets clicks through to them
     root.header.add_child(Element(f"<style>{_HEAT_CSS}</style>"))
     root.html.add_child(
         Element(
             _legend_html(
-                title=title,
+                title=texts.card(title) if title else None,
                 shown=len(requests),
                 points=show_points,
                 hotspots=(len(hotspots), len(everything)),
@@ -341,15 +352,8 @@ def _bounds(requests: pd.DataFrame, wards: gpd.GeoDataFrame | None) -> list[list
     return [[float(y0), float(x0)], [float(y1), float(x1)]]
 
 
-def _escape_all(value: Any) -> Any:
-    """Text escaped for HTML; numbers and None unchanged."""
-    if isinstance(value, str):
-        return html.escape(value)
-    return value
-
-
 def _ward_layer(
-    wards: gpd.GeoDataFrame, ward_counts: pd.DataFrame | None, params: MapParams
+    wards: gpd.GeoDataFrame, ward_counts: pd.DataFrame | None, params: MapParams, texts: MapText
 ) -> folium.GeoJson:
     shapes = wards.to_crs("EPSG:4326")
     metric = wards.to_crs(wards.estimate_utm_crs()) if wards.crs is not None else wards
@@ -370,20 +374,18 @@ def _ward_layer(
                 "type": "Feature",
                 "geometry": _rounded(geometry.__geo_interface__, params.coordinate_decimals),
                 "properties": {
-                    "ward": html.escape(str(area_id)),
-                    "requests": n,
+                    "gd": texts.card(rows=[("Ward", area_id), ("Requests", f"{n:,}")]),
                     "fill": _WARD_SCALE[level],
                 },
             }
         )
-    return folium.GeoJson(
+    layer = folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
-        name="Wards (requests)",
+        name=texts.layer_name("Wards (requests)"),
         style_function=_ward_style,
-        tooltip=folium.GeoJsonTooltip(
-            fields=["ward", "requests"], aliases=["Ward", "Requests"], localize=True
-        ),
     )
+    TextBinding("tooltip").add_to(layer)
+    return layer
 
 
 def _ward_style(feature: dict[str, Any]) -> dict[str, Any]:
@@ -413,28 +415,39 @@ _POPUP_FIELDS: Final = (
 )
 
 
-def _hotspot_features(hotspots: pd.DataFrame, params: MapParams) -> list[dict[str, Any]]:
-    """One GeoJSON feature per hotspot row, in row order, its text escaped."""
-    return [
-        {
-            "type": "Feature",
-            "geometry": _rounded(json.loads(row["geometry"]), params.coordinate_decimals),
-            "properties": {k: _escape_all(v) for k, v in _hotspot_properties(row).items()},
-        }
-        for row in _records(hotspots)
-    ]
+def _hotspot_features(
+    hotspots: pd.DataFrame, params: MapParams, texts: MapText
+) -> list[dict[str, Any]]:
+    """One GeoJSON feature per hotspot row, in row order; its text is a card in ``texts``.
+
+    ``gd`` is the popup's card (every field), ``tip`` the tooltip's (the label).
+    """
+    features = []
+    for row in _records(hotspots):
+        shown = _hotspot_properties(row)
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": _rounded(json.loads(row["geometry"]), params.coordinate_decimals),
+                "properties": {
+                    "gd": texts.card(rows=[(alias, shown[f]) for f, alias in _POPUP_FIELDS]),
+                    "tip": texts.card(str(shown["label"])),
+                    "fill": shown["fill"],
+                },
+            }
+        )
+    return features
 
 
 def _hotspot_layer(features: list[dict[str, Any]]) -> folium.GeoJson:
-    return folium.GeoJson(
+    layer = folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         style_function=_hotspot_style,
         highlight_function=_hotspot_highlight,
-        popup=folium.GeoJsonPopup(
-            fields=[f for f, _ in _POPUP_FIELDS], aliases=[a for _, a in _POPUP_FIELDS]
-        ),
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
     )
+    TextBinding("popup").add_to(layer)
+    TextBinding("tooltip", field="tip").add_to(layer)
+    return layer
 
 
 def _hotspot_properties(row: dict[str, Any]) -> dict[str, Any]:
@@ -588,7 +601,7 @@ _POINT_FIELDS: Final = (
 )
 
 
-def _point_layer(requests: pd.DataFrame, params: MapParams) -> folium.GeoJson:
+def _point_layer(requests: pd.DataFrame, params: MapParams, texts: MapText) -> folium.GeoJson:
     features = []
     for row in _records(requests):
         created = row.get("created_at")
@@ -609,18 +622,19 @@ def _point_layer(requests: pd.DataFrame, params: MapParams) -> folium.GeoJson:
                         round(float(row["lat"]), params.coordinate_decimals),
                     ],
                 },
-                "properties": {k: html.escape(v) for k, v in properties.items()},
+                "properties": {
+                    "gd": texts.card(rows=[(alias, properties[f]) for f, alias in _POINT_FIELDS])
+                },
             }
         )
-    return folium.GeoJson(
+    layer = folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         marker=folium.CircleMarker(
             radius=5, weight=1.5, color="#222222", fill=True, fill_color="#ffffff", fill_opacity=0.9
         ),
-        popup=folium.GeoJsonPopup(
-            fields=[f for f, _ in _POINT_FIELDS], aliases=[a for _, a in _POINT_FIELDS]
-        ),
     )
+    TextBinding("popup").add_to(layer)
+    return layer
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -640,9 +654,10 @@ def _rounded(geometry: dict[str, Any], decimals: int) -> dict[str, Any]:
     return {"type": geometry["type"], "coordinates": walk(geometry["coordinates"])}
 
 
-def _legend_html(*, title: str, shown: int, points: bool, hotspots: tuple[int, int]) -> str:
+def _legend_html(*, title: int | None, shown: int, points: bool, hotspots: tuple[int, int]) -> str:
     """A small static legend: trend colours and what the heat shows (no external assets).
 
+    ``title`` is the key of the title's card (the page's script writes it as text);
     ``hotspots`` is (drawn, found): when some are left out the legend says how many.
     """
     rows = "".join(
@@ -654,7 +669,7 @@ def _legend_html(*, title: str, shown: int, points: bool, hotspots: tuple[int, i
     drawn, found = hotspots
     if drawn < found:
         detail += f"; strongest {drawn:,} of {found:,} hotspots drawn"
-    heading = f"<b>{html.escape(title)}</b><br>" if title else ""
+    heading = f'<b data-gd-text="{int(title)}"></b><br>' if title is not None else ""
     return (
         '<div style="position:fixed;bottom:28px;right:12px;z-index:1000;background:#fff;'
         'padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px sans-serif">'
@@ -716,7 +731,7 @@ def render_html(fmap: folium.Map) -> str:
         If the page would still load any script or stylesheet from the network (a layer
         type this renderer does not know how to serve offline).
     """
-    page = fmap.get_root().render()
+    page = make_inert(fmap).render()
     page = _SCRIPT_SRC.sub(lambda m: _offline(m.group("url"), script=True), page)
     return _CSS_LINK.sub(lambda m: _offline(m.group("url"), script=False), page)
 

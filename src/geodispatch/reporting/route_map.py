@@ -1,8 +1,9 @@
 """A folium map of a day's plan: one colour and layer per crew, left-out jobs in grey.
 
 Lines join the stops in order (straight segments: the plan knows travel times, not road
-geometry). Every text a person typed (addresses, titles, crew names, reasons) is escaped
-before it reaches a popup or tooltip. :func:`route_map_html` renders the page through the
+geometry). Every text a person typed (addresses, titles, crew names, reasons) reaches the
+page only as JSON data its script shows as text (:mod:`geodispatch.reporting.map_text`),
+never through folium's templates. :func:`route_map_html` renders the page through the
 hotspot maps' offline renderer (:func:`geodispatch.reporting.maps.render_html`: vendored
 Leaflet inlined, no remote script or stylesheet), so a crew chief's laptop without a
 network still shows the routes (only the base-map tiles need one).
@@ -17,6 +18,13 @@ from typing import Any
 import folium
 
 from geodispatch.domain.plans import CrewRoute, RoutePlan, WorkOrder
+from geodispatch.reporting.map_text import (
+    MapText,
+    TextBinding,
+    TextLayerControl,
+    TextMarker,
+    inert_map,
+)
 from geodispatch.reporting.maps import TileSource, render_html
 
 #: Distinct, print-safe colours (ColorBrewer Dark2 + Set1).
@@ -76,7 +84,8 @@ def route_map(
             sum(p[0] for p in points) / len(points),
             sum(p[1] for p in points) / len(points),
         )
-    fmap = folium.Map(location=centre, zoom_start=12, tiles=None, control_scale=True)
+    fmap = inert_map(location=centre, zoom_start=12, tiles=None, control_scale=True)
+    texts = MapText.of(fmap)
     if tiles is not None:
         folium.TileLayer(
             tiles=tiles.url, attr=_e(tiles.attribution), name="Base map", control=False
@@ -84,7 +93,7 @@ def route_map(
     if outlines is not None:
         outline_layer(outlines).add_to(fmap)
     for route, colour in zip(plan.routes, cycle(PALETTE), strict=False):
-        _add_route(fmap, route, colour)
+        _add_route(fmap, texts, route, colour)
     located = sorted(
         (d for d in plan.dropped if d.order.located),
         key=lambda d: (int(d.order.priority), d.order.job_id),
@@ -94,9 +103,10 @@ def route_map(
         name = f"Not planned ({len(located):,})"
         if len(shown) < len(located):
             name = f"Not planned (most urgent {len(shown)} of {len(located):,})"
-        layer = folium.FeatureGroup(name=name, show=False)
+        layer = folium.FeatureGroup(name=texts.layer_name(name), show=False)
         features = [
             _feature(
+                texts,
                 d.order,
                 tip=f"job {d.order.job_id}: {d.reason.label}",
                 title=d.order.title,
@@ -115,25 +125,22 @@ def route_map(
         lats = [p[0] for p in points]
         lons = [p[1] for p in points]
         fmap.fit_bounds([(min(lats), min(lons)), (max(lats), max(lons))])
-    folium.LayerControl(collapsed=True).add_to(fmap)
+    TextLayerControl(collapsed=True).add_to(fmap)
     return fmap
 
 
-def _add_route(fmap: folium.Map, route: CrewRoute, colour: str) -> None:
+def _add_route(fmap: folium.Map, texts: MapText, route: CrewRoute, colour: str) -> None:
     crew = route.crew
     hours = route.travel_s / 3600
-    layer = folium.FeatureGroup(name=_e(f"{crew.code}: {len(route.stops)} stops, {hours:.1f} h"))
+    layer = folium.FeatureGroup(
+        name=texts.layer_name(f"{crew.code}: {len(route.stops)} stops, {hours:.1f} h")
+    )
     start = (route.start_lat, route.start_lon)
     yard = (crew.depot.lat, crew.depot.lon)
-    folium.Marker(  # a plain Leaflet DivIcon: icon fonts would need the network
-        location=start,
-        tooltip=_e(f"{crew.code} starts {route.starts_at:%H:%M}"),
-        icon=folium.DivIcon(
-            html=f'<div style="{_YARD_STYLE}">{_e(crew.code)}</div>',
-            icon_size=(44, 16),
-            icon_anchor=(22, 8),
-        ),
+    marker = TextMarker(  # a plain Leaflet DivIcon: icon fonts would need the network
+        start, texts.card(crew.code), style=_YARD_STYLE, size=(44, 16), anchor=(22, 8)
     ).add_to(layer)
+    TextBinding("tooltip", texts.card(f"{crew.code} starts {route.starts_at:%H:%M}")).add_to(marker)
     path = [start, *(_at(s.order) for s in route.stops), yard]
     if len(path) > 2:
         folium.PolyLine(path, color=colour, weight=3, opacity=0.8).add_to(layer)  # type: ignore[no-untyped-call]
@@ -148,6 +155,7 @@ def _add_route(fmap: folium.Map, route: CrewRoute, colour: str) -> None:
         done = f" · {_STATUS_NOTE[stop.status]}" if stop.status in _STATUS_NOTE else ""
         features.append(
             _feature(
+                texts,
                 stop.order,
                 tip=f"{crew.code} #{stop.sequence} {stop.eta:%H:%M}{done}",
                 title=f"{crew.code} stop {stop.sequence} · ETA {stop.eta:%H:%M}{done}",
@@ -170,9 +178,20 @@ def _add_route(fmap: folium.Map, route: CrewRoute, colour: str) -> None:
 
 
 def outline_layer(outlines: dict[str, Any]) -> folium.GeoJson:
-    """Polygons (wards) as thin grey context lines; they take no clicks."""
+    """Polygons (wards) as thin grey context lines; they take no clicks.
+
+    Only the shapes reach the page: the features' properties (text from a data file) are
+    not shown, so they are left out.
+    """
+    shapes = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": feature.get("geometry"), "properties": {}}
+            for feature in outlines.get("features", [])
+        ],
+    }
     return folium.GeoJson(
-        outlines,
+        shapes,
         name="Wards",
         control=False,
         interactive=False,
@@ -191,27 +210,37 @@ def _outline_style(_feature: dict[str, Any]) -> dict[str, Any]:
 
 
 def _feature(
-    order: WorkOrder, *, tip: str, title: str, lines: tuple[str, ...], style: dict[str, object]
+    texts: MapText,
+    order: WorkOrder,
+    *,
+    tip: str,
+    title: str,
+    lines: tuple[str, ...],
+    style: dict[str, object],
 ) -> dict[str, Any]:
-    """A GeoJSON point with its (escaped) tooltip and popup HTML and its marker style."""
-    body = "<br>".join(_e(line) for line in lines if line)
+    """A GeoJSON point with its marker style; its tooltip and popup are cards in ``texts``."""
     lat, lon = _at(order)
     return {
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
-        "properties": {"tip": _e(tip), "popup": f"<b>{_e(title)}</b><br>{body}", **style},
+        "properties": {
+            "tip": texts.card(tip),
+            "gd": texts.card(title, [("", line) for line in lines if line]),
+            **style,
+        },
     }
 
 
 def _points(features: list[dict[str, Any]]) -> folium.GeoJson:
     """One GeoJSON layer of circle markers: a few templates instead of one per marker."""
-    return folium.GeoJson(
+    layer = folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         marker=folium.CircleMarker(radius=6, weight=2, fill=True, fill_opacity=0.9),
         style_function=_marker_style,
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
-        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=320),
     )
+    TextBinding("tooltip", field="tip").add_to(layer)
+    TextBinding("popup", maxWidth=320).add_to(layer)
+    return layer
 
 
 def _marker_style(feature: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import pandas as pd
 from geodispatch.config import Settings, get_settings
 from geodispatch.domain.errors import InputError
 from geodispatch.reporting import kpis
+from geodispatch.reporting.csv_cells import inert_csv
 from geodispatch.storage import overview_repo
 from geodispatch.storage.db import ensure_schema, session_scope
 
@@ -105,5 +106,5 @@ def _number(value: object) -> float | None:
 
 
 def table_csv(frame: pd.DataFrame) -> str:
-    """A figures table as CSV text for a download (numbers and labels only)."""
-    return frame.to_csv(index=False)
+    """A figures table as CSV text for a download; labels cannot run as spreadsheet formulas."""
+    return inert_csv(frame, index=False)

@@ -3,9 +3,10 @@
 A map page (Leaflet inlined, see :mod:`geodispatch.reporting.maps`) is shown in an iframe
 whose ``sandbox`` leaves out ``allow-same-origin``. Two things follow:
 
-- **Safety in depth.** Popups carry text people typed (addresses, notes). It is escaped
-  before it reaches the page; if an escape were ever missed, a script in the map still
-  could not read the app's page, its session or its cookies.
+- **Safety in depth.** Popups carry text people typed (addresses, notes). It reaches the
+  page only as data its script shows as text (``reporting.map_text``); if that were ever
+  bypassed, a script in the map still could not read the app's page, its session or its
+  cookies.
 - **Speed.** Desktop Chromium runs a sandboxed frame in a process of its own, so the
   map's 1 MB script is parsed and drawn beside the app's own rendering instead of after
   it. Measured with the Boston hotspot map and a main thread kept busy for 0.7 s: the map
