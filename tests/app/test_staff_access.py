@@ -132,3 +132,25 @@ def test_demo_mode_shows_the_demo_accounts_on_the_sign_in_page(
     app = open_app("Public", "app_pages/sign_in.py")
     shown = " ".join(i.value for i in app.info)
     assert all(d.password in shown for d in accounts.DEMO_ACCOUNTS)
+
+
+def test_an_admin_creates_a_council_account_and_disables_it_on_the_accounts_page(
+    env_settings: Settings,
+) -> None:
+    app = open_app("Admin")
+    assert app.title[0].value == "Accounts"
+    app.text_input(key="admin-new-username").input("wu")
+    app.text_input(key="admin-new-name").input("Councillor Wu")
+    app.selectbox(key="admin-new-role").set_value(Role.COUNCIL)
+    app.multiselect(key="admin-new-wards").set_value([3, 8])
+    app.text_input(key="admin-new-password").input("council passphrase")
+    next(b for b in app.button if b.label == "Create account").click().run()
+    assert not app.exception
+    assert not app.error, [e.value for e in app.error]
+    made = next(a for a in accounts.list_users() if a.username == "wu")
+    assert (made.role, made.wards, made.display_name) == (Role.COUNCIL, (3, 8), "Councillor Wu")
+    assert accounts.sign_in("wu", "council passphrase").user.wards == (3, 8)
+
+    app.selectbox(key="admin-pick").set_value("wu").run()
+    app.button(key="admin-disable").click().run()
+    assert next(a for a in accounts.list_users() if a.username == "wu").disabled

@@ -24,6 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from geodispatch.config import Settings, get_settings
 from geodispatch.domain.accounts import (
+    MAX_PASSWORD,
     Action,
     Role,
     StaffUser,
@@ -335,6 +336,8 @@ def sign_in(
         With the same message for an unknown user, a wrong password, a disabled or
         SSO-only account, a paused account, and demo passwords outside demo mode.
     """
+    if len(password) > MAX_PASSWORD:  # never a valid password: refuse without hashing it
+        raise PermissionDeniedError(REFUSED)
     settings = settings or get_settings()
     at = now or datetime.now(UTC)
     name = username.strip().lower()[:64]

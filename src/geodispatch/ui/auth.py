@@ -15,7 +15,7 @@ from typing import Final
 import streamlit as st
 
 from geodispatch.config import get_settings
-from geodispatch.domain.accounts import Action, Page, StaffUser
+from geodispatch.domain.accounts import MAX_PASSWORD, Action, Page, StaffUser
 from geodispatch.domain.errors import GeodispatchError
 from geodispatch.services import accounts
 from geodispatch.ui.widgets import md_escape, show_error
@@ -80,7 +80,9 @@ def sign_in_form() -> None:
         st.caption("Or with a local account:")
     with st.form("staff-sign-in", border=True):
         username = st.text_input("Username", key="staff-username", max_chars=64)
-        password = st.text_input("Password", type="password", key="staff-password")
+        password = st.text_input(
+            "Password", type="password", key="staff-password", max_chars=MAX_PASSWORD
+        )
         submitted = st.form_submit_button("Sign in", type="primary", width="stretch")
     if submitted:
         try:
