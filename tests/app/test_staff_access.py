@@ -154,3 +154,41 @@ def test_an_admin_creates_a_council_account_and_disables_it_on_the_accounts_page
     app.selectbox(key="admin-pick").set_value("wu").run()
     app.button(key="admin-disable").click().run()
     assert next(a for a in accounts.list_users() if a.username == "wu").disabled
+
+
+#: An ``[auth]`` section as ``.streamlit/secrets.toml`` would hold it (st.login, OIDC).
+AUTH = {
+    "auth": {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "test cookie secret",
+        "client_id": "geodispatch",
+        "client_secret": "test client secret",
+        "server_metadata_url": "https://idp.city.example/.well-known/openid-configuration",
+    }
+}
+
+
+def sso_app(email: str) -> AppTest:
+    """The app for someone the city's identity provider signed in with ``email``."""
+    app = fresh_app()
+    app.secrets = AUTH
+    app.user = {"email": email, "is_logged_in": True}
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def test_single_sign_on_maps_the_email_to_the_accounts_role(env_settings: Settings) -> None:
+    accounts.create_user("bo", Role.SUPERVISOR, email="bo@city.gov", display_name="Bo")
+    app = sso_app("Bo@City.gov")
+    assert app.title[0].value == "Plan today"
+    assert reachable(app, FILES[Page.CATALOGUE])
+    assert not reachable(app, FILES[Page.ADMIN])  # the role is the account's, not the IdP's
+
+
+def test_single_sign_on_without_an_account_gets_no_staff_pages(env_settings: Settings) -> None:
+    app = sso_app("stranger@example.org")
+    assert {p for p in FILES.values() if reachable(app, p)} == set()
+    app.switch_page("app_pages/sign_in.py").run()
+    assert "has no staff account here" in app.error[0].value
+    assert any(b.label == "Sign out of the city account" for b in app.button)

@@ -37,7 +37,9 @@ def _sso_email() -> str | None:
     if not sso_configured() or not st.user.is_logged_in:
         return None
     email = st.user.get("email")
-    return str(email) if email else None
+    if not email or st.user.get("email_verified") is False:  # an address the IdP did not check
+        return None
+    return str(email)
 
 
 def current_user() -> StaffUser | None:
