@@ -185,6 +185,12 @@ def test_a_supervisor_plans_the_day_publishes_and_replans_an_urgent_job(
         workflow.get_job(j).status in {RequestStatus.ASSIGNED, RequestStatus.COMPLETED}
         for j in list(routed)[:20]
     )
+    # jobs this plan put on routes: the audit names the supervisor who published it
+    trail = [
+        e for j in routed for e in workflow.job_history(j) if f"published plan {draft}" in e.note
+    ]
+    assert trail
+    assert {e.actor for e in trail} == {"supervisor-test"}
     assert metrics(app)["Status"] == "Published"
 
     # an urgent job that no route serves today: the re-plan puts it on one

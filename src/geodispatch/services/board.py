@@ -339,11 +339,12 @@ def publish(
     Returns the published plan and how many jobs became Work assigned. The day's
     earlier published plan is superseded; a stale ``expected_version`` (someone else
     published or re-planned meanwhile) is refused and nothing changes. A signed-in ``by``
-    must be allowed to publish plans.
+    must be allowed to publish plans; the audit names it.
     """
-    if by is not None:
-        require(by, Action.PUBLISH_PLAN)
-    outcome = dispatch.publish_plan(plan_id, expected_version=expected_version, settings=settings)
+    who = require(by, Action.PUBLISH_PLAN).username if by is not None else ""
+    outcome = dispatch.publish_plan(
+        plan_id, expected_version=expected_version, published_by=who, settings=settings
+    )
     return outcome.plan, outcome.assigned
 
 

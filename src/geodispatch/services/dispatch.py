@@ -271,13 +271,18 @@ def replan_with_urgent_job(
 
 
 def publish_plan(
-    plan_id: int, *, expected_version: int | None = None, settings: Settings | None = None
+    plan_id: int,
+    *,
+    expected_version: int | None = None,
+    published_by: str = "",
+    settings: Settings | None = None,
 ) -> PlanOutcome:
     """Publish a plan to the crews and mark its jobs Work assigned.
 
     The day's earlier published plan is superseded. Every queued job on the plan's routes
     becomes Work assigned through the workflow (a New job is marked Reviewed first), with
-    one audit event per step naming the plan and crew.
+    one audit event per step naming the plan and crew, by ``published_by`` (the signed-in
+    account; default ``plan:<id>``).
     """
     settings = settings or get_settings()
     ensure_schema(settings.database_url)
@@ -285,7 +290,7 @@ def publish_plan(
         plans_repo.publish(
             session, plan_id, now=datetime.now(UTC), expected_version=expected_version
         )
-    assigned = workflow.assign_plan_jobs(plan_id, settings=settings)
+    assigned = workflow.assign_plan_jobs(plan_id, actor=published_by, settings=settings)
     with session_scope(settings.database_url) as session:
         plan = _load(session, plan_id, _zone(settings))
     return PlanOutcome(plan_id, plan, assigned=assigned)

@@ -555,15 +555,22 @@ QUEUED = frozenset({RequestStatus.NEW, RequestStatus.REVIEWED})
 
 
 def assign_for_route(
-    session: Session, job_id: int, *, plan_id: int, crew_code: str, now: datetime
+    session: Session,
+    job_id: int,
+    *,
+    plan_id: int,
+    crew_code: str,
+    now: datetime,
+    actor: str = "",
 ) -> repo.RecordState:
     """Within a transaction: a queued job on a published route becomes Work assigned.
 
     A New job is first marked Reviewed (the dispatcher reviewed it by planning it), so the
     audit trail shows both of Calgary's steps. Jobs already further along are left alone.
+    ``actor`` is who published the plan (default ``plan:<id>``).
     """
     state = repo.job_state(session, job_id)
-    actor = f"plan:{plan_id}"
+    actor = actor or f"plan:{plan_id}"
     for step in (RequestStatus.REVIEWED, RequestStatus.ASSIGNED):
         if state.status in QUEUED and state.status is not step:
             change_job_status(
@@ -580,7 +587,11 @@ def assign_for_route(
 
 
 def assign_plan_jobs(
-    plan_id: int, *, settings: Settings | None = None, now: datetime | None = None
+    plan_id: int,
+    *,
+    actor: str = "",
+    settings: Settings | None = None,
+    now: datetime | None = None,
 ) -> int:
     """Mark every queued job on a published plan's routes as Work assigned; returns how many.
 
@@ -607,7 +618,9 @@ def assign_plan_jobs(
             )
         for job_id, crew_code in field_repo.plan_jobs(session, plan_id):
             before = repo.job_state(session, job_id).status
-            after = assign_for_route(session, job_id, plan_id=plan_id, crew_code=crew_code, now=at)
+            after = assign_for_route(
+                session, job_id, plan_id=plan_id, crew_code=crew_code, now=at, actor=actor
+            )
             changed += before is not after.status
     return changed
 
