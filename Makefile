@@ -25,10 +25,11 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## Start the app on the bundled Boston sample (loaded on first start; SQLite under var/).
+## Start the app on the bundled Boston sample (loaded on first start; SQLite under var/),
+## in demo mode: the demo's staff accounts (one per role, printed) can sign in.
 run: setup
-	$(BIN)/geodispatch demo --if-empty
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	GEODISPATCH_DEMO_MODE=true $(BIN)/geodispatch demo --if-empty
+	GEODISPATCH_DEMO_MODE=true $(BIN)/streamlit run app.py --server.port $(PORT)
 
 ## Lint, type-check, layer contracts and the whole test suite (browser tests included).
 test: setup browser-deps lint typecheck unit

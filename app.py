@@ -1,14 +1,16 @@
 """geodispatch Streamlit app: the router and frame. Pages live in app_pages/.
 
-The sidebar asks who is working (dispatcher, field crew, manager, public); the navigation
-then offers the pages made for that role. Pages only call geodispatch.services.
+Anyone may open the public page and the crews' PIN page; staff sign in (a local account
+or the city's single sign-on) and the navigation then offers the pages of their
+account's role (``geodispatch.domain.accounts``). Pages only call geodispatch.services.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from geodispatch.ui.roles import Role, role_picker
+from geodispatch.domain.accounts import Page, Role
+from geodispatch.ui.auth import current_user, sidebar
 from geodispatch.ui.warm_up import warm_once
 
 st.set_page_config(
@@ -20,28 +22,58 @@ st.set_page_config(
 
 warm_once()  # the first session starts the background warm-up of the pages' figures
 
-PLAN = st.Page("app_pages/plan.py", title="Plan today", icon=":material/route:")
-JOBS = st.Page("app_pages/jobs.py", title="Open jobs", icon=":material/list_alt:")
-WORK = st.Page("app_pages/work.py", title="Work & SLA", icon=":material/schedule:")
-OVERVIEW = st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:")
-IMPORT = st.Page("app_pages/intake.py", title="Import requests", icon=":material/upload_file:")
-CATALOGUE = st.Page("app_pages/catalogue.py", title="Service types", icon=":material/tune:")
+STAFF = {
+    Page.PLAN: st.Page("app_pages/plan.py", title="Plan today", icon=":material/route:"),
+    Page.JOBS: st.Page("app_pages/jobs.py", title="Open jobs", icon=":material/list_alt:"),
+    Page.WORK: st.Page("app_pages/work.py", title="Work & SLA", icon=":material/schedule:"),
+    Page.HOTSPOTS: st.Page("app_pages/hotspots.py", title="Hotspots", icon=":material/whatshot:"),
+    Page.PERFORMANCE: st.Page(
+        "app_pages/performance.py", title="SLA & trends", icon=":material/insights:"
+    ),
+    Page.OVERVIEW: st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:"),
+    Page.IMPORT: st.Page(
+        "app_pages/intake.py", title="Import requests", icon=":material/upload_file:"
+    ),
+    Page.CATALOGUE: st.Page(
+        "app_pages/catalogue.py", title="Service types", icon=":material/tune:"
+    ),
+    Page.ADMIN: st.Page("app_pages/admin.py", title="Accounts", icon=":material/manage_accounts:"),
+}
 CREW = st.Page("app_pages/crew.py", title="My route", icon=":material/pin_drop:")
-HOTSPOTS = st.Page("app_pages/hotspots.py", title="Hotspots", icon=":material/whatshot:")
-PERFORMANCE = st.Page("app_pages/performance.py", title="SLA & trends", icon=":material/insights:")
 PUBLIC = st.Page(
     "app_pages/public.py", title="Open requests & response times", icon=":material/public:"
 )
+SIGN_IN = st.Page("app_pages/sign_in.py", title="Staff sign in", icon=":material/login:")
 
-PAGES = {
-    Role.DISPATCHER: {"Dispatch": [PLAN, JOBS, WORK], "Data": [OVERVIEW, IMPORT, CATALOGUE]},
-    Role.CREW: {"My work": [CREW]},
-    Role.MANAGER: {
-        "Management": [HOTSPOTS, PERFORMANCE, WORK, OVERVIEW, PUBLIC],
-        "Data": [IMPORT, CATALOGUE],
-    },
-    Role.PUBLIC: {"City services": [PUBLIC]},
+SECTIONS = {
+    "Dispatch": (Page.PLAN, Page.JOBS, Page.WORK),
+    "Management": (Page.HOTSPOTS, Page.PERFORMANCE),
+    "Data": (Page.OVERVIEW, Page.IMPORT, Page.CATALOGUE),
+    "Administration": (Page.ADMIN,),
+}
+#: The section each role lands in comes first.
+FIRST = {
+    Role.DISPATCHER: "Dispatch",
+    Role.SUPERVISOR: "Dispatch",
+    Role.MANAGER: "Management",
+    Role.ADMIN: "Administration",
+    Role.COUNCIL: "Management",
 }
 
-role = role_picker()
-st.navigation(PAGES[role]).run()
+user = current_user()
+sidebar(user)
+if user is None:
+    # ``?role=crew`` in a bookmarked link opens the crew's page first on a phone
+    crew_first = str(st.query_params.get("role", "")).lower() == "crew"
+    anonymous = {"City services": [PUBLIC], "Field crew": [CREW], "Staff": [SIGN_IN]}
+    if crew_first:
+        anonymous = {"Field crew": [CREW], "City services": [PUBLIC], "Staff": [SIGN_IN]}
+    st.navigation(anonymous).run()
+else:
+    order = [FIRST[user.role], *(s for s in SECTIONS if s != FIRST[user.role])]
+    navigation = {
+        section: [STAFF[p] for p in SECTIONS[section] if user.sees(p)] for section in order
+    }
+    navigation = {section: pages for section, pages in navigation.items() if pages}
+    navigation["City services"] = [PUBLIC]
+    st.navigation(navigation).run()

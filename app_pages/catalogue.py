@@ -3,11 +3,15 @@
 import pandas as pd
 import streamlit as st
 
+from geodispatch.domain.accounts import Action, Page
 from geodispatch.domain.errors import GeodispatchError
 from geodispatch.services.catalogue import EDITABLE, edit_types, list_types
 from geodispatch.ui import columns
+from geodispatch.ui.auth import staff_page, why_not
 from geodispatch.ui.widgets import show_error
 
+user = staff_page(Page.CATALOGUE)
+cannot_edit = why_not(user, Action.EDIT_CATALOGUE)
 st.title("Service types")
 st.caption(
     "What each request type means for the work: the SLA target (hours from report to "
@@ -74,7 +78,7 @@ after = st.data_editor(
         "field_work",
         "code",
     ],
-    disabled=["code", "name", "requests", "field_work"],
+    disabled=True if cannot_edit else ["code", "name", "requests", "field_work"],
     hide_index=True,
     width="stretch",
     height=520,
@@ -92,9 +96,17 @@ for row, was in zip(after.to_dict("records"), before.to_dict("records"), strict=
         edits[str(row["code"])] = changed
 
 st.caption(f"{len(edits)} type(s) changed." if edits else "No changes yet.")
-if st.button("Save changes", type="primary", disabled=not edits, key="catalogue-save"):
+if cannot_edit:
+    st.caption(f"{cannot_edit} Changes here are not saved.")
+if st.button(
+    "Save changes",
+    type="primary",
+    disabled=not edits or bool(cannot_edit),
+    key="catalogue-save",
+    help=cannot_edit,
+):
     try:
-        saved = edit_types(edits)
+        saved = edit_types(edits, by=user)
     except GeodispatchError as exc:
         show_error(exc)
     else:

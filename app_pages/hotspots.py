@@ -5,11 +5,13 @@ from datetime import UTC, datetime, time
 import pandas as pd
 import streamlit as st
 
+from geodispatch.domain.accounts import Action, Page
 from geodispatch.domain.errors import GeodispatchError
 from geodispatch.reporting.ward_summary import WardSummary
 from geodispatch.services import hotspots
 from geodispatch.services.performance import table_csv
 from geodispatch.ui import columns, data
+from geodispatch.ui.auth import staff_page, why_not
 from geodispatch.ui.widgets import (
     Download,
     Metric,
@@ -33,6 +35,7 @@ TRENDS = {
     "diminishing": "Diminishing",
 }
 
+user = staff_page(Page.HOTSPOTS)
 st.title("Hotspots")
 run = hotspots.latest_run()
 
@@ -48,7 +51,10 @@ def refresh_section() -> None:
         ends = st.date_input(
             "Analyse requests up to", value=None, key="hot-refresh-until", help="empty: all"
         )
-        if st.button("Find hotspots", key="hot-refresh"):
+        cannot_find = why_not(user, Action.FIND_HOTSPOTS)
+        if st.button(
+            "Find hotspots", key="hot-refresh", disabled=bool(cannot_find), help=cannot_find
+        ):
             bar = st.progress(0.0, text="Finding hotspots…")
 
             def tick(done: int, total: int | None) -> None:
@@ -59,7 +65,9 @@ def refresh_section() -> None:
 
             try:
                 result = hotspots.refresh_hotspots(
-                    until=datetime.combine(ends, time(0), UTC) if ends else None, progress=tick
+                    until=datetime.combine(ends, time(0), UTC) if ends else None,
+                    progress=tick,
+                    by=user,
                 )
             except GeodispatchError as exc:
                 show_error(exc)

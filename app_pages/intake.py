@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from geodispatch.domain.accounts import Action, Page
 from geodispatch.domain.errors import GeodispatchError
 from geodispatch.intake.generic_csv import ColumnMapping
 from geodispatch.intake.normalize import RAW_FIELDS, REQUIRED_RAW
@@ -14,9 +15,11 @@ from geodispatch.services.intake import (
     save_upload,
 )
 from geodispatch.ui import columns
+from geodispatch.ui.auth import staff_page, why_not
 from geodispatch.ui.warm_up import warm_in_background
 from geodispatch.ui.widgets import Metric, count, local, md_escape, metrics, show_error, table
 
+user = staff_page(Page.IMPORT)
 st.title("Import requests")
 st.caption(
     "A city export (Boston layout, 2011 or current), an Open311 requests.json, or any "
@@ -60,7 +63,14 @@ if upload is not None:
         help="Rows are matched to earlier imports by this name and their id.",
     )
     ready = preview.fmt is not None or mapping is not None
-    if st.button("Import", type="primary", disabled=not ready, key="import-run"):
+    cannot_import = why_not(user, Action.IMPORT)
+    if st.button(
+        "Import",
+        type="primary",
+        disabled=not ready or bool(cannot_import),
+        key="import-run",
+        help=cannot_import,
+    ):
         bar = st.progress(0.0, text="Importing…")
 
         def progress(done: int, total: int | None) -> None:
@@ -74,6 +84,7 @@ if upload is not None:
                 source=source.strip() or None,
                 mapping=mapping,
                 progress=progress,
+                by=user,
             )
         except GeodispatchError as exc:
             bar.empty()

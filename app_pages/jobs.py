@@ -5,10 +5,11 @@ from datetime import timedelta
 import streamlit as st
 
 from geodispatch.analysis.dedup import CandidateParams
+from geodispatch.domain.accounts import Action, Page
 from geodispatch.domain.errors import GeodispatchError
 from geodispatch.services import board, workflow
 from geodispatch.ui import columns
-from geodispatch.ui.roles import staff_name
+from geodispatch.ui.auth import staff_page, why_not
 from geodispatch.ui.widgets import (
     Metric,
     count,
@@ -31,8 +32,8 @@ LISTED = 500
 LISTED_MORE = 5000
 MORE_HELP = "Longer lists take longer to send and draw, above all on a phone."
 
+user = staff_page(Page.JOBS)
 st.title("Open jobs")
-actor = staff_name()
 
 view = st.segmented_control(
     "Show", ["Open jobs", "Possible duplicates"], key=kept("jobs-view", "Open jobs")
@@ -147,7 +148,13 @@ if view != "Possible duplicates":
             f"{job['status_label']} · SLA due {local(job['due_at'], '%Y-%m-%d %H:%M')}"
         )
         left, right = st.columns(2)
-        if left.button("Urgent: re-plan today around it", key="jobs-urgent"):
+        cannot_replan = why_not(user, Action.REPLAN)
+        if left.button(
+            "Urgent: re-plan today around it",
+            key="jobs-urgent",
+            disabled=bool(cannot_replan),
+            help=cannot_replan,
+        ):
             st.session_state["plan-urgent"] = int(job["job_id"])
             st.switch_page("app_pages/plan.py")
         if right.button("History, status and note for residents", key="jobs-history"):
@@ -212,8 +219,20 @@ note = st.text_input(
     "Note for the audit trail", key="dup-note", placeholder="why they are one problem"
 )
 m1, m2, m3 = st.columns(3)
-merge_b = m1.button(f"Merge {pair[1]} into {pair[0]}", type="primary", key="dup-merge")
-merge_a = m2.button(f"Merge {pair[0]} into {pair[1]}", key="dup-merge-reverse")
+cannot_merge = why_not(user, Action.MERGE_SPLIT)
+merge_b = m1.button(
+    f"Merge {pair[1]} into {pair[0]}",
+    type="primary",
+    key="dup-merge",
+    disabled=bool(cannot_merge),
+    help=cannot_merge,
+)
+merge_a = m2.button(
+    f"Merge {pair[0]} into {pair[1]}",
+    key="dup-merge-reverse",
+    disabled=bool(cannot_merge),
+    help=cannot_merge,
+)
 if m3.button("Not the same problem", key="dup-dismiss"):
     hidden.add(pair)
     st.rerun()
@@ -224,7 +243,7 @@ if merge_b or merge_a:
             target,
             {other: int(row[f"version_{'b' if merge_b else 'a'}"])},
             target_version=int(row[f"version_{'a' if merge_b else 'b'}"]),
-            actor=actor,
+            actor=user,
             note=note,
         )
     except GeodispatchError as exc:

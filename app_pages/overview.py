@@ -3,9 +3,12 @@
 import pandas as pd
 import streamlit as st
 
+from geodispatch.domain.accounts import Page
 from geodispatch.ui import columns, data
+from geodispatch.ui.auth import staff_page
 from geodispatch.ui.widgets import Metric, count, local, metrics, table
 
+staff_page(Page.OVERVIEW)
 st.title("Overview")
 with st.spinner("Counting requests…"):
     numbers = data.overview_figures()

@@ -2,9 +2,11 @@
 
 import streamlit as st
 
+from geodispatch.domain.accounts import Page, allowed_wards
 from geodispatch.domain.errors import GeodispatchError
 from geodispatch.services.performance import table_csv
 from geodispatch.ui import columns, data
+from geodispatch.ui.auth import staff_page
 from geodispatch.ui.widgets import (
     Download,
     Metric,
@@ -20,6 +22,9 @@ from geodispatch.ui.widgets import (
     times_and_backlog,
 )
 
+user = staff_page(Page.PERFORMANCE)
+#: council members see their own wards only: no "All", no city-wide figures
+home_ward = user.wards[0] if user.ward_scoped else None
 st.title("SLA & trends")
 st.caption(
     "SLA compliance counts requests completed as a fix by their due time; duplicates and "
@@ -27,7 +32,7 @@ st.caption(
 )
 
 with st.spinner("Computing SLA figures…"):
-    everything = data.performance_figures(None, None, None, None)
+    everything = data.performance_figures(None, None, None, home_ward, viewer=user)
 if everything.requests == 0:
     st.info("No requests yet: import a file (Import page) or load the sample: `geodispatch demo`.")
     st.stop()
@@ -39,8 +44,12 @@ departments = ["All", *everything.departments]
 department = f2.selectbox(
     "Department", departments, key=kept("perf-department", "All", options=departments)
 )
-wards = ["All", *everything.wards]
-ward = f3.selectbox("Ward", wards, key=kept("perf-ward", "All", options=wards))
+if user.ward_scoped:
+    mine = allowed_wards(user, [*everything.wards, *user.wards])
+    ward = f3.selectbox("Ward", mine, key=kept("perf-ward", mine[0], options=mine))
+else:
+    wards = ["All", *everything.wards]
+    ward = f3.selectbox("Ward", wards, key=kept("perf-ward", "All", options=wards))
 try:
     with st.spinner("Computing SLA figures…"):
         figures = data.performance_figures(
@@ -48,6 +57,7 @@ try:
             None,
             None if department == "All" else department,
             None if ward == "All" else int(ward),
+            viewer=user,
         )
 except GeodispatchError as exc:
     show_error(exc, warn=True)

@@ -4,11 +4,12 @@ from datetime import datetime
 
 import streamlit as st
 
+from geodispatch.domain.accounts import Action, Page
 from geodispatch.domain.errors import GeodispatchError
 from geodispatch.services import board, dispatch, workflow
 from geodispatch.storage.plans_repo import PlanHeader
 from geodispatch.ui import columns, data
-from geodispatch.ui.roles import staff_name
+from geodispatch.ui.auth import staff_page, why_not
 from geodispatch.ui.widgets import (
     Metric,
     city_zone,
@@ -26,8 +27,8 @@ from geodispatch.ui.widgets import (
 
 CREW_COLUMNS = {"name": "Name", "yard": "Yard", "shift": "Shift", "skills": "Skills"}
 
+user = staff_page(Page.PLAN)
 st.title("Plan today")
-actor = staff_name()
 
 top_left, top_right = st.columns([1, 3], vertical_alignment="bottom")
 day = top_left.date_input("Day", value=board.today(), key="plan-day", format="YYYY-MM-DD")
@@ -46,7 +47,7 @@ def run_planner(limit_s: float) -> None:
     """Plan the day (a new draft) and focus the page on it."""
     with st.spinner(f"Planning {day}: routing every open job (up to {limit_s:.0f} s)…"):
         try:
-            outcome = dispatch.plan_day(day, time_limit_s=limit_s, created_by=actor)
+            outcome = dispatch.plan_day(day, time_limit_s=limit_s, created_by=user)
         except GeodispatchError as exc:
             show_error(exc)
             return
@@ -63,7 +64,10 @@ with st.expander("Plan the day" if not plans else "Plan the day again (new draft
         key=kept("plan-limit", 10),
         help="Longer searches find shorter routes; the plan is usable after a few seconds.",
     )
-    if st.button("Plan today", type="primary", key="plan-run"):
+    cannot_plan = why_not(user, Action.PLAN_DAY)
+    if st.button(
+        "Plan today", type="primary", key="plan-run", disabled=bool(cannot_plan), help=cannot_plan
+    ):
         run_planner(float(limit))
 
 if not plans:
@@ -126,9 +130,18 @@ elif header.status == "superseded":
 act_left, act_right = st.columns(2)
 with act_left:
     if header.status == "draft":
-        if st.button("Publish to crews…", type="primary", key="plan-publish"):
+        cannot_publish = why_not(user, Action.PUBLISH_PLAN)
+        if st.button(
+            "Publish to crews…",
+            type="primary",
+            key="plan-publish",
+            disabled=bool(cannot_publish),
+            help=cannot_publish,
+        ):
             st.session_state["plan-confirm"] = plan_id
-        if st.session_state.get("plan-confirm") == plan_id:
+        if cannot_publish:
+            st.caption(f"{cannot_publish} A supervisor publishes this draft.")
+        elif st.session_state.get("plan-confirm") == plan_id:
             replaces = (
                 f" Plan {published.id} is replaced; its finished stops stay on record."
                 if published is not None
@@ -141,7 +154,7 @@ with act_left:
             yes, no = st.columns(2)
             if yes.button("Yes, publish", type="primary", key="plan-publish-confirm"):
                 try:
-                    _, assigned = board.publish(plan_id, expected_version=header.version)
+                    _, assigned = board.publish(plan_id, expected_version=header.version, by=user)
                 except GeodispatchError as exc:
                     show_error(exc)
                 else:
@@ -172,7 +185,10 @@ with act_right:
                 key="plan-urgent-at",
                 help="Stops finished by then stay; the rest of the day is planned from here.",
             )
-            go = st.form_submit_button("Re-plan with this job first")
+            cannot_replan = why_not(user, Action.REPLAN)
+            go = st.form_submit_button(
+                "Re-plan with this job first", disabled=bool(cannot_replan), help=cannot_replan
+            )
         if go:
             if urgent is None:
                 st.warning("Enter the urgent job's id (see Open jobs).")
@@ -185,7 +201,7 @@ with act_right:
                             int(urgent),
                             now=datetime.combine(day, start_at, tzinfo=city_zone()),
                             time_limit_s=3.0,
-                            created_by=actor,
+                            created_by=user,
                         )
                 except GeodispatchError as exc:
                     show_error(exc)

@@ -4,11 +4,12 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from geodispatch.domain.accounts import Action, Page
 from geodispatch.domain.errors import GeodispatchError
 from geodispatch.domain.workflow import MAX_NOTE_CHARS, needs_note
 from geodispatch.services import board, sla, workflow
 from geodispatch.ui import columns
-from geodispatch.ui.roles import staff_name
+from geodispatch.ui.auth import staff_page, why_not
 from geodispatch.ui.widgets import (
     Metric,
     count,
@@ -19,8 +20,8 @@ from geodispatch.ui.widgets import (
     table,
 )
 
+user = staff_page(Page.WORK)
 st.title("Work & SLA")
-actor = staff_name()
 now = datetime.now(UTC)
 with st.spinner("Checking due times…"):
     backlog = sla.backlog_by_department_ward(now=now)
@@ -190,7 +191,8 @@ if job_id is not None:
             help="Shown on Open311 with every request of this job. No names, phone "
             "numbers or internal detail.",
         )
-        submitted = st.form_submit_button("Save")
+        cannot_move = why_not(user, Action.MOVE_JOBS)
+        submitted = st.form_submit_button("Save", disabled=bool(cannot_move), help=cannot_move)
     if submitted:
         if target is None and not public_note.strip():
             st.warning("Nothing to save: choose a new status or write a note for residents.")
@@ -199,13 +201,13 @@ if job_id is not None:
         else:
             try:
                 if target is None:
-                    workflow.add_public_note(job.id, public_note, actor=actor)
+                    workflow.add_public_note(job.id, public_note, actor=user)
                 else:
                     workflow.transition_job(
                         job.id,
                         target,
                         expected_version=job.version,
-                        actor=actor,
+                        actor=user,
                         note=note,
                         public_note=public_note,
                     )

@@ -83,6 +83,11 @@ class Settings(BaseSettings):
         default="", description="'' (off) or 'nominatim': asked only when offline finds nothing"
     )
     online_user_agent: str = Field(default="geodispatch", description="sent to online geocoders")
+    # staff accounts (issue 18)
+    demo_mode: bool = Field(default=False, description="demo data and demo credentials are enabled")
+    session_hours: float = Field(
+        default=10.0, gt=0, le=24 * 14, description="a staff sign-in lasts this many hours"
+    )
     area_layers: list[AreaLayer] = Field(
         default_factory=lambda: list(BOSTON_LAYERS),
         description="polygon layers every request is assigned to",

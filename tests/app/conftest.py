@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from geodispatch.config import Settings, get_settings
 from tests.app.seed import seed_boston_slice
+from tests.app.signin import sign_in_as
 from tests.conftest import DATA, ROOT
 
 #: Every page of every role: (role, page to switch to or None for the role's first, title).
@@ -28,6 +29,11 @@ PAGES = [
     ("Manager", "app_pages/catalogue.py", "Service types"),
     ("Dispatcher", "app_pages/catalogue.py", "Service types"),
     ("Public", None, "Open requests & response times"),
+    ("Public", "app_pages/sign_in.py", "Staff sign in"),
+    ("Supervisor", None, "Plan today"),
+    ("Supervisor", "app_pages/hotspots.py", "Hotspots"),
+    ("Admin", None, "Accounts"),
+    ("Council", None, "SLA & trends"),
 ]
 
 
@@ -46,10 +52,21 @@ def boston(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     get_settings.cache_clear()
 
 
+#: Who opens the app without an account, and the page they land on (None: the first).
+ANONYMOUS = {"Public": None, "Field crew": "app_pages/crew.py"}
+
+
 def open_app(role: str, page: str | None = None) -> AppTest:
-    """The app as ``role`` sees it (optionally switched to ``page``), after its first run."""
+    """The app as ``role`` sees it (optionally switched to ``page``), after its first run.
+
+    Staff roles ("Dispatcher", "Manager", …) are signed in with a test account of that
+    role; "Public" and "Field crew" open it without one.
+    """
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.session_state["role"] = role
+    if role in ANONYMOUS:
+        page = page or ANONYMOUS[role]
+    else:
+        sign_in_as(app, role)
     app.run()
     if page is not None:
         app.switch_page(page).run()

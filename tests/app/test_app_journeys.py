@@ -14,10 +14,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geodispatch.config import Settings
+from geodispatch.domain.accounts import Role, StaffUser
+from geodispatch.domain.errors import PermissionDeniedError
 from geodispatch.domain.requests import RequestStatus
 from geodispatch.domain.updates import StopStatus
 from geodispatch.reporting.maps import MapParams
-from geodispatch.services import board, dispatch, field, workflow
+from geodispatch.services import board, catalogue, dispatch, field, performance, workflow
 from geodispatch.ui import data
 from geodispatch.ui.map_frame import shown_map_page
 from tests.app.conftest import PAGES, open_app
@@ -156,12 +158,12 @@ def test_a_wrong_pin_is_refused_without_saying_which_part_was_wrong(boston: Sett
     assert app.selectbox(key="crew-code") is not None  # still on the sign-in form
 
 
-def test_a_dispatcher_plans_the_day_publishes_and_replans_an_urgent_job(
+def test_a_supervisor_plans_the_day_publishes_and_replans_an_urgent_job(
     boston: Settings,
 ) -> None:
     day = board.today()
     before = {p.id for p in board.day_plans(day)}
-    app = open_app("Dispatcher")
+    app = open_app("Supervisor")
     app.slider(key="plan-limit").set_value(2).run()
     app.button(key="plan-run").click().run()
     assert not app.exception
@@ -176,12 +178,19 @@ def test_a_dispatcher_plans_the_day_publishes_and_replans_an_urgent_job(
     assert not app.exception
     statuses = {p.id: p.status for p in board.day_plans(day)}
     assert statuses[draft] == "published"
+    assert board.plan_board(draft).header.created_by == "supervisor-test"  # the account
     assert all(statuses[p] == "superseded" for p in before if statuses[p] != "draft")
     routed = dispatch.load_plan(draft).crew_of_job()
     assert all(
         workflow.get_job(j).status in {RequestStatus.ASSIGNED, RequestStatus.COMPLETED}
         for j in list(routed)[:20]
     )
+    # jobs this plan put on routes: the audit names the supervisor who published it
+    trail = [
+        e for j in routed for e in workflow.job_history(j) if f"published plan {draft}" in e.note
+    ]
+    assert trail
+    assert {e.actor for e in trail} == {"supervisor-test"}
     assert metrics(app)["Status"] == "Published"
 
     # an urgent job that no route serves today: the re-plan puts it on one
@@ -278,3 +287,85 @@ def test_a_manager_reads_sla_compliance_by_department_and_ward(boston: Settings)
     app.session_state["perf-tab"] = "Month by month"
     app.run()
     assert table(app, "month", "on_time_share")["opened"].sum() > 0
+
+
+def button(app: AppTest, label: str) -> object:
+    """The button (or form submit button) with this label."""
+    return next(b for b in app.button if b.label == label)
+
+
+def test_a_dispatcher_drafts_a_plan_but_a_supervisor_publishes_it(boston: Settings) -> None:
+    draft = dispatch.plan_day(board.today(), time_limit_s=1.0, created_by="test").plan_id
+    app = open_app("Dispatcher")
+    app.session_state["plan-focus"] = draft
+    app.run()
+    assert metrics(app)["Status"] == "Draft"
+    publish = app.button(key="plan-publish")
+    assert publish.disabled
+    assert "may not publish" in publish.help
+    assert not app.button(key="plan-run").disabled  # drafting is the dispatcher's work
+    dispatcher = StaffUser("dispatcher-test", "Test dispatcher", Role.DISPATCHER)
+    version = board.plan_board(draft).header.version
+    with pytest.raises(PermissionDeniedError, match="may not publish"):
+        board.publish(draft, expected_version=version, by=dispatcher)  # the service refuses too
+    assert board.plan_board(draft).header.status == "draft"
+
+
+def test_a_manager_reads_the_work_page_but_does_not_move_jobs(boston: Settings) -> None:
+    job = workflow.list_open_jobs()[0]
+    app = open_app("Manager", "app_pages/work.py")
+    app.number_input(key="job-id").set_value(job.id).run()
+    assert not app.exception
+    save = button(app, "Save")
+    assert save.disabled
+    assert "may not move a job" in save.help
+    manager = StaffUser("manager-test", "Test manager", Role.MANAGER)
+    with pytest.raises(PermissionDeniedError):
+        workflow.transition_job(
+            job.id,
+            RequestStatus.CLOSED_NO_ACTION,
+            expected_version=job.version,
+            actor=manager,
+            note="no",
+        )
+    assert workflow.get_job(job.id).status is job.status
+
+
+def test_a_dispatcher_reads_the_catalogue_but_cannot_make_a_type_public(
+    boston: Settings,
+) -> None:
+    app = open_app("Dispatcher", "app_pages/catalogue.py")
+    assert app.button(key="catalogue-save").disabled
+    assert any("may not edit service types" in c.value for c in app.caption)
+    kind = catalogue.list_types()[0][0]
+    dispatcher = StaffUser("dispatcher-test", "Test dispatcher", Role.DISPATCHER)
+    with pytest.raises(PermissionDeniedError):
+        catalogue.edit_types({kind.code: {"public": not kind.public}}, by=dispatcher)
+    assert catalogue.list_types()[0][0].public is kind.public
+
+
+def test_council_sees_only_its_wards_figures(boston: Settings) -> None:
+    app = open_app("Council")  # ward 3 (tests/app/signin.py)
+    assert app.title[0].value == "SLA & trends"
+    assert app.selectbox(key="perf-ward").options == ["3"]
+    ward_3 = int(metrics(app)["Requests"].replace(",", ""))
+    assert 0 < ward_3 < 2424
+    app.session_state["perf-tab"] = "By ward"
+    app.run()
+    assert list(table(app, "ward", "median_age_days")["ward"]) == [3]
+    assert not any("Lorraine" in str(df.value.to_dict()) for df in app.dataframe)
+    council = StaffUser("council-test", "Test council", Role.COUNCIL, wards=(3,))
+    for other in (None, 5):
+        with pytest.raises(PermissionDeniedError, match="only wards 3"):
+            performance.performance(ward=other, viewer=council)
+
+
+def test_the_audit_names_the_signed_in_account(boston: Settings) -> None:
+    job = next(j for j in workflow.list_open_jobs() if j.status is RequestStatus.NEW)
+    app = open_app("Dispatcher", "app_pages/work.py")
+    app.number_input(key="job-id").set_value(job.id).run()
+    app.selectbox(key="move-to").set_value(RequestStatus.REVIEWED)
+    button(app, "Save").click().run()
+    assert not app.exception
+    assert workflow.job_history(job.id)[-1].actor == "dispatcher-test"
+    assert not [t.label for t in app.text_input if "name" in t.label.lower()]  # none typed

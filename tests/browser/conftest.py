@@ -54,10 +54,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_app(home: Path, *, warm_up: bool = False) -> tuple[subprocess.Popen[bytes], str]:
+def start_app(
+    home: Path, *, warm_up: bool = False, demo_mode: bool = False
+) -> tuple[subprocess.Popen[bytes], str]:
     """Start ``streamlit run app.py`` against ``home`` and wait until it answers.
 
-    ``warm_up`` lets the app fill its pages' caches in the background (off in tests).
+    ``warm_up`` lets the app fill its pages' caches in the background (off in tests);
+    ``demo_mode`` lets the demo's staff accounts sign in (as ``make run`` does).
     """
     port = _free_port()
     env = dict(
@@ -65,6 +68,7 @@ def start_app(home: Path, *, warm_up: bool = False) -> tuple[subprocess.Popen[by
         GEODISPATCH_HOME=str(home),
         GEODISPATCH_DATA_DIR=str(DATA),
         GEODISPATCH_WARM_UP=str(warm_up).lower(),
+        GEODISPATCH_DEMO_MODE=str(demo_mode).lower(),
     )
     env.pop("GEODISPATCH_DB_URL", None)
     process = subprocess.Popen(
@@ -115,11 +119,16 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    """The app on the full Boston sample, loaded the way ``make run`` loads it."""
+    """The app on the full Boston sample, loaded the way ``make run`` loads it (demo mode)."""
     if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     home = tmp_path_factory.mktemp("demo-home")
-    env = dict(os.environ, GEODISPATCH_HOME=str(home), GEODISPATCH_DATA_DIR=str(DATA))
+    env = dict(
+        os.environ,
+        GEODISPATCH_HOME=str(home),
+        GEODISPATCH_DATA_DIR=str(DATA),
+        GEODISPATCH_DEMO_MODE="true",
+    )
     env.pop("GEODISPATCH_DB_URL", None)
     subprocess.run(
         [sys.executable, "-m", "geodispatch.cli", "demo", "--if-empty"],
@@ -128,7 +137,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]
         check=True,
         capture_output=True,
     )
-    process, url = start_app(home)
+    process, url = start_app(home, demo_mode=True)
     try:
         yield AppServer(url, home)
     finally:
@@ -172,3 +181,16 @@ def open_offline(browser: Any, path: Path) -> OfflinePage:
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(path.as_uri(), wait_until="load")
     return OfflinePage(context, page, refused, errors)
+
+
+def sign_in(page: object, url: str, username: str, password: str) -> None:
+    """Open the app's staff sign-in page and sign in; waits until the sign-out button shows.
+
+    The sign-in lives in the browser tab's session: move on by the navigation links (a new
+    ``goto`` starts a new session, signed out).
+    """
+    page.goto(f"{url}/sign_in", wait_until="domcontentloaded")  # type: ignore[attr-defined]
+    page.get_by_label("Username", exact=True).fill(username)  # type: ignore[attr-defined]
+    page.get_by_label("Password", exact=True).fill(password)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign out").wait_for(timeout=60_000)  # type: ignore[attr-defined]

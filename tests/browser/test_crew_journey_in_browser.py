@@ -16,15 +16,17 @@ import pytest
 from PIL import Image
 
 from geodispatch.config import Settings
+from geodispatch.domain.accounts import Role
 from geodispatch.domain.requests import RequestStatus
 from geodispatch.domain.updates import StopStatus
-from geodispatch.services import field, workflow
+from geodispatch.services import accounts, field, workflow
 from geodispatch.ui.map_frame import SANDBOX
 from tests.app.seed import PIN, seed_boston_slice
-from tests.browser.conftest import CHROMIUM, AppServer, screenshot, start_app
+from tests.browser.conftest import CHROMIUM, AppServer, screenshot, sign_in, start_app
 from tests.conftest import DATA
 
 PHONE = {"width": 390, "height": 844}
+DESK, DESK_PASSWORD = "desk", "dispatch desk passphrase"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
@@ -34,7 +36,9 @@ def slice_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer
     if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     home = tmp_path_factory.mktemp("crew-home")
-    seed_boston_slice(Settings(home=home, data_dir=DATA))
+    settings = Settings(home=home, data_dir=DATA)
+    seed_boston_slice(settings)
+    accounts.create_user(DESK, Role.DISPATCHER, password=DESK_PASSWORD, settings=settings)
     process, url = start_app(home)
     try:
         yield AppServer(url, home)
@@ -148,7 +152,7 @@ def test_a_crew_completes_a_stop_on_a_phone_and_dispatch_sees_it(
 
     desk = offline_context(browser, blocked, viewport={"width": 1400, "height": 1000})
     board = desk.new_page()  # type: ignore[attr-defined]
-    board.goto(f"{slice_server.url}/?role=dispatcher", wait_until="domcontentloaded")
+    sign_in(board, slice_server.url, DESK, DESK_PASSWORD)  # lands on Plan today
     board.get_by_text("Jobs on routes").wait_for(timeout=60_000)
     routes = board.frame_locator("iframe").first
     routes.locator(".leaflet-container").wait_for(timeout=60_000)

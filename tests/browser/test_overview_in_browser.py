@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from tests.browser.conftest import AppServer, screenshot
+from geodispatch.services.accounts import DEMO_ACCOUNTS
+from tests.browser.conftest import AppServer, screenshot, sign_in
 
 
 def test_the_overview_shows_the_boston_counts(browser: object, demo_server: AppServer) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
-    page.goto(f"{demo_server.url}/overview", wait_until="networkidle")
+    dispatcher = DEMO_ACCOUNTS[0]  # `make run` is in demo mode: its accounts sign in
+    sign_in(page, demo_server.url, dispatcher.username, dispatcher.password)
+    page.get_by_role("link", name="Overview").click()
     page.get_by_text("60,675").first.wait_for(timeout=60_000)  # requests loaded by `demo`
     page.locator('[data-testid="stDataFrame"] canvas').first.wait_for(timeout=60_000)
     lights = page.locator('[data-testid^="glide-cell"]', has_text="Street Light Outages")

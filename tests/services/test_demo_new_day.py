@@ -7,7 +7,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from geodispatch.config import Settings
-from geodispatch.services import demo, dispatch
+from geodispatch.domain.accounts import Role
+from geodispatch.services import accounts, demo, dispatch
 from geodispatch.services.intake import import_file
 from tests.conftest import write_csv
 from tests.intake.boston_rows import HEADER_2011, row
@@ -36,9 +37,12 @@ def test_a_demo_database_without_a_plan_for_today_gets_one_published(
     assert plan.status == "published"
     assert any(step.startswith(f"planned {today}") for step in report.steps)
     assert any(step.startswith("drew the city-wide hotspot map") for step in report.steps)
+    assert report.accounts_created == len(Role)  # one demo account per role
+    assert {a.role for a in accounts.list_users(settings=settings)} == set(Role)
 
     again = demo.load_demo(if_empty=True, settings=settings)
 
     assert again.skipped
     assert again.steps == []  # today has its plan: nothing to do
     assert len(dispatch.plan_summaries(day=today, settings=settings)) == 1
+    assert again.accounts_created == 0  # kept, not made again

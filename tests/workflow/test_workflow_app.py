@@ -1,4 +1,6 @@
-"""The Work & SLA page on a real seeded database: it renders, and a dispatcher moves a job."""
+"""The Work & SLA page on a real seeded database: it renders, and a dispatcher moves a job.
+
+The audit names the signed-in account."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from geodispatch.config import get_settings
 from geodispatch.domain.requests import RequestStatus as S
 from geodispatch.services import workflow
+from tests.app.signin import sign_in_as
 from tests.workflow.workflow_helpers import import_and_group, item, job_of, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +31,7 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
 
 
 def test_work_page_lists_overdue_work_and_moves_a_job(app: AppTest) -> None:
+    sign_in_as(app, "dispatcher")
     app.run()
     app.switch_page("app_pages/work.py").run()
     assert not app.exception
@@ -37,8 +41,7 @@ def test_work_page_lists_overdue_work_and_moves_a_job(app: AppTest) -> None:
     job_id = job_of(settings, 1)
     app.number_input(key="job-id").set_value(job_id).run()
     app.selectbox(key="move-to").set_value(S.REVIEWED)  # a form: sent with its submit
-    app.text_input(key="staff-name").input("dispatch:ana")
     app.button[0].click().run()
     assert not app.exception
     assert workflow.get_job(job_id, settings=settings).status is S.REVIEWED
-    assert workflow.job_history(job_id, settings=settings)[-1].actor == "dispatch:ana"
+    assert workflow.job_history(job_id, settings=settings)[-1].actor == "dispatcher-test"

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from geodispatch.cli.common import console, friendly_errors, progress_bar
+from geodispatch.config import get_settings
 from geodispatch.intake.generic_csv import ColumnMapping
 from geodispatch.services import catalogue as catalogue_service
 from geodispatch.services import demo as demo_service
@@ -84,6 +85,21 @@ def demo_command(
         console.print(f"[green]✓[/] {step}")
     for summary in report.imports:
         print_summary(summary)
+    print_demo_accounts(report)
+
+
+def print_demo_accounts(report: demo_service.DemoReport) -> None:
+    """The demo's staff accounts and passwords, and whether demo mode lets them sign in."""
+    made = f" ({report.accounts_created} created now)" if report.accounts_created else ""
+    console.print(f"demo staff accounts{made}, one per role:")
+    for account in report.accounts:
+        wards = f", wards {', '.join(map(str, account.wards))}" if account.wards else ""
+        console.print(f"  {account.username:<11} {account.password}  ({account.role.value}{wards})")
+    if not get_settings().demo_mode:
+        console.print(
+            "[yellow]these passwords work only in demo mode: set GEODISPATCH_DEMO_MODE=true "
+            "(`make run` does)[/]"
+        )
 
 
 @friendly_errors

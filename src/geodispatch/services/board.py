@@ -18,6 +18,7 @@ import pandas as pd
 from geodispatch.analysis.dedup import CandidateParams, near_duplicates
 from geodispatch.analysis.sla import sla_flags
 from geodispatch.config import Settings, get_settings
+from geodispatch.domain.accounts import Action, StaffUser, require
 from geodispatch.domain.errors import InputError, NotFoundError
 from geodispatch.domain.jobs import Job
 from geodispatch.domain.plans import PlanDiff, RoutePlan
@@ -327,15 +328,23 @@ def roster(*, settings: Settings | None = None) -> pd.DataFrame:
 
 
 def publish(
-    plan_id: int, *, expected_version: int, settings: Settings | None = None
+    plan_id: int,
+    *,
+    expected_version: int,
+    by: StaffUser | None = None,
+    settings: Settings | None = None,
 ) -> tuple[RoutePlan, int]:
     """Publish a plan to the crews and mark its routed jobs Work assigned.
 
     Returns the published plan and how many jobs became Work assigned. The day's
     earlier published plan is superseded; a stale ``expected_version`` (someone else
-    published or re-planned meanwhile) is refused and nothing changes.
+    published or re-planned meanwhile) is refused and nothing changes. A signed-in ``by``
+    must be allowed to publish plans; the audit names it.
     """
-    outcome = dispatch.publish_plan(plan_id, expected_version=expected_version, settings=settings)
+    who = require(by, Action.PUBLISH_PLAN).username if by is not None else ""
+    outcome = dispatch.publish_plan(
+        plan_id, expected_version=expected_version, published_by=who, settings=settings
+    )
     return outcome.plan, outcome.assigned
 
 
@@ -395,7 +404,7 @@ def replan_urgent(
     *,
     now: datetime | None = None,
     time_limit_s: float = 3.0,
-    created_by: str = "",
+    created_by: str | StaffUser = "",
     settings: Settings | None = None,
 ) -> Replan:
     """Re-plan mid-day with ``urgent_job_id`` as P1: finished stops stay, the rest may move.

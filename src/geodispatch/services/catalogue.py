@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from geodispatch.config import Settings, get_settings
+from geodispatch.domain.accounts import Action, StaffUser, require
 from geodispatch.domain.errors import InputError, NotFoundError
 from geodispatch.domain.requests import Priority
 from geodispatch.domain.service_types import ServiceType
@@ -59,14 +60,22 @@ EDITABLE = ("department", "sla_hours", "service_minutes", "skill", "priority", "
 
 
 def edit_types(
-    edits: Mapping[str, Mapping[str, object]], *, settings: Settings | None = None
+    edits: Mapping[str, Mapping[str, object]],
+    *,
+    by: StaffUser | None = None,
+    settings: Settings | None = None,
 ) -> list[ServiceType]:
     """Apply several types' edits (code -> field -> new value), all or none.
 
     Every edit is checked before any is stored, and all are stored in one transaction, so
     a table of changes saves whole or not at all; the error names the type, the field, the
-    value and what is allowed.
+    value and what is allowed. A signed-in ``by`` must be allowed to edit the catalogue,
+    and to make types public or internal when ``public`` changes.
     """
+    if by is not None:
+        require(by, Action.EDIT_CATALOGUE)
+        if any("public" in fields for fields in edits.values()):
+            require(by, Action.SET_TYPE_PUBLIC)
     checked: dict[str, dict[str, object]] = {}
     for code, fields in edits.items():
         unknown = set(fields) - set(EDITABLE)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from geodispatch.config import Settings, get_settings
+from geodispatch.services.accounts import DEMO_ACCOUNTS, DemoAccount, create_demo_accounts
 from geodispatch.services.dispatch import plan_day, plan_summaries, publish_plan, seed_crews
 from geodispatch.services.field import DEMO_PIN, give_demo_pins, local_today
 from geodispatch.services.hotspots import hotspot_map_html, refresh_hotspots
@@ -31,6 +32,9 @@ class DemoReport:
     skipped: bool = False
     imports: list[ImportSummary] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
+    #: One account per role; their passwords work only in demo mode (GEODISPATCH_DEMO_MODE).
+    accounts: tuple[DemoAccount, ...] = DEMO_ACCOUNTS
+    accounts_created: int = 0
 
 
 def load_demo(
@@ -44,6 +48,7 @@ def load_demo(
     """
     settings = settings or get_settings()
     report = DemoReport()
+    report.accounts_created = len(create_demo_accounts(settings=settings))
     if if_empty and request_total(settings) > 0:
         report.skipped = True
         if not plan_summaries(day=local_today(settings), limit=1, settings=settings):

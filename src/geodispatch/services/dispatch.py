@@ -23,6 +23,7 @@ from geodispatch.dispatch.problem import PlanParams
 from geodispatch.dispatch.replan import Progress, diff_plans, replan_request
 from geodispatch.dispatch.solver import SolveParams
 from geodispatch.dispatch.workorders import work_orders
+from geodispatch.domain.accounts import Action, StaffUser, acting
 from geodispatch.domain.crews import Crew, Depot, LunchBreak
 from geodispatch.domain.errors import InputError, NotFoundError
 from geodispatch.domain.plans import PlanDiff, RoutePlan, TimeWindow, WorkOrder
@@ -152,7 +153,7 @@ def plan_day(
     day: date,
     *,
     time_limit_s: float = 5.0,
-    created_by: str = "",
+    created_by: str | StaffUser = "",
     params: PlanParams | None = None,
     source: MatrixSource | None = None,
     settings: Settings | None = None,
@@ -160,8 +161,10 @@ def plan_day(
     """Plan ``day`` for every active crew over all open jobs, and store it as a draft.
 
     New requests are first grouped into jobs (repeat reports join one job, which then
-    counts its callers), so a crew never drives to the same pothole twice.
+    counts its callers), so a crew never drives to the same pothole twice. A signed-in
+    ``created_by`` must be allowed to plan the day.
     """
+    author = acting(created_by, Action.PLAN_DAY)
     settings = settings or get_settings()
     ensure_schema(settings.database_url)
     tz = _zone(settings)
@@ -181,7 +184,7 @@ def plan_day(
             source=source,
         )
         plan_id = plans_repo.save_plan(
-            session, plan, crew_ids=crews_repo.crew_ids(session), created_by=created_by
+            session, plan, crew_ids=crews_repo.crew_ids(session), created_by=author
         )
     return PlanOutcome(plan_id, _with_id(plan, plan_id))
 
@@ -210,7 +213,7 @@ def replan_with_urgent_job(
     urgent_job_id: int | None = None,
     now: datetime | None = None,
     time_limit_s: float = 1.0,
-    created_by: str = "",
+    created_by: str | StaffUser = "",
     params: PlanParams | None = None,
     source: MatrixSource | None = None,
     settings: Settings | None = None,
@@ -218,8 +221,10 @@ def replan_with_urgent_job(
     """Re-plan mid-day: keep done and in-progress stops, add the urgent job as P1, re-solve.
 
     The new plan is stored as a draft child of ``plan_id``; its diff lists the jobs that
-    moved, the driving saved and the SLA risks.
+    moved, the driving saved and the SLA risks. A signed-in ``created_by`` must be allowed
+    to re-plan.
     """
+    author = acting(created_by, Action.REPLAN)
     settings = settings or get_settings()
     ensure_schema(settings.database_url)
     tz = _zone(settings)
@@ -258,7 +263,7 @@ def replan_with_urgent_job(
             session,
             plan,
             crew_ids=crews_repo.crew_ids(session),
-            created_by=created_by,
+            created_by=author,
             parent_id=plan_id,
             history=history,
         )
@@ -266,13 +271,18 @@ def replan_with_urgent_job(
 
 
 def publish_plan(
-    plan_id: int, *, expected_version: int | None = None, settings: Settings | None = None
+    plan_id: int,
+    *,
+    expected_version: int | None = None,
+    published_by: str = "",
+    settings: Settings | None = None,
 ) -> PlanOutcome:
     """Publish a plan to the crews and mark its jobs Work assigned.
 
     The day's earlier published plan is superseded. Every queued job on the plan's routes
     becomes Work assigned through the workflow (a New job is marked Reviewed first), with
-    one audit event per step naming the plan and crew.
+    one audit event per step naming the plan and crew, by ``published_by`` (the signed-in
+    account; default ``plan:<id>``).
     """
     settings = settings or get_settings()
     ensure_schema(settings.database_url)
@@ -280,7 +290,7 @@ def publish_plan(
         plans_repo.publish(
             session, plan_id, now=datetime.now(UTC), expected_version=expected_version
         )
-    assigned = workflow.assign_plan_jobs(plan_id, settings=settings)
+    assigned = workflow.assign_plan_jobs(plan_id, actor=published_by, settings=settings)
     with session_scope(settings.database_url) as session:
         plan = _load(session, plan_id, _zone(settings))
     return PlanOutcome(plan_id, plan, assigned=assigned)

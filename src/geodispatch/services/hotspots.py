@@ -35,6 +35,7 @@ from geodispatch.analysis.hotspots import (
     match_previous,
 )
 from geodispatch.config import Settings, get_settings
+from geodispatch.domain.accounts import Action, StaffUser, require
 from geodispatch.domain.errors import InputError
 from geodispatch.geo.crs import WGS84, lonlat_to_working, to_working
 from geodispatch.geo.wards import assign_areas
@@ -133,6 +134,7 @@ def refresh_hotspots(
     emerging: EmergingParams | None = None,
     settings: Settings | None = None,
     progress: Progress | None = None,
+    by: StaffUser | None = None,
 ) -> RefreshSummary:
     """Detect hotspots over the stored requests of [since, until] and store them.
 
@@ -140,7 +142,10 @@ def refresh_hotspots(
     gone are retired. Every located request, in the period or not, is then tagged with
     the hotspot of its own type it falls in, else with the all-types hotspot, else none.
     Requests at the City Hall placeholder have no location and never seed a hotspot.
+    A signed-in ``by`` must be allowed to recompute hotspots.
     """
+    if by is not None:
+        require(by, Action.FIND_HOTSPOTS)
     settings = settings or get_settings()
     params = params or HotspotParams()
     emerging = emerging or EmergingParams()

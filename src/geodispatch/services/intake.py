@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from geodispatch.config import Settings, get_settings
+from geodispatch.domain.accounts import Action, StaffUser, require
 from geodispatch.domain.errors import InputError
 from geodispatch.domain.requests import ImportRecord, IntakeResult, RejectedRow
 from geodispatch.intake import city_export, generic_csv, open311
@@ -122,6 +123,7 @@ def import_file(
     settings: Settings | None = None,
     progress: Progress | None = None,
     chunk_rows: int = 50_000,
+    by: StaffUser | None = None,
 ) -> ImportSummary:
     """Import one file; every record ends up accepted or in ``rejected_rows``.
 
@@ -130,8 +132,11 @@ def import_file(
 
     ``source`` names the id space: 'boston' for city exports and 'open311' for GeoReport
     JSON by default; a mapped CSV must name it (a file name is no id space: tomorrow's
-    ``requests_2025-01-03.csv`` holds the same requests as today's).
+    ``requests_2025-01-03.csv`` holds the same requests as today's). A signed-in ``by``
+    must be allowed to import.
     """
+    if by is not None:
+        require(by, Action.IMPORT)
     settings = settings or get_settings()
     if fmt is InputFormat.AUTO:
         fmt = InputFormat.CSV if mapping is not None else detect_format(path)

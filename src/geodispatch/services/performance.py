@@ -12,6 +12,7 @@ from datetime import datetime
 import pandas as pd
 
 from geodispatch.config import Settings, get_settings
+from geodispatch.domain.accounts import StaffUser, require_ward
 from geodispatch.domain.errors import InputError
 from geodispatch.reporting import kpis
 from geodispatch.reporting.csv_cells import inert_csv
@@ -54,13 +55,17 @@ def performance(
     until: datetime | None = None,
     department: str | None = None,
     ward: int | None = None,
+    viewer: StaffUser | None = None,
     settings: Settings | None = None,
 ) -> Performance:
     """SLA compliance, backlog age and monthly trends of requests opened in [since, until].
 
     ``department`` and ``ward`` narrow every table; the lists of departments and wards
-    for the filter widgets are always the full ones.
+    for the filter widgets are always the full ones. A ward-scoped ``viewer`` (council)
+    must name one of its wards.
     """
+    if viewer is not None:
+        require_ward(viewer, ward)
     start, end = _ts(since), _ts(until)
     if start is not None and end is not None and start > end:
         raise InputError(f"the period starts {start:%Y-%m-%d}, after it ends {end:%Y-%m-%d}")

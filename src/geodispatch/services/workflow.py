@@ -19,6 +19,7 @@ import pandas as pd
 from geodispatch.analysis.dedup import DedupParams, group_reports
 from geodispatch.analysis.sla import BusinessCalendar, due_times
 from geodispatch.config import Settings, get_settings
+from geodispatch.domain.accounts import Action, StaffUser, acting
 from geodispatch.domain.errors import InputError, NotFoundError, TransitionError
 from geodispatch.domain.jobs import Job
 from geodispatch.domain.requests import RequestStatus
@@ -44,11 +45,12 @@ def parse_status(value: str | RequestStatus) -> RequestStatus:
         raise InputError(f"unknown status {value!r}; use one of: {valid}") from None
 
 
-def _actor(actor: str) -> str:
-    text = actor.strip()
+def _actor(actor: str | StaffUser, action: Action) -> str:
+    """The audit name of ``actor``; a signed-in account must be allowed ``action``."""
+    text = acting(actor, action).strip()
     if not text or len(text) > 100:
         raise InputError(
-            f"actor {actor[:40]!r} must be 1-100 characters: say who acts (e.g. 'dispatch:ana')"
+            f"actor {text[:40]!r} must be 1-100 characters: say who acts (e.g. 'dispatch:ana')"
         )
     return text
 
@@ -155,7 +157,7 @@ def transition_job(
     to_status: str | RequestStatus,
     *,
     expected_version: int,
-    actor: str,
+    actor: str | StaffUser,
     note: str = "",
     public_note: str = "",
     settings: Settings | None = None,
@@ -181,7 +183,7 @@ def transition_job(
     text = clean_note(note, what=f"job {job_id}")
     public = clean_note(public_note, what=f"job {job_id}'s public note")
     at = _now(now)
-    who = _actor(actor)
+    who = _actor(actor, Action.MOVE_JOBS if target.is_open else Action.CLOSE_JOBS)
     with session_scope(database_url(settings)) as session:
         change_job_status(
             session,
@@ -201,7 +203,7 @@ def add_public_note(
     job_id: int,
     note: str,
     *,
-    actor: str,
+    actor: str | StaffUser,
     settings: Settings | None = None,
     now: datetime | None = None,
 ) -> None:
@@ -221,7 +223,7 @@ def add_public_note(
     text = clean_note(note, what=f"job {job_id}'s public note")
     if not text:
         raise InputError(f"job {job_id}: the public note is empty; write what residents see")
-    who = _actor(actor)
+    who = _actor(actor, Action.PUBLIC_NOTE)
     at = _now(now)
     with session_scope(database_url(settings)) as session:
         _job(session, job_id)
@@ -248,7 +250,7 @@ def transition_request(
     to_status: str | RequestStatus,
     *,
     expected_version: int,
-    actor: str,
+    actor: str | StaffUser,
     note: str = "",
     settings: Settings | None = None,
     now: datetime | None = None,
@@ -266,7 +268,7 @@ def transition_request(
     target = parse_status(to_status)
     text = clean_note(note, what=f"request {request_id}")
     at = _now(now)
-    who = _actor(actor)
+    who = _actor(actor, Action.MOVE_JOBS if target.is_open else Action.CLOSE_JOBS)
     with session_scope(database_url(settings)) as session:
         state = repo.hold_request(session, request_id, expected_version=expected_version)
         if state.job_id is not None:
@@ -322,7 +324,7 @@ def merge_jobs(
     others: Mapping[int, int],
     *,
     target_version: int,
-    actor: str,
+    actor: str | StaffUser,
     note: str = "",
     settings: Settings | None = None,
     now: datetime | None = None,
@@ -344,7 +346,7 @@ def merge_jobs(
         raise InputError("merge needs at least one job to merge into the target")
     if target_id in others:
         raise TransitionError(f"job {target_id} cannot be merged into itself")
-    who = _actor(actor)
+    who = _actor(actor, Action.MERGE_SPLIT)
     text = clean_note(note, what=f"job {target_id}") or "merged as duplicates"
     at = _now(now)
     with session_scope(database_url(settings)) as session:
@@ -434,7 +436,7 @@ def split_requests(
     request_ids: Sequence[int],
     *,
     expected_version: int,
-    actor: str,
+    actor: str | StaffUser,
     note: str = "",
     settings: Settings | None = None,
     now: datetime | None = None,
@@ -454,7 +456,7 @@ def split_requests(
     wanted = sorted(set(request_ids))
     if not wanted:
         raise InputError("split needs at least one request id")
-    who = _actor(actor)
+    who = _actor(actor, Action.MERGE_SPLIT)
     text = clean_note(note, what=f"job {job_id}") or "not the same problem"
     at = _now(now)
     with session_scope(database_url(settings)) as session:
@@ -553,15 +555,22 @@ QUEUED = frozenset({RequestStatus.NEW, RequestStatus.REVIEWED})
 
 
 def assign_for_route(
-    session: Session, job_id: int, *, plan_id: int, crew_code: str, now: datetime
+    session: Session,
+    job_id: int,
+    *,
+    plan_id: int,
+    crew_code: str,
+    now: datetime,
+    actor: str = "",
 ) -> repo.RecordState:
     """Within a transaction: a queued job on a published route becomes Work assigned.
 
     A New job is first marked Reviewed (the dispatcher reviewed it by planning it), so the
     audit trail shows both of Calgary's steps. Jobs already further along are left alone.
+    ``actor`` is who published the plan (default ``plan:<id>``).
     """
     state = repo.job_state(session, job_id)
-    actor = f"plan:{plan_id}"
+    actor = actor or f"plan:{plan_id}"
     for step in (RequestStatus.REVIEWED, RequestStatus.ASSIGNED):
         if state.status in QUEUED and state.status is not step:
             change_job_status(
@@ -578,7 +587,11 @@ def assign_for_route(
 
 
 def assign_plan_jobs(
-    plan_id: int, *, settings: Settings | None = None, now: datetime | None = None
+    plan_id: int,
+    *,
+    actor: str = "",
+    settings: Settings | None = None,
+    now: datetime | None = None,
 ) -> int:
     """Mark every queued job on a published plan's routes as Work assigned; returns how many.
 
@@ -605,7 +618,9 @@ def assign_plan_jobs(
             )
         for job_id, crew_code in field_repo.plan_jobs(session, plan_id):
             before = repo.job_state(session, job_id).status
-            after = assign_for_route(session, job_id, plan_id=plan_id, crew_code=crew_code, now=at)
+            after = assign_for_route(
+                session, job_id, plan_id=plan_id, crew_code=crew_code, now=at, actor=actor
+            )
             changed += before is not after.status
     return changed
 

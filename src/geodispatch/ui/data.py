@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from geodispatch.config import get_settings
+from geodispatch.domain.accounts import StaffUser
 from geodispatch.reporting.maps import MapParams
 from geodispatch.reporting.ward_summary import WardSummary
 from geodispatch.services import board, hotspots, overview, performance, public
@@ -59,16 +60,28 @@ def _performance(
     until: datetime | None,
     department: str | None,
     ward: int | None,
+    viewer: StaffUser | None,
 ) -> performance.Performance:
     del url, version
-    return performance.performance(since=since, until=until, department=department, ward=ward)
+    return performance.performance(
+        since=since, until=until, department=department, ward=ward, viewer=viewer
+    )
 
 
 def performance_figures(
-    since: datetime | None, until: datetime | None, department: str | None, ward: int | None
+    since: datetime | None,
+    until: datetime | None,
+    department: str | None,
+    ward: int | None,
+    *,
+    viewer: StaffUser | None = None,
 ) -> performance.Performance:
-    """SLA compliance, backlog and trends for the selection (cached per data version)."""
-    return _performance(_url(), hotspots.data_version(), since, until, department, ward)
+    """SLA compliance, backlog and trends for the selection (cached per data version).
+
+    A ward-scoped ``viewer`` (council) is refused other wards and city-wide figures.
+    """
+    scoped = viewer if viewer is not None and viewer.ward_scoped else None
+    return _performance(_url(), hotspots.data_version(), since, until, department, ward, scoped)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
