@@ -83,6 +83,16 @@ class Settings(BaseSettings):
         default="", description="'' (off) or 'nominatim': asked only when offline finds nothing"
     )
     online_user_agent: str = Field(default="geodispatch", description="sent to online geocoders")
+    closure_rules: Path | None = Field(
+        default=None,
+        description="TOML rules reading source closure notes (unset: Boston's shipped rules)",
+    )
+    rereport_radius_m: float = Field(
+        default=50.0, description="a report this close to a completed job may be a re-report"
+    )
+    rereport_window_days: float = Field(
+        default=30.0, description="... within this many days after it was completed"
+    )
     area_layers: list[AreaLayer] = Field(
         default_factory=lambda: list(BOSTON_LAYERS),
         description="polygon layers every request is assigned to",
