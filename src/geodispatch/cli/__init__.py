@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from geodispatch.cli import db, geo, hotspots, intake, plan, workflow
+from geodispatch.cli import accountability, db, geo, hotspots, intake, plan, workflow
 
 app = typer.Typer(
     name="geodispatch",
@@ -22,6 +22,7 @@ app.add_typer(hotspots.app, name="hotspots")
 intake.register(app)
 plan.register(app)
 workflow.register(app)
+accountability.register(app, sla_app=workflow.sla_app, jobs_app=workflow.jobs_app)
 
 
 def main() -> None:
