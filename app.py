@@ -29,6 +29,9 @@ CATALOGUE = st.Page("app_pages/catalogue.py", title="Service types", icon=":mate
 CREW = st.Page("app_pages/crew.py", title="My route", icon=":material/pin_drop:")
 HOTSPOTS = st.Page("app_pages/hotspots.py", title="Hotspots", icon=":material/whatshot:")
 PERFORMANCE = st.Page("app_pages/performance.py", title="SLA & trends", icon=":material/insights:")
+ACCOUNTABILITY = st.Page(
+    "app_pages/accountability.py", title="Closures & equity", icon=":material/fact_check:"
+)
 PUBLIC = st.Page(
     "app_pages/public.py", title="Open requests & response times", icon=":material/public:"
 )
@@ -37,7 +40,7 @@ PAGES = {
     Role.DISPATCHER: {"Dispatch": [PLAN, JOBS, WORK], "Data": [OVERVIEW, IMPORT, CATALOGUE]},
     Role.CREW: {"My work": [CREW]},
     Role.MANAGER: {
-        "Management": [HOTSPOTS, PERFORMANCE, WORK, OVERVIEW, PUBLIC],
+        "Management": [HOTSPOTS, PERFORMANCE, ACCOUNTABILITY, WORK, OVERVIEW, PUBLIC],
         "Data": [IMPORT, CATALOGUE],
     },
     Role.PUBLIC: {"City services": [PUBLIC]},

@@ -50,6 +50,25 @@ def month_period(month: str, tz: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     return start.tz_convert("UTC"), end.tz_convert("UTC")
 
 
+def months_with_requests(*, settings: Settings | None = None) -> list[str]:
+    """Calendar months (YYYY-MM, city time) with at least one request, newest first."""
+    settings = settings or get_settings()
+    ensure_schema(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        facts = overview_repo.request_facts(session)
+    local = facts["created_at"].dt.tz_convert(settings.timezone).dt.tz_localize(None)
+    return sorted({str(p) for p in local.dt.to_period("M").dropna()}, reverse=True)
+
+
+def wards_with_requests(*, settings: Settings | None = None) -> list[int]:
+    """Ward numbers with at least one request, ascending."""
+    settings = settings or get_settings()
+    ensure_schema(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        facts = overview_repo.request_facts(session)
+    return sorted(int(w) for w in facts["ward"].dropna().unique())
+
+
 def _wards(wards: Iterable[int]) -> tuple[int, ...]:
     chosen = tuple(sorted({int(w) for w in wards}))
     if not chosen:
