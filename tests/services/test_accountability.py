@@ -28,7 +28,8 @@ from tests.conftest import BOSTON_2011, DATA
 HOSTILE = "<img src=x onerror=alert(1)> Pothole"
 
 
-def _slice() -> pd.DataFrame:
+def boston_slice() -> pd.DataFrame:
+    """Ward 3 Oct–Dec 2011, every abandoned vehicle, cited originals, one hostile type name."""
     rows = pd.read_csv(BOSTON_2011, dtype=str, keep_default_na=False)
     ward3 = rows["ward"].isin(["Ward 3", "03"]) & rows["open_dt"].between("2011-10", "2011-12-32")
     vehicles = rows["type"] == "Abandoned Vehicles"
@@ -53,7 +54,7 @@ def _slice() -> pd.DataFrame:
 def db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, pd.DataFrame]:
     home = tmp_path_factory.mktemp("accountability")
     settings = Settings(home=home / "home", data_dir=DATA)
-    frame = _slice()
+    frame = boston_slice()
     path = home / "boston_slice.csv"
     frame.to_csv(path, index=False)
     summary = import_file(path, settings=settings)
