@@ -162,7 +162,7 @@ def test_the_ward_report_totals_equal_the_manager_sla_page_for_the_same_filter(d
 def test_the_report_page_is_self_contained_and_keeps_markup_in_data_as_text(
     db, tmp_path: Path
 ) -> None:
-    settings, _ = db
+    settings, frame = db
     written = reports.write_ward_report(
         [3], "2011-11", tmp_path / "ward3.html", pdf=False, settings=settings
     )
@@ -172,6 +172,9 @@ def test_the_report_page_is_self_contained_and_keeps_markup_in_data_as_text(
     assert "<script" not in page.lower()
     assert not re.search(r"(?:src|href)=['\"]?https?:", page)  # nothing from the network
     assert "<svg" in page
+    addresses = [a for a in frame["location"] if re.match(r"\d+ \w", a)]
+    assert addresses
+    assert not [a for a in addresses if a.split("  ")[0] in page]  # no house is named
 
 
 def test_an_unknown_month_or_ward_says_how_to_fix_it(db) -> None:
