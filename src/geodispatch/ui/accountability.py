@@ -308,6 +308,58 @@ def _month_choices(url: str, version: tuple[int, int, str]) -> tuple[str, ...]:
     return tuple(reports.months_with_requests())
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _job_closures(url: str, version: tuple[int, int, str], job_id: int) -> closures.JobClosures:
+    del url, version
+    return closures.job_closures(job_id)
+
+
+def job_closures_section(job_id: int) -> None:
+    """A job's earlier closures at its place (is it a re-report?) and its linked duplicates."""
+    found = _job_closures(_url(), hotspots.data_version(), job_id)
+    settings = get_settings()
+    earlier = found.earlier
+    label = (
+        f"Earlier closures here: {len(earlier)} completed report(s) of this type within "
+        f"{settings.rereport_radius_m:.0f} m before this job"
+    )
+    with st.expander(label, expanded=bool(len(earlier))):
+        if earlier.empty:
+            st.caption("None: this place has no earlier completion of this type.")
+        else:
+            st.caption(
+                f"Last completed {earlier.iloc[0]['closed_at']:%Y-%m-%d}: if the problem is back "
+                "soon after, the earlier work may not have held."
+            )
+            table(
+                earlier.assign(closure_class=earlier["closure_class"].map(CLASS_LABEL)),
+                {
+                    "request_id": columns.number("Request", "%d"),
+                    "source_id": "Source id",
+                    "closure_class": "What the closing note said",
+                    "created_at": st.column_config.DatetimeColumn("Reported", format="YYYY-MM-DD"),
+                    "closed_at": st.column_config.DatetimeColumn("Closed", format="YYYY-MM-DD"),
+                    "distance_m": columns.number("Metres away", "%.0f"),
+                },
+                key=f"job-earlier-{job_id}",
+            )
+        if not found.duplicates.empty:
+            st.caption(
+                f"{len(found.duplicates)} closed report(s) name a request of this job as the "
+                "original:"
+            )
+            table(
+                found.duplicates,
+                {
+                    "request_id": columns.number("Request", "%d"),
+                    "source_id": "Source id",
+                    "duplicate_of": columns.number("Duplicate of request", "%d"),
+                    "closed_at": st.column_config.DatetimeColumn("Closed", format="YYYY-MM-DD"),
+                },
+                key=f"job-duplicates-{job_id}",
+            )
+
+
 def ward_choices() -> list[int]:
     """Wards with requests, in order."""
     return list(_ward_choices(_url(), hotspots.data_version()))
