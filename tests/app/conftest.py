@@ -21,6 +21,7 @@ PAGES = [
     ("Field crew", None, "My route"),
     ("Manager", None, "Hotspots"),
     ("Manager", "app_pages/performance.py", "SLA & trends"),
+    ("Manager", "app_pages/accountability.py", "Closures & equity"),
     ("Manager", "app_pages/work.py", "Work & SLA"),
     ("Manager", "app_pages/overview.py", "Overview"),
     ("Manager", "app_pages/public.py", "Open requests & response times"),

@@ -113,13 +113,15 @@ def rereports(
     params: RecurrenceParams | None = None,
     *,
     exclude_types: pd.Series | None = None,
+    completions_in: pd.Series | None = None,
 ) -> Recurrence:
     """Find completions followed by re-reports.
 
     ``facts`` has ``request_id, job_id, service_name, family, ward, crew, status, public,
     lon, lat, created_at, closed_at``. ``exclude_types`` marks rows (True) whose type is
     not a problem that can come back (a scheduled pickup, a cart delivery): they are
-    neither completions nor re-reports.
+    neither completions nor re-reports. ``completions_in`` (True rows) limits which
+    completions are followed (a ward's month), every report still counting as a re-report.
     """
     params = params or RecurrenceParams()
     frame = facts[facts["lon"].notna() & facts["lat"].notna()]
@@ -137,6 +139,8 @@ def rereports(
         (frame["status"] == RequestStatus.COMPLETED.value) & frame["closed_at"].notna()
     ].sort_values("closed_at")
     done = done.drop_duplicates("unit", keep="last")  # a job completes once, at its last close
+    if completions_in is not None:
+        done = done[completions_in.reindex(done.index, fill_value=False).to_numpy(dtype=bool)]
     later = frame[frame["public"].astype(bool)]
     pairs = [
         _pairs(group, later[later["key"] == key], params) for key, group in done.groupby("key")

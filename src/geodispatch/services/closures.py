@@ -10,6 +10,7 @@ and :func:`job_closures` (what a job's page shows of earlier closures at its pla
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -196,16 +197,20 @@ def recurrence(
     params: RecurrenceParams | None = None,
     *,
     facts: tuple[pd.DataFrame, pd.Series] | None = None,
+    completions_in: Callable[[pd.DataFrame], pd.Series] | None = None,
     settings: Settings | None = None,
 ) -> Recurrence:
     """Completions followed by a report of the same problem within the window.
 
-    The settings' radius and days apply unless ``params`` says otherwise.
+    The settings' radius and days apply unless ``params`` says otherwise;
+    ``completions_in`` picks the completions to follow from the facts (e.g. one ward's
+    month), each later report still counting.
     """
     settings = settings or get_settings()
     params = params or RecurrenceParams(settings.rereport_radius_m, settings.rereport_window_days)
     frame, exclude = facts or recurrence_facts(settings)
-    return rereports(frame, params, exclude_types=exclude)
+    chosen = completions_in(frame) if completions_in is not None else None
+    return rereports(frame, params, exclude_types=exclude, completions_in=chosen)
 
 
 @dataclass(frozen=True, slots=True)

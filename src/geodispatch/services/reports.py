@@ -104,11 +104,13 @@ def ward_report(
     open_at_end = _open_at(in_wards, end)
     backlog = _backlog(open_at_end, end)
     ward_facts = facts[facts["ward"].isin(chosen)]
-    recurrence = closures.recurrence(settings=settings)
+    recurrence = closures.recurrence(
+        settings=settings,
+        completions_in=lambda f: (
+            f["ward"].isin(chosen) & (f["closed_at"] >= start) & (f["closed_at"] <= end)
+        ),
+    )
     done = recurrence.completions
-    done = done[
-        done["ward"].isin(chosen) & (done["closed_at"] >= start) & (done["closed_at"] <= end)
-    ]
     rereports = _rereports_by_type(done)
     hotspots, chronic = _hotspots(chosen, settings)
     notes = (
