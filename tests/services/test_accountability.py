@@ -199,3 +199,11 @@ def test_a_job_page_lists_earlier_closures_at_its_place(db) -> None:
     pair = open_later.iloc[0]
     history = closures.job_closures(jobs[int(pair["rereport_id"])], settings=settings)
     assert int(pair["request_id"]) in set(history.earlier["request_id"])
+
+
+def test_a_pdf_is_written_beside_the_page_when_weasyprint_is_installed(db, tmp_path: Path) -> None:
+    pytest.importorskip("weasyprint")
+    settings, _ = db
+    written = reports.write_ward_report([3], "2011-11", tmp_path / "ward3.html", settings=settings)
+    assert written.pdf == tmp_path / "ward3.pdf"
+    assert written.pdf.read_bytes().startswith(b"%PDF")
