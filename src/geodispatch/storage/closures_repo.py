@@ -63,42 +63,46 @@ def request_ids(session: Session, source: str, source_ids: Iterable[str]) -> dic
 def write_closures(session: Session, changes: pd.DataFrame, *, actor: str, now: datetime) -> None:
     """Store class, duplicate link and status of each row of ``changes``; audit status changes.
 
-    ``changes`` has ``request_id, closure_class, duplicate_of, status, old_status``; a status
-    change writes an append-only status event with ``actor`` in the same transaction.
+    ``changes`` has ``request_id, closure_class, duplicate_of, status, old_status``. A status
+    change bumps the request's version and ``updated_at`` and writes an append-only status
+    event with ``actor`` in the same transaction; a class or link alone does neither.
     """
     if changes.empty:
         return
     table: Any = RequestRow.__table__
-    stmt = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
-        .values(
-            closure_class=bindparam("b_class"),
-            duplicate_of=bindparam("b_dup"),
-            status=bindparam("b_status"),
-            updated_at=now,
-            version=table.c.version + 1,
+    moved_mask = (changes["status"] != changes["old_status"]).to_numpy(dtype=bool)
+    notes_only: dict[str, Any] = {
+        "closure_class": bindparam("b_class"),
+        "duplicate_of": bindparam("b_dup"),
+    }
+    # a new status is a change residents and caches must see; a note's reading is not
+    for mask, values in (
+        (~moved_mask, notes_only),
+        (
+            moved_mask,
+            notes_only
+            | {"status": bindparam("b_status"), "updated_at": now, "version": table.c.version + 1},
+        ),
+    ):
+        part = changes[mask]
+        if part.empty:
+            continue
+        stmt = update(table).where(table.c.id == bindparam("b_id")).values(values)
+        dup = part["duplicate_of"].astype("Int64")
+        session.connection().execute(
+            stmt,
+            [
+                {
+                    "b_id": int(i),
+                    "b_class": str(c),
+                    "b_dup": None if pd.isna(d) else int(d),
+                    "b_status": str(s),
+                }
+                for i, c, d, s in zip(
+                    part["request_id"], part["closure_class"], dup, part["status"], strict=True
+                )
+            ],
         )
-    )
-    dup = changes["duplicate_of"].astype("Int64")
-    session.connection().execute(
-        stmt,
-        [
-            {
-                "b_id": int(i),
-                "b_class": str(c),
-                "b_dup": None if pd.isna(d) else int(d),
-                "b_status": str(s),
-            }
-            for i, c, d, s in zip(
-                changes["request_id"],
-                changes["closure_class"],
-                dup,
-                changes["status"],
-                strict=True,
-            )
-        ],
-    )
     moved = changes[changes["status"] != changes["old_status"]]
     if not moved.empty:
         session.connection().execute(
