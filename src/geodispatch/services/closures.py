@@ -160,17 +160,20 @@ def closure_summary(*, apply: bool = False, settings: Settings | None = None) ->
     with session_scope(settings.database_url) as session:
         if apply:
             counts = apply_closure_rules(session, settings)
-        facts = closures_repo.report_facts(session)
-    closed = facts[facts["closure_class"].notna()]
+        closed = closures_repo.class_counts(session)
+        linked = closures_repo.linked_duplicates(session)
     if not apply:
-        counts = ClosureCounts()
-        for value, n in closed["closure_class"].value_counts().items():
+        counts = ClosureCounts(duplicates_linked=linked)
+        for value, n in closed.groupby("closure_class")["requests"].sum().items():
             counts.by_class[ClosureClass(str(value))] = int(n)
-        with session_scope(settings.database_url) as session:
-            links = closures_repo.closed_requests(session)
-        counts.duplicates_linked = int(links["duplicate_of"].notna().sum())
     by_type = (
-        pd.crosstab(closed["service_name"], closed["closure_class"])
+        closed.pivot_table(
+            index="service_name",
+            columns="closure_class",
+            values="requests",
+            aggfunc="sum",
+            fill_value=0,
+        )
         .reindex(columns=[c.value for c in ClosureClass], fill_value=0)
         .assign(total=lambda t: t.sum(axis=1))
         .sort_values("total", ascending=False)

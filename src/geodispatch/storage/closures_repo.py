@@ -47,6 +47,23 @@ def closed_requests(session: Session, *, source: str | None = None) -> pd.DataFr
     return pd.DataFrame([tuple(r) for r in rows], columns=CLOSED_COLUMNS)
 
 
+def class_counts(session: Session) -> pd.DataFrame:
+    """Closed requests per type and closure class (``service_name, closure_class, requests``)."""
+    stmt = (
+        select(RequestRow.service_name, RequestRow.closure_class, func.count())
+        .where(RequestRow.closure_class.is_not(None))
+        .group_by(RequestRow.service_name, RequestRow.closure_class)
+    )
+    rows = [tuple(r) for r in session.execute(stmt)]
+    return pd.DataFrame(rows, columns=["service_name", "closure_class", "requests"])
+
+
+def linked_duplicates(session: Session) -> int:
+    """Requests linked to the original their duplicate note cites."""
+    stmt = select(func.count()).where(RequestRow.duplicate_of.is_not(None))
+    return int(session.execute(stmt).scalar_one())
+
+
 def request_ids(session: Session, source: str, source_ids: Iterable[str]) -> dict[str, int]:
     """Our request id of each source id that is stored (others are left out)."""
     wanted = sorted(set(source_ids))
