@@ -269,7 +269,12 @@ def _shade(value: float, limit: float) -> str:
 
 
 def choropleth_svg(
-    outlines: dict[str, Any] | None, values: dict[int, float], *, unit: str, worse: str
+    outlines: dict[str, Any] | None,
+    values: dict[int, float],
+    *,
+    unit: str,
+    worse: str,
+    digits: int = 1,
 ) -> str:
     """Wards shaded by ``values`` (grey: no value, e.g. too few to rank), labelled by number.
 
@@ -299,14 +304,17 @@ def choropleth_svg(
             f"fill='#1f2933'>{int(ward_id)}</text>"
         )
     parts.append("</svg>")
-    legend = (
-        f"<div class='legend'><span class='key'><i style='background:{_shade(limit, limit)}'>"
-        f"</i>{escape(worse)} (+{limit:.1f} {escape(unit)})</span><span class='key'><i "
-        f"style='background:{_shade(-limit, limit)}'></i>better (−{limit:.1f} "
-        f"{escape(unit)})</span><span class='key'><i style='background:#e3e7eb'></i>"
-        "too few to rank</span></div>"
+    keys = (
+        (_shade(limit, limit), f"{worse} (+{limit:.{digits}f} {unit})"),
+        (_shade(-limit, limit), f"better (−{limit:.{digits}f} {unit})"),
+        ("#e3e7eb", "too few to rank"),
     )
-    return "".join(parts) + legend
+    swatch = "display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle"
+    legend = "".join(
+        f"<span><i style='{swatch};background:{colour}'></i>{escape(text)}</span>"
+        for colour, text in keys
+    )
+    return "".join(parts) + f"<div style='font:12px sans-serif;color:#52606d'>{legend}</div>"
 
 
 def equity_geojson(outlines: dict[str, Any] | None, wards: pd.DataFrame) -> dict[str, Any]:

@@ -209,13 +209,34 @@ def equity_section() -> None:
     choice = st.selectbox("Type", ["All types", *types], key="equity-type")
     view = overall if choice == "All types" else equity(choice)
     gaps = view.wards
-    values = {int(w): float(g) for w, g in zip(gaps["ward"], gaps["median_gap_days"], strict=True)}
+    shade = st.segmented_control(
+        "Shade wards by",
+        ["On-time gap", "Median-days gap"],
+        default="On-time gap",
+        key="equity-shade",
+        help="On-time gap compares types on one scale (points of on-time share); the "
+        "median-days gap is best read for one type at a time.",
+    )
+    by_days = shade == "Median-days gap"
+    column, sign = ("median_gap_days", 1.0) if by_days else ("on_time_gap", -100.0)
+    values = {int(w): sign * float(g) for w, g in zip(gaps["ward"], gaps[column], strict=True)}
     left, right = st.columns([3, 2])
     with left:
-        st.subheader("Median days to complete: gap to the city")
+        st.subheader(
+            "Median days to complete: gap to the city"
+            if by_days
+            else "On-time share: gap to the city (points)"
+        )
+        svg = choropleth_svg(
+            _outlines(_url()),
+            values,
+            unit="days" if by_days else "points",
+            worse="slower" if by_days else "less often on time",
+            digits=1 if by_days else 0,
+        )
         page = (
             "<!DOCTYPE html><html><head><meta charset='utf-8'></head><body style='margin:0'>"
-            + choropleth_svg(_outlines(_url()), values, unit="days", worse="slower")
+            + svg
             + "</body></html>"
         )
         show_map(page, height=560)
