@@ -15,6 +15,7 @@ from geodispatch.analysis.equity import (
 )
 from geodispatch.analysis.recurrence import RecurrenceParams, rereports
 from geodispatch.domain.errors import InputError
+from geodispatch.reporting.ward_report import choropleth_svg, equity_geojson
 
 T0 = pd.Timestamp("2011-09-01 12:00", tz="UTC")
 METRE_LAT = 1 / 111_195  # degrees of latitude per metre
@@ -143,3 +144,23 @@ def test_a_ward_twice_as_slow_is_called_slower_and_a_small_ward_is_not_ranked() 
     assert table.loc[3, "median_gap_days"] > 0 > table.loc[1, "median_gap_days"]
     gaps = ward_gaps(table.reset_index())
     assert list(gaps["ward"]) == [1, 2, 3]  # ward 4 is left off the map's shading
+
+
+def test_the_equity_export_puts_each_ward_s_figures_on_its_outline() -> None:
+    square = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
+    outlines = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"area_id": "3"}, "geometry": square},
+            {"type": "Feature", "properties": {"area_id": "4"}, "geometry": square},
+        ],
+    }
+    wards = pd.DataFrame({"ward": [3], "median_gap_days": [2.5], "on_time_gap": [np.nan]})
+    out = equity_geojson(outlines, wards)
+    assert [f["properties"] for f in out["features"]] == [
+        {"ward": "3", "median_gap_days": 2.5, "on_time_gap": None},
+        {"ward": "4"},  # no figures: too few to rank
+    ]
+    svg = choropleth_svg(outlines, {3: 2.5}, unit="days", worse="slower")
+    assert svg.count("<polygon") == 2
+    assert "#e3e7eb" in svg  # ward 4 is grey
