@@ -19,7 +19,7 @@ from geodispatch.config import Settings
 from geodispatch.domain.requests import RequestStatus
 from geodispatch.intake.closure_notes import ClosureClass, ClosureRules, cited_case_ids
 from geodispatch.services import closures, reports
-from geodispatch.services.intake import import_file
+from geodispatch.services.intake import import_file, import_payload
 from geodispatch.services.performance import performance
 from geodispatch.storage.db import session_scope
 from geodispatch.storage.tables import RequestRow, StatusEventRow
@@ -207,3 +207,24 @@ def test_a_pdf_is_written_beside_the_page_when_weasyprint_is_installed(db, tmp_p
     written = reports.write_ward_report([3], "2011-11", tmp_path / "ward3.html", settings=settings)
     assert written.pdf == tmp_path / "ward3.pdf"
     assert written.pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_an_open311_closure_keeps_the_status_its_source_gave(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", data_dir=DATA)
+    item = {
+        "service_request_id": "A-1",
+        "service_name": "Pothole",
+        "status": "closed",
+        "status_notes": "not at location 9/20.",
+        "requested_datetime": "2011-09-01T10:00:00-04:00",
+        "updated_datetime": "2011-09-02T10:00:00-04:00",
+        "lat": 42.35,
+        "long": -71.06,
+    }
+    import_payload([item], source="open311", settings=settings)
+    with session_scope(settings.database_url) as session:
+        counts = closures.apply_closure_rules(session, settings)
+    assert counts.closed == 0  # the rules read city exports only
+    stored = _request(settings, "A-1")
+    assert stored.status == RequestStatus.COMPLETED.value
+    assert stored.closure_class is None

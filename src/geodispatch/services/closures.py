@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Final
 
 import pandas as pd
 
@@ -26,6 +27,9 @@ from geodispatch.intake.closure_notes import ClosureClass, ClosureRules, cited_c
 from geodispatch.storage import closures_repo, overview_repo
 from geodispatch.storage.db import Session, ensure_schema, session_scope
 
+#: Imports whose status is read from the closure note (a city export). Open311 closures
+#: carry their own status (FIXED, NOT_COUNCILS_RESPONSIBILITY…), kept as the source said.
+RULED_KINDS: Final = ("city_export",)
 #: Statuses a source's closure sets; our own workflow's closures (jobs) are left alone.
 _SOURCE_CLOSED = frozenset(ClosureClass(c).status.value for c in ClosureClass)
 
@@ -80,7 +84,7 @@ def apply_closure_rules(
     source: str | None = None,
     now: datetime | None = None,
 ) -> ClosureCounts:
-    """Read every closed request's note; store its class and duplicate link; fix statuses.
+    """Read every closed city-export request's note; store class and duplicate link; fix statuses.
 
     A request closed in its source (no job of ours) takes the status its note says, with an
     audit event when that changes it (a 2011 "not at location" stored as completed becomes
@@ -90,7 +94,7 @@ def apply_closure_rules(
     """
     now = now or datetime.now(UTC)
     rules = closure_rules(settings)
-    closed = closures_repo.closed_requests(session, source=source)
+    closed = closures_repo.closed_requests(session, source=source, kinds=RULED_KINDS)
     if closed.empty:
         return ClosureCounts()
     classes = classify(closed["closure_note"], rules)

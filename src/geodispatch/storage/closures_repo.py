@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from geodispatch.domain.requests import OPEN_STATUSES
 from geodispatch.domain.workflow import FIELD_COMPLETION, EventKind
-from geodispatch.storage.tables import RequestRow, ServiceTypeRow, StatusEventRow
+from geodispatch.storage.tables import ImportRow, RequestRow, ServiceTypeRow, StatusEventRow
 
 _OPEN = [s.value for s in OPEN_STATUSES]
 CLOSED_COLUMNS = [
@@ -28,8 +28,13 @@ CLOSED_COLUMNS = [
 ]
 
 
-def closed_requests(session: Session, *, source: str | None = None) -> pd.DataFrame:
-    """Every request that is not open, with its closure note, class and duplicate link."""
+def closed_requests(
+    session: Session, *, source: str | None = None, kinds: tuple[str, ...] | None = None
+) -> pd.DataFrame:
+    """Requests that are not open, with closure note, class and duplicate link.
+
+    ``kinds`` keeps those last written by an import of one of these kinds (``city_export``…).
+    """
     stmt = select(
         RequestRow.id,
         RequestRow.source,
@@ -43,6 +48,10 @@ def closed_requests(session: Session, *, source: str | None = None) -> pd.DataFr
     ).where(RequestRow.status.not_in(_OPEN))
     if source is not None:
         stmt = stmt.where(RequestRow.source == source)
+    if kinds is not None:
+        stmt = stmt.join(ImportRow, ImportRow.id == RequestRow.import_id).where(
+            ImportRow.kind.in_(kinds)
+        )
     rows = session.execute(stmt.order_by(RequestRow.id)).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=CLOSED_COLUMNS)
 
