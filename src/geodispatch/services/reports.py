@@ -9,6 +9,7 @@ facts and functions as the manager's *SLA & trends* page (``services.performance
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,12 +39,9 @@ CHRONIC_MIN_REPORTS = 3
 
 def month_period(month: str, tz: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The first and last instant (UTC) of a calendar month ``YYYY-MM`` in the city's zone."""
-    try:
-        period = pd.Period(month, freq="M")
-    except (ValueError, TypeError):
-        raise InputError(f"month {month!r}: write it as YYYY-MM, e.g. 2011-11") from None
-    if not isinstance(period, pd.Period) or len(month.strip()) != 7:
+    if not re.fullmatch(r"\d{4}-(?:0[1-9]|1[0-2])", month.strip()):
         raise InputError(f"month {month!r}: write it as YYYY-MM, e.g. 2011-11")
+    period = pd.Period(month.strip(), freq="M")
     zone = ZoneInfo(tz)
     start = pd.Timestamp(period.start_time.to_pydatetime().replace(tzinfo=zone))
     end = pd.Timestamp(period.end_time.to_pydatetime().replace(tzinfo=zone))
@@ -90,6 +88,8 @@ def ward_report(
     with session_scope(settings.database_url) as session:
         known = overview_repo.request_facts(session)
         facts = closures_repo.report_facts(session)
+    if known.empty:
+        raise InputError("no requests yet: import a file first (geodispatch import FILE)")
     if not known["ward"].isin(chosen).any():
         raise InputError(
             f"no requests in ward {', '.join(map(str, chosen))}; wards with requests: "
