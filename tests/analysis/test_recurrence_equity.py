@@ -15,7 +15,7 @@ from geodispatch.analysis.equity import (
 )
 from geodispatch.analysis.recurrence import RecurrenceParams, rereports
 from geodispatch.domain.errors import InputError
-from geodispatch.reporting.ward_report import choropleth_svg, equity_geojson
+from geodispatch.reporting.ward_report import choropleth_svg, equity_geojson, top_types
 
 T0 = pd.Timestamp("2011-09-01 12:00", tz="UTC")
 METRE_LAT = 1 / 111_195  # degrees of latitude per metre
@@ -164,3 +164,18 @@ def test_the_equity_export_puts_each_ward_s_figures_on_its_outline() -> None:
     svg = choropleth_svg(outlines, {3: 2.5}, unit="days", worse="slower")
     assert svg.count("<polygon") == 2
     assert "#e3e7eb" in svg  # ward 4 is grey
+
+
+def test_the_report_lists_the_busiest_types_and_sums_the_rest_in_one_row() -> None:
+    by_type = pd.DataFrame(
+        {
+            "service_name": [f"type {k}" for k in range(30)],
+            "requests": [30 - k for k in range(30)],
+            "completed": [1] * 30,
+            "closed_not_fixed": [0] * 30,
+        }
+    )
+    shown = top_types(by_type, rows=25)
+    assert len(shown) == 26
+    assert shown.iloc[-1]["service_name"] == "5 other types"
+    assert shown["requests"].sum() == by_type["requests"].sum()

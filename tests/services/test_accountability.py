@@ -29,7 +29,7 @@ HOSTILE = "<img src=x onerror=alert(1)> Pothole"
 
 
 def boston_slice() -> pd.DataFrame:
-    """Ward 3 Oct–Dec 2011, every abandoned vehicle, cited originals, one hostile type name."""
+    """Ward 3 Oct–Dec 2011, every abandoned vehicle, cited originals, a hostile type name."""
     rows = pd.read_csv(BOSTON_2011, dtype=str, keep_default_na=False)
     ward3 = rows["ward"].isin(["Ward 3", "03"]) & rows["open_dt"].between("2011-10", "2011-12-32")
     vehicles = rows["type"] == "Abandoned Vehicles"
@@ -37,8 +37,9 @@ def boston_slice() -> pd.DataFrame:
     rules = ClosureRules.load()
     cited = {c for note in chosen["closure_reason"] for c in cited_case_ids(note, rules)}
     originals = rows[rows["case_enquiry_id"].isin(cited)]
-    hostile = chosen[chosen["type"] == "Request for Pothole Repair"].head(1).copy()
-    hostile["case_enquiry_id"] = "999000000001"
+    # a dozen reports, so the type ranks among the report's named types
+    hostile = chosen[chosen["type"] == "Request for Pothole Repair"].head(12).copy()
+    hostile["case_enquiry_id"] = [f"9990000000{k:02d}" for k in range(len(hostile))]
     hostile["type"] = HOSTILE
     hostile["ward"] = "Ward 3"
     hostile[["open_dt", "target_dt", "closed_dt", "case_status"]] = [

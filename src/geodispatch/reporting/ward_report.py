@@ -359,6 +359,24 @@ svg{max-width:100%;height:auto;border:1px solid #d9e2ec}
 """
 
 
+#: Types the report lists by name; the rest share one row (their counts still add up).
+TYPE_ROWS: Final = 25
+
+
+def top_types(by_type: pd.DataFrame, rows: int = TYPE_ROWS) -> pd.DataFrame:
+    """The ``rows`` busiest types, then one 'other types' row summing the rest's counts."""
+    if len(by_type) <= rows:
+        return by_type
+    rest = by_type.iloc[rows:]
+    other = {
+        "service_name": f"{len(rest)} other types",
+        "requests": int(rest["requests"].sum()),
+        "completed": int(rest["completed"].sum()),
+        "closed_not_fixed": int(rest["closed_not_fixed"].sum()),
+    }
+    return pd.concat([by_type.iloc[:rows], pd.DataFrame([other])], ignore_index=True)
+
+
 def _tile(value: str, label: str, key: str) -> str:
     return (
         f"<div class='tile' data-figure='{escape(key)}'><b>{escape(value)}</b>"
@@ -386,7 +404,7 @@ def render_html(report: WardReport, *, generated: str) -> str:
         ]
     )
     by_type = html_table(
-        r.by_type,
+        top_types(r.by_type),
         [
             ("service_name", "Type"),
             ("requests", "Requests"),
