@@ -37,6 +37,10 @@ STAFF = {
     Page.CATALOGUE: st.Page(
         "app_pages/catalogue.py", title="Service types", icon=":material/tune:"
     ),
+    Page.ACCOUNTABILITY: st.Page(
+        "app_pages/accountability.py", title="Closures & equity", icon=":material/fact_check:"
+    ),
+    Page.COUNCIL: st.Page("app_pages/council.py", title="Your wards", icon=":material/gavel:"),
     Page.ADMIN: st.Page("app_pages/admin.py", title="Accounts", icon=":material/manage_accounts:"),
 }
 CREW = st.Page("app_pages/crew.py", title="My route", icon=":material/pin_drop:")
@@ -47,7 +51,7 @@ SIGN_IN = st.Page("app_pages/sign_in.py", title="Staff sign in", icon=":material
 
 SECTIONS = {
     "Dispatch": (Page.PLAN, Page.JOBS, Page.WORK),
-    "Management": (Page.HOTSPOTS, Page.PERFORMANCE),
+    "Management": (Page.HOTSPOTS, Page.PERFORMANCE, Page.ACCOUNTABILITY, Page.COUNCIL),
     "Data": (Page.OVERVIEW, Page.IMPORT, Page.CATALOGUE),
     "Administration": (Page.ADMIN,),
 }

@@ -134,6 +134,9 @@ if upload is not None:
             ),
         )
         st.caption(grouping.in_words())
+        if summary.closures.closed:
+            st.subheader("What the closing notes say")
+            st.caption(summary.closures.describe())
         rows, total = rejected_rows(import_id=summary.import_id, limit=500)
         if total:
             st.subheader(f"Rejected rows ({total:,})")

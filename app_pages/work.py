@@ -9,6 +9,7 @@ from geodispatch.domain.errors import GeodispatchError
 from geodispatch.domain.workflow import MAX_NOTE_CHARS, needs_note
 from geodispatch.services import board, sla, workflow
 from geodispatch.ui import columns
+from geodispatch.ui.accountability import job_closures_section
 from geodispatch.ui.auth import staff_page, why_not
 from geodispatch.ui.widgets import (
     Metric,
@@ -164,6 +165,7 @@ if job_id is not None:
         },
         key="work-history",
     )
+    job_closures_section(int(job_id))
     if detail.public_note:
         st.markdown(f"**Residents read:** {md_escape(detail.public_note)}")
     else:

@@ -88,6 +88,16 @@ class Settings(BaseSettings):
     session_hours: float = Field(
         default=10.0, gt=0, le=24 * 14, description="a staff sign-in lasts this many hours"
     )
+    closure_rules: Path | None = Field(
+        default=None,
+        description="TOML rules reading source closure notes (unset: Boston's shipped rules)",
+    )
+    rereport_radius_m: float = Field(
+        default=50.0, description="a report this close to a completed job may be a re-report"
+    )
+    rereport_window_days: float = Field(
+        default=30.0, description="... within this many days after it was completed"
+    )
     area_layers: list[AreaLayer] = Field(
         default_factory=lambda: list(BOSTON_LAYERS),
         description="polygon layers every request is assigned to",

@@ -22,6 +22,7 @@ PAGES = [
     ("Field crew", None, "My route"),
     ("Manager", None, "Hotspots"),
     ("Manager", "app_pages/performance.py", "SLA & trends"),
+    ("Manager", "app_pages/accountability.py", "Closures & equity"),
     ("Manager", "app_pages/work.py", "Work & SLA"),
     ("Manager", "app_pages/overview.py", "Overview"),
     ("Manager", "app_pages/public.py", "Open requests & response times"),
@@ -34,6 +35,7 @@ PAGES = [
     ("Supervisor", "app_pages/hotspots.py", "Hotspots"),
     ("Admin", None, "Accounts"),
     ("Council", None, "SLA & trends"),
+    ("Council", "app_pages/council.py", "Your wards"),
 ]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from geodispatch.cli import db, geo, hotspots, intake, plan, users, workflow
+from geodispatch.cli import accountability, db, geo, hotspots, intake, plan, users, workflow
 
 app = typer.Typer(
     name="geodispatch",
@@ -23,6 +23,7 @@ app.add_typer(users.app, name="users")
 intake.register(app)
 plan.register(app)
 workflow.register(app)
+accountability.register(app, sla_app=workflow.sla_app, jobs_app=workflow.jobs_app)
 
 
 def main() -> None:

@@ -205,6 +205,8 @@ def print_summary(summary: ImportSummary) -> None:
     if summary.in_hotspots:
         console.print(f"  in a known hotspot (tagged): {summary.in_hotspots:,}", highlight=False)
     console.print(f"  jobs: {summary.grouping.describe()}", highlight=False)
+    if summary.closures.closed:
+        console.print(f"  closures: {summary.closures.describe()}", highlight=False)
 
 
 def print_rejected(

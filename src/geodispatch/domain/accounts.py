@@ -43,6 +43,8 @@ class Page(StrEnum):
     CATALOGUE = "catalogue"
     HOTSPOTS = "hotspots"
     PERFORMANCE = "performance"
+    ACCOUNTABILITY = "accountability"
+    COUNCIL = "council"
     ADMIN = "admin"
 
 
@@ -82,10 +84,10 @@ _CATALOGUE_ACTIONS: Final = frozenset({Action.EDIT_CATALOGUE, Action.SET_TYPE_PU
 #: Pages each role sees (besides the public page, which everyone sees).
 PAGES: Final[Mapping[Role, frozenset[Page]]] = {
     Role.DISPATCHER: _DISPATCH_PAGES,
-    Role.SUPERVISOR: _DISPATCH_PAGES | {Page.HOTSPOTS, Page.PERFORMANCE},
-    Role.MANAGER: frozenset(Page) - {Page.ADMIN},
-    Role.ADMIN: frozenset(Page),
-    Role.COUNCIL: frozenset({Page.PERFORMANCE}),
+    Role.SUPERVISOR: _DISPATCH_PAGES | {Page.HOTSPOTS, Page.PERFORMANCE, Page.ACCOUNTABILITY},
+    Role.MANAGER: frozenset(Page) - {Page.ADMIN, Page.COUNCIL},
+    Role.ADMIN: frozenset(Page) - {Page.COUNCIL},
+    Role.COUNCIL: frozenset({Page.PERFORMANCE, Page.COUNCIL}),
 }
 
 #: Actions each role may take. Dispatchers draft plans and work the jobs; a supervisor

@@ -9,6 +9,7 @@ local (America/New_York) without offsets; the City Hall point means "location un
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import cache, partial
 from typing import Final
 
 import numpy as np
@@ -16,6 +17,8 @@ import pandas as pd
 
 from geodispatch.domain.errors import SchemaError
 from geodispatch.domain.requests import IntakeResult, RequestStatus
+from geodispatch.intake import closure_notes
+from geodispatch.intake.closure_notes import ClosureRules
 from geodispatch.intake.normalize import BOSTON_PLACEHOLDER, IntakeOptions, canonicalize
 
 #: Raw field -> the column names it goes by in Boston's layouts (first match wins).
@@ -44,13 +47,6 @@ REQUIRED: Final = ("case_enquiry_id", "open_dt", "type")
 BOSTON_BOUNDS: Final = (-71.25, 42.20, -70.90, 42.43)
 BOSTON_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 
-_DUPLICATE = r"duplicate|case exists already|already (?:been )?(?:reported|exists)"
-_NO_ACTION = (
-    r"case invalid|case noted|novio|no violation|adclsd|administratively closed|"
-    r"noacc|no access|tenant failed|unable to locate|could not (?:locate|find)"
-)
-_NOT_CITY = r"case referred|roa:|refer(?:red)? to other agency|not (?:a )?city"
-
 
 def is_city_export(columns: Iterable[str]) -> bool:
     """True when a header looks like Boston's 311 export (either layout)."""
@@ -77,26 +73,23 @@ def field_map(columns: Iterable[str]) -> dict[str, str]:
     return found
 
 
-def boston_status(raw: pd.DataFrame) -> pd.Series:
-    """Our status from Boston's ``case_status`` and closing text.
+def boston_status(raw: pd.DataFrame, rules: ClosureRules | None = None) -> pd.Series:
+    """Our status from Boston's ``case_status`` and its closure note.
 
-    Closed cases whose text says duplicate, invalid/no violation, or referred elsewhere get
-    the matching "closed, not fixed" outcome, so compliance figures do not count them as work
-    done; every other closed case counts as completed.
+    A closed case's note is read by the closure rules (Boston's shipped ones unless a city's
+    are given): "not at location", "no violation", duplicates and referrals get their "closed,
+    not fixed" outcome, so compliance figures do not count them as work done; a closed case
+    whose note fits no rule counts as completed.
     """
     word = raw["status"].str.strip().str.lower()
-    note = raw["closure_note"].str.slice(0, 160)  # the outcome leads the text
     closed = word.str.startswith("closed") | ((word == "") & (raw["closed"].str.strip() != ""))
-    status = np.full(len(raw), RequestStatus.NEW.value, dtype=object)
-    status[closed.to_numpy()] = RequestStatus.COMPLETED.value
-    for pattern, outcome in (
-        (_NOT_CITY, RequestStatus.CLOSED_NOT_CITY),
-        (_NO_ACTION, RequestStatus.CLOSED_NO_ACTION),
-        (_DUPLICATE, RequestStatus.CLOSED_DUPLICATE),
-    ):
-        hit = closed & note.str.contains(pattern, case=False, regex=True)
-        status[hit.to_numpy()] = outcome.value
-    return pd.Series(status, index=raw.index, dtype=object)
+    status = closure_notes.statuses(raw["closure_note"], closed, rules or _boston_rules())
+    return status.fillna(RequestStatus.NEW.value).astype(object)
+
+
+@cache
+def _boston_rules() -> ClosureRules:
+    return ClosureRules.load()
 
 
 def parse(
@@ -106,8 +99,12 @@ def parse(
     source: str = "boston",
     tz: str = "America/New_York",
     seen_ids: dict[str, int] | None = None,
+    closure_rules: ClosureRules | None = None,
 ) -> IntakeResult:
-    """Boston export records (strings, the file's own column names) -> IntakeResult."""
+    """Boston export records (strings, the file's own column names) -> IntakeResult.
+
+    ``closure_rules`` read the closure notes (None: Boston's shipped rules).
+    """
     mapping = field_map(records.columns)
     raw = pd.DataFrame(
         {raw_field: records[column] for raw_field, column in mapping.items()}, index=records.index
@@ -121,5 +118,10 @@ def parse(
         field_names=mapping,
     )
     return canonicalize(
-        raw, lines, options, status_rule=boston_status, seen_ids=seen_ids, original=records
+        raw,
+        lines,
+        options,
+        status_rule=partial(boston_status, rules=closure_rules),
+        seen_ids=seen_ids,
+        original=records,
     )

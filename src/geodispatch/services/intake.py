@@ -26,7 +26,9 @@ from geodispatch.domain.errors import InputError
 from geodispatch.domain.requests import ImportRecord, IntakeResult, RejectedRow
 from geodispatch.intake import city_export, generic_csv, open311
 from geodispatch.intake.catalogue import derive_catalogue, sla_targets
+from geodispatch.intake.closure_notes import ClosureRules
 from geodispatch.io.tables import file_sha256, iter_csv_chunks, open_binary, read_header
+from geodispatch.services.closures import ClosureCounts, apply_closure_rules, closure_rules
 from geodispatch.services.geo import LocateSummary, intake_areas, locate, prepare_database
 from geodispatch.services.hotspots import tag_imported
 from geodispatch.services.workflow import GroupingReport, group_new_requests
@@ -69,6 +71,7 @@ class ImportSummary:
     located: LocateSummary = field(default_factory=LocateSummary)
     in_hotspots: int = 0  # new or updated requests that fall in a stored hotspot
     grouping: GroupingReport = field(default_factory=GroupingReport)
+    closures: ClosureCounts = field(default_factory=ClosureCounts)  # what closure notes say
 
     def add(self, result: IntakeResult, counts: repo.UpsertCounts) -> None:
         """Fold one chunk's outcome into the totals."""
@@ -184,6 +187,7 @@ def import_file(
             tz=settings.timezone,
             seen={},
             chunk_rows=chunk_rows,
+            rules=closure_rules(settings),
         )
         areas = intake_areas(settings, summary.located)
         for result in chunks:
@@ -193,6 +197,9 @@ def import_file(
         _refresh_catalogue(session, result_codes=None, now=now)
         locate(session, settings, import_id=import_id, summary=summary.located)
         summary.in_hotspots = tag_imported(session, import_id)
+        summary.closures = apply_closure_rules(
+            session, settings, import_id=import_id, source=source, now=now
+        )
         repo.finish_import(
             session,
             import_id,
@@ -303,6 +310,7 @@ def _parse_chunks(
     encoding: str,
     tz: str,
     seen: dict[str, int],
+    rules: ClosureRules | None = None,
     chunk_rows: int,
 ) -> Iterator[IntakeResult]:
     if fmt is InputFormat.OPEN311:
@@ -321,7 +329,7 @@ def _parse_chunks(
     for chunk in iter_csv_chunks(path, chunk_rows=chunk_rows, encoding=encoding):
         if fmt is InputFormat.CITY_EXPORT:
             result = city_export.parse(
-                chunk.frame, chunk.lines, source=source, tz=tz, seen_ids=seen
+                chunk.frame, chunk.lines, source=source, tz=tz, seen_ids=seen, closure_rules=rules
             )
         else:
             assert mapping is not None

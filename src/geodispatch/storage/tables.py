@@ -157,6 +157,12 @@ class RequestRow(Base):
     job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), nullable=True, index=True)
     hotspot_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # issue 23 (migration 0011): what the source's closure note says happened, and the
+    # original request a duplicate's note cites
+    closure_class: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    duplicate_of: Mapped[int | None] = mapped_column(
+        ForeignKey("requests.id"), nullable=True, index=True
+    )
 
 
 class RejectedRowRow(Base):
