@@ -26,6 +26,8 @@ FILES = {
     Page.CATALOGUE: "app_pages/catalogue.py",
     Page.HOTSPOTS: "app_pages/hotspots.py",
     Page.PERFORMANCE: "app_pages/performance.py",
+    Page.ACCOUNTABILITY: "app_pages/accountability.py",
+    Page.COUNCIL: "app_pages/council.py",
     Page.ADMIN: "app_pages/admin.py",
 }
 PUBLIC_FILES = {"app_pages/public.py", "app_pages/crew.py", "app_pages/sign_in.py"}
