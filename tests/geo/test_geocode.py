@@ -115,11 +115,12 @@ def test_the_zip_settles_which_of_two_streets_is_meant(tiny: OfflineGeocoder) ->
     assert math.hypot(result.x - (X0 + 5020), result.y - Y0) < 1
 
 
-def test_an_answer_outside_the_zip_given_is_flagged(tiny: OfflineGeocoder) -> None:
+def test_an_answer_outside_the_zip_given_is_flagged_as_a_conflict(tiny: OfflineGeocoder) -> None:
     result = tiny.geocode_one("7 Birch Ter  Dorchester  MA  02124")
     assert result.match == "exact"
-    assert result.flag == "low_confidence"
+    assert result.flag == "conflict"
     assert "not indexed in 02124" in result.note
+    assert "the match is in ZIP 02131" in result.note
 
 
 def test_unknown_streets_and_empty_text_fail_with_a_reason(tiny: OfflineGeocoder) -> None:
