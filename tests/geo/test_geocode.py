@@ -280,3 +280,21 @@ def test_intersection_names_with_typos_are_confirmed_by_the_crossing_record(
 def test_a_loose_reading_cannot_be_stricter_than_a_fuzzy_one() -> None:
     with pytest.raises(InputError, match="fuzzy_loose_similarity must not exceed"):
         GeocodeParams(fuzzy_min_similarity=0.7, fuzzy_loose_similarity=0.8)
+
+
+def test_an_interpolation_across_a_wide_gap_needs_a_place_to_confirm_it(
+    tiny: OfflineGeocoder,
+) -> None:
+    bare = tiny.geocode_one("20 Elm St Roslindale")
+    assert (bare.match, bare.flag) == ("interpolated", "")
+    nowhere = tiny.geocode_one("20 Oak Ave")  # Oak Ave is known 2-38 even: a tight gap
+    assert nowhere.flag == ""
+    wide = tiny.geocode_one("1 Pine St")  # before the first known number: not confirmed
+    assert wide.score <= tiny.params.unconfirmed_score
+    assert wide.flag != ""
+
+
+def test_a_zip_the_city_does_not_have_is_named_and_flagged(tiny: OfflineGeocoder) -> None:
+    result = tiny.geocode_one("7 Birch Ter 02999")
+    assert result.flag == "low_confidence"
+    assert "ZIP 02999 is not a ZIP of the service area" in result.note

@@ -204,6 +204,9 @@ _TRAILING_QUALIFIER = re.compile(
 _COMMENT = re.compile(r"\s*\(([^()]*)\)\s*")
 _FIRST_COMMA = re.compile(r"^([^,]{1,20}),\s*")
 _GLUED = re.compile(r"^(\d{1,6})([A-Z]{3,})")
+_SPACED_RANGE = re.compile(
+    r"^(\d{1,6}) ([A-Z])-(\d{1,6})(?: ?([A-Z]))? "
+)  # "190 A-192", "90 A-90 B"
 _UNIT_FIRST = re.compile(
     r"^(?:APT|APARTMENT|UNIT|STE|SUITE|#)\.?\s*#?\s*([0-9][0-9A-Z-]*|[A-Z])\s+(?=\d)"
 )
@@ -349,7 +352,7 @@ class AddressParser:
         if unit_first:
             unit = unit_first.group(1)
             upper = _FIRST_COMMA.sub(r"\1 ", upper, count=1)[unit_first.end() :]
-        upper = _GLUED.sub(r"\1 \2", upper)
+        upper = _GLUED.sub(r"\1 \2", _SPACED_RANGE.sub(r"\1\2-\3\4 ", upper))
         if upper[:1].isdigit():
             trailing = _TRAILING_QUALIFIER.search(upper)
             if trailing:

@@ -240,6 +240,17 @@ _SHORTLIST: Final = 12
 #: Score of a street read loosely: under ``low_confidence_below`` so the answer is flagged.
 _LOOSE_SCORE: Final = 0.5
 
+#: Score factor of a street kept because a closer name's known numbers do not reach the
+#: house number (the index is sparse: the closer name may still be meant).
+_OUT_RANKED: Final = 0.75
+
+#: Score factor of a number placed from the other side of its street (numbering may differ
+#: across a street): under the review threshold.
+_OTHER_SIDE: Final = 0.6
+
+#: How far outside the service area an answer may lie and still be kept (flagged).
+_AREA_SLACK_M: Final = 250.0
+
 
 @dataclass(frozen=True, slots=True)
 class _NamePool:
@@ -319,6 +330,7 @@ class OfflineGeocoder:
             [b for b in index.all_bases if any(k in index.streets for k in index.bases[b])]
         )
         self._zip_names: dict[frozenset[str], _NamePool] = {}
+        self._xy_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._crossings: dict[str, list[tuple[str, str, float, float]]] = {}
         for pair, entries in index.intersections.items():
             for key in pair.split(" & "):
@@ -530,12 +542,16 @@ class OfflineGeocoder:
             notes.append(f"ignored {parsed.ignored.lower()!r}")
         if math.isnan(result.x):
             return replace(result, note=_join(result.note, *notes)) if notes else result
+        flag = result.flag
+        first = ""
         if self.service_area is not None and not shapely.contains_xy(
             self.service_area, result.x, result.y
         ):
-            return _outside(f"{result.matched or 'the match'} lies outside it")
-        flag = result.flag
-        first = ""
+            off = shapely.distance(self.service_area, shapely.Point(result.x, result.y))
+            if off > _AREA_SLACK_M:
+                return _outside(f"{result.matched or 'the match'} lies {off:.0f} m outside it")
+            notes.append(f"placed {off:.0f} m outside the service area boundary")
+            flag = flag or LOW_CONFIDENCE
         if evidence.conflict:
             agrees = [name for name, zips in evidence.places if result.zipcode in zips]
             first = _join(evidence.conflict, f"placed by {', '.join(agrees)}" if agrees else "")
@@ -881,6 +897,14 @@ class OfflineGeocoder:
 
         kept = [s for s in streets if fits(s.key)] or streets
         kept.sort(key=lambda s: -s.score)
+        top = max(streets, key=lambda s: s.score)
+        if top not in kept:
+            # a closer name lost only to the sparse index's number range: not a sure reading
+            why = f"{self.index.display.get(top.key, top.key)} is as likely"
+            kept = [
+                s._replace(score=s.score * _OUT_RANKED, how=_join(s.how, why), confirm=True)
+                for s in kept
+            ]
         best = kept[0].score
         return [s for s in kept if s.score >= best - 0.05]
 
@@ -893,7 +917,10 @@ class OfflineGeocoder:
         """Where ``number`` is on one street in one ZIP."""
         own, other = street.sides[number % 2], street.sides[1 - number % 2]
         label = f"{number} {self.index.display.get(key, key)} {zipcode}".strip()
-        for side, factor, note in ((own, 1.0, ""), (other, 0.85, "placed from the other side")):
+        for side, factor, note in (
+            (own, 1.0, ""),
+            (other, _OTHER_SIDE, "placed from the other side"),
+        ):
             found = self._on_side(side, number)
             if found is None:
                 continue
@@ -1060,6 +1087,7 @@ class OfflineGeocoder:
                 note=f"street {missing.title()!r} of {label} is not in the index",
             )
         candidates: list[_Candidate] = []
+        pairs: dict[str, tuple[str, str]] = {}
         for key_a, score_a, _how_a, loose_a, _ca in side_a:
             for key_b, score_b, _how_b, loose_b, _cb in side_b:
                 if key_a == key_b:
@@ -1084,9 +1112,19 @@ class OfflineGeocoder:
                     candidates.append(
                         _Candidate(x, y, INTERSECTION_MATCH, score, how, name, zipcode)
                     )
-        if candidates:
-            return self._decide(candidates, parsed, preferred)
-        return self._estimate_intersection(side_a, side_b, label)
+                    pairs[name] = (key_a, key_b)
+        if not candidates:
+            return self._estimate_intersection(side_a, side_b, label)
+        result = self._decide(candidates, parsed, preferred)
+        if preferred or result.flag:
+            return result
+        # no place given: a pair recorded once may still meet elsewhere (a sparse record)
+        elsewhere = self._also_meet(*pairs[result.matched], result.x, result.y)
+        if not elsewhere:
+            return result
+        return replace(
+            result, flag=AMBIGUOUS, note=_join(result.note, f"no place given; {elsewhere}")
+        )
 
     def _crossing_zip(
         self, entry: tuple[str, str, float, float], parsed: ParsedAddress, preferred: frozenset[str]
@@ -1097,6 +1135,8 @@ class OfflineGeocoder:
             return zipcode if zipcode in preferred else ""
         if city and city == parsed.locality and preferred:
             return min(preferred)
+        if city and parsed.locality in self.index.locality_zips:
+            return ""  # both name a postal place: the names must be the same
         inside = self.place_zips.get(city, frozenset()) & preferred
         return min(inside) if inside else ""
 
@@ -1107,20 +1147,19 @@ class OfflineGeocoder:
         best: tuple[float, float, float, str] | None = None
         index = self.index
         for key_a, *_a in side_a:
-            ids_a = index.street_points(key_a)
+            xa, ya = self._street_xy(key_a)
             for key_b, *_b in side_b:
-                ids_b = index.street_points(key_b)
-                if key_a == key_b or not len(ids_a) or not len(ids_b):
+                xb, yb = self._street_xy(key_b)
+                if key_a == key_b or not len(xa) or not len(xb):
                     continue
-                dx = index.x[ids_a][:, None] - index.x[ids_b][None, :]
-                dy = index.y[ids_a][:, None] - index.y[ids_b][None, :]
+                dx = xa[:, None] - xb[None, :]
+                dy = ya[:, None] - yb[None, :]
                 d2 = dx * dx + dy * dy
                 flat = int(np.argmin(d2))
-                i, j = divmod(flat, len(ids_b))
+                i, j = divmod(flat, len(xb))
                 dist = math.sqrt(float(d2.flat[flat]))
                 if best is None or dist < best[0]:
-                    mx = (index.x[ids_a[i]] + index.x[ids_b[j]]) / 2
-                    my = (index.y[ids_a[i]] + index.y[ids_b[j]]) / 2
+                    mx, my = (xa[i] + xb[j]) / 2, (ya[i] + yb[j]) / 2
                     name = f"{index.display.get(key_a, key_a)} & {index.display.get(key_b, key_b)}"
                     best = (dist, float(mx), float(my), name)
         if best is None or best[0] > self.params.estimate_within_m:
@@ -1136,10 +1175,37 @@ class OfflineGeocoder:
             INTERSECTION_MATCH,
             0.4,
             LOW_CONFIDENCE,
-            f"no intersection record; estimated between the streets' nearest addresses "
+            f"no intersection record; estimated between the streets' nearest known points "
             f"({best[0]:.0f} m apart)",
             best[3],
         )
+
+    def _street_xy(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """Every known point of a street: its address points and its recorded crossings."""
+        found = self._xy_cache.get(key)
+        if found is None:
+            ids = self.index.street_points(key)
+            crossings = self._crossings.get(key, [])
+            xs = np.concatenate([self.index.x[ids], [e[2] for e in crossings]])
+            ys = np.concatenate([self.index.y[ids], [e[3] for e in crossings]])
+            found = self._xy_cache[key] = (xs, ys)
+        return found
+
+    def _also_meet(self, key_a: str, key_b: str, x: float, y: float) -> str:
+        """Where else two streets come together, far from (x, y): "" when nowhere."""
+        xa, ya = self._street_xy(key_a)
+        xb, yb = self._street_xy(key_b)
+        if not len(xa) or not len(xb):
+            return ""
+        d2 = (xa[:, None] - xb[None, :]) ** 2 + (ya[:, None] - yb[None, :]) ** 2
+        near_a, near_b = np.nonzero(d2 <= self.params.estimate_within_m**2)
+        mx = (xa[near_a] + xb[near_b]) / 2
+        my = (ya[near_a] + yb[near_b]) / 2
+        far = np.hypot(mx - x, my - y) > 4 * self.params.ambiguity_m
+        if not far.any():
+            return ""
+        k = int(np.flatnonzero(far)[0])
+        return f"the streets also come together {math.hypot(mx[k] - x, my[k] - y):.0f} m away"
 
     def _point_label(self, i: int) -> str:
         key = self.index.point_street[i]

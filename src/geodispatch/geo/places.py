@@ -29,7 +29,7 @@ import pandas as pd
 import shapely
 
 from geodispatch.domain.errors import InputError, SchemaError
-from geodispatch.geo.address import normalize_zip, street_key
+from geodispatch.geo.address import street_key
 from geodispatch.geo.crs import DEFAULT_WORKING_CRS, lonlat_to_working
 
 PLACE_COLUMNS: Final = ("kind", "name", "means", "lon", "lat", "source")
@@ -153,8 +153,8 @@ def _landmark(row: int, name: str, lon: str, lat: str, source: str, working_crs:
 
 
 def _zip(row: int, value: str, column: str) -> str:
-    zipcode = normalize_zip(value)
-    if not zipcode:
+    zipcode = value.strip()
+    if not (len(zipcode) == 5 and zipcode.isdigit()):
         raise InputError(
             f"place table row {row}: {column} {value!r} is not a ZIP code; write five digits"
         )

@@ -1,0 +1,65 @@
+"""The city-editable place table: rows read as evidence, bad rows refused with the fix."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from geodispatch.domain.errors import InputError, SchemaError
+from geodispatch.geo.places import PlaceKind, places_from_frame
+from geodispatch.io.address_files import read_place_table
+from tests.conftest import DATA
+
+
+def _table(*rows: tuple[str, str, str, str, str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(*row, "test") for row in rows], columns=["kind", "name", "means", "lon", "lat", "source"]
+    )
+
+
+def test_each_kind_of_row_is_read_under_its_key() -> None:
+    book = places_from_frame(
+        _table(
+            ("street_alias", "Mass Ave", "Massachusetts Avenue", "", ""),
+            ("place_alias", "Allston/Brighton", "Allston|Brighton", "", ""),
+            ("landmark", "City Hall", "", "-71.058", "42.3603"),
+            ("outside_place", "Cambridge", "02138 02139", "", ""),
+            ("city_zip", "02137", "Hyde Park", "", ""),
+        )
+    )
+    assert book.street_aliases == {"MASS AVE": "MASSACHUSETTS AVE"}
+    assert book.place_aliases == {"ALLSTON/BRIGHTON": ("ALLSTON", "BRIGHTON")}
+    assert book.landmarks["CITY HALL"].name == "City Hall"
+    assert book.outside_zips == {"02138": "Cambridge", "02139": "Cambridge"}
+    assert book.city_zips == {"02137": "HYDE PARK"}
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (("street_aliass", "Mass Ave", "x", "", ""), "row 1: kind 'street_aliass' is not one of"),
+        (("landmark", "City Hall", "", "north", ""), r"row 1 \(City Hall\): lon/lat 'north'"),
+        (("outside_place", "Cambridge", "0213", "", ""), "row 1: means '0213' is not a ZIP"),
+        (("place_alias", "JP", "", "", ""), r"row 1 \(JP\): means is empty"),
+        (("street_alias", " ", "Main St", "", ""), "row 1: name is empty"),
+    ],
+)
+def test_a_bad_row_is_refused_naming_row_field_value_and_fix(
+    row: tuple[str, str, str, str, str], message: str
+) -> None:
+    with pytest.raises(InputError, match=message):
+        places_from_frame(_table(row))
+
+
+def test_a_table_without_its_columns_is_refused() -> None:
+    with pytest.raises(SchemaError, match="no column 'source'"):
+        places_from_frame(pd.DataFrame(columns=["kind", "name", "means", "lon", "lat"]))
+
+
+def test_the_shipped_boston_table_reads_and_has_every_kind() -> None:
+    book = read_place_table(DATA / "geocoding" / "boston_places.csv")
+    assert {"MASS AVE", "COMM AVE", "DOT AVE", "MLK BLVD"} <= set(book.street_aliases)
+    assert {"CITY HALL", "BOSTON CMN", "PARK ST STA"} <= set(book.landmarks)
+    assert {"JP", "SOUTHIE"} <= set(book.place_aliases)
+    assert book.outside_zips["02139"] == "Cambridge"
+    assert len(PlaceKind) == 5
