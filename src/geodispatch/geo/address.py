@@ -201,6 +201,7 @@ _QUALIFIER = re.compile(
 _TRAILING_QUALIFIER = re.compile(
     r"\s+(?:NEAR|IN FRONT OF|ACROSS FROM|ACROSS THE STREET FROM|OPPOSITE|BEHIND|NEXT TO)\s.*$"
 )
+_UNIT_STARTS: Final = frozenset("AUS#")
 _COMMENT = re.compile(r"\s*\(([^()]*)\)\s*")
 _FIRST_COMMA = re.compile(r"^([^,]{1,20}),\s*")
 _GLUED = re.compile(r"^(\d{1,6})([A-Z]{3,})")
@@ -343,16 +344,22 @@ class AddressParser:
             ignored.extend(m.group(1).strip() for m in _COMMENT.finditer(upper))
             upper = _COMMENT.sub(" ", upper).strip()
         qualifier = ""
-        lead = _QUALIFIER.match(upper)
+        lead = None if upper[:1].isdigit() else _QUALIFIER.match(upper)
         if lead and not upper.startswith("AT INTERSECTION"):
             qualifier = lead.group(1)
             upper = upper[lead.end() :]
         unit = ""
-        unit_first = _UNIT_FIRST.match(_FIRST_COMMA.sub(r"\1 ", upper, count=1))
-        if unit_first:
-            unit = unit_first.group(1)
-            upper = _FIRST_COMMA.sub(r"\1 ", upper, count=1)[unit_first.end() :]
-        upper = _GLUED.sub(r"\1 \2", _SPACED_RANGE.sub(r"\1\2-\3\4 ", upper))
+        if upper[:1] in _UNIT_STARTS:
+            written = _FIRST_COMMA.sub(r"\1 ", upper, count=1)
+            unit_first = _UNIT_FIRST.match(written)
+            if unit_first:
+                unit = unit_first.group(1)
+                upper = written[unit_first.end() :]
+        if upper[:1].isdigit():
+            if "-" in upper[:16] and (spaced := _SPACED_RANGE.match(upper)):
+                upper = spaced.expand(r"\1\2-\3\4 ") + upper[spaced.end() :]
+            if glued := _GLUED.match(upper):
+                upper = f"{glued.group(1)} {upper[glued.end(1) :]}"
         if upper[:1].isdigit():
             trailing = _TRAILING_QUALIFIER.search(upper)
             if trailing:

@@ -315,8 +315,10 @@ class OfflineGeocoder:
         self.params = params or GeocodeParams()
         self.places = places or PlaceBook()
         self.service_area = service_area
+        self._index_inside = True  # every address point lies in the service area
         if service_area is not None:
             shapely.prepare(service_area)
+            self._index_inside = bool(shapely.contains_xy(service_area, index.x, index.y).all())
         self.place_zips, self.place_names = self._place_table(neighbourhoods or {})
         self.index_zips = frozenset(index.zip_locality) | frozenset(
             z for by_zip in index.streets.values() for z in by_zip
@@ -330,7 +332,7 @@ class OfflineGeocoder:
             [b for b in index.all_bases if any(k in index.streets for k in index.bases[b])]
         )
         self._zip_names: dict[frozenset[str], _NamePool] = {}
-        self._xy_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._xy_cache: dict[tuple[str, frozenset[str]], tuple[np.ndarray, np.ndarray]] = {}
         self._crossings: dict[str, list[tuple[str, str, float, float]]] = {}
         for pair, entries in index.intersections.items():
             for key in pair.split(" & "):
@@ -544,8 +546,10 @@ class OfflineGeocoder:
             return replace(result, note=_join(result.note, *notes)) if notes else result
         flag = result.flag
         first = ""
-        if self.service_area is not None and not shapely.contains_xy(
-            self.service_area, result.x, result.y
+        if (
+            self.service_area is not None
+            and not (result.match == EXACT and self._index_inside)
+            and not shapely.contains_xy(self.service_area, result.x, result.y)
         ):
             off = shapely.distance(self.service_area, shapely.Point(result.x, result.y))
             if off > _AREA_SLACK_M:
@@ -1116,15 +1120,13 @@ class OfflineGeocoder:
         if not candidates:
             return self._estimate_intersection(side_a, side_b, label)
         result = self._decide(candidates, parsed, preferred)
-        if preferred or result.flag:
+        if result.flag:
             return result
-        # no place given: a pair recorded once may still meet elsewhere (a sparse record)
-        elsewhere = self._also_meet(*pairs[result.matched], result.x, result.y)
+        # a pair recorded once may still meet elsewhere (the records are sparse)
+        elsewhere = self._also_meet(*pairs[result.matched], result.x, result.y, preferred)
         if not elsewhere:
             return result
-        return replace(
-            result, flag=AMBIGUOUS, note=_join(result.note, f"no place given; {elsewhere}")
-        )
+        return replace(result, flag=AMBIGUOUS, note=_join(result.note, elsewhere))
 
     def _crossing_zip(
         self, entry: tuple[str, str, float, float], parsed: ParsedAddress, preferred: frozenset[str]
@@ -1180,28 +1182,44 @@ class OfflineGeocoder:
             best[3],
         )
 
-    def _street_xy(self, key: str) -> tuple[np.ndarray, np.ndarray]:
-        """Every known point of a street: its address points and its recorded crossings."""
-        found = self._xy_cache.get(key)
+    def _street_xy(
+        self, key: str, preferred: frozenset[str] = frozenset()
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Known points of a street: its address points and its recorded crossings.
+
+        With ``preferred`` ZIPs, only its address points in them.
+        """
+        found = self._xy_cache.get((key, preferred))
         if found is None:
             ids = self.index.street_points(key)
-            crossings = self._crossings.get(key, [])
+            if preferred:
+                ids = ids[[self.index.point_zip[i] in preferred for i in ids]]
+                crossings = []
+            else:
+                crossings = self._crossings.get(key, [])
             xs = np.concatenate([self.index.x[ids], [e[2] for e in crossings]])
             ys = np.concatenate([self.index.y[ids], [e[3] for e in crossings]])
-            found = self._xy_cache[key] = (xs, ys)
+            found = (xs, ys)
+            if not preferred:  # the plain ones are asked for again and again
+                self._xy_cache[(key, preferred)] = found
         return found
 
-    def _also_meet(self, key_a: str, key_b: str, x: float, y: float) -> str:
-        """Where else two streets come together, far from (x, y): "" when nowhere."""
-        xa, ya = self._street_xy(key_a)
-        xb, yb = self._street_xy(key_b)
+    def _also_meet(
+        self, key_a: str, key_b: str, x: float, y: float, preferred: frozenset[str]
+    ) -> str:
+        """Where else two streets come together, far from (x, y): "" when nowhere.
+
+        With ZIPs preferred, only the streets' address points in those ZIPs count.
+        """
+        xa, ya = self._street_xy(key_a, preferred)
+        xb, yb = self._street_xy(key_b, preferred)
         if not len(xa) or not len(xb):
             return ""
         d2 = (xa[:, None] - xb[None, :]) ** 2 + (ya[:, None] - yb[None, :]) ** 2
         near_a, near_b = np.nonzero(d2 <= self.params.estimate_within_m**2)
         mx = (xa[near_a] + xb[near_b]) / 2
         my = (ya[near_a] + yb[near_b]) / 2
-        far = np.hypot(mx - x, my - y) > 4 * self.params.ambiguity_m
+        far = np.hypot(mx - x, my - y) > 2 * self.params.ambiguity_m
         if not far.any():
             return ""
         k = int(np.flatnonzero(far)[0])
