@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from geodispatch.domain.errors import InputError, SchemaError
+from geodispatch.geo.geocode import OfflineGeocoder
 from geodispatch.geo.places import PlaceKind, places_from_frame
-from geodispatch.io.address_files import read_place_table
+from geodispatch.io.address_files import read_address_index, read_place_table
 from tests.conftest import DATA
 
 
@@ -63,3 +66,15 @@ def test_the_shipped_boston_table_reads_and_has_every_kind() -> None:
     assert {"JP", "SOUTHIE"} <= set(book.place_aliases)
     assert book.outside_zips["02139"] == "Cambridge"
     assert len(PlaceKind) == 5
+
+
+def test_an_openaddresses_file_with_capital_headers_loads_as_the_index(tmp_path: Path) -> None:
+    path = tmp_path / "city_of_boston.csv"
+    path.write_text(
+        "LON,LAT,NUMBER,STREET,UNIT,CITY,DISTRICT,REGION,POSTCODE,ID,HASH\n"
+        "-71.1447,42.2839,39,Lorraine St,,Roslindale,,MA,02131,,a1\n"
+        "-71.1450,42.2841,41,Lorraine St,,Roslindale,,MA,02131,,a2\n"
+    )
+    coder = OfflineGeocoder(read_address_index(path))
+    result = coder.geocode_one("41 Lorraine St, Roslindale")
+    assert (result.match, result.matched) == ("exact", "41 Lorraine St 02131")

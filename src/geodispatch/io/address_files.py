@@ -108,15 +108,18 @@ def _read(
         header = pd.read_csv(path, nrows=0).columns
     except (UnicodeDecodeError, pd.errors.ParserError, OSError) as exc:
         raise InputError(f"{what} {path.name} is not a readable CSV ({exc})") from None
-    missing = [c for c in columns if c not in header]
+    # OpenAddresses writes its headers in capitals (NUMBER, STREET, ..., LON, LAT)
+    names = {str(c).strip().lower(): c for c in header}
+    missing = [c for c in columns if c not in names]
     if missing:
         raise SchemaError(
             f"{what} {path.name}: no column {', '.join(map(repr, missing))} (found "
             f"{', '.join(map(str, header[:12]))}); it needs {', '.join(columns)}"
         )
-    return pd.read_csv(
+    frame = pd.read_csv(
         path,
         dtype=str,
         keep_default_na=False,
-        usecols=list(columns) if usecols else None,
+        usecols=[names[c] for c in columns] if usecols else None,
     )
+    return frame.rename(columns={names[c]: c for c in columns})
