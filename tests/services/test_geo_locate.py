@@ -218,6 +218,21 @@ def test_online_answers_are_cached_so_each_address_is_asked_once(settings: Setti
     assert _rows(settings, "select count(*) from geocode_cache")[0][0] == 3
 
 
+def test_an_address_in_another_town_is_not_sent_to_the_online_geocoder(
+    settings: Settings,
+) -> None:
+    upgrade(settings.database_url)
+    fake = _FakeNominatim()
+    offline = geo_service.offline_geocoder(settings)
+    with session_scope(settings.database_url) as session:
+        cache = geo_repo.SqlGeocodeCache(session, now=datetime.now(UTC))
+        online = GeopyGeocoder("nominatim", fake, cache, bounds=(-71.3, 42.2, -70.9, 42.45))
+        out = FallbackGeocoder(offline, online).geocode(["100 Main St, Cambridge", math.nan])
+    assert fake.asked == []
+    assert list(out["flag"]) == ["outside_area", ""]
+    assert list(out["note"])[1] == "no address text"
+
+
 def test_areas_are_stored_and_counted_on_postgresql(
     postgres_url: str, tmp_path: Path, settings: Settings
 ) -> None:
