@@ -393,7 +393,10 @@ def run(seed: int, *, show: int = 0) -> None:
                 service_area=coder.service_area,
             )
 
-        print("\nthroughput, one core, no cache (median of 3 passes):")
+        print(
+            "\nthroughput, one core, no cache (median of 3 passes; CPU time is the one-core "
+            "figure, wall time also counts waiting for a core on a shared machine):"
+        )
         for label, texts, goal in (
             ("city-format strings", city_texts, 10_000),
             ("resident-style strings", resident_texts, 5_000),
@@ -401,7 +404,7 @@ def run(seed: int, *, show: int = 0) -> None:
             wall, cpu = throughput(factory, texts)
             print(
                 f"  {label:<24} n={len(texts):6,}  {wall:8,.0f}/s wall  {cpu:8,.0f}/s CPU  "
-                f"goal >= {goal:,}/s {'meets' if wall >= goal else 'MISSES'}"
+                f"goal >= {goal:,}/s of CPU {'meets' if cpu >= goal else 'MISSES'}"
             )
 
 

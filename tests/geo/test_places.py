@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 from geodispatch.domain.errors import InputError, SchemaError
 from geodispatch.geo.geocode import OfflineGeocoder
-from geodispatch.geo.places import PlaceKind, places_from_frame
+from geodispatch.geo.places import PlaceKind, ServiceArea, places_from_frame
 from geodispatch.io.address_files import read_address_index, read_place_table
 from tests.conftest import DATA
 
@@ -78,3 +80,13 @@ def test_an_openaddresses_file_with_capital_headers_loads_as_the_index(tmp_path:
     coder = OfflineGeocoder(read_address_index(path))
     result = coder.geocode_one("41 Lorraine St, Roslindale")
     assert (result.match, result.matched) == ("exact", "41 Lorraine St 02131")
+
+
+def test_the_service_area_grid_answers_as_the_polygon_does() -> None:
+    area = shapely.buffer(shapely.Point(1_000.0, 1_000.0), 600.0)
+    fast = ServiceArea(area, cell_m=100.0)
+    rng = np.random.default_rng(7)
+    xs, ys = rng.uniform(0, 2_000, 2_000), rng.uniform(0, 2_000, 2_000)
+    exact = shapely.contains_xy(area, xs, ys)
+    assert [fast.contains(x, y) for x, y in zip(xs, ys, strict=True)] == exact.tolist()
+    assert fast.distance(1_000.0, 1_700.0) == pytest.approx(100.0, abs=0.5)

@@ -68,7 +68,7 @@ from geodispatch.geo.address import (
 )
 from geodispatch.geo.address_index import AddressIndex, StreetInZip, StreetSide, pair_key
 from geodispatch.geo.crs import lonlat_to_working, working_to_lonlat
-from geodispatch.geo.places import PlaceBook
+from geodispatch.geo.places import PlaceBook, ServiceArea
 
 EXACT: Final = "exact"
 INTERPOLATED: Final = "interpolated"
@@ -315,10 +315,11 @@ class OfflineGeocoder:
         self.params = params or GeocodeParams()
         self.places = places or PlaceBook()
         self.service_area = service_area
+        self._area = ServiceArea(service_area) if service_area is not None else None
         self._index_inside = True  # every address point lies in the service area
         if service_area is not None:
-            shapely.prepare(service_area)
             self._index_inside = bool(shapely.contains_xy(service_area, index.x, index.y).all())
+        self._evidence_seen: dict[tuple[str, str], _Evidence] = {}
         self.place_zips, self.place_names = self._place_table(neighbourhoods or {})
         self.index_zips = frozenset(index.zip_locality) | frozenset(
             z for by_zip in index.streets.values() for z in by_zip
@@ -495,11 +496,19 @@ class OfflineGeocoder:
 
     def _evidence(self, parsed: ParsedAddress) -> _Evidence:
         """What the ZIP and the place name written say, and whether they agree."""
+        key = (parsed.zipcode, parsed.locality)
+        found = self._evidence_seen.get(key)
+        if found is None:
+            found = self._weigh_places(parsed.zipcode, parsed.locality)
+            if len(self._evidence_seen) < 100_000:  # few distinct places are ever written
+                self._evidence_seen[key] = found
+        return found
+
+    def _weigh_places(self, zipcode: str, locality: str) -> _Evidence:
         places = self.places
         outside: list[str] = []
         unknown: list[str] = []
         given: list[tuple[str, frozenset[str]]] = []
-        zipcode = parsed.zipcode
         if zipcode:
             if zipcode in places.outside_zips:
                 outside.append(f"ZIP {zipcode} is {places.outside_zips[zipcode]}")
@@ -512,7 +521,6 @@ class OfflineGeocoder:
                 given.append((f"ZIP {zipcode}", self.place_zips.get(key, frozenset())))
             else:
                 unknown.append(f"ZIP {zipcode} is not a ZIP of the service area")
-        locality = parsed.locality
         if locality and locality not in self.params.citywide_localities:
             if locality in places.outside:
                 outside.append(f"{places.outside[locality]} is another town")
@@ -547,11 +555,11 @@ class OfflineGeocoder:
         flag = result.flag
         first = ""
         if (
-            self.service_area is not None
+            self._area is not None
             and not (result.match == EXACT and self._index_inside)
-            and not shapely.contains_xy(self.service_area, result.x, result.y)
+            and not self._area.contains(result.x, result.y)
         ):
-            off = shapely.distance(self.service_area, shapely.Point(result.x, result.y))
+            off = self._area.distance(result.x, result.y)
             if off > _AREA_SLACK_M:
                 return _outside(f"{result.matched or 'the match'} lies {off:.0f} m outside it")
             notes.append(f"placed {off:.0f} m outside the service area boundary")
