@@ -41,6 +41,7 @@ import math
 from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any, Final, NamedTuple, Protocol
 
 import numpy as np
@@ -70,13 +71,37 @@ from geodispatch.geo.address_index import AddressIndex, StreetInZip, StreetSide,
 from geodispatch.geo.crs import lonlat_to_working, working_to_lonlat
 from geodispatch.geo.places import PlaceBook, ServiceArea
 
-EXACT: Final = "exact"
-INTERPOLATED: Final = "interpolated"
-FUZZY: Final = "fuzzy"
-INTERSECTION_MATCH: Final = "intersection"
-STREET_MATCH: Final = "street"
-LANDMARK_MATCH: Final = "landmark"
-NONE: Final = "none"
+
+class MatchType(StrEnum):
+    """How a point was found (``nearest`` only in reverse geocoding)."""
+
+    EXACT = "exact"
+    INTERPOLATED = "interpolated"
+    FUZZY = "fuzzy"
+    INTERSECTION = "intersection"
+    STREET = "street"
+    LANDMARK = "landmark"
+    NEAREST = "nearest"
+    NONE = "none"
+
+
+class GeocodeFlag(StrEnum):
+    """Why an answer needs a person to look at it ("" when it does not)."""
+
+    NONE = ""
+    AMBIGUOUS = "ambiguous"  # several places fit and nothing in the text chooses
+    LOW_CONFIDENCE = "low_confidence"  # a loose reading, under the review threshold
+    CONFLICT = "conflict"  # the ZIP, neighbourhood or town written disagree with the match
+    OUTSIDE_AREA = "outside_area"  # the text names a place outside the service area
+
+
+EXACT: Final = MatchType.EXACT
+INTERPOLATED: Final = MatchType.INTERPOLATED
+FUZZY: Final = MatchType.FUZZY
+INTERSECTION_MATCH: Final = MatchType.INTERSECTION
+STREET_MATCH: Final = MatchType.STREET
+LANDMARK_MATCH: Final = MatchType.LANDMARK
+NONE: Final = MatchType.NONE
 MATCH_TYPES: Final = (
     EXACT,
     INTERPOLATED,
@@ -87,13 +112,13 @@ MATCH_TYPES: Final = (
     NONE,
 )
 #: Reverse geocoding: a point farther than a few metres from the address it names.
-NEAREST: Final = "nearest"
+NEAREST: Final = MatchType.NEAREST
 
-AMBIGUOUS: Final = "ambiguous"
-LOW_CONFIDENCE: Final = "low_confidence"
-CONFLICT: Final = "conflict"
-OUTSIDE_AREA: Final = "outside_area"
-FLAGS: Final = ("", AMBIGUOUS, LOW_CONFIDENCE, CONFLICT, OUTSIDE_AREA)
+AMBIGUOUS: Final = GeocodeFlag.AMBIGUOUS
+LOW_CONFIDENCE: Final = GeocodeFlag.LOW_CONFIDENCE
+CONFLICT: Final = GeocodeFlag.CONFLICT
+OUTSIDE_AREA: Final = GeocodeFlag.OUTSIDE_AREA
+FLAGS: Final = tuple(GeocodeFlag)
 
 RESULT_COLUMNS: Final = ("lon", "lat", "match", "score", "flag", "note", "matched")
 
@@ -1014,7 +1039,13 @@ class OfflineGeocoder:
             else c
             for c in candidates
         ]
-        rank = {EXACT: 0, INTERPOLATED: 1, FUZZY: 2, INTERSECTION_MATCH: 2, STREET_MATCH: 3}
+        rank: dict[str, int] = {
+            EXACT: 0,
+            INTERPOLATED: 1,
+            FUZZY: 2,
+            INTERSECTION_MATCH: 2,
+            STREET_MATCH: 3,
+        }
         ordered = sorted(candidates, key=lambda c: (-c.score, rank.get(c.match, 4)))
         best = ordered[0]
         flag = ""
