@@ -202,6 +202,7 @@ _TRAILING_QUALIFIER = re.compile(
     r"\s+(?:NEAR|IN FRONT OF|ACROSS FROM|ACROSS THE STREET FROM|OPPOSITE|BEHIND|NEXT TO)\s.*$"
 )
 _UNIT_STARTS: Final = frozenset("AUS#")
+_TRAILING_WORDS: Final = (" NEAR ", " FRONT ", " ACROSS ", " OPPOSITE ", " BEHIND ", " NEXT ")
 _COMMENT = re.compile(r"\s*\(([^()]*)\)\s*")
 _FIRST_COMMA = re.compile(r"^([^,]{1,20}),\s*")
 _GLUED = re.compile(r"^(\d{1,6})([A-Z]{3,})")
@@ -360,7 +361,7 @@ class AddressParser:
                 upper = spaced.expand(r"\1\2-\3\4 ") + upper[spaced.end() :]
             if glued := _GLUED.match(upper):
                 upper = f"{glued.group(1)} {upper[glued.end(1) :]}"
-        if upper[:1].isdigit():
+        if upper[:1].isdigit() and any(w in upper for w in _TRAILING_WORDS):
             trailing = _TRAILING_QUALIFIER.search(upper)
             if trailing:
                 ignored.append(trailing.group(0).strip())
@@ -381,7 +382,7 @@ class AddressParser:
             return ParsedAddress(EMPTY)
         zipcode, locality, parts = self._tail(parts)
         head = " ".join(parts)
-        if self.landmarks:
+        if self.landmarks and not head[:1].isdigit():
             key = street_key(head)
             if key in self.landmarks:
                 return ParsedAddress(LANDMARK, street=key, locality=locality, zipcode=zipcode)
