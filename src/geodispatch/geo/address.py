@@ -202,7 +202,7 @@ _TRAILING_QUALIFIER = re.compile(
     r"\s+(?:NEAR|IN FRONT OF|ACROSS FROM|ACROSS THE STREET FROM|OPPOSITE|BEHIND|NEXT TO)\s.*$"
 )
 _UNIT_STARTS: Final = frozenset("AUS#")
-_TRAILING_WORDS: Final = (" NEAR ", " FRONT ", " ACROSS ", " OPPOSITE ", " BEHIND ", " NEXT ")
+_TRAILING_HINT = re.compile(r" (?:NEAR|FRONT|ACROSS|OPPOSITE|BEHIND|NEXT) ")
 _COMMENT = re.compile(r"\s*\(([^()]*)\)\s*")
 _FIRST_COMMA = re.compile(r"^([^,]{1,20}),\s*")
 _GLUED = re.compile(r"^(\d{1,6})([A-Z]{3,})")
@@ -361,7 +361,7 @@ class AddressParser:
                 upper = spaced.expand(r"\1\2-\3\4 ") + upper[spaced.end() :]
             if glued := _GLUED.match(upper):
                 upper = f"{glued.group(1)} {upper[glued.end(1) :]}"
-        if upper[:1].isdigit() and any(w in upper for w in _TRAILING_WORDS):
+        if upper[:1].isdigit() and _TRAILING_HINT.search(upper):
             trailing = _TRAILING_QUALIFIER.search(upper)
             if trailing:
                 ignored.append(trailing.group(0).strip())

@@ -273,6 +273,9 @@ _OUT_RANKED: Final = 0.75
 #: across a street): under the review threshold.
 _OTHER_SIDE: Final = 0.6
 
+#: Streets (per ZIP set) whose known points are kept ready for intersection checks.
+_XY_CACHE_SIZE: Final = 20_000
+
 #: How far outside the service area an answer may lie and still be kept (flagged).
 _AREA_SLACK_M: Final = 250.0
 
@@ -1239,8 +1242,9 @@ class OfflineGeocoder:
             xs = np.concatenate([self.index.x[ids], [e[2] for e in crossings]])
             ys = np.concatenate([self.index.y[ids], [e[3] for e in crossings]])
             found = (xs, ys)
-            if not preferred:  # the plain ones are asked for again and again
-                self._xy_cache[(key, preferred)] = found
+            if len(self._xy_cache) >= _XY_CACHE_SIZE:  # bounded: ZIP sets vary
+                self._xy_cache.clear()
+            self._xy_cache[(key, preferred)] = found
         return found
 
     def _also_meet(
