@@ -143,6 +143,9 @@ def test_the_cli_geocodes_text_and_describes_a_pin(env_settings: Settings, wide_
     result = runner.invoke(app, ["geocode", "reverse", "42.2839,-71.1447"])
     assert result.exit_code == 0
     assert "Lorraine St" in result.output
+    result = runner.invoke(app, ["geocode", "reverse", "42.2841,-71.1447"])  # 14 m off
+    assert result.exit_code == 0
+    assert "nearest known address 36 Lorraine St 02131, 14 m away" in result.output
     result = runner.invoke(app, ["geocode", "reverse", "somewhere"])
     assert result.exit_code == 1
     assert "is not 'LAT,LON'" in result.output

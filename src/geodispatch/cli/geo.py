@@ -101,8 +101,13 @@ def reverse(
     row = geo_service.reverse_points([lon], [lat]).iloc[0]
     if row["match"] == "none":
         console.print(f"no address within {geo_service.REVERSE_WITHIN_M:g} m: {row['note']}")
-    else:
+    elif row["match"] == "exact":
         console.print(f"{row['address']} ({row['distance_m']:.0f} m)", highlight=False)
+    else:  # a neighbour's address: say so
+        console.print(
+            f"nearest known address {row['address']}, {row['distance_m']:.0f} m away",
+            highlight=False,
+        )
 
 
 def print_locate(summary: geo_service.LocateSummary) -> None:
