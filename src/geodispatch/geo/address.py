@@ -13,6 +13,10 @@ unit, locality, state, ZIP, with or without commas or the double spaces of Bosto
 exports) with a few regular expressions; the CRF parser ``usaddress`` (about 8.6k strings/s)
 is only the fallback for shapes it does not recognise, which keeps the whole geocoder
 above 10k addresses/s.
+
+Comments residents write around an address are taken off before either parser sees the
+text, because the CRF model misreads them: it tags ``Apt 3, 9-15 Orleans St`` as unit
+"3, 9-15" in place "Orleans", and ``43Mount Vernon St`` as number "43MOUNT" on Vernon St.
 """
 
 from __future__ import annotations
