@@ -139,7 +139,7 @@ def test_free_text_around_an_address_is_parsed_or_flagged(boston: OfflineGeocode
     assert unit_first.matched.startswith("9 Orleans St 02128")
     near = boston.geocode_one("near Tremont St and Boylston St")
     assert near.match == "intersection"
-    assert "written as 'near'" in near.note
+    assert "placed at the place written after 'near'" in near.note
 
 
 def test_a_street_known_only_from_intersections_is_placed_there_and_flagged(

@@ -437,10 +437,10 @@ class OfflineGeocoder:
         A missing value (None, NaN, ``pd.NA``) gives the "no address text" result.
         """
         text = _as_text(text)
-        zipcode = _as_text(zipcode)
+        zipcode = normalize_zip(_as_text(zipcode))  # a ZIP column's "n/a" adds nothing
         parsed = self.parser.parse(text)
         if zipcode and not parsed.zipcode:
-            parsed = replace(parsed, zipcode=normalize_zip(zipcode) or zipcode.strip())
+            parsed = replace(parsed, zipcode=zipcode)
         if parsed.kind == EMPTY:
             return _NO_TEXT
         evidence = self._evidence(parsed)
@@ -575,7 +575,7 @@ class OfflineGeocoder:
         """The result with the place evidence, the service area and the text left out."""
         notes = []
         if parsed.qualifier:
-            notes.append(f"written as {parsed.qualifier.lower()!r} the place")
+            notes.append(f"placed at the place written after {parsed.qualifier.lower()!r}")
         if parsed.ignored:
             notes.append(f"ignored {parsed.ignored.lower()!r}")
         if math.isnan(result.x):
