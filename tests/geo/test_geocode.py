@@ -51,6 +51,8 @@ def tiny() -> OfflineGeocoder:
     for n in range(2, 20, 2):
         rows.append(_row(str(n), "Elm St", "Dorchester", "02124", X0 + 5000 + 5 * n, Y0))
     rows.append(_row("7", "Birch Ter", "Roslindale", "02131", X0, Y0 + 400))
+    for n in (2, 40):  # Ash St: two known numbers 38 apart, to interpolate across
+        rows.append(_row(str(n), "Ash St", "Roslindale", "02131", X0 + 5 * n, Y0 + 600))
     for n in range(2, 10, 2):  # Pine St ends at Oak Ave; no crossing record
         rows.append(_row(str(n), "Pine St", "Roslindale", "02131", X0 + 250 + 5 * n, Y0 + 210))
     lon, lat = _point(X0 + 300, Y0)
@@ -285,13 +287,18 @@ def test_a_loose_reading_cannot_be_stricter_than_a_fuzzy_one() -> None:
 def test_an_interpolation_across_a_wide_gap_needs_a_place_to_confirm_it(
     tiny: OfflineGeocoder,
 ) -> None:
-    bare = tiny.geocode_one("20 Elm St Roslindale")
-    assert (bare.match, bare.flag) == ("interpolated", "")
-    nowhere = tiny.geocode_one("20 Oak Ave")  # Oak Ave is known 2-38 even: a tight gap
-    assert nowhere.flag == ""
-    wide = tiny.geocode_one("1 Pine St")  # before the first known number: not confirmed
-    assert wide.score <= tiny.params.unconfirmed_score
-    assert wide.flag != ""
+    bare = tiny.geocode_one("20 Ash St")
+    assert bare.match == "interpolated"
+    assert bare.score == tiny.params.unconfirmed_score
+    assert (bare.flag, "no ZIP or neighbourhood given confirms it" in bare.note) == (
+        "low_confidence",
+        True,
+    )
+    confirmed = tiny.geocode_one("20 Ash St 02131")
+    assert (confirmed.match, confirmed.flag) == ("interpolated", ""), confirmed
+    assert math.hypot(confirmed.x - (X0 + 100), confirmed.y - (Y0 + 600)) < 1
+    tight = tiny.geocode_one("22 Oak Ave")  # a known number needs no confirming
+    assert (tight.match, tight.flag) == ("exact", "")
 
 
 def test_a_zip_the_city_does_not_have_is_named_and_flagged(tiny: OfflineGeocoder) -> None:
