@@ -306,7 +306,8 @@ class _Evidence:
 
     ``zips`` are the ZIPs to prefer (empty: anywhere); ``outside`` names a town or ZIP
     outside the service area; ``conflict`` says which named places disagree; ``unknown``
-    names a place or ZIP the city does not know.
+    names a place or ZIP the city does not know; ``places`` holds each place named (its
+    label and its ZIPs), to say which one an answer agrees with.
     """
 
     zips: frozenset[str] = frozenset()
