@@ -5,9 +5,9 @@ asked about the 2025 open backlog (``data/boston/311_open_backlog_2025_subset.cs
 rows carry the city's own point. None of these requests is in the 2011 index's source.
 Every distinct backlog address is rewritten, seeded, as a resident would type it, one
 variant per kind (lower case, suffix variants, typos, unit first, "near" and free text,
-glued numbers, neighbourhood names, aliases, wrong or conflicting ZIP/neighbourhood), plus
-the same addresses placed in a neighbouring town (which must not be placed) and the
-landmark names of the place table.
+glued numbers, neighbourhood names, aliases, wrong or conflicting ZIP/neighbourhood,
+intersections as "A and B" or "near A and B"), plus the same addresses placed in a
+neighbouring town (which must not be placed) and the landmark names of the place table.
 
 The backlog's distinct locations are split by a hash of the text into a *tuning* half (the
 one looked at while changing the geocoder) and a *held-out* half (never looked at); both
@@ -165,7 +165,8 @@ def make_variants(
             body = html.unescape(location).split("  ")[0].removeprefix("INTERSECTION of ")
             a, _, b = body.partition(" & ")
             joiner = (" and ", " & ", " at ", " / ")[int(rng.integers(0, 4))]
-            add("intersection, resident style", f"{a}{joiner}{b}".lower(), i)
+            near = "near " if i % 2 else ""  # every other one as "near A and B"
+            add("intersection, resident style", f"{near}{a}{joiner}{b}".lower(), i)
             continue
         parts = split_location(location)
         if parts is None:
