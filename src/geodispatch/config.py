@@ -79,6 +79,11 @@ class Settings(BaseSettings):
         default=Path("geocoding/boston_intersections.csv.gz"),
         description="street intersections (street_a, street_b, city, postcode, lon, lat)",
     )
+    place_table: Path = Field(
+        default=Path("geocoding/boston_places.csv"),
+        description="street aliases, landmarks, neighbouring towns (kind, name, means, lon, "
+        "lat, source); empty for none",
+    )
     online_geocoder: str = Field(
         default="", description="'' (off) or 'nominatim': asked only when offline finds nothing"
     )

@@ -142,3 +142,36 @@ def test_street_keys_agree_however_the_name_is_written() -> None:
 )
 def test_zip_codes_get_their_leading_zero_back(raw: str, expected: str) -> None:
     assert normalize_zip(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "number", "street", "unit", "qualifier", "ignored"),
+    [
+        ("12 Lorraine St (near the school)", 12, "LORRAINE ST", "", "", "NEAR THE SCHOOL"),
+        ("in front of 12 Elm St", 12, "ELM ST", "", "IN FRONT OF", ""),
+        ("12 Elm St across from the park", 12, "ELM ST", "", "", "ACROSS FROM THE PARK"),
+        ("43Mount Vernon St", 43, "MT VERNON ST", "", "", ""),
+        ("Apt 3, 9-15 Orleans St", 9, "ORLEANS ST", "3", "", ""),
+        ("#4 12 Elm St", 12, "ELM ST", "4", "", ""),
+        ("Norway Maple (83 Lewiston St)", 83, "LEWISTON ST", "", "", ""),
+    ],
+)
+def test_free_text_around_an_address_is_taken_off_and_kept(
+    text: str, number: int, street: str, unit: str, qualifier: str, ignored: str
+) -> None:
+    parsed = AddressParser().parse(text)
+    assert (parsed.kind, parsed.number, parsed.street) == ("address", number, street)
+    assert (parsed.unit, parsed.qualifier, parsed.ignored) == (unit, qualifier, ignored)
+
+
+def test_a_spaced_letter_range_reads_as_one_number() -> None:
+    parsed = AddressParser().parse("190 A-192  Sydney St  Dorchester  MA  02125")
+    assert (parsed.number, parsed.number_suffix, parsed.number_high) == (190, "A", 192)
+    assert parsed.street == "SYDNEY ST"
+
+
+def test_landmark_names_and_local_place_names_are_recognised() -> None:
+    parser = AddressParser(["Jamaica Plain", "JP"], ["City Hall", "JFK/UMass Station"])
+    assert parser.parse("near City Hall").kind == "landmark"
+    assert parser.parse("JFK/UMass Station").street == "JFK/UMASS STA"
+    assert parser.parse("12 Centre St JP").locality == "JP"

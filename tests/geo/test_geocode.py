@@ -51,6 +51,8 @@ def tiny() -> OfflineGeocoder:
     for n in range(2, 20, 2):
         rows.append(_row(str(n), "Elm St", "Dorchester", "02124", X0 + 5000 + 5 * n, Y0))
     rows.append(_row("7", "Birch Ter", "Roslindale", "02131", X0, Y0 + 400))
+    for n in (2, 40):  # Ash St: two known numbers 38 apart, to interpolate across
+        rows.append(_row(str(n), "Ash St", "Roslindale", "02131", X0 + 5 * n, Y0 + 600))
     for n in range(2, 10, 2):  # Pine St ends at Oak Ave; no crossing record
         rows.append(_row(str(n), "Pine St", "Roslindale", "02131", X0 + 250 + 5 * n, Y0 + 210))
     lon, lat = _point(X0 + 300, Y0)
@@ -115,11 +117,12 @@ def test_the_zip_settles_which_of_two_streets_is_meant(tiny: OfflineGeocoder) ->
     assert math.hypot(result.x - (X0 + 5020), result.y - Y0) < 1
 
 
-def test_an_answer_outside_the_zip_given_is_flagged(tiny: OfflineGeocoder) -> None:
+def test_an_answer_outside_the_zip_given_is_flagged_as_a_conflict(tiny: OfflineGeocoder) -> None:
     result = tiny.geocode_one("7 Birch Ter  Dorchester  MA  02124")
     assert result.match == "exact"
-    assert result.flag == "low_confidence"
+    assert result.flag == "conflict"
     assert "not indexed in 02124" in result.note
+    assert "the match is in ZIP 02131" in result.note
 
 
 def test_unknown_streets_and_empty_text_fail_with_a_reason(tiny: OfflineGeocoder) -> None:
@@ -279,3 +282,26 @@ def test_intersection_names_with_typos_are_confirmed_by_the_crossing_record(
 def test_a_loose_reading_cannot_be_stricter_than_a_fuzzy_one() -> None:
     with pytest.raises(InputError, match="fuzzy_loose_similarity must not exceed"):
         GeocodeParams(fuzzy_min_similarity=0.7, fuzzy_loose_similarity=0.8)
+
+
+def test_an_interpolation_across_a_wide_gap_needs_a_place_to_confirm_it(
+    tiny: OfflineGeocoder,
+) -> None:
+    bare = tiny.geocode_one("20 Ash St")
+    assert bare.match == "interpolated"
+    assert bare.score == tiny.params.unconfirmed_score
+    assert (bare.flag, "no ZIP or neighbourhood given confirms it" in bare.note) == (
+        "low_confidence",
+        True,
+    )
+    confirmed = tiny.geocode_one("20 Ash St 02131")
+    assert (confirmed.match, confirmed.flag) == ("interpolated", ""), confirmed
+    assert math.hypot(confirmed.x - (X0 + 100), confirmed.y - (Y0 + 600)) < 1
+    tight = tiny.geocode_one("22 Oak Ave")  # a known number needs no confirming
+    assert (tight.match, tight.flag) == ("exact", "")
+
+
+def test_a_zip_the_city_does_not_have_is_named_and_flagged(tiny: OfflineGeocoder) -> None:
+    result = tiny.geocode_one("7 Birch Ter 02999")
+    assert result.flag == "low_confidence"
+    assert "ZIP 02999 is not a ZIP of the service area" in result.note

@@ -143,6 +143,9 @@ def test_the_cli_geocodes_text_and_describes_a_pin(env_settings: Settings, wide_
     result = runner.invoke(app, ["geocode", "reverse", "42.2839,-71.1447"])
     assert result.exit_code == 0
     assert "Lorraine St" in result.output
+    result = runner.invoke(app, ["geocode", "reverse", "42.2841,-71.1447"])  # 14 m off
+    assert result.exit_code == 0
+    assert "nearest known address 36 Lorraine St 02131, 14 m away" in result.output
     result = runner.invoke(app, ["geocode", "reverse", "somewhere"])
     assert result.exit_code == 1
     assert "is not 'LAT,LON'" in result.output
@@ -216,6 +219,21 @@ def test_online_answers_are_cached_so_each_address_is_asked_once(settings: Setti
     assert "outside the service area" in out["note"].iat[2]
     assert math.isnan(out["lon"].iat[3])
     assert _rows(settings, "select count(*) from geocode_cache")[0][0] == 3
+
+
+def test_an_address_in_another_town_is_not_sent_to_the_online_geocoder(
+    settings: Settings,
+) -> None:
+    upgrade(settings.database_url)
+    fake = _FakeNominatim()
+    offline = geo_service.offline_geocoder(settings)
+    with session_scope(settings.database_url) as session:
+        cache = geo_repo.SqlGeocodeCache(session, now=datetime.now(UTC))
+        online = GeopyGeocoder("nominatim", fake, cache, bounds=(-71.3, 42.2, -70.9, 42.45))
+        out = FallbackGeocoder(offline, online).geocode(["100 Main St, Cambridge", math.nan])
+    assert fake.asked == []
+    assert list(out["flag"]) == ["outside_area", ""]
+    assert list(out["note"])[1] == "no address text"
 
 
 def test_areas_are_stored_and_counted_on_postgresql(

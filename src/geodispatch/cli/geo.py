@@ -103,9 +103,15 @@ def reverse(
         console.print(
             f"no address within {geo_service.REVERSE_WITHIN_M:g} m: {row['note']}", markup=False
         )
-    else:  # an address file's text: printed as is, never read as rich markup
+    elif row["match"] == "exact":  # an address file's text: printed as is, never as markup
         console.print(
             f"{row['address']} ({row['distance_m']:.0f} m)", highlight=False, markup=False
+        )
+    else:  # a neighbour's address: say so
+        console.print(
+            f"nearest known address {row['address']}, {row['distance_m']:.0f} m away",
+            highlight=False,
+            markup=False,
         )
 
 

@@ -13,6 +13,10 @@ unit, locality, state, ZIP, with or without commas or the double spaces of Bosto
 exports) with a few regular expressions; the CRF parser ``usaddress`` (about 8.6k strings/s)
 is only the fallback for shapes it does not recognise, which keeps the whole geocoder
 above 10k addresses/s.
+
+Comments residents write around an address are taken off before either parser sees the
+text, because the CRF model misreads them: it tags ``Apt 3, 9-15 Orleans St`` as unit
+"3, 9-15" in place "Orleans", and ``43Mount Vernon St`` as number "43MOUNT" on Vernon St.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import functools
 import html
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 import usaddress
@@ -183,13 +187,35 @@ _NUMBER = re.compile(
 _ZIP = re.compile(r"^(\d{4,5})(?:\.0+)?(?:-\d{4})?$")
 _UNIT_GLUED = re.compile(r"\s(?:APT|UNIT|STE|FL|RM)\s*([0-9][0-9A-Z-]*)$")
 _INTERSECTION_LEAD = re.compile(r"^(?:INTERSECTION\s+OF|CORNER\s+OF|CORNER)\s+")
-_INTERSECTION_SPLIT = re.compile(r"\s+(?:&|AND|AT|@|/)\s+|\s*[&@/]\s*")
+_INTERSECTION_SPLIT = re.compile(r"\s+(?:&|AND|AT|@|/|NEAR)\s+|\s*[&@/]\s*")
 
 ADDRESS: Final = "address"
 INTERSECTION: Final = "intersection"
 STREET: Final = "street"
+LANDMARK: Final = "landmark"
 EMPTY: Final = "empty"
 UNPARSED: Final = "unparsed"
+
+#: Words before an address that say where it is relative to it ("near", "in front of").
+_QUALIFIER = re.compile(
+    r"^(NEAR|IN FRONT OF|ACROSS THE STREET FROM|ACROSS FROM|OPPOSITE|OPP|BEHIND|NEXT TO|"
+    r"OUTSIDE OF|OUTSIDE|CLOSE TO|AROUND|BY|AT)\s+(?=\S)"
+)
+#: The same words after a house-number address start a comment ("12 Elm St near the school").
+_TRAILING_QUALIFIER = re.compile(
+    r"\s+(?:NEAR|IN FRONT OF|ACROSS FROM|ACROSS THE STREET FROM|OPPOSITE|BEHIND|NEXT TO)\s.*$"
+)
+_UNIT_STARTS: Final = frozenset("AUS#")
+_TRAILING_HINT = re.compile(r" (?:NEAR|FRONT|ACROSS|OPPOSITE|BEHIND|NEXT) ")
+_COMMENT = re.compile(r"\s*\(([^()]*)\)\s*")
+_FIRST_COMMA = re.compile(r"^([^,]{1,20}),\s*")
+_GLUED = re.compile(r"^(\d{1,6})([A-Z]{3,})")
+_SPACED_RANGE = re.compile(
+    r"^(\d{1,6}) ([A-Z])-(\d{1,6})(?: ?([A-Z]))? "
+)  # "190 A-192", "90 A-90 B"
+_UNIT_FIRST = re.compile(
+    r"^(?:APT|APARTMENT|UNIT|STE|SUITE|#)\.?\s*#?\s*([0-9][0-9A-Z-]*|[A-Z])\s+(?=\d)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +223,9 @@ class ParsedAddress:
     """One address string split into the parts matching needs.
 
     ``kind`` is ``address`` (house number + street), ``intersection`` (two streets),
-    ``street`` (a street without a number), ``empty`` or ``unparsed``. Street fields hold
+    ``street`` (a street without a number), ``landmark`` (a name from the place table, key in
+    ``street``), ``empty`` or ``unparsed``. ``qualifier`` keeps a leading "near" / "in front
+    of"; ``ignored`` the comment text left out (``(near the school)``). Street fields hold
     keys (see :func:`street_key`). ``number`` is the low end of a range (``31-33`` → 31)
     and ``number_suffix`` a letter suffix (``644R`` → ``R``); ``number_text`` is the exact
     form used for exact lookup (``644R``).
@@ -212,6 +240,8 @@ class ParsedAddress:
     unit: str = ""
     locality: str = ""
     zipcode: str = ""
+    qualifier: str = ""
+    ignored: str = ""
 
     @property
     def number_text(self) -> str:
@@ -288,29 +318,78 @@ class AddressParser:
     """Split address strings into :class:`ParsedAddress`, fast path first.
 
     ``localities`` are the place names (upper case) the index knows, so a locality written
-    without a comma (``39 Lorraine St Roslindale``) is recognised and removed from the street.
+    without a comma (``39 Lorraine St Roslindale``) is recognised and removed from the street;
+    ``landmarks`` are names that stand for a point on their own (``City Hall``).
     """
 
-    def __init__(self, localities: Collection[str] = ()) -> None:
+    def __init__(self, localities: Collection[str] = (), landmarks: Collection[str] = ()) -> None:
         self.localities = frozenset(street_key(x) for x in localities if x.strip())
+        self.landmarks = frozenset(street_key(x) for x in landmarks if x.strip())
         self._max_words = max((len(x.split()) for x in self.localities), default=0)
 
     def parse(self, text: str) -> ParsedAddress:
-        """Parse one string; never raises (unrecognised input gives kind ``unparsed``)."""
+        """Parse one string; never raises (unrecognised input gives kind ``unparsed``).
+
+        Comments around the address are taken off first and kept: a leading "near" / "in
+        front of" (``qualifier``), a parenthesised remark or a trailing "near ..." after a
+        house-number address (``ignored``); a unit written first (``Apt 3, 9-15 Orleans St``)
+        and a number glued to its street (``43Mount Vernon St``) are read as meant.
+        """
         raw = text.strip()
         if not raw:
             return ParsedAddress(EMPTY)
         if "&" in raw and ";" in raw:
             raw = html.unescape(raw)
         upper = raw.upper()
+        ignored: list[str] = []
         tree = _TREE.match(upper)  # Boston tree records: "Norway Maple (83 Lewiston St)"
-        if tree:
+        if tree and tree.group(1).strip()[:1].isdigit():
             upper = tree.group(1)
+        elif "(" in upper:
+            ignored.extend(m.group(1).strip() for m in _COMMENT.finditer(upper))
+            upper = _COMMENT.sub(" ", upper).strip()
+        qualifier = ""
+        lead = None if upper[:1].isdigit() else _QUALIFIER.match(upper)
+        if lead and not upper.startswith("AT INTERSECTION"):
+            qualifier = lead.group(1)
+            upper = upper[lead.end() :]
+        unit = ""
+        if upper[:1] in _UNIT_STARTS:
+            written = _FIRST_COMMA.sub(r"\1 ", upper, count=1)
+            unit_first = _UNIT_FIRST.match(written)
+            if unit_first:
+                unit = unit_first.group(1)
+                upper = written[unit_first.end() :]
+        if upper[:1].isdigit():
+            if "-" in upper[:16] and (spaced := _SPACED_RANGE.match(upper)):
+                upper = spaced.expand(r"\1\2-\3\4 ") + upper[spaced.end() :]
+            if glued := _GLUED.match(upper):
+                upper = f"{glued.group(1)} {upper[glued.end(1) :]}"
+        if upper[:1].isdigit() and _TRAILING_HINT.search(upper):
+            trailing = _TRAILING_QUALIFIER.search(upper)
+            if trailing:
+                ignored.append(trailing.group(0).strip())
+                upper = upper[: trailing.start()]
+        parsed = self._parse_upper(upper)
+        if not (qualifier or ignored or unit):
+            return parsed
+        return replace(
+            parsed,
+            unit=parsed.unit or unit,
+            qualifier=qualifier,
+            ignored="; ".join(i for i in ignored if i),
+        )
+
+    def _parse_upper(self, upper: str) -> ParsedAddress:
         parts = [p.strip() for p in _SEPARATORS.split(upper) if p.strip()]
         if not parts:
             return ParsedAddress(EMPTY)
         zipcode, locality, parts = self._tail(parts)
         head = " ".join(parts)
+        if self.landmarks and not head[:1].isdigit():
+            key = street_key(head)
+            if key in self.landmarks:
+                return ParsedAddress(LANDMARK, street=key, locality=locality, zipcode=zipcode)
         lead = _INTERSECTION_LEAD.match(head)
         if lead or (not head[:1].isdigit() and _INTERSECTION_SPLIT.search(head)):
             return self._intersection(head[lead.end() :] if lead else head, locality, zipcode)

@@ -2,7 +2,8 @@
 
 Addresses: OpenAddresses-style CSV (``number, street, unit, city, postcode, lon, lat``,
 optionally ``count``); intersections: ``street_a, street_b, city, postcode, lon, lat``.
-Plain or gzip-compressed CSV both work.
+Places (aliases, landmarks, neighbouring towns): ``kind, name, means, lon, lat, source``.
+Plain or gzip-compressed CSV all work.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from geodispatch.domain.errors import InputError, SchemaError
 from geodispatch.geo import address, address_index
 from geodispatch.geo.address_index import ADDRESS_COLUMNS, INTERSECTION_COLUMNS, AddressIndex
 from geodispatch.geo.crs import DEFAULT_WORKING_CRS
+from geodispatch.geo.places import PLACE_COLUMNS, PlaceBook, places_from_frame
 from geodispatch.io.built_cache import cache_key, load_or_build
 
 #: Modules whose code decides what a built address index holds.
@@ -59,6 +61,23 @@ def read_address_index(
     return load_or_build(cache_dir, "address-index", key, build, expect=AddressIndex)
 
 
+def read_place_table(path: Path, *, working_crs: str = DEFAULT_WORKING_CRS) -> PlaceBook:
+    """The city's alias / landmark / neighbouring-town table (see :mod:`geo.places`).
+
+    Raises
+    ------
+    InputError
+        When the file is missing, unreadable, lacks a column or has a bad row (the message
+        names the row, the field, the value and the fix).
+    """
+    if not path.exists():
+        raise InputError(
+            f"place table {path} does not exist; set GEODISPATCH_PLACE_TABLE to the city's "
+            f"CSV ({', '.join(PLACE_COLUMNS)}) or to an empty value to go without one"
+        )
+    return places_from_frame(_read(path, PLACE_COLUMNS, "place table"), working_crs=working_crs)
+
+
 def write_index_tables(
     addresses: pd.DataFrame, intersections: pd.DataFrame, out_dir: Path, *, prefix: str
 ) -> tuple[Path, Path]:
@@ -89,15 +108,18 @@ def _read(
         header = pd.read_csv(path, nrows=0).columns
     except (UnicodeDecodeError, pd.errors.ParserError, OSError) as exc:
         raise InputError(f"{what} {path.name} is not a readable CSV ({exc})") from None
-    missing = [c for c in columns if c not in header]
+    # OpenAddresses writes its headers in capitals (NUMBER, STREET, ..., LON, LAT)
+    names = {str(c).strip().lower(): c for c in header}
+    missing = [c for c in columns if c not in names]
     if missing:
         raise SchemaError(
             f"{what} {path.name}: no column {', '.join(map(repr, missing))} (found "
             f"{', '.join(map(str, header[:12]))}); it needs {', '.join(columns)}"
         )
-    return pd.read_csv(
+    frame = pd.read_csv(
         path,
         dtype=str,
         keep_default_na=False,
-        usecols=list(columns) if usecols else None,
+        usecols=[names[c] for c in columns] if usecols else None,
     )
+    return frame.rename(columns={names[c]: c for c in columns})

@@ -22,6 +22,7 @@ from geodispatch.domain.errors import ConfigError
 from geodispatch.geo.geocode import (
     EXACT,
     NONE,
+    OUTSIDE_AREA,
     RESULT_COLUMNS,
     STREET_MATCH,
     Geocoder,
@@ -142,7 +143,16 @@ class FallbackGeocoder:
     ) -> pd.DataFrame:
         """Results of ``first``, with its ``none`` rows answered by ``second`` where it can."""
         out = self.first.geocode(addresses, zipcodes=zipcodes, progress=progress)
-        missing = [i for i, m in enumerate(out["match"]) if m == NONE and addresses[i].strip()]
+        # an address the offline geocoder placed outside the service area is not asked again
+        flags = out["flag"].tolist()
+        missing = [
+            i
+            for i, m in enumerate(out["match"])
+            if m == NONE
+            and flags[i] != OUTSIDE_AREA
+            and isinstance(addresses[i], str)
+            and addresses[i].strip()
+        ]
         if not missing:
             return out
         retry = self.second.geocode(

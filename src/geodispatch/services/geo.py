@@ -27,12 +27,14 @@ from geodispatch.geo import wards as wards_module
 from geodispatch.geo.address_index import AddressIndex, tables_from_requests
 from geodispatch.geo.crs import lonlat_to_working, to_working
 from geodispatch.geo.geocode import NONE, Geocoder, OfflineGeocoder
+from geodispatch.geo.places import area_shapes, service_area_of
 from geodispatch.geo.wards import AREA_COLUMNS, AreaIndex, WardParams, combine_layers
 from geodispatch.intake.normalize import BOSTON_PLACEHOLDER
 from geodispatch.io import boundaries as boundaries_module
 from geodispatch.io.address_files import (
     read_address_index,
     read_geocoded_requests,
+    read_place_table,
     write_index_tables,
 )
 from geodispatch.io.boundaries import read_boundaries
@@ -88,13 +90,26 @@ class BuildSummary:
 def _offline(
     addresses: Path,
     intersections: Path,
-    stamp: tuple[float, float],
+    places: Path | None,
+    stamp: tuple[float, ...],
     crs: str,
     cache_dir: Path | None,
+    layers: tuple[tuple[str, Path, str, str | None, float], ...],
 ) -> OfflineGeocoder:
     del stamp  # part of the cache key only: a rebuilt file is read again
     index = read_address_index(addresses, intersections, working_crs=crs, cache_dir=cache_dir)
-    return OfflineGeocoder(index)
+    book = read_place_table(places, working_crs=crs) if places is not None else None
+    neighbourhoods = None
+    service_area = None
+    for name, path, id_column, layer_crs, mtime in layers:
+        area = _area_index(path, id_column, layer_crs, mtime, crs, cache_dir)
+        if name == "neighborhood":
+            neighbourhoods = area_shapes(area.ids, area.geometries)
+        else:
+            service_area = service_area_of(area.geometries)
+    return OfflineGeocoder(
+        index, places=book, neighbourhoods=neighbourhoods, service_area=service_area
+    )
 
 
 def offline_geocoder(settings: Settings | None = None) -> OfflineGeocoder:
@@ -108,8 +123,25 @@ def offline_geocoder(settings: Settings | None = None) -> OfflineGeocoder:
     settings = settings or get_settings()
     addresses = settings.data_path(settings.address_index)
     intersections = settings.data_path(settings.intersection_index)
-    stamp = (_mtime(addresses), _mtime(intersections))
-    return _offline(addresses, intersections, stamp, settings.working_crs, _cache_dir(settings))
+    named = str(settings.place_table) not in ("", ".")
+    places = settings.data_path(settings.place_table) if named else None
+    stamp = (_mtime(addresses), _mtime(intersections), _mtime(places) if places else 0.0)
+    # the ward layer bounds the service area; neighbourhood names are place evidence
+    layers = tuple(
+        (layer.name, path, layer.id_column, layer.crs, _mtime(path))
+        for layer in settings.area_layers
+        if layer.name in ("ward", "neighborhood")
+        and (path := settings.data_path(layer.path)).exists()
+    )
+    return _offline(
+        addresses,
+        intersections,
+        places,
+        stamp,
+        settings.working_crs,
+        _cache_dir(settings),
+        layers,
+    )
 
 
 def geocoder(settings: Settings, session: Session) -> Geocoder:

@@ -136,7 +136,7 @@ class RequestRow(Base):
     source_ward: Mapped[int | None] = mapped_column(Integer, nullable=True)
     ward: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     ward_method: Mapped[str | None] = mapped_column(String(12), nullable=True)
-    # issue 3: "" / ambiguous / low_confidence, and the address the point belongs to
+    # "" / ambiguous / low_confidence / conflict / outside_area, and the matched address
     geocode_flag: Mapped[str | None] = mapped_column(String(16), nullable=True)
     geocode_address: Mapped[str | None] = mapped_column(Text, nullable=True)
     # the area id of every configured layer as a JSON object ({"ward": "5", "precinct":
