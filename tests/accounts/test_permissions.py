@@ -29,9 +29,9 @@ ADMIN = StaffUser("root", "Root", Role.ADMIN)
 COUNCIL = StaffUser("wu", "Councillor Wu", Role.COUNCIL, wards=(3, 8))
 
 
-def test_council_is_read_only_and_sees_only_the_performance_page() -> None:
+def test_council_is_read_only_and_sees_only_figures_and_its_wards_report() -> None:
     assert ACTIONS[Role.COUNCIL] == frozenset()
-    assert PAGES[Role.COUNCIL] == {Page.PERFORMANCE}
+    assert PAGES[Role.COUNCIL] == {Page.PERFORMANCE, Page.COUNCIL}
 
 
 def test_a_dispatcher_drafts_plans_but_a_supervisor_publishes_them() -> None:

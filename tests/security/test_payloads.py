@@ -33,6 +33,7 @@ from typer.testing import CliRunner
 
 from geodispatch.api import create_app
 from geodispatch.cli import app as cli_app
+from geodispatch.cli import common as cli_common
 from geodispatch.config import Settings, get_settings
 from geodispatch.intake.generic_csv import ColumnMapping
 from geodispatch.services import board, catalogue, dispatch, field, performance, workflow
@@ -426,7 +427,11 @@ def test_the_catalogue_keeps_the_edited_department_as_typed(world: World) -> Non
     assert re.search(r"\{\{7\*7\}\}", types[POTHOLES].department)
 
 
-def test_the_cli_prints_payloads_as_typed_never_as_terminal_markup(world: World) -> None:
+def test_the_cli_prints_payloads_as_typed_never_as_terminal_markup(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a wide terminal, whatever width the shared console took when it was first made
+    monkeypatch.setattr(cli_common.console, "width", 4000)
     runner = CliRunner()
     for command in (
         ["jobs", "show", str(world.city_job)],
