@@ -10,6 +10,7 @@ import streamlit as st
 
 from geodispatch.ui.roles import Role, role_picker
 from geodispatch.ui.warm_up import warm_once
+from geodispatch.ui.widgets import clock_banner
 
 st.set_page_config(
     page_title="geodispatch",
@@ -44,4 +45,5 @@ PAGES = {
 }
 
 role = role_picker()
+clock_banner()  # the demo runs on its data's last day and says so on every page
 st.navigation(PAGES[role]).run()

@@ -1,7 +1,5 @@
 """Work & SLA: overdue and at-risk work by department and ward, closure audit, job actions."""
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
 from geodispatch.domain.errors import GeodispatchError
@@ -15,13 +13,14 @@ from geodispatch.ui.widgets import (
     local_columns,
     md_escape,
     metrics,
+    now_local,
     show_error,
     table,
 )
 
 st.title("Work & SLA")
 actor = staff_name()
-now = datetime.now(UTC)
+now = now_local()
 with st.spinner("Checking due times…"):
     backlog = sla.backlog_by_department_ward(now=now)
     audit = sla.closure_audit()

@@ -31,6 +31,6 @@ def seed_boston_slice(settings: Settings, *, plan_seconds: float = 1.0) -> int:
         field.set_pin(code, PIN, settings=settings)
     outcome = dispatch.plan_day(
         field.local_today(settings), time_limit_s=plan_seconds, settings=settings
-    )
+    )  # the settings' clock says when (tests pin it before the shift starts)
     board.publish(outcome.plan_id, expected_version=outcome.plan.version, settings=settings)
     return outcome.plan_id

@@ -43,7 +43,7 @@ def settings(tmp_path: Path) -> Settings:
         csv.writer(handle).writerows([header, *body])
     with (tmp_path / "later.csv").open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows([header, rows[41]])  # a report that comes in mid-day
-    cfg = Settings(home=tmp_path, data_dir=tmp_path)
+    cfg = Settings(home=tmp_path, data_dir=tmp_path, clock=f"{DAY}T06:00")
     import_file(sample, source="boston", settings=cfg)
     return cfg
 

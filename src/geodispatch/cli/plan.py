@@ -8,13 +8,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from geodispatch.cli.common import console, friendly_errors, progress_bar
+from geodispatch.dispatch.matrix import matrix_label
 from geodispatch.dispatch.problem import PlanParams
-from geodispatch.domain.errors import InputError
+from geodispatch.domain.errors import InputError, ShiftOverError
 from geodispatch.domain.plans import PlanDiff, RoutePlan
+from geodispatch.services import clock
 from geodispatch.services import dispatch as service
 
 plan_app = typer.Typer(
@@ -34,7 +37,7 @@ def register(app: typer.Typer) -> None:
 
 def _day(text: str | None) -> date:
     if text is None:
-        return date.today()
+        return clock.today()
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -60,20 +63,27 @@ def plan_command(
     """Plan the day's routes for all active crews over the open jobs (stored as a draft)."""
     if ctx.invoked_subcommand is not None:
         return
+    print_clock()
     when = _day(day)
     with progress_bar(f"planning {when:%Y-%m-%d} ({time_limit:g} s search)") as progress:
         progress(0, None)
-        outcome = service.plan_day(
-            when, time_limit_s=time_limit, params=PlanParams(balance_coefficient=balance)
-        )
+        try:
+            outcome = service.plan_day(
+                when, time_limit_s=time_limit, params=PlanParams(balance_coefficient=balance)
+            )
+        except ShiftOverError as exc:
+            raise InputError(f"{exc} ('geodispatch plan --date {exc.next_day}')") from None
         progress(1, 1)
     print_plan(outcome.plan, show=show)
+    if outcome.backlog:
+        console.print(
+            f"{outcome.backlog:,} open jobs are past their type's age limit and wait in backlog "
+            "review ('geodispatch backlog list'), not on routes",
+            highlight=False,
+        )
     if publish:
         published = service.publish_plan(outcome.plan_id)
-        console.print(
-            f"[green]✓[/] plan {outcome.plan_id} published; "
-            f"{published.assigned} jobs now Work assigned"
-        )
+        print_published(outcome.plan_id, published)
     else:
         console.print(
             f"draft plan {outcome.plan_id}; publish it with "
@@ -135,19 +145,48 @@ def show_command(
 
 @plan_app.command("publish")
 @friendly_errors
-def publish_command(plan_id: Annotated[int, typer.Argument(help="plan id")]) -> None:
-    """Publish a plan to the crews (the day's earlier published plan is superseded)."""
-    published = service.publish_plan(plan_id)
+def publish_command(
+    plan_id: Annotated[int, typer.Argument(help="plan id")],
+    confirm: Annotated[
+        bool,
+        typer.Option("--confirm", help="publish even though it takes jobs off the crews' routes"),
+    ] = False,
+) -> None:
+    """Publish a plan to the crews (the day's earlier published plan is superseded).
+
+    A plan with no stops is refused; one that takes jobs off the crews' published routes
+    is refused unless --confirm is given (the message lists what leaves which crew).
+    """
+    published = service.publish_plan(plan_id, confirm_removals=confirm)
+    print_published(plan_id, published)
+
+
+def print_published(plan_id: int, published: service.PlanOutcome) -> None:
+    """What publishing did: jobs assigned, jobs sent back to the queue."""
     console.print(
         f"[green]✓[/] plan {plan_id} published; {published.assigned} jobs now Work assigned"
+        + (
+            f"; {len(published.released)} jobs on no published route went back to the queue"
+            if published.released
+            else ""
+        )
     )
+
+
+def print_clock() -> None:
+    """Say which day the product runs on when it is not the real date (the demo)."""
+    banner = clock.city_clock().banner()
+    if banner:
+        console.print(f"[yellow]{banner}[/]", highlight=False)
 
 
 @plan_app.command("replan")
 @friendly_errors
 def replan_command(
     plan_id: Annotated[int, typer.Argument(help="the plan crews are working from")],
-    urgent: Annotated[int | None, typer.Option(help="job id to insert as urgent (P1)")] = None,
+    urgent: Annotated[
+        int | None, typer.Option(help="job id to insert as urgent (must be served)")
+    ] = None,
     at: Annotated[str | None, typer.Option(help="re-plan time, ISO (default now)")] = None,
     time_limit: Annotated[float, typer.Option(help="solver time limit, seconds")] = 1.0,
 ) -> None:
@@ -160,6 +199,7 @@ def replan_command(
             raise InputError(f"--at {at!r} is not a time; write 2025-06-02T11:30-04:00") from None
         if now.tzinfo is None:
             raise InputError("--at needs a UTC offset, e.g. 2025-06-02T11:30-04:00")
+    print_clock()
     with progress_bar("re-planning") as progress:
         progress(0, None)
         outcome = service.replan_with_urgent_job(
@@ -169,6 +209,10 @@ def replan_command(
     print_plan(outcome.plan, show=5)
     if outcome.diff is not None:
         print_diff(outcome.diff)
+    if outcome.urgent_fit is not None:
+        console.print(f"[red]{escape(outcome.urgent_fit.advice())}[/]", highlight=False)
+    elif urgent is not None:
+        console.print(f"[green]✓[/] urgent job {urgent} is on a route", highlight=False)
     console.print(f"draft plan {outcome.plan_id} (re-plan of {plan_id})")
 
 
@@ -241,7 +285,8 @@ def print_plan(plan: RoutePlan, *, show: int) -> None:
         "on site min",
         title=(
             f"Plan {plan.id or ''} for {plan.plan_date}: {plan.served} jobs on routes, "
-            f"{len(plan.dropped)} not planned, {plan.travel_s / 3600:.1f} h driving"
+            f"{len(plan.dropped)} not planned, {plan.travel_s / 3600:.1f} h driving; "
+            f"travel times: {matrix_label(str(plan.stats.get('matrix', '')))}"
         ),
     )
     for r in plan.routes:

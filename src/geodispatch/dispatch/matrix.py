@@ -207,5 +207,19 @@ class MatrixCache:
         return matrix
 
 
+def matrix_label(key: str) -> str:
+    """How a travel-time source (by its ``key``) reads on a page or in the CLI."""
+    kind, _, rest = key.partition(":")
+    if kind == "straight":
+        circuity, _, speed = rest.partition(":")
+        return f"straight line × {circuity} at {speed} km/h (no road network set)"
+    if kind == "road":
+        name, _, digest = rest.partition(":")
+        return f"road network {name} ({digest})"
+    if kind == "osrm":
+        return f"OSRM road times ({rest})"
+    return key or "unknown"
+
+
 #: One cache per process (the CLI, the app and the API each plan from one process).
 DEFAULT_CACHE = MatrixCache()

@@ -49,6 +49,8 @@ class PlanRequest:
     locked: Sequence[LockedStop] = ()
     #: crew code -> job ids in order: a warm start (e.g. this morning's plan)
     warm_start: Mapping[str, Sequence[int]] | None = None
+    #: when the plan is made (the product's clock); stamped on the plan
+    created_at: datetime | None = None
 
 
 def plan_routes(
@@ -136,7 +138,7 @@ def plan_routes(
         routes=routes,
         dropped=tuple(pre_dropped + dropped),
         solver=solution.solver,
-        created_at=datetime.now(request.tz),
+        created_at=request.created_at or request.now,
         stats={**_stats(problem, solution, fixed, built - began), **relocated},
     )
     violations = check_plan(problem, plan)

@@ -74,6 +74,13 @@ def unservable_reason(
     if any(best_timeline(problem, k, [visit_index]).feasible for k in visit.vehicles):
         return None
     earliest = min(v.start_s + int(problem.travel[v.start_loc, visit.loc]) for v in vehicles)
+    if earliest > visit.latest_s and order.window is None:
+        return (
+            DropReason.NOT_REACHABLE,
+            f"the capable crews' shifts end at {_hhmm(problem, visit.latest_s)}; the nearest "
+            f"can be there at {_hhmm(problem, earliest)} at the earliest, with no time left "
+            f"for {order.service_minutes} min on site and the drive back",
+        )
     if earliest > visit.latest_s:
         return (
             DropReason.PAST_DEADLINE,

@@ -47,7 +47,8 @@ class WorkOrder:
     ``service_minutes`` is the on-site time; ``due_at`` the SLA due time (soft: lateness
     costs, it never forbids a visit); ``window`` a hard appointment window for the start of
     service. ``lon``/``lat`` are ``None`` when the job has no usable location; such jobs are
-    reported, never routed to a guessed point.
+    reported, never routed to a guessed point. ``urgent`` makes the job a must-serve visit
+    (the dispatcher's "urgent: re-plan around it"), not merely a high priority.
     """
 
     job_id: int
@@ -64,6 +65,7 @@ class WorkOrder:
     caller_count: int = 1
     created_at: datetime | None = None
     ward: int | None = None
+    urgent: bool = False
 
     def __post_init__(self) -> None:
         _require_aware(self.due_at, what=f"job {self.job_id}: due time")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
 from geodispatch.config import Settings, get_settings
 from geodispatch.domain.errors import InputError, NotFoundError
 from geodispatch.domain.requests import Priority
 from geodispatch.domain.service_types import ServiceType
+from geodispatch.services import clock
 from geodispatch.storage import requests_repo as repo
 from geodispatch.storage.db import ensure_schema, session_scope
 
@@ -119,7 +119,7 @@ def _store(changes: Mapping[str, Mapping[str, object]], settings: Settings) -> l
                     "or open the Service types page to see the codes"
                 )
             updated.append(dataclasses.replace(current[code], **fields))  # type: ignore[arg-type]
-        now = datetime.now(UTC)
+        now = clock.now(settings)
         for service_type in updated:
             repo.save_service_type(session, service_type, now=now)
         return updated

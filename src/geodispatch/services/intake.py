@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from geodispatch.domain.requests import ImportRecord, IntakeResult, RejectedRow
 from geodispatch.intake import city_export, generic_csv, open311
 from geodispatch.intake.catalogue import derive_catalogue, sla_targets
 from geodispatch.io.tables import file_sha256, iter_csv_chunks, open_binary, read_header
+from geodispatch.services import clock
 from geodispatch.services.geo import LocateSummary, intake_areas, locate, prepare_database
 from geodispatch.services.hotspots import tag_imported
 from geodispatch.services.workflow import GroupingReport, group_new_requests
@@ -154,7 +155,7 @@ def import_file(
         )
     url = settings.database_url
     prepare_database(url)  # upgrade, and a clear error for a stale slot-0002 database
-    now = datetime.now(UTC)
+    now = clock.now(settings)
     with session_scope(url) as session:
         repo.mark_interrupted_imports(session, now=now)
         import_id = repo.start_import(
@@ -191,7 +192,7 @@ def import_file(
         repo.finish_import(
             session,
             import_id,
-            now=datetime.now(UTC),
+            now=clock.now(settings),
             counts={
                 "rows_read": summary.rows_read,
                 "accepted": summary.accepted,
@@ -219,7 +220,7 @@ def import_payload(
     settings = settings or get_settings()
     url = settings.database_url
     prepare_database(url)  # upgrade, and a clear error for a stale slot-0002 database
-    now = datetime.now(UTC)
+    now = clock.now(settings)
     with session_scope(url) as session:
         import_id = repo.start_import(
             session, source=source, kind="open311", file_name=name, sha256="", now=now
@@ -234,7 +235,7 @@ def import_payload(
         repo.finish_import(
             session,
             import_id,
-            now=datetime.now(UTC),
+            now=clock.now(settings),
             counts={
                 "rows_read": summary.rows_read,
                 "accepted": summary.accepted,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,8 @@ from geodispatch.domain.jobs import Job
 from geodispatch.domain.requests import RequestStatus
 from geodispatch.domain.workflow import EventKind, StatusEvent, check_transition, clean_note
 from geodispatch.geo.crs import lonlat_to_working
-from geodispatch.storage import field_repo, jobs_repo
+from geodispatch.services import clock
+from geodispatch.storage import field_repo, jobs_repo, plans_repo
 from geodispatch.storage import workflow_repo as repo
 from geodispatch.storage.db import Session, ensure_schema, session_scope
 from geodispatch.storage.requests_repo import list_service_types
@@ -53,10 +54,10 @@ def _actor(actor: str) -> str:
     return text
 
 
-def _now(now: datetime | None) -> datetime:
+def _now(now: datetime | None, settings: Settings) -> datetime:
     if now is not None and now.tzinfo is None:
         raise InputError(f"now={now} has no time zone; pass an aware datetime")
-    return now or datetime.now(UTC)
+    return now or clock.now(settings)
 
 
 def get_job(job_id: int, *, settings: Settings | None = None) -> Job:
@@ -180,7 +181,7 @@ def transition_job(
     target = parse_status(to_status)
     text = clean_note(note, what=f"job {job_id}")
     public = clean_note(public_note, what=f"job {job_id}'s public note")
-    at = _now(now)
+    at = _now(now, settings)
     who = _actor(actor)
     with session_scope(database_url(settings)) as session:
         change_job_status(
@@ -222,7 +223,7 @@ def add_public_note(
     if not text:
         raise InputError(f"job {job_id}: the public note is empty; write what residents see")
     who = _actor(actor)
-    at = _now(now)
+    at = _now(now, settings)
     with session_scope(database_url(settings)) as session:
         _job(session, job_id)
         repo.add_events(session, [_public_note_event(job_id, text, who, at)])
@@ -265,7 +266,7 @@ def transition_request(
     settings = settings or get_settings()
     target = parse_status(to_status)
     text = clean_note(note, what=f"request {request_id}")
-    at = _now(now)
+    at = _now(now, settings)
     who = _actor(actor)
     with session_scope(database_url(settings)) as session:
         state = repo.hold_request(session, request_id, expected_version=expected_version)
@@ -346,7 +347,7 @@ def merge_jobs(
         raise TransitionError(f"job {target_id} cannot be merged into itself")
     who = _actor(actor)
     text = clean_note(note, what=f"job {target_id}") or "merged as duplicates"
-    at = _now(now)
+    at = _now(now, settings)
     with session_scope(database_url(settings)) as session:
         target = _job(session, target_id)
         if not target.status.is_open:
@@ -456,7 +457,7 @@ def split_requests(
         raise InputError("split needs at least one request id")
     who = _actor(actor)
     text = clean_note(note, what=f"job {job_id}") or "not the same problem"
-    at = _now(now)
+    at = _now(now, settings)
     with session_scope(database_url(settings)) as session:
         job = _job(session, job_id)
         if not job.status.is_open:
@@ -593,7 +594,7 @@ def assign_plan_jobs(
         No such plan.
     """
     settings = settings or get_settings()
-    at = _now(now)
+    at = _now(now, settings)
     changed = 0
     with session_scope(database_url(settings)) as session:
         status = field_repo.plan_status(session, plan_id)
@@ -608,6 +609,37 @@ def assign_plan_jobs(
             after = assign_for_route(session, job_id, plan_id=plan_id, crew_code=crew_code, now=at)
             changed += before is not after.status
     return changed
+
+
+def release_off_route_jobs(
+    plan_id: int, *, settings: Settings | None = None, now: datetime | None = None
+) -> list[int]:
+    """Return to the queue (Reviewed) every Work-assigned job no published route holds.
+
+    Called after publishing ``plan_id``: a job the newly published plan left off the
+    routes must not stay "Work assigned" (residents see that status). Each move is
+    audited with the plan's id; returns the job ids released.
+    """
+    settings = settings or get_settings()
+    at = _now(now, settings)
+    released: list[int] = []
+    with session_scope(database_url(settings)) as session:
+        day = plans_repo.plan_day(session, plan_id)
+        if day is None:
+            raise NotFoundError(f"no plan {plan_id}; see 'geodispatch plan list'")
+        for job_id in plans_repo.assigned_off_route(session, day):
+            state = repo.job_state(session, job_id)
+            change_job_status(
+                session,
+                job_id,
+                RequestStatus.REVIEWED,
+                expected_version=state.version,
+                actor=f"plan:{plan_id}",
+                now=at,
+                note=f"not on any route of published plan {plan_id}; back in the queue",
+            )
+            released.append(job_id)
+    return released
 
 
 # ---------------------------------------------------------------- duplicates and due times
@@ -705,7 +737,7 @@ def group_new_requests(
     imports, an import and a plan): runs take turns, so no request gets two jobs.
     """
     settings = settings or get_settings()
-    at = _now(now)
+    at = _now(now, settings)
     with session_scope(database_url(settings)) as session:
         repo.lock_job_grouping(session)
         params = params or dedup_params(settings, session)

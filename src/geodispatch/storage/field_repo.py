@@ -99,6 +99,7 @@ class StopView:
     caller_count: int
     priority: int
     due_at: datetime | None
+    urgent: bool = False
 
 
 def crew_credential(session: Session, code: str) -> CrewCredential | None:
@@ -264,6 +265,7 @@ def _stop_select() -> Any:
             JobRow.caller_count,
             JobRow.priority,
             JobRow.earliest_due_at,
+            StopRow.urgent,
         )
         .join(PlanRow, PlanRow.id == StopRow.plan_id)
         .join(JobRow, JobRow.id == StopRow.job_id)
@@ -292,6 +294,7 @@ def _view(r: Any) -> StopView:
         caller_count=r[16],
         priority=r[17],
         due_at=r[18],
+        urgent=bool(r[19]),
     )
 
 

@@ -88,7 +88,7 @@ def save_plan(
     row = PlanRow(
         plan_date=plan.plan_date,
         status="draft",
-        created_at=plan.created_at or datetime.now().astimezone(),
+        created_at=plan.created_at or datetime.now(UTC),  # the services pass the clock's time
         created_by=created_by,
         parent_id=parent_id,
         solver=plan.solver,
@@ -136,6 +136,7 @@ def _stop_row(
         travel_s=stop.travel_s,
         service_s=stop.service_s,
         locked=locked,
+        urgent=stop.order.urgent,
         status=status,
         version=1,
     )
@@ -228,6 +229,8 @@ def load_plan(
         stops = []
         for r in stops_rows:
             order = orders[r.job_id]
+            if r.urgent:
+                order = replace(order, urgent=True)
             arrived = arrive.get(str(r.job_id))
             eta, departs = r.eta.astimezone(tz), r.departs_at.astimezone(tz)
             arrive_at = (datetime.fromisoformat(arrived) if arrived else eta).astimezone(tz)
@@ -354,3 +357,34 @@ def jobs_by_id(session: Session, job_ids: Sequence[int]) -> list[Job]:
         chunk = ids[start : start + 500]
         out.extend(to_job(r) for r in session.scalars(select(JobRow).where(JobRow.id.in_(chunk))))
     return sorted(out, key=lambda j: j.id)
+
+
+def published_plan_id(session: Session, day: date) -> int | None:
+    """The day's published plan, or None."""
+    found = session.scalars(
+        select(PlanRow.id)
+        .where(PlanRow.plan_date == day, PlanRow.status == "published")
+        .order_by(PlanRow.id.desc())
+        .limit(1)
+    ).first()
+    return None if found is None else int(found)
+
+
+def assigned_off_route(session: Session, day: date) -> list[int]:
+    """Jobs marked Work assigned that no published plan of ``day`` or later has on a route."""
+    routed = (
+        select(StopRow.job_id)
+        .join(PlanRow, PlanRow.id == StopRow.plan_id)
+        .where(PlanRow.status == "published", PlanRow.plan_date >= day)
+    )
+    rows = session.scalars(
+        select(JobRow.id)
+        .where(JobRow.status == "assigned", JobRow.id.not_in(routed))
+        .order_by(JobRow.id)
+    )
+    return [int(r) for r in rows]
+
+
+def plan_day(session: Session, plan_id: int) -> date | None:
+    """The day a plan is for, or None when there is no such plan."""
+    return session.scalar(select(PlanRow.plan_date).where(PlanRow.id == plan_id))
