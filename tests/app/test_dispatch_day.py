@@ -84,6 +84,8 @@ def test_0800_urgent_job_goes_on_a_route_and_the_plan_is_published(boston: Setti
     now = at("08:00")
     published, urgent = published_and_urgent()
     app = open_app("Dispatcher")
+    # every page says the demo runs on its data's day, not on the real date
+    assert any("Running on Monday 19 May 2025, 08:00" in m.value for m in app.markdown)
     replan_urgent(app, urgent)
     assert not app.error, [e.value for e in app.error]
     assert app.success[0].value.startswith(f"Job {urgent} is stop ")

@@ -112,7 +112,7 @@ def explain_dropped(
         rank = int(visit.order.priority)
         codes = [problem.vehicles[k].crew.code for k in visit.vehicles]
         served = [problem.visits[i] for k in visit.vehicles for i in routes[k]]
-        lower = [s for s in served if int(s.order.priority) > rank]
+        lower = [s for s in served if int(s.order.priority) > rank and not s.order.urgent]
         label = priority_label(visit.order.priority)
         if visit.locked_vehicle is not None:
             out.append(
@@ -145,7 +145,9 @@ def explain_dropped(
                 )
             )
         else:
-            mix = Counter(priority_label(s.order.priority) for s in served)
+            mix = Counter(
+                "urgent" if s.order.urgent else priority_label(s.order.priority) for s in served
+            )
             parts = ", ".join(f"{k} {mix[k]}" for k in sorted(mix))
             out.append(
                 DroppedJob(

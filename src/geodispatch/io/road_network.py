@@ -4,7 +4,8 @@
 see the README, "Road-network travel times"). Ways with a drivable ``highway`` tag
 become edges in each direction they may be driven: ``oneway=yes/true/1`` (and
 roundabouts and motorways, one-way by default) forward only, ``oneway=-1`` backward only,
-so one-way streets and one-way tunnels are respected. Speed is the way's ``maxspeed``
+so one-way streets and one-way tunnels are respected. Shape points between junctions
+are contracted into one edge, so the graph holds junctions only. Speed is the way's ``maxspeed``
 (km/h, or mph when it says so) else a road-class default, times a city-traffic factor.
 The parsed graph is kept under ``settings.home/cache`` as a NumPy ``.npz`` (no pickle)
 keyed by the SHA-256 of the file, so a new process loads it in a fraction of a second.
@@ -14,9 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import itertools
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -49,7 +50,7 @@ DEFAULT_KMH: Final = {
 #: turns, parking); keeps road times comparable with the straight-line model's 25 km/h.
 TRAFFIC_FACTOR: Final = 0.65
 #: Bumped when the cache layout or the reading rules change.
-GRAPH_FORMAT: Final = 1
+GRAPH_FORMAT: Final = 2
 
 _NO_ACCESS = frozenset({"no", "private"})
 _ONEWAY_YES = frozenset({"yes", "true", "1"})
@@ -84,24 +85,16 @@ def directions(tags: dict[str, str]) -> tuple[bool, bool]:
 
 
 def read_osm(path: Path) -> RoadGraph:
-    """The drive graph of an OSM file (.osm.pbf or .osm)."""
+    """The drive graph of an OSM file (.osm.pbf or .osm), shape points contracted.
+
+    Graph nodes are the ends of ways and the nodes two or more ways share (junctions);
+    the points between them only shape the road, so each run between two junctions
+    becomes one edge with the driving seconds summed along its shape.
+    """
     import osmium  # only needed when a road network is configured
 
-    ids: dict[int, int] = {}
-    lon: list[float] = []
-    lat: list[float] = []
-    tails: list[int] = []
-    heads: list[int] = []
-    speeds: list[float] = []
-
-    def node(ref: int, x: float, y: float) -> int:
-        found = ids.get(ref)
-        if found is None:
-            found = ids[ref] = len(lon)
-            lon.append(x)
-            lat.append(y)
-        return found
-
+    ways: list[tuple[list[int], list[float], list[float], bool, bool, float]] = []
+    uses: Counter[int] = Counter()
     processor = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
     for way in processor.with_locations().with_filter(osmium.filter.KeyFilter("highway")):
         if not isinstance(way, osmium.osm.Way):
@@ -114,28 +107,61 @@ def read_osm(path: Path) -> RoadGraph:
             continue
         forward, backward = directions(tags)
         kmh = way_kmh(highway, tags.get("maxspeed")) * TRAFFIC_FACTOR
-        refs = []
+        refs, lons, lats = [], [], []
         for n in way.nodes:
             if n.location.valid():
-                refs.append(node(n.ref, n.location.lon, n.location.lat))
-        for a, b in itertools.pairwise(refs):
-            if forward:
-                tails.append(a)
-                heads.append(b)
-                speeds.append(kmh)
-            if backward:
-                tails.append(b)
-                heads.append(a)
-                speeds.append(kmh)
-    if not tails:
+                refs.append(n.ref)
+                lons.append(n.location.lon)
+                lats.append(n.location.lat)
+        if len(refs) < 2:
+            continue
+        ways.append((refs, lons, lats, forward, backward, kmh))
+        uses.update(refs)
+        uses.update((refs[0], refs[-1]))  # a way's ends are always graph nodes
+    if not ways:
         raise InputError(
             f"road network {path}: no drivable ways (highway=residential, primary, ...) found; "
             "check it is an OpenStreetMap extract of the city"
         )
-    x, y = np.asarray(lon), np.asarray(lat)
-    tail, head = np.asarray(tails, dtype=np.int64), np.asarray(heads, dtype=np.int64)
-    seconds = edge_seconds(x, y, tail, head, np.asarray(speeds))
-    return RoadGraph(x, y, tail, head, seconds)
+    ids: dict[int, int] = {}
+    lon: list[float] = []
+    lat: list[float] = []
+    tails: list[int] = []
+    heads: list[int] = []
+    seconds: list[float] = []
+    for refs, lons, lats, forward, backward, kmh in ways:
+        x, y = np.asarray(lons), np.asarray(lats)
+        index = np.arange(len(refs))
+        step = edge_seconds(x, y, index[:-1], index[1:], np.full(len(refs) - 1, kmh))
+        run = 0.0
+        last = -1
+        for k, ref in enumerate(refs):
+            if k:
+                run += float(step[k - 1])
+            if uses[ref] < 2:
+                continue  # a shape point
+            node = ids.get(ref)
+            if node is None:
+                node = ids[ref] = len(lon)
+                lon.append(lons[k])
+                lat.append(lats[k])
+            if last >= 0 and node != last:
+                if forward:
+                    tails.append(last)
+                    heads.append(node)
+                    seconds.append(run)
+                if backward:
+                    tails.append(node)
+                    heads.append(last)
+                    seconds.append(run)
+            last, run = node, 0.0
+    return RoadGraph(
+        np.asarray(lon),
+        np.asarray(lat),
+        np.asarray(tails, dtype=np.int64),
+        np.asarray(heads, dtype=np.int64),
+        np.asarray(seconds, dtype=float),
+    )
 
 
 def load_graph(path: Path, cache_dir: Path | None) -> tuple[RoadGraph, str]:

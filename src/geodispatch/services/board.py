@@ -142,6 +142,8 @@ def job_board(
             if plan_id is not None
             else pd.DataFrame(columns=["job_id", "crew_code", "sequence", "stop_status", "eta"])
         )
+    # a pinned clock (the demo, a test) does not see reports made after its "now"
+    frame = frame[frame["created_at"] <= pd.Timestamp(at)].reset_index(drop=True)
     frame = _sla_state(frame, at)
     frame["age_days"] = (pd.Timestamp(at) - frame["created_at"]).dt.total_seconds() / 86_400
     frame["status_label"] = frame["status"].map(lambda s: RequestStatus(s).label)

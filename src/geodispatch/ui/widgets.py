@@ -41,8 +41,8 @@ def now_local() -> datetime:
 def clock_banner() -> None:
     """Say on every page when the product runs on a pinned day (the demo), not today."""
     text = clock.city_clock().banner()
-    if text:
-        st.info(text, icon=":material/event:")
+    if text:  # a coloured line, not an st.info box: pages keep their own messages first
+        st.markdown(f":orange-background[:material/event: {md_escape(text)}]")
 
 
 def local(value: datetime | pd.Timestamp | None, fmt: str = "%H:%M") -> str:
