@@ -12,6 +12,7 @@ from rich.text import Text
 from geodispatch.cli.common import console, friendly_errors, progress_bar
 from geodispatch.intake.generic_csv import ColumnMapping
 from geodispatch.services import catalogue as catalogue_service
+from geodispatch.services import clock
 from geodispatch.services import demo as demo_service
 from geodispatch.services.intake import ImportSummary, InputFormat, import_file, rejected_rows
 
@@ -84,6 +85,9 @@ def demo_command(
         console.print(f"[green]✓[/] {step}")
     for summary in report.imports:
         print_summary(summary)
+    banner = clock.city_clock().banner()
+    if banner:
+        console.print(f"[yellow]{banner}[/]", highlight=False)
 
 
 @friendly_errors

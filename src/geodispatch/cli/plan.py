@@ -17,8 +17,10 @@ from geodispatch.dispatch.matrix import matrix_label
 from geodispatch.dispatch.problem import PlanParams
 from geodispatch.domain.errors import InputError, ShiftOverError
 from geodispatch.domain.plans import PlanDiff, RoutePlan
+from geodispatch.services import backlog as backlog_service
 from geodispatch.services import clock
 from geodispatch.services import dispatch as service
+from geodispatch.services import workflow as workflow_service
 
 plan_app = typer.Typer(
     help="Plan crew routes for a day; list, show, publish and re-plan plans.",
@@ -29,10 +31,17 @@ crews_app = typer.Typer(
 )
 
 
+backlog_app = typer.Typer(
+    help="Backlog review: open jobs past their age limit, which plans leave off the routes.",
+    no_args_is_help=True,
+)
+
+
 def register(app: typer.Typer) -> None:
     """Add the routing commands to the main CLI."""
     app.add_typer(plan_app, name="plan")
     app.add_typer(crews_app, name="crews")
+    app.add_typer(backlog_app, name="backlog")
 
 
 def _day(text: str | None) -> date:
@@ -214,6 +223,73 @@ def replan_command(
     elif urgent is not None:
         console.print(f"[green]✓[/] urgent job {urgent} is on a route", highlight=False)
     console.print(f"draft plan {outcome.plan_id} (re-plan of {plan_id})")
+
+
+@backlog_app.command("list")
+@friendly_errors
+def backlog_list_command(
+    limit: Annotated[int, typer.Option(help="jobs to show, oldest first")] = 30,
+) -> None:
+    """Open jobs past their type's age limit: no plan routes them until you decide."""
+    print_clock()
+    aged = backlog_service.backlog_review()
+    table = Table(
+        "job",
+        "type",
+        "address",
+        "age d",
+        "limit d",
+        "status",
+        title=f"{len(aged):,} open jobs past their age limit",
+    )
+    for a in aged[:limit]:
+        table.add_row(
+            str(a.job.id),
+            Text(a.job.service_code),
+            Text(a.job.address),
+            f"{a.age_days:.0f}",
+            str(a.limit_days),
+            a.job.status.label,
+        )
+    console.print(table)
+    console.print(
+        "close one: 'geodispatch backlog close JOB --as closed_no_action --note ...'; keep it: "
+        "'geodispatch backlog confirm JOB'; or book an appointment for it"
+    )
+
+
+@backlog_app.command("close")
+@friendly_errors
+def backlog_close_command(
+    job_id: Annotated[int, typer.Argument(help="job id")],
+    outcome: Annotated[
+        str,
+        typer.Option("--as", help="closed_no_action, closed_duplicate or closed_not_city"),
+    ],
+    note: Annotated[str, typer.Option(help="why (required)")],
+    actor: Annotated[str, typer.Option(help="who decides")] = "dispatcher",
+) -> None:
+    """Close an old job without a fix, with a note (audited)."""
+    job = backlog_service.close_stale_job(
+        job_id,
+        outcome,
+        note=note,
+        actor=actor,
+        expected_version=workflow_service.get_job(job_id).version,
+    )
+    console.print(f"[green]✓[/] job {job.id} is now {job.status.label}")
+
+
+@backlog_app.command("confirm")
+@friendly_errors
+def backlog_confirm_command(
+    job_id: Annotated[int, typer.Argument(help="job id")],
+    note: Annotated[str, typer.Option(help="why it still needs a crew")] = "",
+    actor: Annotated[str, typer.Option(help="who decides")] = "dispatcher",
+) -> None:
+    """Re-confirm an old job still needs a crew: the next plan routes it (audited)."""
+    job = backlog_service.reconfirm_job(job_id, note=note, actor=actor)
+    console.print(f"[green]✓[/] job {job.id} re-confirmed; the next plan may route it")
 
 
 @plan_app.command("map")
