@@ -169,6 +169,7 @@ def plan_demo(jobs: int, road) -> None:  # type: ignore[no-untyped-def]
     from datetime import date, datetime
     from zoneinfo import ZoneInfo
 
+    from geodispatch.config import Settings
     from geodispatch.dispatch.planner import PlanRequest, plan_routes
     from geodispatch.dispatch.solver import SolveParams
     from geodispatch.domain.plans import WorkOrder
@@ -195,7 +196,7 @@ def plan_demo(jobs: int, road) -> None:  # type: ignore[no-untyped-def]
         )
         for i, r in enumerate(rows)
     ]
-    crews = boston_crews()
+    crews = boston_crews(Settings(data_dir=Path(__file__).resolve().parents[1] / "data"))
     straight = StraightLineSource()
     plans = {}
     for name, source in (("straight line", straight), ("generated road network", road)):

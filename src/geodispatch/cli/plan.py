@@ -17,6 +17,7 @@ from geodispatch.dispatch.matrix import matrix_label
 from geodispatch.dispatch.problem import PlanParams
 from geodispatch.domain.errors import InputError, ShiftOverError
 from geodispatch.domain.plans import PlanDiff, RoutePlan
+from geodispatch.io.crew_roster import read_roster
 from geodispatch.services import backlog as backlog_service
 from geodispatch.services import clock
 from geodispatch.services import dispatch as service
@@ -343,10 +344,17 @@ def crews_list() -> None:
 
 @crews_app.command("seed")
 @friendly_errors
-def crews_seed() -> None:
-    """Add (or update) the Boston sample roster: 20 crews at 7 public works yards."""
-    total = service.seed_crews()
-    console.print(f"[green]✓[/] Boston roster seeded; {total} crews in the database")
+def crews_seed(
+    roster: Annotated[
+        Path | None,
+        typer.Option(help="roster CSV (columns as data/boston/crews.csv); default: Boston's"),
+    ] = None,
+) -> None:
+    """Add (or update) crews from a roster file (default: Boston's 20 crews at 7 yards)."""
+    crews = None if roster is None else read_roster(roster)
+    total = service.seed_crews(crews)
+    what = "Boston roster" if roster is None else f"roster {roster.name}"
+    console.print(f"[green]✓[/] {what} seeded; {total} crews in the database")
 
 
 def print_plan(plan: RoutePlan, *, show: int) -> None:

@@ -60,11 +60,6 @@ from geodispatch.domain.errors import InputError
 #: PyVRP's penalty cap when every visit is optional (see :class:`PyVrpParams`).
 OPTIONAL_MAX_PENALTY = 1000.0
 
-# PyVRP warns whenever a penalty reaches its cap, advising a higher one; the low cap on
-# dispatch days is deliberate (see PyVrpParams.max_penalty), so the advice is noise in
-# the planner's log. Only this warning class from PyVRP is silenced.
-warnings.filterwarnings("ignore", category=PenaltyBoundWarning)
-
 #: Seconds :func:`pyvrp_tighten` gives repair to put back a stop lunch pushed out.
 REFILL_S = 0.05
 
@@ -615,10 +610,15 @@ def _searches(
         )
         return result.best
 
-    if len(seeds) == 1:
-        return [search(seeds[0])]
-    with ThreadPoolExecutor(max_workers=len(seeds), thread_name_prefix="pyvrp") as pool:
-        return list(pool.map(search, seeds))
+    # PyVRP warns whenever a penalty reaches its cap, advising a higher one; the low cap
+    # on dispatch days is deliberate (see PyVrpParams.max_penalty), so the advice is noise
+    # in the planner's log. Only this class is silenced, and only while the searches run.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=PenaltyBoundWarning)
+        if len(seeds) == 1:
+            return [search(seeds[0])]
+        with ThreadPoolExecutor(max_workers=len(seeds), thread_name_prefix="pyvrp") as pool:
+            return list(pool.map(search, seeds))
 
 
 def cheapest(costs: Sequence[int]) -> int:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from geodispatch.config import Settings, get_settings
@@ -31,7 +32,7 @@ from geodispatch.dispatch.replan import publish_check as check_publish
 from geodispatch.dispatch.solver import SolveParams
 from geodispatch.dispatch.urgent import UrgentFit, urgent_fit
 from geodispatch.dispatch.workorders import RoutingSplit, routable_orders, work_orders
-from geodispatch.domain.crews import Crew, Depot, LunchBreak
+from geodispatch.domain.crews import Crew
 from geodispatch.domain.errors import (
     GeodispatchError,
     InputError,
@@ -40,6 +41,7 @@ from geodispatch.domain.errors import (
 )
 from geodispatch.domain.plans import PlanDiff, RoutePlan, TimeWindow, WorkOrder
 from geodispatch.domain.updates import StopStatus
+from geodispatch.io.crew_roster import read_roster
 from geodispatch.io.road_network import road_network_source
 from geodispatch.reporting.maps import TileSource
 from geodispatch.reporting.route_map import route_map_html
@@ -64,56 +66,14 @@ class PlanOutcome:
     matrix: str = ""  # the travel-time source's key (straight line, road network)
 
 
-# Boston's public works yards (approximate points) and a day roster of crews.
-_YARDS = {
-    "frontage": Depot("Frontage Rd yard, South Boston", -71.0622, 42.3435),
-    "charlestown": Depot("Charlestown yard, Rutherford Ave", -71.0700, 42.3760),
-    "eastboston": Depot("East Boston yard, Border St", -71.0390, 42.3720),
-    "dorchester": Depot("Dorchester yard, Columbia Rd", -71.0620, 42.3090),
-    "hydepark": Depot("Hyde Park yard, Hyde Park Ave", -71.1200, 42.2600),
-    "westrox": Depot("West Roxbury yard, Gardner St", -71.1640, 42.2770),
-    "brighton": Depot("Brighton yard, Western Ave", -71.1480, 42.3620),
-}
-_ROSTER = (
-    ("ASP-1", "Asphalt crew 1", "frontage", "asphalt,general"),
-    ("ASP-2", "Asphalt crew 2", "dorchester", "asphalt,general"),
-    ("ASP-3", "Asphalt crew 3", "hydepark", "asphalt,general"),
-    ("ASP-4", "Asphalt crew 4", "brighton", "asphalt,general"),
-    ("ASP-5", "Asphalt crew 5", "charlestown", "asphalt,general"),
-    ("LGT-1", "Street lights 1", "frontage", "electrical"),
-    ("LGT-2", "Street lights 2", "dorchester", "electrical"),
-    ("LGT-3", "Street lights 3", "westrox", "electrical"),
-    ("LGT-4", "Street lights 4", "eastboston", "electrical"),
-    ("SGN-1", "Signs and signals 1", "frontage", "signs,general"),
-    ("SGN-2", "Signs and signals 2", "brighton", "signs,general"),
-    ("TRE-1", "Forestry 1", "westrox", "forestry,parks"),
-    ("TRE-2", "Forestry 2", "hydepark", "forestry,general"),
-    ("SAN-1", "Sanitation 1", "charlestown", "sanitation,street_cleaning"),
-    ("SAN-2", "Sanitation 2", "dorchester", "sanitation,street_cleaning,general"),
-    ("GRF-1", "Graffiti 1", "frontage", "graffiti,general"),
-    ("GRF-2", "Graffiti 2", "eastboston", "graffiti,general"),
-    ("WTR-1", "Water and sewer 1", "eastboston", "water,general"),
-    ("GEN-1", "General maintenance 1", "charlestown", "general,signs"),
-    ("GEN-2", "General maintenance 2", "westrox", "general,parks"),
-)
+#: The demo's roster of Boston public works crews, relative to ``settings.data_dir``.
+BOSTON_ROSTER = Path("boston/crews.csv")
 
 
-def boston_crews() -> list[Crew]:
-    """A realistic Boston public works roster: 20 crews, 7 yards, 07:00-15:30, lunch 11:30-13:30."""
-    out = []
-    for code, name, yard, skills in _ROSTER:
-        out.append(
-            Crew(
-                code=code,
-                name=name,
-                depot=_YARDS[yard],
-                shift_start=time(7, 0),
-                shift_end=time(15, 30),
-                lunch=LunchBreak(time(11, 30), time(13, 30), 30),
-                skills=frozenset(skills.split(",")),
-            )
-        )
-    return out
+def boston_crews(settings: Settings | None = None) -> list[Crew]:
+    """The demo roster: 20 Boston crews at 7 yards, 07:00-15:30, lunch 11:30-13:30."""
+    settings = settings or get_settings()
+    return read_roster(settings.data_path(BOSTON_ROSTER))
 
 
 def _zone(settings: Settings) -> ZoneInfo:
@@ -124,8 +84,9 @@ def seed_crews(crews: Sequence[Crew] | None = None, *, settings: Settings | None
     """Store ``crews`` (default: the Boston roster), updating crews with the same code."""
     settings = settings or get_settings()
     ensure_schema(settings.database_url)
+    roster = crews if crews is not None else boston_crews(settings)
     with session_scope(settings.database_url) as session:
-        for crew in crews if crews is not None else boston_crews():
+        for crew in roster:
             crews_repo.save_crew(session, crew)
         return len(crews_repo.list_crews(session))
 
