@@ -213,7 +213,7 @@ metrics(
     Metric("Stops finished", f"{pb.finished} of {len(pb.stops)}", "done or could not complete"),
 )
 
-st.caption(f"Travel times: {matrix_label(str(header.summary.get('stats', {}).get('matrix', '')))}")
+st.caption(f"Travel times: {matrix_label(pb.plan.stats.matrix)}")
 for problem in pb.violations:
     st.error(f"Plan check: {problem}")
 if header.status == "draft" and published is not None:

@@ -492,11 +492,9 @@ def _plan_day(day: Day, params: SolveParams, limit: float) -> tuple[Outcome, Rou
     out = evaluate(problem, Outcome(PIPELINES[params.warm_start], routes, wall, cpu))
     assert len(check_plan(problem, plan)) == len(plan.violations)
     out.violations += len(plan.violations)
-    stages = plan.stats.get("stages", [])
-    assert isinstance(stages, list)
-    out.stages = ", ".join(f"{s['stage']} {s['s']:.1f} s → {s['cost']}" for s in stages)
-    out.stages += f", repair +{plan.stats.get('repair_inserted')}"
-    out.stages += f", relocated {plan.stats.get('relocated')}"
+    out.stages = ", ".join(f"{s.stage} {s.s:.1f} s → {s.cost}" for s in plan.stats.stages)
+    out.stages += f", repair +{plan.stats.repair_inserted}"
+    out.stages += f", relocated {plan.stats.relocated}"
     return out, problem
 
 
@@ -546,21 +544,21 @@ def run_replan(args: argparse.Namespace, params: SolveParams, report: dict[str, 
                 "dropped_before_now": len(progress),
                 "driving_saved_min": round(diff.travel_saved_s / 60, 1),
                 "stops_left_replanned": served_new,
-                "stops_left_baseline": new.stats.get("baseline_served"),
+                "stops_left_baseline": new.stats.baseline_served,
                 "sla_risks": len(diff.sla_risks),
-                "kept_routes": bool(new.stats.get("kept_routes")),
-                "search_moved_from_kept": new.stats.get("search_moved_from_kept"),
+                "kept_routes": new.stats.kept_routes,
+                "search_moved_from_kept": new.stats.search_moved_from_kept,
             }
         )
-        kept = "kept the crews' routes" if new.stats.get("kept_routes") else "took the new order"
+        kept = "kept the crews' routes" if new.stats.kept_routes else "took the new order"
         print(
             f"re-plan at 11:00 (solver limit {limit:g} s): {wall:.2f} s wall ({cpu:.2f} s cpu), "
             f"urgent job on {where}, {moved} job{'' if moved == 1 else 's'} moved, "
             f"{len(new.violations)} violations, "
             f"driving saved vs the old order with the urgent job squeezed in "
             f"{diff.travel_saved_s / 60:.0f} min (stops left today: {served_new} re-planned, "
-            f"{new.stats.get('baseline_served')} in that baseline); {kept} (the search's "
-            f"plan moved {new.stats.get('search_moved_from_kept')} jobs between crews)",
+            f"{new.stats.baseline_served} in that baseline); {kept} (the search's "
+            f"plan moved {new.stats.search_moved_from_kept} jobs between crews)",
             flush=True,
         )
     report["replan"] = timings

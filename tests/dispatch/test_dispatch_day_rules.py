@@ -3,6 +3,7 @@ urgent jobs, what an urgent job that does not fit needs, and what publishing tak
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -15,7 +16,7 @@ from geodispatch.dispatch.workorders import DEFAULT_MAX_AGE_DAYS, routable_order
 from geodispatch.domain.clock import Clock, parse_clock
 from geodispatch.domain.errors import InputError
 from geodispatch.domain.jobs import Job
-from geodispatch.domain.plans import CrewPosition
+from geodispatch.domain.plans import CrewPosition, PlanStats
 from geodispatch.domain.requests import Priority, RequestStatus
 from geodispatch.domain.service_types import ServiceType
 from tests.dispatch.routing_helpers import DAY, TZ, YARD_LAT, at, crew, east, job, plan
@@ -160,3 +161,16 @@ def test_publishing_a_smaller_plan_needs_confirmation_and_an_empty_one_is_refuse
 def test_naive_and_aware_clock_times_agree():
     aware = parse_clock("2025-05-19T06:30", TZ).now()
     assert aware.astimezone(UTC).hour == 10  # EDT is UTC-4
+
+
+def test_plan_stats_round_trip_through_json_and_older_plans_still_load():
+    orders = [job(i, 0.4 * i) for i in range(1, 5)]
+    made, _ = plan(orders, [crew("A")])
+    stats = replace(made.stats, matrix="straight:1.3:25.0", baseline_travel_s=120)
+    assert PlanStats.from_json(json.loads(json.dumps(stats.to_json()))) == stats
+    assert stats.stages  # the search's stages are kept, typed
+    older = {"solve_s": 1.5, "stages": [{"stage": "ortools", "s": 1.0, "cost": 9}], "gone": 1}
+    loaded = PlanStats.from_json(older)
+    assert loaded.solve_s == 1.5
+    assert loaded.stages[0].stage == "ortools"
+    assert loaded.matrix == ""

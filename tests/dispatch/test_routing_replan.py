@@ -73,9 +73,9 @@ def test_driving_saved_is_measured_against_squeezing_the_new_work_into_the_old_o
     request = replan_request(morning, orders=[*orders, urgent], crews=crews, progress={}, now=at(7))
     new, problem = plan_routes(request, solve=SolveParams(time_limit_s=0.5))
     assert new.crew_of_job()[99] == "A"
-    baseline = new.stats["baseline_travel_s"]
+    baseline = new.stats.baseline_travel_s
     assert isinstance(baseline, int)
-    assert new.stats["baseline_served"] == len(orders) + 1
+    assert new.stats.baseline_served == len(orders) + 1
     diff = diff_plans(morning, new, problem, warm=request.warm_start or {})
     assert diff.travel_saved_s == baseline - new.travel_s
     assert diff.travel_saved_s >= 0  # same work served: the re-plan is never worse

@@ -370,7 +370,7 @@ def print_plan(plan: RoutePlan, *, show: int) -> None:
         title=(
             f"Plan {plan.id or ''} for {plan.plan_date}: {plan.served} jobs on routes, "
             f"{len(plan.dropped)} not planned, {plan.travel_s / 3600:.1f} h driving; "
-            f"travel times: {matrix_label(str(plan.stats.get('matrix', '')))}"
+            f"travel times: {matrix_label(plan.stats.matrix)}"
         ),
     )
     for r in plan.routes:
@@ -399,11 +399,11 @@ def print_plan(plan: RoutePlan, *, show: int) -> None:
             console.print(f"  {v.kind} {v.crew_code} {v.job_id}: {v.detail}", markup=False)
     else:
         console.print("[green]✓[/] checker: every time recomputed, no violation")
-    if plan.stats:
+    if plan.stats.solve_s or plan.stats.solver_status:
         console.print(
-            f"  solver {plan.solver}: {plan.stats.get('solve_s')} s search, "
-            f"{plan.stats.get('repair_inserted', 0)} inserted and "
-            f"{plan.stats.get('repair_swapped', 0)} swapped by repair",
+            f"  solver {plan.solver}: {plan.stats.solve_s} s search, "
+            f"{plan.stats.repair_inserted} inserted and "
+            f"{plan.stats.repair_swapped} swapped by repair",
             highlight=False,
         )
 

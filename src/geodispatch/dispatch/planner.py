@@ -28,7 +28,9 @@ from geodispatch.domain.plans import (
     CrewRoute,
     LockedStop,
     PlannedStop,
+    PlanStats,
     RoutePlan,
+    StageStat,
     WorkOrder,
 )
 
@@ -80,7 +82,6 @@ def plan_routes(
     )
     built = time.perf_counter()
     budget = max(0.1, REPAIR_SHARE * solve.time_limit_s)
-    baseline: dict[str, int] = {}
     # a re-plan searches from the routes crews already have (kept feasible)
     before = warm_routes(problem, request.warm_start) if request.warm_start else None
     kept = lunch_feasible(problem, before) if before is not None else None
@@ -102,31 +103,35 @@ def plan_routes(
         time_budget_s=max(0.05, budget - fixed.wall_s),
         home=None if before is None else {i: k for k, r in enumerate(before) for i in r},
     )
-    relocated = {
-        "relocated": shortened.moved,
-        "relocate_saved_s": shortened.saved_s,
-        "relocate_s": round(shortened.wall_s, 3),
-    }
+    stats = replace(
+        _stats(problem, solution, fixed, built - began),
+        relocated=shortened.moved,
+        relocate_saved_s=shortened.saved_s,
+        relocate_s=round(shortened.wall_s, 3),
+    )
     if kept is not None and before is not None:
         # the routes crews already have with new work inserted where it fits: used unless
         # the search beats it by more than the jobs it moves between crews cost, so a
         # re-plan never makes the day worse than "keep going and squeeze in the urgent
         # job", nor reshuffles crews for a few minutes of driving
         patched = repair(problem, kept, [None] * len(kept), time_budget_s=budget)
-        baseline = {
-            "baseline_travel_s": sum(
+        moved = jobs_moved(before, fixed.routes)
+        stats = replace(
+            stats,
+            baseline_travel_s=sum(
                 best_timeline(problem, k, r, patched.break_after[k]).travel_s
                 for k, r in enumerate(patched.routes)
             ),
-            "baseline_served": sum(len(r) for r in patched.routes),
-        }
-        moved = jobs_moved(before, fixed.routes)
-        baseline["search_moved_from_kept"] = moved
-        baseline["move_cost_s"] = problem.params.move_cost_s
+            baseline_served=sum(len(r) for r in patched.routes),
+            search_moved_from_kept=moved,
+            move_cost_s=problem.params.move_cost_s,
+        )
         if prefer_kept(problem, patched.routes, fixed.routes, moved=moved):
             fixed = patched
-            baseline["kept_routes"] = 1
-            relocated = {}  # the search's routes, relocated or not, were not used
+            # the search's routes, relocated or not, were not used
+            stats = replace(
+                stats, kept_routes=True, relocated=0, relocate_saved_s=0, relocate_s=0.0
+            )
     dropped = explain_dropped(problem, fixed.routes, fixed.dropped, untried=fixed.untried)
     locked_jobs = {s.job_id for s in request.locked}
     routes = tuple(
@@ -139,10 +144,10 @@ def plan_routes(
         dropped=tuple(pre_dropped + dropped),
         solver=solution.solver,
         created_at=request.created_at or request.now,
-        stats={**_stats(problem, solution, fixed, built - began), **relocated},
+        stats=stats,
     )
     violations = check_plan(problem, plan)
-    stats = {**plan.stats, **baseline, "total_s": round(time.perf_counter() - began, 3)}
+    stats = replace(plan.stats, total_s=round(time.perf_counter() - began, 3))
     return replace(plan, violations=tuple(violations), stats=stats), problem
 
 
@@ -224,19 +229,16 @@ def assemble_route(
 
 def _stats(
     problem: RoutingProblem, solution: Solution, fixed: RepairResult, build_s: float
-) -> dict[str, object]:
-    return {
-        "jobs_considered": len(problem.visits),
-        "crews": len(problem.vehicles),
-        "objective": solution.objective,
-        "solver_status": solution.status,
-        "stages": [
-            {"stage": s.name, "s": s.wall_s, "cost": s.cost, **({"note": s.note} if s.note else {})}
-            for s in solution.stages
-        ],
-        "solve_s": round(solution.wall_s, 3),
-        "build_s": round(build_s, 3),
-        "repair_inserted": fixed.inserted,
-        "repair_swapped": fixed.swapped,
-        "repair_s": round(fixed.wall_s, 3),
-    }
+) -> PlanStats:
+    return PlanStats(
+        jobs_considered=len(problem.visits),
+        crews=len(problem.vehicles),
+        objective=solution.objective,
+        solver_status=solution.status,
+        stages=tuple(StageStat(s.name, s.wall_s, s.cost, s.note) for s in solution.stages),
+        solve_s=round(solution.wall_s, 3),
+        build_s=round(build_s, 3),
+        repair_inserted=fixed.inserted,
+        repair_swapped=fixed.swapped,
+        repair_s=round(fixed.wall_s, 3),
+    )

@@ -129,8 +129,8 @@ def diff_plans(
             changes.append(PlanChange(job, "dropped", crew, None, eta, None, dropped.detail))
     # the baseline: the old order kept, new work squeezed in where it is cheapest (what a
     # dispatcher would do by hand); the planner measured it, else the old order as it was
-    old_travel = new.stats.get("baseline_travel_s")
-    if not isinstance(old_travel, int):
+    old_travel = new.stats.baseline_travel_s
+    if old_travel is None:
         old_travel = sum(
             best_timeline(problem, k, visits).travel_s
             for k, visits in enumerate(warm_routes(problem, warm))

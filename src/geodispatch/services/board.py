@@ -374,11 +374,11 @@ class Replan:
 
 def _kept_note(plan: RoutePlan) -> str:
     """Why a re-plan kept the crews' routes, in words ("" when it did not)."""
-    if not plan.stats.get("kept_routes"):
+    if not plan.stats.kept_routes:
         return ""
-    moved, cost = plan.stats.get("search_moved_from_kept"), plan.stats.get("move_cost_s")
+    moved, cost = plan.stats.search_moved_from_kept, plan.stats.move_cost_s
     kept = "Today's routes stand, with the new work squeezed in where it is cheapest"
-    if not isinstance(moved, int) or not isinstance(cost, int) or moved == 0 or cost == 0:
+    if not moved or not cost:
         return f"{kept}: no new order was better."
     return (
         f"{kept}: the best new order would have handed {moved} job(s) to other crews "

@@ -235,7 +235,7 @@ def plan_day(
     plan, _ = plan_routes(
         request, params=params, solve=SolveParams(time_limit_s=time_limit_s), source=source
     )
-    plan = replace(plan, stats={**plan.stats, "matrix": source.key})
+    plan = replace(plan, stats=replace(plan.stats, matrix=source.key))
     with session_scope(url) as session:
         plan_id = plans_repo.save_plan(
             session, plan, crew_ids=crews_repo.crew_ids(session), created_by=created_by
@@ -311,7 +311,7 @@ def replan_with_urgent_job(
         solve=SolveParams(time_limit_s=time_limit_s),
         source=source,
     )
-    plan = replace(plan, stats={**plan.stats, "matrix": source.key})
+    plan = replace(plan, stats=replace(plan.stats, matrix=source.key))
     diff = diff_plans(previous, plan, problem, warm=request.warm_start or {})
     history = [
         (route.crew.code, stop)

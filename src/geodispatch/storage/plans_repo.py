@@ -19,6 +19,7 @@ from geodispatch.domain.plans import (
     DroppedJob,
     DropReason,
     PlannedStop,
+    PlanStats,
     RoutePlan,
     Violation,
     WorkOrder,
@@ -78,7 +79,7 @@ def save_plan(
         "dropped": len(plan.dropped),
         "travel_s": plan.travel_s,
         "service_s": plan.service_s,
-        "stats": plan.stats,
+        "stats": plan.stats.to_json(),
         "violations": [
             {"kind": v.kind, "crew": v.crew_code, "job_id": v.job_id, "detail": v.detail}
             for v in plan.violations
@@ -284,7 +285,7 @@ def load_plan(
         dropped=dropped,
         solver=head.solver,
         created_at=head.created_at,
-        stats=dict(head.summary.get("stats", {})),
+        stats=PlanStats.from_json(head.summary.get("stats", {})),
         violations=violations,
         id=head.id,
         parent_id=head.parent_id,
