@@ -492,7 +492,7 @@ def _plan_day(day: Day, params: SolveParams, limit: float) -> tuple[Outcome, Rou
     out = evaluate(problem, Outcome(PIPELINES[params.warm_start], routes, wall, cpu))
     assert len(check_plan(problem, plan)) == len(plan.violations)
     out.violations += len(plan.violations)
-    out.stages = ", ".join(f"{s.stage} {s.s:.1f} s → {s.cost}" for s in plan.stats.stages)
+    out.stages = ", ".join(f"{s.name} {s.wall_s:.1f} s → {s.cost}" for s in plan.stats.stages)
     out.stages += f", repair +{plan.stats.repair_inserted}"
     out.stages += f", relocated {plan.stats.relocated}"
     return out, problem

@@ -172,5 +172,5 @@ def test_plan_stats_round_trip_through_json_and_older_plans_still_load():
     older = {"solve_s": 1.5, "stages": [{"stage": "ortools", "s": 1.0, "cost": 9}], "gone": 1}
     loaded = PlanStats.from_json(older)
     assert loaded.solve_s == 1.5
-    assert loaded.stages[0].stage == "ortools"
+    assert loaded.stages[0].name == "ortools"
     assert loaded.matrix == ""

@@ -249,7 +249,7 @@ def test_both_pipelines_give_checked_plans_and_say_which_stages_ran():
     assert hybrid.violations == ()
     assert alone.violations == ()
     assert hybrid.solver == "pyvrp+ortools"
-    stages = [s.stage for s in hybrid.stats.stages]
+    stages = [s.name for s in hybrid.stats.stages]
     assert stages == ["pyvrp", "ortools", "pyvrp-tighten"]
     assert alone.solver == "ortools"
     assert alone.stats.stages == ()
@@ -399,7 +399,7 @@ def test_tightening_runs_on_fresh_plans_and_its_share_is_checked():
         ),
         solve=SolveParams(time_limit_s=0.6),
     )
-    assert [s.stage for s in again.stats.stages] == ["pyvrp", "ortools"]
+    assert [s.name for s in again.stats.stages] == ["pyvrp", "ortools"]
 
 
 def test_an_over_booked_day_gives_the_time_to_choosing_jobs_not_to_shortening_routes():
@@ -422,4 +422,4 @@ def test_an_over_booked_day_gives_the_time_to_choosing_jobs_not_to_shortening_ro
         PlanRequest(heavy_jobs, crews, DAY, TZ),
         solve=SolveParams(time_limit_s=0.6),
     )
-    assert [s.stage for s in over.stats.stages] == ["pyvrp", "ortools"]
+    assert [s.name for s in over.stats.stages] == ["pyvrp", "ortools"]

@@ -30,7 +30,6 @@ from geodispatch.domain.plans import (
     PlannedStop,
     PlanStats,
     RoutePlan,
-    StageStat,
     WorkOrder,
 )
 
@@ -235,7 +234,7 @@ def _stats(
         crews=len(problem.vehicles),
         objective=solution.objective,
         solver_status=solution.status,
-        stages=tuple(StageStat(s.name, s.wall_s, s.cost, s.note) for s in solution.stages),
+        stages=solution.stages,
         solve_s=round(solution.wall_s, 3),
         build_s=round(build_s, 3),
         repair_inserted=fixed.inserted,

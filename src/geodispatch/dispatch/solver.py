@@ -21,6 +21,7 @@ from typing import Final, Protocol
 
 from geodispatch.dispatch.problem import RoutingProblem
 from geodispatch.domain.errors import InputError
+from geodispatch.domain.plans import StageStat
 
 FIRST_SOLUTIONS: Final = (
     "AUTO",
@@ -185,18 +186,8 @@ class SolveParams:
         return warm, tighten
 
 
-@dataclass(frozen=True, slots=True)
-class Stage:
-    """What one stage of a solver pipeline did: its name, seconds, and the plan cost after.
-
-    ``cost`` is :func:`~geodispatch.dispatch.schedule.plan_cost` of the routes the stage
-    handed on (driving seconds + drop penalties), so stages compare on one scale.
-    """
-
-    name: str
-    wall_s: float
-    cost: int
-    note: str = ""
+#: What one stage of a solver pipeline did (the plan's stats keep them as they are).
+Stage = StageStat
 
 
 @dataclass(frozen=True, slots=True)

@@ -220,10 +220,14 @@ class Violation:
 
 @dataclass(frozen=True, slots=True)
 class StageStat:
-    """One stage of the route search: its name, seconds, and the plan cost it handed on."""
+    """What one stage of the route search did: its name, seconds, and the plan cost after.
 
-    stage: str
-    s: float
+    ``cost`` is :func:`~geodispatch.dispatch.schedule.plan_cost` of the routes the stage
+    handed on (driving seconds + drop penalties), so stages compare on one scale.
+    """
+
+    name: str
+    wall_s: float
     cost: int
     note: str = ""
 
@@ -263,7 +267,7 @@ class PlanStats:
         """Plain JSON-ready values (how plans store their stats)."""
         out = {f: getattr(self, f) for f in _STAT_FIELDS if f != "stages"}
         out["stages"] = [
-            {"stage": s.stage, "s": s.s, "cost": s.cost, "note": s.note} for s in self.stages
+            {"stage": s.name, "s": s.wall_s, "cost": s.cost, "note": s.note} for s in self.stages
         ]
         return out
 
