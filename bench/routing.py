@@ -67,7 +67,7 @@ from pyvrp.stop import MaxRuntime
 from synth311 import DAY, TZ, Day, make_day
 
 from geodispatch.dispatch.checker import check_plan
-from geodispatch.dispatch.ortools_solver import OrToolsSolver
+from geodispatch.dispatch.pipeline import PlanPipeline
 from geodispatch.dispatch.planner import PlanRequest, plan_routes
 from geodispatch.dispatch.problem import PlanParams, RoutingProblem, Vehicle, Visit, day_origin
 from geodispatch.dispatch.pyvrp_start import build_data
@@ -149,7 +149,7 @@ PIPELINES = {
 def ours(problem: RoutingProblem, params: SolveParams, pipeline: str) -> Outcome:
     """Our solver on a prepared problem (Solomon): ``pipeline`` is SolveParams.warm_start."""
     began, cpu = time.perf_counter(), time.process_time()
-    solution = OrToolsSolver().solve(problem, replace(params, warm_start=pipeline))
+    solution = PlanPipeline().solve(problem, replace(params, warm_start=pipeline))
     wall = time.perf_counter() - began
     out = Outcome(
         PIPELINES[pipeline], [list(r) for r in solution.routes], wall, time.process_time() - cpu

@@ -12,6 +12,7 @@ from ortools.util import optional_boolean_pb2
 
 from geodispatch.dispatch.build import build_problem
 from geodispatch.dispatch.ortools_solver import OrToolsModel, OrToolsSolver
+from geodispatch.dispatch.pipeline import PlanPipeline
 from geodispatch.dispatch.planner import PlanRequest, plan_routes
 from geodispatch.dispatch.problem import RoutingProblem, routable_stops, work_load
 from geodispatch.dispatch.pyvrp_start import (
@@ -163,7 +164,7 @@ def test_a_day_with_long_routes_gets_one_pyvrp_search_per_core_a_short_day_two(m
         assert routable_stops(problem) == pytest.approx(
             min(len(problem.visits), 12 * 8 * 60 / minutes)
         )
-        found = OrToolsSolver().solve(problem, SolveParams(time_limit_s=0.6))
+        found = PlanPipeline().solve(problem, SolveParams(time_limit_s=0.6))
         assert f"best of {searches} searches" in found.stages[0].note
 
 
@@ -354,7 +355,7 @@ def test_make_room_moves_are_on_only_when_asked_or_when_the_work_fits(monkeypatc
     heavy = [job(1, 1.0, minutes=20)] + [job(j, 1.0, minutes=90) for j in range(2, 17)]
     for orders in (light, heavy):
         day, _ = build_problem(orders, crews, day=DAY, tz=TZ)
-        OrToolsSolver().solve(day, SolveParams(time_limit_s=0.3))
+        PlanPipeline().solve(day, SolveParams(time_limit_s=0.3))
     assert asked == [True, False]
 
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from geodispatch.dispatch.build import build_problem
 from geodispatch.dispatch.checker import check_plan
 from geodispatch.dispatch.matrix import MatrixCache, MatrixSource
-from geodispatch.dispatch.ortools_solver import OrToolsSolver
+from geodispatch.dispatch.pipeline import PlanPipeline
 from geodispatch.dispatch.problem import PlanParams, RoutingProblem
 from geodispatch.dispatch.reasons import explain_dropped
 from geodispatch.dispatch.repair import RepairResult, relocate_and_refill, repair
@@ -66,7 +66,7 @@ def plan_routes(
     """The day's plan and the problem it was checked against."""
     began = time.perf_counter()
     solve = solve or SolveParams()
-    solver = solver or OrToolsSolver()
+    solver = solver or PlanPipeline()
     problem, pre_dropped = build_problem(
         request.orders,
         request.crews,

@@ -489,7 +489,7 @@ def pyvrp_tighten(
     Every visit on ``routes`` becomes a required client and every other one is left
     out, so PyVRP searches only the order of stops and which crew does them, starting
     from ``routes``. That is the stage after OR-Tools (see
-    :meth:`~geodispatch.dispatch.ortools_solver.OrToolsSolver.solve`): OR-Tools' short
+    :class:`~geodispatch.dispatch.pipeline.PlanPipeline`): OR-Tools' short
     pass swaps left-out work in where PyVRP's prize search stalls, but often at a high
     driving cost, and its search with lunch intervals undoes little of it in seconds.
     Without prizes to collect PyVRP shortens routes quickly. Measured on the benchmark's
