@@ -77,17 +77,8 @@ def default_workers(stops: float = 0) -> int:
     ``stops`` is about what the crews can serve
     (:func:`~geodispatch.dispatch.problem.routable_stops`). Two searches per core this
     process may use up to :data:`SMALL_DAY_STOPS`, one per core above: a small day's
-    search stalls at a seed-dependent plan within about 2 s, so more seeds with less
-    time each find a better start; a larger day's search is still improving when its
-    time runs out, so a whole core each pays more. Measured on 2 cores, four searches
-    against two, same time, three runs each: the over-booked 200 / 8 days (about 125
-    stops) served weight 469 against 468 (seed 311) and drove 12.8–12.9 h against
-    13.0 h (seed 312), so four; on the 200 / 20 days (200 stops) two drove 21.4–21.7 h
-    against 21.7–21.9 h (seed 311) and served all 200 jobs, weight 476–477 against
-    475–476 (seed 312); on the 1 000 / 40 days (about 610 stops, 27 s) two served
-    weight 1 976 against 1 972–1 973 and 1 850–1 851 against 1 842–1 845; on Boston's
-    demo backlog (about 250 stops) two cost 11.4 M against 12.5–12.9 M at 2 s and
-    9.8 M against 10.2–10.3 M at 5 s.
+    search stalls at a seed-dependent plan within seconds, so more seeds with less time
+    each find a better start; a larger day's search still improves when its time ends.
     """
     try:
         cores = len(os.sched_getaffinity(0))
@@ -101,59 +92,23 @@ def default_workers(stops: float = 0) -> int:
 class PyVrpParams:
     """How the PyVRP stage searches.
 
-    ``seed`` makes the search repeatable for equal time (PyVRP is seeded; with a time
-    limit the number of iterations, hence the result, still depends on machine load).
-    ``runs`` splits the time over that many searches with seeds ``seed``, ``seed + 1``…
-    and keeps the best (measured on 200-stop days, where one search stalls after about
-    2 s at a seed-dependent plan: no consistent gain from 2 runs, so 1 by default).
-    ``coordinate_scale`` turns the problem's points (lon/lat or planar units) into the
-    integer coordinates PyVRP uses for its neighbourhood geometry.
-    ``max_penalty`` caps PyVRP's penalty per unit of violation (a second late, a job
-    over a cap). PyVRP starts its penalties at half the cap and adapts them slowly
-    (×0.9 per 500 iterations), so with its default cap (100 000) a search of a few
-    seconds never lets a route run even slightly late, which it needs to move jobs
-    between crews. ``None`` (default) picks :data:`OPTIONAL_MAX_PENALTY` when every
-    visit is optional (every dispatch day) and PyVRP's own default when some visit is
-    required (benchmark instances, and :func:`pyvrp_tighten`). Measured with
-    ``bench/routing.py``'s days, PyVRP stage alone, same time: the 1 000 cap gave a
-    lower plan cost on all six seeded 311 days than the default (e.g. 1000 stops:
-    served weight +28 and +21), but on Solomon (all clients required, tight windows)
-    larger gaps on 4 of 5 instances (e.g. RC105 0.18 → 2.25 %). Lower caps help the
-    benchmark's over-booked days (100: served weight +3.6 and +4.0 on the 200 / 8 days,
-    mean of four runs) but wreck Boston's backlog, whose jobs are worth 4.5 units of
-    weight at the median against the benchmark's 1: the demo day's plan cost went from
-    10.7 M (1 000, 2 000 alike) to 17.6 M (450) and 20.1 M (100), PyVRP's routes then
-    running late everywhere for prizes worth hours of lateness. 1 000 stays.
-    ``history_length`` is the late-acceptance history of PyVRP's iterated local search
-    (PyVRP's default 300 suits searches of minutes): a shorter one accepts fewer worse
-    plans, which pays within a few seconds. Measured, PyVRP stage alone for 3 s, mean of
-    seeds 1–3 on the four seeded 200-stop days (200 / 20 and 200 / 8, seeds 311 and
-    312): 300 → 50 raised served weight on the over-booked days 464.0 → 468.7 and
-    367.3 → 370.0 and kept it (± 1) on the others, driving 22.86 → 22.73 h and
-    24.68 → 24.74 h there; 20 and 100 were close to 50, 1000 worse everywhere.
-    ``yard_share`` of the time goes first to each yard's part of the day on its own
-    when crews leave from two or more yards and no routes are given to start from
-    (:func:`yard_parts`); the whole day then starts from the joined routes. PyVRP's
-    search on a whole day with skills stalls far from good routes (1 000 stops: 43–46 h
-    of driving after 16 s and still 43 h after 60 s, where VROOM drives 34–42 h); a
-    yard's part (10 crews, ~250 stops) converges in seconds. Measured, PyVRP stage
-    alone, mean of seeds 1–2, 16 s: 1 000 / 40 seed 311 from 1 925 weight / 45.9 h to
-    1 954 / 37.5 h, seed 312 from 1 817 / 46.9 h to 1 832 / 41.6 h; 2.9 s on the
-    200 / 20 days: 572 / 22.8 h → 573 / 21.9 h and 472.5 / 25.4 h → 472.5 / 24.4 h.
-    Shares 0.4–0.8 measured alike; 0 turns it off.
-    ``workers`` searches run side by side in threads, seeds ``seed``, ``seed + 1``…,
-    each for the whole time, and the one whose routes cost least in our model (after
-    skills and lunch are applied) is kept. Default: two per core, at most
-    :data:`MAX_WORKERS`; the planner picks :func:`default_workers` for the day's size
-    (one per core on days whose routes hold over :data:`SMALL_DAY_STOPS` stops), and
-    ``SolveParams.pyvrp_workers`` overrides it. PyVRP's search stalls
-    at a seed-dependent plan on a 200-stop day after about 2 s, so more seeds with less
-    time each find a better start than one long search: ``bench/routing.py``'s six
-    seeded days on 2 cores (``--only synthetic --pyvrp-workers N``), goal met on 2 of 6
-    days with 1 search, 3 of 6 with 2 (two runs) and 3 (one run), 4 of 6 with 4 (two
-    runs: 200 / 8 seed 311 then serves 469 like VROOM, with 12.3–12.6 h of driving).
-    The OR-Tools stage after it runs on one core, so the searches cost CPU time, not wall
-    time: 6.7 s of CPU in 4.1 s on a 200-stop day.
+    ``seed`` makes the search repeatable for equal time (with a time limit the number of
+    iterations, hence the result, still depends on machine load). ``runs`` splits the
+    time over that many searches with consecutive seeds and keeps the best.
+    ``coordinate_scale`` turns the problem's points into the integer coordinates PyVRP
+    uses for its neighbourhood geometry. ``max_penalty`` caps PyVRP's penalty per unit of
+    violation: PyVRP starts at half the cap and adapts slowly, so with its default cap a
+    search of seconds never lets a route run slightly late, which it needs to move jobs
+    between crews; ``None`` picks :data:`OPTIONAL_MAX_PENALTY` when every visit is
+    optional (dispatch days) and PyVRP's default when some visit is required.
+    ``history_length`` is the late-acceptance history of the iterated local search
+    (PyVRP's default suits searches of minutes; a shorter one pays within seconds).
+    ``yard_share`` of the time goes first to each yard's part of the day on its own when
+    crews leave from two or more yards (:func:`yard_parts`): a whole day with skills
+    stalls far from good routes, a yard's part converges in seconds; 0 turns it off.
+    ``workers`` searches run side by side in threads (seeds ``seed``, ``seed + 1``…),
+    each for the whole time, and the one whose routes cost least in our model (skills and
+    lunch applied) is kept. The runs behind these defaults: ``docs/routing_settings.md``.
     """
 
     time_limit_s: float = 4.0
