@@ -14,6 +14,7 @@ import pandas as pd
 from geodispatch.config import Settings, get_settings
 from geodispatch.domain.errors import InputError
 from geodispatch.reporting import kpis
+from geodispatch.services import clock
 from geodispatch.storage import overview_repo
 from geodispatch.storage.db import ensure_schema, session_scope
 
@@ -75,7 +76,7 @@ def performance(
         facts = facts[facts["department"] == department]
     if ward is not None:
         facts = facts[facts["ward"] == ward]
-    now = pd.Timestamp.now(tz="UTC")
+    now = pd.Timestamp(clock.now(settings)).tz_convert("UTC")
     facts = facts.assign(department=facts["department"].replace("", "(none)"))
     overall = kpis.response_times(facts.assign(all="all"), ["all"])
     first = overall.iloc[0] if len(overall) else None
