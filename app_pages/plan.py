@@ -6,6 +6,7 @@ import streamlit as st
 
 from geodispatch.dispatch.matrix import matrix_label
 from geodispatch.domain.errors import GeodispatchError, ShiftOverError
+from geodispatch.domain.plans import PlanStatus
 from geodispatch.domain.requests import RequestStatus
 from geodispatch.services import backlog, board, dispatch, workflow
 from geodispatch.storage.plans_repo import PlanHeader
@@ -203,7 +204,7 @@ plan_id = top_right.selectbox(
 with st.spinner("Loading the plan…"):
     pb = data.plan_board(plan_id)
 header = pb.header
-published = next((p for p in plans if p.status == "published"), None)
+published = next((p for p in plans if p.status is PlanStatus.PUBLISHED), None)
 
 metrics(
     Metric("Status", header.status.capitalize(), f"version {header.version}"),
@@ -216,17 +217,17 @@ metrics(
 st.caption(f"Travel times: {matrix_label(pb.plan.stats.matrix)}")
 for problem in pb.violations:
     st.error(f"Plan check: {problem}")
-if header.status == "draft" and published is not None:
+if header.status is PlanStatus.DRAFT and published is not None:
     st.caption(
         f"Draft. Crews still see plan {published.id} (published) until this one is published."
     )
-elif header.status == "superseded":
+elif header.status is PlanStatus.SUPERSEDED:
     st.caption("Superseded: an older plan, kept as history. Crews see the published plan.")
 
 # ----------------------------------------------------------------------------- actions
 act_left, act_right = st.columns(2)
 with act_left:
-    if header.status == "draft":
+    if header.status is PlanStatus.DRAFT:
         if st.button("Publish to crews…", type="primary", key="plan-publish"):
             st.session_state["plan-confirm"] = plan_id
         if st.session_state.get("plan-confirm") == plan_id:
@@ -282,7 +283,7 @@ with act_left:
         on_click="ignore",
     )
 with act_right:
-    if header.status == "published":
+    if header.status is PlanStatus.PUBLISHED:
         with st.form("plan-urgent"):
             st.markdown("**Urgent job**: re-plan the rest of the day around it")
             u1, u2 = st.columns(2)

@@ -218,6 +218,14 @@ class Violation:
     detail: str
 
 
+class PlanStatus(StrEnum):
+    """Where a stored plan stands: a draft, the one crews see, or history."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"
+
+
 @dataclass(frozen=True, slots=True)
 class StageStat:
     """What one stage of the route search did: its name, seconds, and the plan cost after.
@@ -305,7 +313,7 @@ class RoutePlan:
     violations: tuple[Violation, ...] = ()
     id: int | None = None
     parent_id: int | None = None
-    status: str = "draft"
+    status: PlanStatus = PlanStatus.DRAFT
     version: int = 1
 
     @property

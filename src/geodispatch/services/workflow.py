@@ -21,6 +21,7 @@ from geodispatch.analysis.sla import BusinessCalendar, due_times
 from geodispatch.config import Settings, get_settings
 from geodispatch.domain.errors import InputError, NotFoundError, TransitionError
 from geodispatch.domain.jobs import Job
+from geodispatch.domain.plans import PlanStatus
 from geodispatch.domain.requests import RequestStatus
 from geodispatch.domain.workflow import EventKind, StatusEvent, check_transition, clean_note
 from geodispatch.geo.crs import lonlat_to_working
@@ -600,7 +601,7 @@ def assign_plan_jobs(
         status = field_repo.plan_status(session, plan_id)
         if status is None:
             raise NotFoundError(f"no plan {plan_id}; see 'geodispatch plan list'")
-        if status != "published":
+        if status != PlanStatus.PUBLISHED:
             raise TransitionError(
                 f"plan {plan_id} is {status}; publish it before its jobs count as assigned"
             )

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from geodispatch.domain.errors import StaleVersionError
+from geodispatch.domain.plans import PlanStatus
 from geodispatch.domain.requests import RequestStatus
 from geodispatch.domain.updates import StopStatus
 from geodispatch.storage.tables import (
@@ -60,7 +61,7 @@ def writer_turn(url: str) -> Iterator[None]:
 
 
 #: Plans crews see: a draft is the dispatcher's, a superseded plan is history.
-CREW_VISIBLE_PLANS = ("published",)
+CREW_VISIBLE_PLANS = (PlanStatus.PUBLISHED,)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from geodispatch.domain.plans import (
     DropReason,
     PlannedStop,
     PlanStats,
+    PlanStatus,
     RoutePlan,
     Violation,
     WorkOrder,
@@ -34,7 +35,7 @@ class PlanHeader:
 
     id: int
     plan_date: date
-    status: str
+    status: PlanStatus
     created_at: datetime
     created_by: str
     published_at: datetime | None
@@ -88,7 +89,7 @@ def save_plan(
     }
     row = PlanRow(
         plan_date=plan.plan_date,
-        status="draft",
+        status=PlanStatus.DRAFT,
         created_at=plan.created_at or datetime.now(UTC),  # the services pass the clock's time
         created_by=created_by,
         parent_id=parent_id,
@@ -155,7 +156,7 @@ def _header(row: PlanRow) -> PlanHeader:
     return PlanHeader(
         id=row.id,
         plan_date=row.plan_date,
-        status=row.status,
+        status=PlanStatus(row.status),
         created_at=row.created_at,
         created_by=row.created_by,
         published_at=row.published_at,
@@ -176,7 +177,7 @@ def list_plans(session: Session, *, day: date | None = None, limit: int = 50) ->
 
 def current_plan_id(session: Session, day: date) -> int | None:
     """The day's published plan, else its newest draft, else None."""
-    for status in ("published", "draft"):
+    for status in (PlanStatus.PUBLISHED, PlanStatus.DRAFT):
         found = session.scalars(
             select(PlanRow.id)
             .where(PlanRow.plan_date == day, PlanRow.status == status)
@@ -310,11 +311,11 @@ def publish(session: Session, plan_id: int, *, now: datetime, expected_version: 
         )
     session.execute(
         update(PlanRow)
-        .where(PlanRow.plan_date == row.plan_date, PlanRow.status == "published")
+        .where(PlanRow.plan_date == row.plan_date, PlanRow.status == PlanStatus.PUBLISHED)
         .where(PlanRow.id != plan_id)
-        .values(status="superseded", version=PlanRow.version + 1)
+        .values(status=PlanStatus.SUPERSEDED, version=PlanRow.version + 1)
     )
-    row.status = "published"
+    row.status = PlanStatus.PUBLISHED
     row.published_at = now
     row.version += 1
     session.flush()
@@ -364,7 +365,7 @@ def published_plan_id(session: Session, day: date) -> int | None:
     """The day's published plan, or None."""
     found = session.scalars(
         select(PlanRow.id)
-        .where(PlanRow.plan_date == day, PlanRow.status == "published")
+        .where(PlanRow.plan_date == day, PlanRow.status == PlanStatus.PUBLISHED)
         .order_by(PlanRow.id.desc())
         .limit(1)
     ).first()
@@ -376,7 +377,7 @@ def assigned_off_route(session: Session, day: date) -> list[int]:
     routed = (
         select(StopRow.job_id)
         .join(PlanRow, PlanRow.id == StopRow.plan_id)
-        .where(PlanRow.status == "published", PlanRow.plan_date >= day)
+        .where(PlanRow.status == PlanStatus.PUBLISHED, PlanRow.plan_date >= day)
     )
     rows = session.scalars(
         select(JobRow.id)
