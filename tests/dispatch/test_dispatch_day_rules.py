@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from geodispatch.dispatch.matrix import StraightLineSource
+from geodispatch.dispatch.pyvrp_start import FlooredRuntime
 from geodispatch.dispatch.replan import publish_check
 from geodispatch.dispatch.urgent import urgent_fit
 from geodispatch.dispatch.workorders import DEFAULT_MAX_AGE_DAYS, routable_orders
@@ -174,3 +175,25 @@ def test_plan_stats_round_trip_through_json_and_older_plans_still_load():
     assert loaded.solve_s == 1.5
     assert loaded.stages[0].name == "ortools"
     assert loaded.matrix == ""
+
+
+def test_a_busy_machine_search_runs_past_its_time_until_the_iteration_floor():
+    now = [0.0]
+    stop = FlooredRuntime(2.0, 5, 4.0, clock=lambda: now[0])
+    # an idle core: the floor is reached long before the limit, the limit decides
+    assert [stop(0) for _ in range(5)] == [False] * 5
+    now[0] = 2.0
+    assert stop(0)
+    # a busy core: 3 iterations by the limit, the search goes on to the floor ...
+    now[0] = 0.0
+    busy = FlooredRuntime(2.0, 5, 4.0, clock=lambda: now[0])
+    for _ in range(3):
+        assert not busy(0)
+    now[0] = 2.5
+    assert not busy(0)
+    assert not busy(0)
+    assert busy(0)
+    # ... but never past the cap
+    capped = FlooredRuntime(2.0, 10_000, 4.0, clock=lambda: now[0])
+    now[0] = 6.5
+    assert capped(0)

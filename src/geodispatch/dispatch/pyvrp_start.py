@@ -41,7 +41,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
@@ -49,7 +49,6 @@ import numpy as np
 import pyvrp
 from pyvrp import PenaltyParams
 from pyvrp.exceptions import PenaltyBoundWarning
-from pyvrp.stop import MaxRuntime
 from scipy.optimize import linear_sum_assignment
 
 from geodispatch.dispatch.problem import RoutingProblem, Visit
@@ -108,7 +107,10 @@ class PyVrpParams:
     stalls far from good routes, a yard's part converges in seconds; 0 turns it off.
     ``workers`` searches run side by side in threads (seeds ``seed``, ``seed + 1``…),
     each for the whole time, and the one whose routes cost least in our model (skills and
-    lunch applied) is kept. The runs behind these defaults: ``docs/routing_settings.md``.
+    lunch applied) is kept. ``min_iterations`` is a floor per search: on a busy machine a
+    search runs past its time, up to ``overrun`` × the time, until it has done that many
+    iterations (:class:`FlooredRuntime`). The runs behind these defaults:
+    ``docs/routing_settings.md``.
     """
 
     time_limit_s: float = 4.0
@@ -118,11 +120,18 @@ class PyVrpParams:
     max_penalty: float | None = None
     history_length: int = 50
     yard_share: float = 0.6
+    min_iterations: int = 250
+    overrun: float = 2.0
     workers: int = field(default_factory=lambda: default_workers())
 
     def __post_init__(self) -> None:
         if self.workers < 1:
             raise InputError(f"PyVrpParams.workers must be ≥ 1. Got {self.workers}.")
+        if self.min_iterations < 0 or self.overrun < 1:
+            raise InputError(
+                "PyVrpParams.min_iterations must be ≥ 0 and overrun ≥ 1. Got "
+                f"{self.min_iterations} and {self.overrun}."
+            )
         if self.runs < 1:
             raise InputError(f"PyVrpParams.runs must be ≥ 1. Got {self.runs}.")
         if self.history_length < 1:
@@ -553,7 +562,7 @@ def _searches(
     def search(seed: int) -> pyvrp.Solution:
         result = pyvrp.solve(
             data,
-            stop=MaxRuntime(limit_s),
+            stop=FlooredRuntime(limit_s, params.min_iterations, limit_s * params.overrun),
             seed=seed,
             collect_stats=False,
             display=False,
@@ -574,6 +583,40 @@ def _searches(
             return [search(seeds[0])]
         with ThreadPoolExecutor(max_workers=len(seeds), thread_name_prefix="pyvrp") as pool:
             return list(pool.map(search, seeds))
+
+
+class FlooredRuntime:
+    """PyVRP stopping rule: stop after ``limit_s`` once ``min_iterations`` are done.
+
+    On a machine other work keeps busy a search gets a fraction of a core, and a pure
+    wall-clock limit ends it after a handful of iterations, far from good routes. With
+    the floor it runs on, up to ``cap_s``, until it has done the iterations an idle core
+    does in a fraction of the limit; on an idle machine the floor is reached long before
+    the limit and changes nothing.
+    """
+
+    def __init__(
+        self,
+        limit_s: float,
+        min_iterations: int,
+        cap_s: float,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.limit_s = limit_s
+        self.min_iterations = min_iterations
+        self.cap_s = max(cap_s, limit_s)
+        self.clock = clock
+        self.began = clock()
+        self.iterations = 0
+
+    def __call__(self, best_cost: float) -> bool:
+        """True when the search should stop (PyVRP calls this once per iteration)."""
+        elapsed = self.clock() - self.began
+        if elapsed >= self.cap_s:
+            return True
+        done = elapsed >= self.limit_s and self.iterations >= self.min_iterations
+        self.iterations += 1
+        return done
 
 
 def cheapest(costs: Sequence[int]) -> int:
