@@ -8,6 +8,8 @@ starts again) or books an appointment for it (scheduled jobs are always routed).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from geodispatch.config import Settings, get_settings
 from geodispatch.dispatch.workorders import AgedJob, routable_orders
 from geodispatch.domain.errors import InputError, NotFoundError
@@ -73,6 +75,4 @@ def reconfirm_job(job_id: int, *, note: str, actor: str, settings: Settings | No
             session,
             [{"kind": EventKind.NOTE, "job_id": job_id, "actor": who, "at": at, "note": text}],
         )
-        found = jobs_repo.get_job(session, job_id)
-    assert found is not None
-    return found
+        return replace(job, confirmed_at=at, updated_at=at, version=job.version + 1)

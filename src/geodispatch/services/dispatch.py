@@ -32,7 +32,7 @@ from geodispatch.dispatch.replan import publish_check as check_publish
 from geodispatch.dispatch.solver import SolveParams
 from geodispatch.dispatch.urgent import UrgentFit, urgent_fit
 from geodispatch.dispatch.workorders import RoutingSplit, routable_orders, work_orders
-from geodispatch.domain.crews import Crew
+from geodispatch.domain.crews import Crew, last_shift_end
 from geodispatch.domain.errors import (
     GeodispatchError,
     InputError,
@@ -153,7 +153,7 @@ def _active_crews(session: Session) -> list[Crew]:
     return crews
 
 
-def check_shift_left(crews: Sequence[Crew], day: date, now: datetime) -> None:
+def check_shift_left(crews: Sequence[Crew], day: date, now: datetime, tz: ZoneInfo) -> None:
     """Refuse to plan ``day`` at ``now`` when every crew's shift has ended.
 
     Raises
@@ -161,13 +161,11 @@ def check_shift_left(crews: Sequence[Crew], day: date, now: datetime) -> None:
     ShiftOverError
         With the next day to plan instead.
     """
-    tz = now.tzinfo
-    assert isinstance(tz, ZoneInfo)
-    ends = [c.shift_on(day, tz)[1] for c in crews]
-    if ends and max(ends) <= now:
+    last = last_shift_end(crews, day, tz)
+    if last is not None and last <= now:
         tomorrow = day + timedelta(days=1)
         raise ShiftOverError(
-            f"every crew's shift on {day} has ended (the last at {max(ends):%H:%M}; it is "
+            f"every crew's shift on {day} has ended (the last at {last:%H:%M}; it is "
             f"{now:%H:%M}): there is no time left to plan today. Plan tomorrow, {tomorrow}, "
             "instead.",
             tomorrow,
@@ -214,7 +212,7 @@ def plan_day(
         crews = _active_crews(session)
         published = plans_repo.published_plan_id(session, day)
     if day == now.date():
-        check_shift_left(crews, day, now)
+        check_shift_left(crews, day, now, tz)
         if published is not None:
             return replan_with_urgent_job(
                 published,
