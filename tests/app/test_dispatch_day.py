@@ -21,9 +21,10 @@ from geodispatch.domain.errors import InputError
 from geodispatch.domain.plans import RoutePlan
 from geodispatch.domain.requests import RequestStatus
 from geodispatch.domain.updates import StopStatus
-from geodispatch.services import board, catalogue, dispatch, workflow
+from geodispatch.services import board, catalogue, dispatch, field, workflow
 from geodispatch.ui.state import URGENT_FROM_JOBS, URGENT_JOB
 from tests.app.conftest import open_app
+from tests.app.seed import PIN
 
 DAY = date(2025, 5, 19)
 TZ = ZoneInfo("America/New_York")
@@ -152,6 +153,27 @@ def test_1517_urgent_job_out_of_reach_is_explained_with_what_would_fit(boston: S
     elif check.needs_confirmation:
         with pytest.raises(InputError, match="Confirm to publish"):
             dispatch.publish_plan(newest)
+
+
+def test_1520_a_crew_sees_its_past_etas_late_and_the_urgent_stop_marked(boston: Settings, at):
+    now = at("15:20")
+    published = board.current_plan_id(DAY)
+    assert published is not None
+    plan = dispatch.load_plan(published)
+    route = next(r for r in plan.routes if any(s.order.urgent for s in r.stops))
+    field.set_pin(route.crew.code, PIN)
+    app = open_app("Field crew")
+    app.selectbox(key="crew-code").set_value(route.crew.code)
+    app.text_input(key="crew-pin").input(PIN)
+    app.button[0].click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    app.segmented_control(key="crew-view").set_value("All stops").run()
+    shown = [m.value for m in app.markdown]
+    urgent = next(s for s in route.stops if s.order.urgent)
+    assert any("URGENT" in text and f"{urgent.eta:%H:%M}" in text for text in shown)
+    past = [s for s in route.stops if s.status == StopStatus.PLANNED and s.eta < now]
+    assert past, "the 11:30 plan has stops due before 15:20 that nobody reported"
+    assert sum("late" in text for text in shown) == len(past)
 
 
 def test_1730_plan_today_says_the_shift_is_over_and_offers_tomorrow(boston: Settings, at):
