@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from geodispatch.config import Settings
 from geodispatch.dispatch.matrix import StraightLineSource, matrix_label
 from geodispatch.domain.errors import InputError
 from geodispatch.io.road_network import directions, load_graph, road_network_source, way_kmh
+from geodispatch.services.dispatch import travel_source
 from tests.dispatch.osm_fixture import N1, NODES, S1, C, D, write_extract
 
 
@@ -58,3 +60,11 @@ def test_missing_file_and_tags_are_explained(tmp_path: Path):
     assert directions({"highway": "residential"}) == (True, True)
     assert way_kmh("residential", "25 mph") == pytest.approx(40.2, abs=0.1)
     assert way_kmh("primary", None) == 50.0
+
+
+def test_every_plan_uses_the_road_network_when_one_is_set(extract: Path, tmp_path: Path):
+    unset = travel_source(Settings(home=tmp_path))
+    assert matrix_label(unset.key).startswith("straight line × 1.3 at 25.0 km/h")
+    road = travel_source(Settings(home=tmp_path, road_network=extract))
+    assert matrix_label(road.key).startswith("road network town.osm")
+    assert (tmp_path / "cache").is_dir()  # the parsed graph is kept for the next process
