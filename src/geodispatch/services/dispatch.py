@@ -299,12 +299,13 @@ def replan_with_urgent_job(
     progress = {
         job: Progress(StopStatus(status), locked) for job, (status, locked) in states.items()
     }
+    made = now
     if previous.plan_date > now.date():
         now = day_origin(previous.plan_date, tz)  # a later day is planned from its start
     request = replan_request(previous, orders=split.orders, crews=crews, progress=progress, now=now)
     source = source or travel_source(settings)
     plan, problem = plan_routes(
-        replace(request, created_at=now),
+        replace(request, created_at=made),
         params=params,
         solve=SolveParams(time_limit_s=time_limit_s),
         source=source,
