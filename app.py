@@ -12,6 +12,7 @@ import streamlit as st
 from geodispatch.domain.accounts import Page, Role
 from geodispatch.ui.auth import current_user, sidebar
 from geodispatch.ui.warm_up import warm_once
+from geodispatch.ui.widgets import clock_banner
 
 st.set_page_config(
     page_title="geodispatch",
@@ -66,6 +67,7 @@ FIRST = {
 
 user = current_user()
 sidebar(user)
+clock_banner()  # the demo runs on its data's last day and says so on every page
 if user is None:
     # ``?role=crew`` in a bookmarked link opens the crew's page first on a phone
     crew_first = str(st.query_params.get("role", "")).lower() == "crew"

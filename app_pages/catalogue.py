@@ -39,6 +39,7 @@ before = pd.DataFrame(
             "priority": int(t.priority),
             "public": t.public,
             "field_work": t.field_work,
+            "max_age_days": t.max_age_days,
         }
         for t, n in catalogue
     ]
@@ -63,7 +64,15 @@ after = st.data_editor(
         ),
         "public": st.column_config.CheckboxColumn("Residents see it"),
         "field_work": st.column_config.CheckboxColumn(
-            "Crew visit", disabled=True, help="types no crew visits are not routed"
+            "Crew visit", help="types no crew visits are never routed"
+        ),
+        "max_age_days": st.column_config.NumberColumn(
+            "Age limit (days)",
+            min_value=1,
+            max_value=3650,
+            step=1,
+            help="older open jobs go to backlog review instead of onto routes; empty: the "
+            "default (GEODISPATCH_MAX_AGE_DAYS)",
         ),
     },
     column_order=[
@@ -76,9 +85,10 @@ after = st.data_editor(
         "sla_hours",
         "department",
         "field_work",
+        "max_age_days",
         "code",
     ],
-    disabled=True if cannot_edit else ["code", "name", "requests", "field_work"],
+    disabled=True if cannot_edit else ["code", "name", "requests"],
     hide_index=True,
     width="stretch",
     height=520,

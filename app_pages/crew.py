@@ -8,13 +8,14 @@ from geodispatch.domain.updates import StopStatus
 from geodispatch.services import field
 from geodispatch.ui.crew import (
     Position,
+    StopView,
     crew_day,
     position_picker,
     sign_in_form,
     sign_out,
     signed_in_crew,
 )
-from geodispatch.ui.widgets import local, md_escape, show_error, show_map
+from geodispatch.ui.widgets import local, md_escape, now_local, show_error, show_map
 
 # bigger touch targets for gloved hands in a truck
 st.html(
@@ -36,6 +37,18 @@ STATUS_TEXT = {
     StopStatus.UNABLE: "could not complete",
 }
 
+
+def when(stop: StopView) -> str:
+    """The stop's ETA, marked late when it has passed, and urgent when dispatch said so."""
+    text = local(stop.eta)
+    late = field.late_minutes(stop, now)
+    if late:
+        text += f" :red[late {late} min]"
+    if stop.urgent:
+        text = f":red-background[URGENT] {text}"
+    return text
+
+
 st.title("My route")
 crew = signed_in_crew()
 if crew is None:
@@ -44,6 +57,7 @@ if crew is None:
     st.stop()
 
 day = crew_day(crew)
+now = now_local()
 st.markdown(f"**{md_escape(day.code)}** · {md_escape(day.name)} · {day.day:%a %d %b}")
 if not day.stops:
     st.info(
@@ -67,7 +81,7 @@ if view == "All stops":
     for s in day.stops:
         with st.container(border=True):
             st.markdown(
-                f"**{s.sequence}. {ICONS[s.status]} {local(s.eta)}** · "
+                f"**{s.sequence}. {ICONS[s.status]} {when(s)}** · "
                 f"{md_escape(s.service_name)} · {STATUS_TEXT[s.status]}"
             )
             st.text(s.address)
@@ -86,7 +100,7 @@ else:
             ids,
             index=ids.index(chosen.stop_id),
             format_func=lambda i: next(
-                f"{s.sequence}. {local(s.eta)} {s.service_name}"
+                f"{s.sequence}. {local(s.eta)} {'URGENT ' if s.urgent else ''}{s.service_name}"
                 for s in open_stops
                 if s.stop_id == i
             ),
@@ -96,9 +110,7 @@ else:
         stop = next(s for s in open_stops if s.stop_id == stop_id)
         with st.container(border=True):
             st.subheader(f"{stop.sequence}. {md_escape(stop.service_name)}", anchor=False)
-            st.markdown(
-                f"ETA **{local(stop.eta)}** · {ICONS[stop.status]} {STATUS_TEXT[stop.status]}"
-            )
+            st.markdown(f"ETA **{when(stop)}** · {ICONS[stop.status]} {STATUS_TEXT[stop.status]}")
             st.text(stop.address)
             st.caption(
                 f"Job {stop.job_id} · P{stop.priority} · {stop.caller_count} caller(s)"

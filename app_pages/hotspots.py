@@ -20,6 +20,7 @@ from geodispatch.ui.widgets import (
     downloads,
     kept,
     metrics,
+    now_local,
     open_tabs,
     show_error,
     show_map,
@@ -247,7 +248,7 @@ if on_wards.open:
 if on_export.open:
     with on_export:
         _, by_ward = ward_rows()
-        stamp = datetime.now(UTC).strftime("%Y%m%d")
+        stamp = now_local().strftime("%Y%m%d")
         downloads(
             Download(
                 f"Hotspots as CSV ({len(found):,})",

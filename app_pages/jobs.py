@@ -10,6 +10,7 @@ from geodispatch.domain.errors import GeodispatchError
 from geodispatch.services import board, workflow
 from geodispatch.ui import columns
 from geodispatch.ui.auth import staff_page, why_not
+from geodispatch.ui.state import URGENT_FROM_JOBS
 from geodispatch.ui.widgets import (
     Metric,
     count,
@@ -155,7 +156,8 @@ if view != "Possible duplicates":
             disabled=bool(cannot_replan),
             help=cannot_replan,
         ):
-            st.session_state["plan-urgent"] = int(job["job_id"])
+            # the Plan page fills its urgent form from this (a form's own key is read-only)
+            st.session_state[URGENT_FROM_JOBS] = int(job["job_id"])
             st.switch_page("app_pages/plan.py")
         if right.button("History, status and note for residents", key="jobs-history"):
             st.session_state["job-id"] = int(job["job_id"])

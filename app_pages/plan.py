@@ -4,12 +4,16 @@ from datetime import datetime
 
 import streamlit as st
 
+from geodispatch.dispatch.matrix import matrix_label
 from geodispatch.domain.accounts import Action, Page
-from geodispatch.domain.errors import GeodispatchError
-from geodispatch.services import board, dispatch, workflow
+from geodispatch.domain.errors import GeodispatchError, ShiftOverError
+from geodispatch.domain.plans import PlanStatus
+from geodispatch.domain.requests import RequestStatus
+from geodispatch.services import backlog, board, dispatch, workflow
 from geodispatch.storage.plans_repo import PlanHeader
 from geodispatch.ui import columns, data
 from geodispatch.ui.auth import staff_page, why_not
+from geodispatch.ui.state import URGENT_FROM_JOBS, URGENT_JOB
 from geodispatch.ui.widgets import (
     Metric,
     city_zone,
@@ -26,13 +30,96 @@ from geodispatch.ui.widgets import (
 )
 
 CREW_COLUMNS = {"name": "Name", "yard": "Yard", "shift": "Shift", "skills": "Skills"}
+CLOSE_AS = {
+    RequestStatus.CLOSED_NO_ACTION: "Close: no action needed",
+    RequestStatus.CLOSED_DUPLICATE: "Close: duplicate",
+    RequestStatus.CLOSED_NOT_CITY: "Close: not ours",
+}
+
+
+def show_backlog() -> None:
+    """Open jobs past their type's age limit: close, re-confirm or book them (never routed)."""
+    aged = backlog.backlog_review()
+    if not aged:
+        st.success("No open job is past its age limit: every open field job can be routed.")
+        return
+    st.caption(
+        f"{len(aged):,} open jobs are older than their type's age limit (Service types; "
+        "default in settings). They go on no route until you close, re-confirm or book them."
+    )
+    rows = [
+        {
+            "job_id": a.job.id,
+            "type": a.job.service_code,
+            "address": a.job.address,
+            "ward": a.job.ward,
+            "age_days": round(a.age_days),
+            "limit_days": a.limit_days,
+            "status": a.job.status.label,
+        }
+        for a in aged[:1000]
+    ]
+    table(
+        rows,
+        {
+            "job_id": columns.JOB,
+            "type": "Type",
+            "address": "Address",
+            "ward": "Ward",
+            "age_days": columns.number("Age (days)"),
+            "limit_days": columns.number("Limit (days)"),
+            "status": "Status",
+        },
+        key="plan-backlog",
+        height=360,
+    )
+    with st.form("plan-backlog-act", clear_on_submit=True):
+        pick, action = st.columns(2)
+        job_id = pick.selectbox("Job", [a.job.id for a in aged[:1000]], key="plan-backlog-job")
+        choice = action.selectbox(
+            "Decision",
+            ["Re-confirm: still needs a crew", *CLOSE_AS.values()],
+            key="plan-backlog-do",
+        )
+        note = st.text_input("Note (required to close)", key="plan-backlog-note")
+        if st.form_submit_button("Record decision"):
+            job = next(a.job for a in aged if a.job.id == job_id)
+            try:
+                if choice.startswith("Re-confirm"):
+                    backlog.reconfirm_job(job.id, note=note, actor=user)
+                    st.toast(f"Job {job.id} re-confirmed: it goes on the next plan.")
+                else:
+                    status = next(s for s, label in CLOSE_AS.items() if label == choice)
+                    backlog.close_stale_job(
+                        job.id, status, note=note, actor=user, expected_version=job.version
+                    )
+                    st.toast(f"Job {job.id} closed ({status.label}).")
+            except GeodispatchError as exc:
+                show_error(exc)
+            else:
+                st.rerun()
+    st.caption("To schedule one instead, book an appointment for it (a booked job is routed).")
+
 
 user = staff_page(Page.PLAN)
 st.title("Plan today")
 
+today = board.today()
+incoming_urgent = st.session_state.pop(URGENT_FROM_JOBS, None)
+if incoming_urgent is not None:  # from Open jobs: today's published plan, job filled in
+    st.session_state["plan-day"] = today
+    st.session_state[URGENT_JOB] = incoming_urgent
+    st.session_state.pop("plan-focus", None)
+if "plan-day-next" in st.session_state:  # "Plan tomorrow" after the shift ended
+    st.session_state["plan-day"] = st.session_state.pop("plan-day-next")
 top_left, top_right = st.columns([1, 3], vertical_alignment="bottom")
-day = top_left.date_input("Day", value=board.today(), key="plan-day", format="YYYY-MM-DD")
+day = top_left.date_input("Day", value=today, min_value=today, key="plan-day", format="YYYY-MM-DD")
 plans = board.day_plans(day)
+if incoming_urgent is not None:
+    st.info(
+        f"Job {incoming_urgent} is filled in below: press **Re-plan with this job first** to "
+        "re-plan the rest of today around it."
+    )
 
 
 def plan_label(h: PlanHeader) -> str:
@@ -48,6 +135,9 @@ def run_planner(limit_s: float) -> None:
     with st.spinner(f"Planning {day}: routing every open job (up to {limit_s:.0f} s)…"):
         try:
             outcome = dispatch.plan_day(day, time_limit_s=limit_s, created_by=user)
+        except ShiftOverError as exc:
+            st.session_state["plan-shift-over"] = (str(exc), exc.next_day)
+            return
         except GeodispatchError as exc:
             show_error(exc)
             return
@@ -66,9 +156,20 @@ with st.expander("Plan the day" if not plans else "Plan the day again (new draft
     )
     cannot_plan = why_not(user, Action.PLAN_DAY)
     if st.button(
-        "Plan today", type="primary", key="plan-run", disabled=bool(cannot_plan), help=cannot_plan
+        "Plan today" if day == today else f"Plan {day}",
+        type="primary",
+        key="plan-run",
+        disabled=bool(cannot_plan),
+        help=cannot_plan,
     ):
         run_planner(float(limit))
+    over = st.session_state.get("plan-shift-over")
+    if over is not None and day == today:
+        st.warning(over[0])
+        if st.button(f"Plan tomorrow ({over[1]})", key="plan-tomorrow"):
+            st.session_state.pop("plan-shift-over", None)
+            st.session_state["plan-day-next"] = over[1]
+            st.rerun()
 
 if not plans:
     st.info(
@@ -81,6 +182,11 @@ if not plans:
     else:
         st.subheader(f"Crews on shift ({len(roster)})")
         table(roster, {"crew": "Crew", **CREW_COLUMNS}, key="plan-roster")
+    if incoming_urgent is not None:
+        st.warning(
+            f"No plan is published for {day} yet: plan and publish the day first, then re-plan "
+            f"around job {incoming_urgent} (it is kept in the form)."
+        )
     st.stop()
 
 ids = [p.id for p in plans]
@@ -107,7 +213,7 @@ plan_id = top_right.selectbox(
 with st.spinner("Loading the plan…"):
     pb = data.plan_board(plan_id)
 header = pb.header
-published = next((p for p in plans if p.status == "published"), None)
+published = next((p for p in plans if p.status is PlanStatus.PUBLISHED), None)
 
 metrics(
     Metric("Status", header.status.capitalize(), f"version {header.version}"),
@@ -117,19 +223,20 @@ metrics(
     Metric("Stops finished", f"{pb.finished} of {len(pb.stops)}", "done or could not complete"),
 )
 
+st.caption(f"Travel times: {matrix_label(pb.plan.stats.matrix)}")
 for problem in pb.violations:
     st.error(md_escape(f"Plan check: {problem}"))
-if header.status == "draft" and published is not None:
+if header.status is PlanStatus.DRAFT and published is not None:
     st.caption(
         f"Draft. Crews still see plan {published.id} (published) until this one is published."
     )
-elif header.status == "superseded":
+elif header.status is PlanStatus.SUPERSEDED:
     st.caption("Superseded: an older plan, kept as history. Crews see the published plan.")
 
 # ----------------------------------------------------------------------------- actions
 act_left, act_right = st.columns(2)
 with act_left:
-    if header.status == "draft":
+    if header.status is PlanStatus.DRAFT:
         cannot_publish = why_not(user, Action.PUBLISH_PLAN)
         if st.button(
             "Publish to crews…",
@@ -142,24 +249,46 @@ with act_left:
         if cannot_publish:
             st.caption(f"{cannot_publish} A supervisor publishes this draft.")
         elif st.session_state.get("plan-confirm") == plan_id:
+            check = board.publish_check(plan_id)
             replaces = (
                 f" Plan {published.id} is replaced; its finished stops stay on record."
                 if published is not None
                 else ""
             )
-            st.warning(
-                f"Publish plan {plan_id}? {len(pb.stops)} stops go to "
-                f"{pb.crews_working} crews' phones now.{replaces}"
-            )
+            if check.empty:
+                st.error(check.in_words() + " Plan again, or keep the published plan.")
+                allowed = False
+            else:
+                st.warning(
+                    f"Publish plan {plan_id}? {len(pb.stops)} stops go to "
+                    f"{pb.crews_working} crews' phones now.{replaces}"
+                )
+                allowed = True
+                if check.needs_confirmation:
+                    st.error(check.in_words())
+                    allowed = st.checkbox(
+                        f"Yes, take these {len(check.leaving)} job(s) off the crews' routes",
+                        key=f"plan-confirm-removals-{plan_id}",
+                    )
             yes, no = st.columns(2)
-            if yes.button("Yes, publish", type="primary", key="plan-publish-confirm"):
+            if yes.button(
+                "Yes, publish", type="primary", key="plan-publish-confirm", disabled=not allowed
+            ):
                 try:
-                    _, assigned = board.publish(plan_id, expected_version=header.version, by=user)
+                    done = board.publish(
+                        plan_id,
+                        expected_version=header.version,
+                        confirm_removals=check.needs_confirmation,
+                        by=user,
+                    )
                 except GeodispatchError as exc:
                     show_error(exc)
                 else:
                     st.session_state.pop("plan-confirm", None)
-                    st.toast(f"Plan {plan_id} published; {assigned} jobs now Work assigned.")
+                    back = f"; {len(done.released)} back in the queue" if done.released else ""
+                    st.toast(
+                        f"Plan {plan_id} published; {done.assigned} jobs now Work assigned{back}."
+                    )
                     st.rerun()
             if no.button("Cancel", key="plan-publish-cancel"):
                 st.session_state.pop("plan-confirm", None)
@@ -173,17 +302,20 @@ with act_left:
         on_click="ignore",
     )
 with act_right:
-    if header.status == "published":
+    if header.status is PlanStatus.PUBLISHED:
         with st.form("plan-urgent"):
             st.markdown("**Urgent job**: re-plan the rest of the day around it")
             u1, u2 = st.columns(2)
-            urgent = u1.number_input("Job id", min_value=1, step=1, value=None, key="plan-urgent")
+            # the value comes from Open jobs' urgent button when set (session state)
+            default = {} if URGENT_JOB in st.session_state else {"value": None}
+            urgent = u1.number_input("Job id", min_value=1, step=1, key=URGENT_JOB, **default)
             start_at = u2.time_input(
                 "Crews free from",
                 value=now_local().time().replace(second=0, microsecond=0),
                 step=300,
                 key="plan-urgent-at",
-                help="Stops finished by then stay; the rest of the day is planned from here.",
+                help="Stops finished by then stay; the rest of the day is planned from here "
+                "(not earlier than now: nothing is planned in the past).",
             )
             cannot_replan = why_not(user, Action.REPLAN)
             go = st.form_submit_button(
@@ -199,7 +331,7 @@ with act_right:
                         result = board.replan_urgent(
                             plan_id,
                             int(urgent),
-                            now=datetime.combine(day, start_at, tzinfo=city_zone()),
+                            now=max(now_local(), datetime.combine(day, start_at, city_zone())),
                             time_limit_s=3.0,
                             created_by=user,
                         )
@@ -215,7 +347,8 @@ if replan is not None and replan.plan_id == plan_id:
     st.subheader(f"What the re-plan changed (against plan {replan.parent_id})")
     saved = replan.travel_saved_min
     st.write(
-        f"Urgent job **{replan.urgent_job_id}** is P1. {len(replan.changes)} job(s) changed; "
+        f"Urgent job **{replan.urgent_job_id}** must be served. "
+        f"{len(replan.changes)} job(s) changed; "
         f"driving {'saved' if saved >= 0 else 'added'}: **{abs(saved)} min** against keeping "
         "the old routes with the new work squeezed in where it is cheapest. "
         "Publish this draft to send it to the crews."
@@ -244,10 +377,12 @@ if replan is not None and replan.plan_id == plan_id:
 # ----------------------------------------------------------------------------- the plan
 view = st.segmented_control(
     "Show",
-    ["Routes", "Stops", "Left out"],
+    ["Routes", "Stops", "Left out", "Backlog review"],
     key=kept("plan-view", "Routes"),
 )
-if view == "Routes" or view is None:
+if view == "Backlog review":
+    show_backlog()
+elif view == "Routes" or view is None:
     map_col, crew_col = st.columns([3, 2])
     with map_col:
         with st.spinner("Drawing the routes…"):

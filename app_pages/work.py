@@ -1,7 +1,5 @@
 """Work & SLA: overdue and at-risk work by department and ward, closure audit, job actions."""
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
 from geodispatch.domain.accounts import Action, Page
@@ -17,13 +15,14 @@ from geodispatch.ui.widgets import (
     local_columns,
     md_escape,
     metrics,
+    now_local,
     show_error,
     table,
 )
 
 user = staff_page(Page.WORK)
 st.title("Work & SLA")
-now = datetime.now(UTC)
+now = now_local()
 with st.spinner("Checking due times…"):
     backlog = sla.backlog_by_department_ward(now=now)
     audit = sla.closure_audit()

@@ -42,7 +42,7 @@ def setup(home: Path, crews: int, stops: int) -> dict[str, list[tuple[int, int]]
     settings = Settings(home=home)
     intake.import_file(BACKLOG, settings=settings)
     workflow.group_new_requests(settings=settings)
-    template = dispatch.boston_crews()[0]
+    template = dispatch.boston_crews(settings)[0]
     dispatch.seed_crews(
         [dataclasses.replace(template, code=f"B{i:02d}", name=f"Bench {i}") for i in range(crews)],
         settings=settings,

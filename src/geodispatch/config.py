@@ -55,6 +55,21 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), description="bundled data: sample, boundaries")
     working_crs: str = Field(default="EPSG:26986", description="metric CRS for distances")
     seed: int = 0
+    clock: str = Field(
+        default="",
+        description="pin the product's day: 'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM' (time fixed); "
+        "empty = the real time, or the day the demo pinned when it loaded its data",
+    )
+    road_network: Path | None = Field(
+        default=None,
+        description="OpenStreetMap extract (.osm.pbf or .osm) for road travel times; "
+        "unset = straight-line times",
+    )
+    max_age_days: int = Field(
+        default=180,
+        description="jobs older than this go to backlog review instead of routes, unless "
+        "their service type sets its own limit",
+    )
     # workflow, SLA and API (issue 6)
     api_keys: str = Field(
         default="geodispatch-demo",

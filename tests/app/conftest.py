@@ -39,11 +39,16 @@ PAGES = [
 ]
 
 
+#: The 2025 backlog's last day, before the crews' 07:00 shift start.
+MORNING = "2025-05-19T06:30"
+
+
 @pytest.fixture(scope="module")
 def boston(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Settings of a database seeded with the Boston 2025 slice, exported for the app."""
-    settings = Settings(home=tmp_path_factory.mktemp("app-home"), data_dir=DATA)
+    settings = Settings(home=tmp_path_factory.mktemp("app-home"), data_dir=DATA, clock=MORNING)
     with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GEODISPATCH_CLOCK", MORNING)  # the backlog's last day, before the shift
         patch.setenv("GEODISPATCH_HOME", str(settings.home))
         patch.setenv("GEODISPATCH_DATA_DIR", str(DATA))
         patch.delenv("GEODISPATCH_DB_URL", raising=False)

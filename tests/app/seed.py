@@ -6,14 +6,19 @@ publishing), so the pages are tested against what a city's first day looks like.
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
 from geodispatch.config import Settings
-from geodispatch.services import board, dispatch, field
+from geodispatch.services import board, clock, dispatch, field
 from geodispatch.services.hotspots import refresh_hotspots
 from geodispatch.services.intake import import_file
 from geodispatch.services.workflow import group_new_requests
 from tests.conftest import BOSTON_2025
 
 PIN = "24680"
+#: The 2025 backlog's last day: the day the seeded database runs on.
+DAY = date(2025, 5, 19)
 #: Crews that get a PIN (hashing a PIN takes a fraction of a second: not all 20).
 SIGNED_CREWS = ("ASP-1", "LGT-1", "SGN-1")
 
@@ -29,8 +34,10 @@ def seed_boston_slice(settings: Settings, *, plan_seconds: float = 1.0) -> int:
     dispatch.seed_crews(settings=settings)
     for code in SIGNED_CREWS:
         field.set_pin(code, PIN, settings=settings)
-    outcome = dispatch.plan_day(
-        field.local_today(settings), time_limit_s=plan_seconds, settings=settings
-    )
+    # the product's day is the backlog's last day, as the demo pins it (so a server
+    # started on this database runs on it too); the plan is that day's morning plan
+    clock.pin_demo_day(DAY, settings=settings)
+    morning = datetime.combine(DAY, time(6, 30), ZoneInfo(settings.timezone))
+    outcome = dispatch.plan_day(DAY, now=morning, time_limit_s=plan_seconds, settings=settings)
     board.publish(outcome.plan_id, expected_version=outcome.plan.version, settings=settings)
     return outcome.plan_id

@@ -22,8 +22,16 @@ from geodispatch.reporting.maps import MapParams
 from geodispatch.services import board, catalogue, dispatch, field, performance, workflow
 from geodispatch.ui import data
 from geodispatch.ui.map_frame import shown_map_page
+from geodispatch.ui.state import URGENT_JOB
 from tests.app.conftest import PAGES, open_app
 from tests.app.seed import PIN
+
+
+def confirm_removals(app: AppTest) -> None:
+    """Tick "take these jobs off the routes" when publishing asks for it."""
+    for box in app.checkbox:
+        if box.key and box.key.startswith("plan-confirm-removals-"):
+            box.check().run()
 
 
 def metrics(app: AppTest) -> dict[str, str]:
@@ -174,6 +182,7 @@ def test_a_supervisor_plans_the_day_publishes_and_replans_an_urgent_job(
 
     app.button(key="plan-publish").click().run()
     assert "Publish plan" in app.warning[0].value
+    confirm_removals(app)
     app.button(key="plan-publish-confirm").click().run()
     assert not app.exception
     statuses = {p.id: p.status for p in board.day_plans(day)}
@@ -197,7 +206,7 @@ def test_a_supervisor_plans_the_day_publishes_and_replans_an_urgent_job(
     left_out = board.plan_board(draft).dropped
     lower = left_out[(left_out["reason_code"] == "lower_priority") & (left_out["priority"] != "P1")]
     urgent = int(lower["job_id"].iloc[0])
-    app.number_input(key="plan-urgent").set_value(urgent)
+    app.number_input(key=URGENT_JOB).set_value(urgent)
     app.time_input(key="plan-urgent-at").set_value(time(10, 30))  # mid-shift
     next(b for b in app.button if b.label == "Re-plan with this job first").click().run()
     assert not app.exception

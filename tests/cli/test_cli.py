@@ -8,7 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from geodispatch.cli import app, common
-from geodispatch.config import Settings
+from geodispatch.config import Settings, get_settings
+from geodispatch.services import backlog
 from tests.conftest import write_csv
 from tests.intake.boston_rows import HEADER_2011, row
 
@@ -85,3 +86,40 @@ def test_db_upgrade_reports_the_revision(env_settings: Settings) -> None:
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0
     assert "schema at revision" in result.output
+
+
+def test_plan_after_the_shift_offers_tomorrow_and_the_backlog_lists_old_jobs(
+    tmp_path: Path, env_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_csv(
+        tmp_path / "export.csv",
+        HEADER_2011,
+        [
+            row(case_enquiry_id="1", open_dt="2011-07-01 08:30:00"),
+            row(case_enquiry_id="2", open_dt="2010-01-04 08:30:00", latitude="42.30"),
+        ],
+    )
+    assert runner.invoke(app, ["import", str(path)]).exit_code == 0
+    assert runner.invoke(app, ["crews", "seed"]).exit_code == 0
+    monkeypatch.setenv("GEODISPATCH_CLOCK", "2011-07-01T17:30")
+    get_settings.cache_clear()
+
+    late = runner.invoke(app, ["plan", "--time-limit", "1"])
+    assert late.exit_code != 0
+    assert "Running on Friday 01 July 2011, 17:30" in late.output
+    assert "Plan tomorrow, 2011-07-02" in late.output
+    assert "geodispatch plan --date 2011-07-02" in late.output
+
+    tomorrow = runner.invoke(app, ["plan", "--date", "2011-07-02", "--time-limit", "1"])
+    assert tomorrow.exit_code == 0, tomorrow.output
+    assert "1 jobs on routes" in tomorrow.output  # the 2010 report waits in backlog review
+    assert "travel times: straight line × 1.3 at 25.0 km/h" in tomorrow.output
+    assert "1 open jobs are past their type's age limit" in tomorrow.output
+
+    listed = runner.invoke(app, ["backlog", "list"])
+    assert "1 open jobs past their age limit" in listed.output
+    (old,) = backlog.backlog_review()
+    assert old.job.created_at.year == 2010
+    confirm = ["backlog", "confirm", str(old.job.id), "--note", "still there"]
+    assert runner.invoke(app, confirm).exit_code == 0
+    assert "0 open jobs past" in runner.invoke(app, ["backlog", "list"]).output

@@ -12,11 +12,11 @@ import pytest
 
 from geodispatch.dispatch.matrix import (
     MatrixCache,
-    OsrmTableSource,
     StraightLineParams,
     StraightLineSource,
 )
 from geodispatch.domain.errors import InputError, PlanningError
+from geodispatch.io.osrm import OsrmTableSource
 from tests.dispatch.routing_helpers import KM_LON, YARD_LAT, east
 
 

@@ -9,6 +9,7 @@ from geodispatch.dispatch.planner import jobs_moved, plan_routes, prefer_kept
 from geodispatch.dispatch.replan import Progress, diff_plans, replan_request
 from geodispatch.dispatch.solver import SolveParams
 from geodispatch.domain.requests import Priority
+from geodispatch.domain.updates import StopStatus
 from tests.dispatch.routing_helpers import DAY, TZ, at, crew, job, plan
 
 
@@ -22,9 +23,9 @@ def test_replan_keeps_done_and_locked_work_and_inserts_the_urgent_job():
     other = next(r for r in morning.routes if r is not route_a and r.stops)
     locked = other.stops[-1]
     progress = {
-        done.order.job_id: Progress("done"),
-        on_site.order.job_id: Progress("arrived"),
-        locked.order.job_id: Progress("planned", locked=True),
+        done.order.job_id: Progress(StopStatus.DONE),
+        on_site.order.job_id: Progress(StopStatus.ARRIVED),
+        locked.order.job_id: Progress(StopStatus.PLANNED, locked=True),
     }
     urgent = job(99, 1.7, priority=Priority.P1)
     now = on_site.eta + (on_site.departs_at - on_site.eta) / 2
@@ -72,9 +73,9 @@ def test_driving_saved_is_measured_against_squeezing_the_new_work_into_the_old_o
     request = replan_request(morning, orders=[*orders, urgent], crews=crews, progress={}, now=at(7))
     new, problem = plan_routes(request, solve=SolveParams(time_limit_s=0.5))
     assert new.crew_of_job()[99] == "A"
-    baseline = new.stats["baseline_travel_s"]
+    baseline = new.stats.baseline_travel_s
     assert isinstance(baseline, int)
-    assert new.stats["baseline_served"] == len(orders) + 1
+    assert new.stats.baseline_served == len(orders) + 1
     diff = diff_plans(morning, new, problem, warm=request.warm_start or {})
     assert diff.travel_saved_s == baseline - new.travel_s
     assert diff.travel_saved_s >= 0  # same work served: the re-plan is never worse

@@ -7,6 +7,7 @@ so jobs, the catalogue and the crews come from the same path the product uses.
 from __future__ import annotations
 
 import csv
+import shutil
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,7 +24,7 @@ from geodispatch.services import workflow
 from geodispatch.services.intake import import_file
 from geodispatch.storage import crews_repo, jobs_repo
 from geodispatch.storage.db import session_scope
-from tests.conftest import BOSTON_2025
+from tests.conftest import BOSTON_2025, DATA
 
 BACKLOG = BOSTON_2025
 DAY = date(2025, 6, 2)
@@ -43,7 +44,10 @@ def settings(tmp_path: Path) -> Settings:
         csv.writer(handle).writerows([header, *body])
     with (tmp_path / "later.csv").open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows([header, rows[41]])  # a report that comes in mid-day
-    cfg = Settings(home=tmp_path, data_dir=tmp_path)
+    roster = tmp_path / service.BOSTON_ROSTER
+    roster.parent.mkdir(parents=True)
+    shutil.copy(DATA / service.BOSTON_ROSTER, roster)
+    cfg = Settings(home=tmp_path, data_dir=tmp_path, clock=f"{DAY}T06:00")
     import_file(sample, source="boston", settings=cfg)
     return cfg
 

@@ -12,6 +12,7 @@ from ortools.util import optional_boolean_pb2
 
 from geodispatch.dispatch.build import build_problem
 from geodispatch.dispatch.ortools_solver import OrToolsModel, OrToolsSolver
+from geodispatch.dispatch.pipeline import PlanPipeline
 from geodispatch.dispatch.planner import PlanRequest, plan_routes
 from geodispatch.dispatch.problem import RoutingProblem, routable_stops, work_load
 from geodispatch.dispatch.pyvrp_start import (
@@ -163,7 +164,7 @@ def test_a_day_with_long_routes_gets_one_pyvrp_search_per_core_a_short_day_two(m
         assert routable_stops(problem) == pytest.approx(
             min(len(problem.visits), 12 * 8 * 60 / minutes)
         )
-        found = OrToolsSolver().solve(problem, SolveParams(time_limit_s=0.6))
+        found = PlanPipeline().solve(problem, SolveParams(time_limit_s=0.6))
         assert f"best of {searches} searches" in found.stages[0].note
 
 
@@ -249,10 +250,10 @@ def test_both_pipelines_give_checked_plans_and_say_which_stages_ran():
     assert hybrid.violations == ()
     assert alone.violations == ()
     assert hybrid.solver == "pyvrp+ortools"
-    stages = [s["stage"] for s in hybrid.stats["stages"]]  # type: ignore[union-attr]
+    stages = [s.name for s in hybrid.stats.stages]
     assert stages == ["pyvrp", "ortools", "pyvrp-tighten"]
     assert alone.solver == "ortools"
-    assert alone.stats["stages"] == []
+    assert alone.stats.stages == ()
     # twelve short jobs near the yard fit two crews either way
     assert hybrid.served == alone.served == 12
 
@@ -354,7 +355,7 @@ def test_make_room_moves_are_on_only_when_asked_or_when_the_work_fits(monkeypatc
     heavy = [job(1, 1.0, minutes=20)] + [job(j, 1.0, minutes=90) for j in range(2, 17)]
     for orders in (light, heavy):
         day, _ = build_problem(orders, crews, day=DAY, tz=TZ)
-        OrToolsSolver().solve(day, SolveParams(time_limit_s=0.3))
+        PlanPipeline().solve(day, SolveParams(time_limit_s=0.3))
     assert asked == [True, False]
 
 
@@ -399,7 +400,7 @@ def test_tightening_runs_on_fresh_plans_and_its_share_is_checked():
         ),
         solve=SolveParams(time_limit_s=0.6),
     )
-    assert [s["stage"] for s in again.stats["stages"]] == ["pyvrp", "ortools"]  # type: ignore[union-attr]
+    assert [s.name for s in again.stats.stages] == ["pyvrp", "ortools"]
 
 
 def test_an_over_booked_day_gives_the_time_to_choosing_jobs_not_to_shortening_routes():
@@ -422,4 +423,4 @@ def test_an_over_booked_day_gives_the_time_to_choosing_jobs_not_to_shortening_ro
         PlanRequest(heavy_jobs, crews, DAY, TZ),
         solve=SolveParams(time_limit_s=0.6),
     )
-    assert [s["stage"] for s in over.stats["stages"]] == ["pyvrp", "ortools"]  # type: ignore[union-attr]
+    assert [s.name for s in over.stats.stages] == ["pyvrp", "ortools"]

@@ -60,6 +60,20 @@ def test_an_empty_sla_cell_clears_the_target(mixed: Settings) -> None:
     assert types(mixed)[code].sla_hours is None
 
 
+def test_field_work_and_the_age_limit_are_edited_and_an_empty_limit_means_the_default(
+    mixed: Settings,
+) -> None:
+    code = next(iter(types(mixed)))
+    catalogue.edit_types({code: {"field_work": False, "max_age_days": 45.0}}, settings=mixed)
+    stored = types(mixed)[code]
+    assert stored.field_work is False
+    assert stored.max_age_days == 45
+    catalogue.edit_types({code: {"max_age_days": math.nan}}, settings=mixed)
+    assert types(mixed)[code].max_age_days is None
+    with pytest.raises(InputError, match="whole days from 1 to 3650"):
+        catalogue.edit_types({code: {"max_age_days": 2.5}}, settings=mixed)
+
+
 @pytest.mark.parametrize(
     ("field", "value", "says"),
     [

@@ -13,6 +13,7 @@ from geodispatch.cli.common import console, friendly_errors, progress_bar
 from geodispatch.config import get_settings
 from geodispatch.intake.generic_csv import ColumnMapping
 from geodispatch.services import catalogue as catalogue_service
+from geodispatch.services import clock
 from geodispatch.services import demo as demo_service
 from geodispatch.services.intake import ImportSummary, InputFormat, import_file, rejected_rows
 
@@ -86,6 +87,9 @@ def demo_command(
     for summary in report.imports:
         print_summary(summary)
     print_demo_accounts(report)
+    banner = clock.city_clock().banner()
+    if banner:
+        console.print(f"[yellow]{banner}[/]", highlight=False)
 
 
 def print_demo_accounts(report: demo_service.DemoReport) -> None:

@@ -8,14 +8,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from geodispatch.cli.common import console, friendly_errors, progress_bar
+from geodispatch.dispatch.matrix import matrix_label
 from geodispatch.dispatch.problem import PlanParams
-from geodispatch.domain.errors import InputError
+from geodispatch.domain.errors import InputError, ShiftOverError
 from geodispatch.domain.plans import PlanDiff, RoutePlan
+from geodispatch.io.crew_roster import read_roster
+from geodispatch.services import backlog as backlog_service
+from geodispatch.services import clock
 from geodispatch.services import dispatch as service
+from geodispatch.services import workflow as workflow_service
 
 plan_app = typer.Typer(
     help="Plan crew routes for a day; list, show, publish and re-plan plans.",
@@ -26,15 +32,22 @@ crews_app = typer.Typer(
 )
 
 
+backlog_app = typer.Typer(
+    help="Backlog review: open jobs past their age limit, which plans leave off the routes.",
+    no_args_is_help=True,
+)
+
+
 def register(app: typer.Typer) -> None:
     """Add the routing commands to the main CLI."""
     app.add_typer(plan_app, name="plan")
     app.add_typer(crews_app, name="crews")
+    app.add_typer(backlog_app, name="backlog")
 
 
 def _day(text: str | None) -> date:
     if text is None:
-        return date.today()
+        return clock.today()
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -60,20 +73,27 @@ def plan_command(
     """Plan the day's routes for all active crews over the open jobs (stored as a draft)."""
     if ctx.invoked_subcommand is not None:
         return
+    print_clock()
     when = _day(day)
     with progress_bar(f"planning {when:%Y-%m-%d} ({time_limit:g} s search)") as progress:
         progress(0, None)
-        outcome = service.plan_day(
-            when, time_limit_s=time_limit, params=PlanParams(balance_coefficient=balance)
-        )
+        try:
+            outcome = service.plan_day(
+                when, time_limit_s=time_limit, params=PlanParams(balance_coefficient=balance)
+            )
+        except ShiftOverError as exc:
+            raise InputError(f"{exc} ('geodispatch plan --date {exc.next_day}')") from None
         progress(1, 1)
     print_plan(outcome.plan, show=show)
+    if outcome.backlog:
+        console.print(
+            f"{outcome.backlog:,} open jobs are past their type's age limit and wait in backlog "
+            "review ('geodispatch backlog list'), not on routes",
+            highlight=False,
+        )
     if publish:
         published = service.publish_plan(outcome.plan_id)
-        console.print(
-            f"[green]✓[/] plan {outcome.plan_id} published; "
-            f"{published.assigned} jobs now Work assigned"
-        )
+        print_published(outcome.plan_id, published)
     else:
         console.print(
             f"draft plan {outcome.plan_id}; publish it with "
@@ -135,19 +155,48 @@ def show_command(
 
 @plan_app.command("publish")
 @friendly_errors
-def publish_command(plan_id: Annotated[int, typer.Argument(help="plan id")]) -> None:
-    """Publish a plan to the crews (the day's earlier published plan is superseded)."""
-    published = service.publish_plan(plan_id)
+def publish_command(
+    plan_id: Annotated[int, typer.Argument(help="plan id")],
+    confirm: Annotated[
+        bool,
+        typer.Option("--confirm", help="publish even though it takes jobs off the crews' routes"),
+    ] = False,
+) -> None:
+    """Publish a plan to the crews (the day's earlier published plan is superseded).
+
+    A plan with no stops is refused; one that takes jobs off the crews' published routes
+    is refused unless --confirm is given (the message lists what leaves which crew).
+    """
+    published = service.publish_plan(plan_id, confirm_removals=confirm)
+    print_published(plan_id, published)
+
+
+def print_published(plan_id: int, published: service.PlanOutcome) -> None:
+    """What publishing did: jobs assigned, jobs sent back to the queue."""
     console.print(
         f"[green]✓[/] plan {plan_id} published; {published.assigned} jobs now Work assigned"
+        + (
+            f"; {len(published.released)} jobs on no published route went back to the queue"
+            if published.released
+            else ""
+        )
     )
+
+
+def print_clock() -> None:
+    """Say which day the product runs on when it is not the real date (the demo)."""
+    banner = clock.city_clock().banner()
+    if banner:
+        console.print(f"[yellow]{banner}[/]", highlight=False)
 
 
 @plan_app.command("replan")
 @friendly_errors
 def replan_command(
     plan_id: Annotated[int, typer.Argument(help="the plan crews are working from")],
-    urgent: Annotated[int | None, typer.Option(help="job id to insert as urgent (P1)")] = None,
+    urgent: Annotated[
+        int | None, typer.Option(help="job id to insert as urgent (must be served)")
+    ] = None,
     at: Annotated[str | None, typer.Option(help="re-plan time, ISO (default now)")] = None,
     time_limit: Annotated[float, typer.Option(help="solver time limit, seconds")] = 1.0,
 ) -> None:
@@ -160,6 +209,7 @@ def replan_command(
             raise InputError(f"--at {at!r} is not a time; write 2025-06-02T11:30-04:00") from None
         if now.tzinfo is None:
             raise InputError("--at needs a UTC offset, e.g. 2025-06-02T11:30-04:00")
+    print_clock()
     with progress_bar("re-planning") as progress:
         progress(0, None)
         outcome = service.replan_with_urgent_job(
@@ -169,7 +219,78 @@ def replan_command(
     print_plan(outcome.plan, show=5)
     if outcome.diff is not None:
         print_diff(outcome.diff)
+    if outcome.urgent_fit is not None:
+        console.print(f"[red]{escape(outcome.urgent_fit.advice())}[/]", highlight=False)
+    elif urgent is not None:
+        console.print(f"[green]✓[/] urgent job {urgent} is on a route", highlight=False)
     console.print(f"draft plan {outcome.plan_id} (re-plan of {plan_id})")
+
+
+@backlog_app.command("list")
+@friendly_errors
+def backlog_list_command(
+    limit: Annotated[int, typer.Option(help="jobs to show, oldest first")] = 30,
+) -> None:
+    """Open jobs past their type's age limit: no plan routes them until you decide."""
+    print_clock()
+    aged = backlog_service.backlog_review()
+    table = Table(
+        "job",
+        "type",
+        "address",
+        "age d",
+        "limit d",
+        "status",
+        title=f"{len(aged):,} open jobs past their age limit",
+    )
+    for a in aged[:limit]:
+        table.add_row(
+            str(a.job.id),
+            Text(a.job.service_code),
+            Text(a.job.address),
+            f"{a.age_days:.0f}",
+            str(a.limit_days),
+            a.job.status.label,
+        )
+    console.print(table)
+    console.print(
+        "close one: 'geodispatch backlog close JOB --as closed_no_action --note ...'; keep it: "
+        "'geodispatch backlog confirm JOB'; or book an appointment for it"
+    )
+
+
+@backlog_app.command("close")
+@friendly_errors
+def backlog_close_command(
+    job_id: Annotated[int, typer.Argument(help="job id")],
+    outcome: Annotated[
+        str,
+        typer.Option("--as", help="closed_no_action, closed_duplicate or closed_not_city"),
+    ],
+    note: Annotated[str, typer.Option(help="why (required)")],
+    actor: Annotated[str, typer.Option(help="who decides")] = "dispatcher",
+) -> None:
+    """Close an old job without a fix, with a note (audited)."""
+    job = backlog_service.close_stale_job(
+        job_id,
+        outcome,
+        note=note,
+        actor=actor,
+        expected_version=workflow_service.get_job(job_id).version,
+    )
+    console.print(f"[green]✓[/] job {job.id} is now {job.status.label}")
+
+
+@backlog_app.command("confirm")
+@friendly_errors
+def backlog_confirm_command(
+    job_id: Annotated[int, typer.Argument(help="job id")],
+    note: Annotated[str, typer.Option(help="why it still needs a crew")] = "",
+    actor: Annotated[str, typer.Option(help="who decides")] = "dispatcher",
+) -> None:
+    """Re-confirm an old job still needs a crew: the next plan routes it (audited)."""
+    job = backlog_service.reconfirm_job(job_id, note=note, actor=actor)
+    console.print(f"[green]✓[/] job {job.id} re-confirmed; the next plan may route it")
 
 
 @plan_app.command("map")
@@ -223,10 +344,17 @@ def crews_list() -> None:
 
 @crews_app.command("seed")
 @friendly_errors
-def crews_seed() -> None:
-    """Add (or update) the Boston sample roster: 20 crews at 7 public works yards."""
-    total = service.seed_crews()
-    console.print(f"[green]✓[/] Boston roster seeded; {total} crews in the database")
+def crews_seed(
+    roster: Annotated[
+        Path | None,
+        typer.Option(help="roster CSV (columns as data/boston/crews.csv); default: Boston's"),
+    ] = None,
+) -> None:
+    """Add (or update) crews from a roster file (default: Boston's 20 crews at 7 yards)."""
+    crews = None if roster is None else read_roster(roster)
+    total = service.seed_crews(crews)
+    what = "Boston roster" if roster is None else f"roster {roster.name}"
+    console.print(f"[green]✓[/] {what} seeded; {total} crews in the database")
 
 
 def print_plan(plan: RoutePlan, *, show: int) -> None:
@@ -241,7 +369,8 @@ def print_plan(plan: RoutePlan, *, show: int) -> None:
         "on site min",
         title=(
             f"Plan {plan.id or ''} for {plan.plan_date}: {plan.served} jobs on routes, "
-            f"{len(plan.dropped)} not planned, {plan.travel_s / 3600:.1f} h driving"
+            f"{len(plan.dropped)} not planned, {plan.travel_s / 3600:.1f} h driving; "
+            f"travel times: {matrix_label(plan.stats.matrix)}"
         ),
     )
     for r in plan.routes:
@@ -270,11 +399,11 @@ def print_plan(plan: RoutePlan, *, show: int) -> None:
             console.print(f"  {v.kind} {v.crew_code} {v.job_id}: {v.detail}", markup=False)
     else:
         console.print("[green]✓[/] checker: every time recomputed, no violation")
-    if plan.stats:
+    if plan.stats.solve_s or plan.stats.solver_status:
         console.print(
-            f"  solver {plan.solver}: {plan.stats.get('solve_s')} s search, "
-            f"{plan.stats.get('repair_inserted', 0)} inserted and "
-            f"{plan.stats.get('repair_swapped', 0)} swapped by repair",
+            f"  solver {plan.solver}: {plan.stats.solve_s} s search, "
+            f"{plan.stats.repair_inserted} inserted and "
+            f"{plan.stats.repair_swapped} swapped by repair",
             highlight=False,
         )
 

@@ -107,7 +107,7 @@ def build_problem(
             locked_vehicle, locked_rank = vehicle_of_code[lock[0]], lock[1]
             allowed = (locked_vehicle,)
         penalty = params.drop_value_s * weight
-        if locked_vehicle is not None:
+        if locked_vehicle is not None or order.urgent:
             penalty = params.drop_value_s * params.priority_weights[0] * params.locked_multiplier
         sla = 0
         if due_s is not None and params.sla_cost > 0:
@@ -210,7 +210,7 @@ def candidate_pool(problem: RoutingProblem) -> tuple[set[int], dict[int, str]]:
         keep.update(ranked[:bound])
         names = crew_names(sorted(problem.vehicles[k].crew.code for k in crews))
         for i in ranked[bound:]:
-            if problem.visits[i].locked_vehicle is not None:
+            if problem.visits[i].locked_vehicle is not None or problem.visits[i].order.urgent:
                 keep.add(i)
                 continue
             cut[i] = (

@@ -6,9 +6,13 @@ constant speed. Measured on city grids, the road distance between two points is 
 streets, rivers and bridges push it a little above); 25 km/h is a typical average for
 a city work truck including turns, signals and parking. Both are parameters.
 
-A road-network source (an OSRM ``table`` service) sits behind the same
-:class:`MatrixSource` interface. Matrices are computed once per set of points and kept in a
-:class:`MatrixCache`, so a re-plan that reuses the morning's points does not recompute.
+Road-network sources sit behind the same :class:`MatrixSource` interface: an
+OpenStreetMap extract read from disk (:mod:`geodispatch.io.road_network`, graph and
+Dijkstra in :mod:`geodispatch.dispatch.road_graph`) or an OSRM ``table`` server
+(:mod:`geodispatch.io.osrm`); the network I/O lives in ``io/``, not here. Matrices are
+computed once per set of points and kept in a :class:`MatrixCache` (one lock around
+its store, as the app plans from several threads), so a re-plan that reuses the
+morning's points does not recompute.
 Every source returns *integer* seconds: the planner, the solver and the checker all read
 the same integers, so rounding can never make a checked plan differ from a solved one.
 """
@@ -16,17 +20,14 @@ the same integers, so rounding can never make a checked plan differ from a solve
 from __future__ import annotations
 
 import hashlib
-import json
-import math
-import urllib.error
-import urllib.request
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
-from geodispatch.domain.errors import InputError, PlanningError
+from geodispatch.domain.errors import InputError
 
 #: Mean Earth radius (IUGG), metres.
 EARTH_RADIUS_M = 6_371_008.8
@@ -95,74 +96,6 @@ class StraightLineSource:
 
 
 @dataclass(frozen=True, slots=True)
-class OsrmTableSource:
-    """Road travel times from an OSRM server's ``table`` service (durations, seconds).
-
-    ``base_url`` is the server, e.g. ``http://localhost:5000``. Large matrices are fetched
-    in blocks of ``block`` × ``block`` points (OSRM's default ``max-table-size`` is 100).
-    Durations are rounded to whole seconds; a pair OSRM cannot route raises
-    :class:`PlanningError` naming the points.
-    """
-
-    base_url: str
-    profile: str = "driving"
-    block: int = 100
-    timeout_s: float = 30.0
-
-    @property
-    def key(self) -> str:
-        """Identifies the server and profile."""
-        return f"osrm:{self.base_url.rstrip('/')}:{self.profile}"
-
-    def seconds(self, lonlat: np.ndarray) -> np.ndarray:
-        """Travel seconds between every pair of points, fetched block by block."""
-        pts = np.asarray(lonlat, dtype=float)
-        n = len(pts)
-        out = np.zeros((n, n), dtype=np.int64)
-        for i0 in range(0, n, self.block):
-            for j0 in range(0, n, self.block):
-                rows = list(range(i0, min(n, i0 + self.block)))
-                cols = list(range(j0, min(n, j0 + self.block)))
-                out[np.ix_(rows, cols)] = self._fetch(pts, rows, cols)
-        np.fill_diagonal(out, 0)
-        return out
-
-    def _fetch(self, pts: np.ndarray, rows: list[int], cols: list[int]) -> np.ndarray:
-        ids = sorted(set(rows) | set(cols))
-        pos = {p: k for k, p in enumerate(ids)}
-        coords = ";".join(f"{pts[p, 0]:.6f},{pts[p, 1]:.6f}" for p in ids)
-        url = (
-            f"{self.base_url.rstrip('/')}/table/v1/{self.profile}/{coords}"
-            f"?sources={';'.join(str(pos[r]) for r in rows)}"
-            f"&destinations={';'.join(str(pos[c]) for c in cols)}&annotations=duration"
-        )
-        try:
-            with urllib.request.urlopen(url, timeout=self.timeout_s) as response:
-                body = json.loads(response.read().decode("utf-8"))
-        except (urllib.error.URLError, TimeoutError, json.JSONDecodeError) as exc:
-            raise PlanningError(
-                f"OSRM table request to {self.base_url} failed ({exc}); check the server is "
-                "running, or plan with the straight-line matrix"
-            ) from exc
-        if body.get("code") != "Ok":
-            raise PlanningError(
-                f"OSRM answered {body.get('code')!r}: {body.get('message', '')}; "
-                "check the points lie inside the server's map extract"
-            )
-        block = body["durations"]
-        out = np.zeros((len(rows), len(cols)), dtype=np.int64)
-        for a, row in enumerate(block):
-            for b, value in enumerate(row):
-                if value is None:
-                    raise PlanningError(
-                        f"OSRM finds no road from point {rows[a]} ({pts[rows[a]].tolist()}) to "
-                        f"point {cols[b]} ({pts[cols[b]].tolist()}); check both locations"
-                    )
-                out[a, b] = math.floor(float(value) + 0.5)
-        return out
-
-
-@dataclass(frozen=True, slots=True)
 class TravelMatrix:
     """Integer travel seconds between ``points`` (n, 2 lon/lat), from ``source_key``."""
 
@@ -186,6 +119,7 @@ class MatrixCache:
     def __init__(self, size: int = 8) -> None:
         self.size = size
         self._store: OrderedDict[str, TravelMatrix] = OrderedDict()
+        self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
@@ -194,17 +128,34 @@ class MatrixCache:
         pts = np.ascontiguousarray(np.asarray(lonlat, dtype=float).reshape(-1, 2))
         digest = hashlib.sha1(np.round(pts, 7).tobytes(), usedforsecurity=False).hexdigest()
         key = f"{source.key}|{len(pts)}|{digest}"
-        found = self._store.get(key)
-        if found is not None:
-            self.hits += 1
-            self._store.move_to_end(key)
-            return found
-        self.misses += 1
+        with self._lock:
+            found = self._store.get(key)
+            if found is not None:
+                self.hits += 1
+                self._store.move_to_end(key)
+                return found
+            self.misses += 1
+        # computed outside the lock: another thread may compute the same matrix meanwhile
         matrix = TravelMatrix(pts, np.asarray(source.seconds(pts), dtype=np.int64), source.key)
-        self._store[key] = matrix
-        while len(self._store) > self.size:
-            self._store.popitem(last=False)
+        with self._lock:
+            self._store[key] = matrix
+            while len(self._store) > self.size:
+                self._store.popitem(last=False)
         return matrix
+
+
+def matrix_label(key: str) -> str:
+    """How a travel-time source (by its ``key``) reads on a page or in the CLI."""
+    kind, _, rest = key.partition(":")
+    if kind == "straight":
+        circuity, _, speed = rest.partition(":")
+        return f"straight line × {circuity} at {speed} km/h (no road network set)"
+    if kind == "road":
+        name, _, digest = rest.partition(":")
+        return f"road network {name} ({digest})"
+    if kind == "osrm":
+        return f"OSRM road times ({rest})"
+    return key or "unknown"
 
 
 #: One cache per process (the CLI, the app and the API each plan from one process).

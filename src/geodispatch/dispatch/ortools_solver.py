@@ -28,13 +28,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
-from geodispatch.dispatch.problem import RoutingProblem, routable_stops, work_load
-from geodispatch.dispatch.pyvrp_start import (
-    PyVrpParams,
-    default_workers,
-    pyvrp_tighten,
-    pyvrp_warm_start,
-)
+from geodispatch.dispatch.problem import RoutingProblem
 from geodispatch.dispatch.schedule import lunch_feasible, plan_cost
 from geodispatch.dispatch.solver import (
     Solution,
@@ -314,47 +308,16 @@ def split_by_skill(problem: RoutingProblem, params: SolveParams) -> list[list[in
     return routes
 
 
-def _shortened(
-    problem: RoutingProblem, found: Solution, cost: int, settings: PyVrpParams
-) -> tuple[Solution, Stage]:
-    """``found`` with PyVRP's shorter routes for the same jobs when they cost less."""
-    shorter = pyvrp_tighten(problem, found.routes, settings)
-    new = plan_cost(problem, shorter.routes)
-    stage = Stage(
-        "pyvrp-tighten",
-        round(shorter.wall_s, 3),
-        min(new, cost),
-        f"{'kept' if new < cost else 'not kept'}: cost {new} vs {cost} before; "
-        f"removed {shorter.removed_lunch} for lunch",
-    )
-    if new >= cost:
-        return found, stage
-    kept = replace(
-        found,
-        routes=shorter.routes,
-        break_after=tuple(None for _ in shorter.routes),
-        objective=new,
-    )
-    return kept, stage
-
-
 class OrToolsSolver:
-    """:class:`RouteSolver` backed by OR-Tools' routing library, warm-started by PyVRP.
+    """:class:`RouteSolver` backed by OR-Tools' routing library alone.
 
-    With ``params.warm_start="pyvrp"`` (default), PyVRP builds routes for
-    ``params.warm_share`` of the time, starting from ``initial`` when given (a re-plan:
-    the routes crews already have)
-    (:func:`~geodispatch.dispatch.pyvrp_start.pyvrp_warm_start`), OR-Tools improves
-    them (:meth:`polish`), and on a fresh plan PyVRP shortens OR-Tools' routes with the
-    served jobs fixed for ``params.tighten_share`` of the time
-    (:func:`~geodispatch.dispatch.pyvrp_start.pyvrp_tighten`), kept only when that
-    lowers the model's cost (:func:`~geodispatch.dispatch.schedule.plan_cost`). On a
-    day whose work fits its crews' hours OR-Tools' pass also moves stops so left-out jobs
-    fit (``SolveParams.make_room_moves``). With
-    ``warm_start="none"`` OR-Tools searches alone, from ``initial`` when given; without
-    it and with ``params.relaxed_share`` > 0 and crews with lunch, the search runs in
-    two phases: first the relaxed model (no lunch windows, shifts shortened by the
-    lunch) for that share of the time, then the full model warm-started from its routes.
+    It searches from ``initial`` when given (:meth:`polish` loads routes another stage
+    built). Without it, and with ``params.relaxed_share`` > 0 and crews with lunch, the
+    search runs in two phases: first the relaxed model (no lunch windows, shifts shortened
+    by the lunch) for that share of the time, then the full model warm-started from its
+    routes; a large day with several skill groups is first routed group by group
+    (``params.split_share``). The product's stage order (PyVRP, then OR-Tools, then PyVRP
+    shortening) is :class:`~geodispatch.dispatch.pipeline.PlanPipeline`'s.
     """
 
     name = "ortools"
@@ -372,8 +335,6 @@ class OrToolsSolver:
             return Solution(
                 empty, tuple(None for _ in problem.vehicles), 0, "trivial", 0.0, self.name
             )
-        if params.warm_start == "pyvrp":
-            return self._from_pyvrp(problem, params, initial=initial)
         split = split_share_for(params, len(problem.visits))
         if initial is None and split > 0 and _skill_groups(problem):
             began = time.perf_counter()
@@ -425,57 +386,6 @@ class OrToolsSolver:
             second = self._once(problem, rest, initial=lunch_feasible(problem, first.routes))
             return replace(second, wall_s=first.wall_s + second.wall_s)
         return self._once(problem, params, initial=initial)
-
-    def _from_pyvrp(
-        self,
-        problem: RoutingProblem,
-        params: SolveParams,
-        *,
-        initial: Sequence[Sequence[int]] | None = None,
-    ) -> Solution:
-        began = time.perf_counter()
-        fits = work_load(problem) <= 1
-        warm, tighten = params.shares(work_fits=fits)
-        workers = params.pyvrp_workers or default_workers(routable_stops(problem))
-        # a re-plan keeps crews' routes where it can (the planner charges moved jobs), so
-        # the shortening stage, free to reshuffle crews, runs on fresh plans only
-        tighten = tighten if initial is None else 0.0
-        settings = PyVrpParams(
-            time_limit_s=params.time_limit_s * warm,
-            seed=params.seed,
-            workers=workers,
-        )
-        start = pyvrp_warm_start(problem, settings, initial=initial)
-        searches = f"best of {len(start.costs)} searches; " if len(start.costs) > 1 else ""
-        first = Stage(
-            "pyvrp",
-            round(start.wall_s, 3),
-            plan_cost(problem, start.routes),
-            f"{searches}removed {start.removed_skill} on a wrong crew, "
-            f"{start.removed_lunch} for lunch",
-        )
-        # OR-Tools and the shortening stage share what is left in their proportion: the
-        # first stage's setup (one PyVRP model per yard, fitting lunch) can overrun
-        left = params.time_limit_s - (time.perf_counter() - began)
-        rest = replace(
-            params,
-            time_limit_s=max(0.1, left * (1 - warm - tighten) / (1 - warm)),
-            make_room_moves=fits if params.make_room_moves is None else params.make_room_moves,
-        )
-        found = self.polish(problem, rest, start.routes)
-        stages = (first, *found.stages)
-        if tighten > 0:
-            left = params.time_limit_s - (time.perf_counter() - began)
-            found, last = _shortened(
-                problem, found, stages[-1].cost, replace(settings, time_limit_s=max(0.05, left))
-            )
-            stages = (*stages, last)
-        return replace(
-            found,
-            solver="pyvrp+ortools",
-            wall_s=time.perf_counter() - began,
-            stages=stages,
-        )
 
     def polish(
         self, problem: RoutingProblem, params: SolveParams, routes: Sequence[Sequence[int]]

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from geodispatch.dispatch.build import build_problem
 from geodispatch.dispatch.checker import check_plan
 from geodispatch.dispatch.matrix import MatrixCache, MatrixSource
-from geodispatch.dispatch.ortools_solver import OrToolsSolver
+from geodispatch.dispatch.pipeline import PlanPipeline
 from geodispatch.dispatch.problem import PlanParams, RoutingProblem
 from geodispatch.dispatch.reasons import explain_dropped
 from geodispatch.dispatch.repair import RepairResult, relocate_and_refill, repair
@@ -28,6 +28,7 @@ from geodispatch.domain.plans import (
     CrewRoute,
     LockedStop,
     PlannedStop,
+    PlanStats,
     RoutePlan,
     WorkOrder,
 )
@@ -49,6 +50,8 @@ class PlanRequest:
     locked: Sequence[LockedStop] = ()
     #: crew code -> job ids in order: a warm start (e.g. this morning's plan)
     warm_start: Mapping[str, Sequence[int]] | None = None
+    #: when the plan is made (the product's clock); stamped on the plan
+    created_at: datetime | None = None
 
 
 def plan_routes(
@@ -63,7 +66,7 @@ def plan_routes(
     """The day's plan and the problem it was checked against."""
     began = time.perf_counter()
     solve = solve or SolveParams()
-    solver = solver or OrToolsSolver()
+    solver = solver or PlanPipeline()
     problem, pre_dropped = build_problem(
         request.orders,
         request.crews,
@@ -78,7 +81,6 @@ def plan_routes(
     )
     built = time.perf_counter()
     budget = max(0.1, REPAIR_SHARE * solve.time_limit_s)
-    baseline: dict[str, int] = {}
     # a re-plan searches from the routes crews already have (kept feasible)
     before = warm_routes(problem, request.warm_start) if request.warm_start else None
     kept = lunch_feasible(problem, before) if before is not None else None
@@ -100,31 +102,35 @@ def plan_routes(
         time_budget_s=max(0.05, budget - fixed.wall_s),
         home=None if before is None else {i: k for k, r in enumerate(before) for i in r},
     )
-    relocated = {
-        "relocated": shortened.moved,
-        "relocate_saved_s": shortened.saved_s,
-        "relocate_s": round(shortened.wall_s, 3),
-    }
+    stats = replace(
+        _stats(problem, solution, fixed, built - began),
+        relocated=shortened.moved,
+        relocate_saved_s=shortened.saved_s,
+        relocate_s=round(shortened.wall_s, 3),
+    )
     if kept is not None and before is not None:
         # the routes crews already have with new work inserted where it fits: used unless
         # the search beats it by more than the jobs it moves between crews cost, so a
         # re-plan never makes the day worse than "keep going and squeeze in the urgent
         # job", nor reshuffles crews for a few minutes of driving
         patched = repair(problem, kept, [None] * len(kept), time_budget_s=budget)
-        baseline = {
-            "baseline_travel_s": sum(
+        moved = jobs_moved(before, fixed.routes)
+        stats = replace(
+            stats,
+            baseline_travel_s=sum(
                 best_timeline(problem, k, r, patched.break_after[k]).travel_s
                 for k, r in enumerate(patched.routes)
             ),
-            "baseline_served": sum(len(r) for r in patched.routes),
-        }
-        moved = jobs_moved(before, fixed.routes)
-        baseline["search_moved_from_kept"] = moved
-        baseline["move_cost_s"] = problem.params.move_cost_s
+            baseline_served=sum(len(r) for r in patched.routes),
+            search_moved_from_kept=moved,
+            move_cost_s=problem.params.move_cost_s,
+        )
         if prefer_kept(problem, patched.routes, fixed.routes, moved=moved):
             fixed = patched
-            baseline["kept_routes"] = 1
-            relocated = {}  # the search's routes, relocated or not, were not used
+            # the search's routes, relocated or not, were not used
+            stats = replace(
+                stats, kept_routes=True, relocated=0, relocate_saved_s=0, relocate_s=0.0
+            )
     dropped = explain_dropped(problem, fixed.routes, fixed.dropped, untried=fixed.untried)
     locked_jobs = {s.job_id for s in request.locked}
     routes = tuple(
@@ -136,11 +142,11 @@ def plan_routes(
         routes=routes,
         dropped=tuple(pre_dropped + dropped),
         solver=solution.solver,
-        created_at=datetime.now(request.tz),
-        stats={**_stats(problem, solution, fixed, built - began), **relocated},
+        created_at=request.created_at or request.now,
+        stats=stats,
     )
     violations = check_plan(problem, plan)
-    stats = {**plan.stats, **baseline, "total_s": round(time.perf_counter() - began, 3)}
+    stats = replace(plan.stats, total_s=round(time.perf_counter() - began, 3))
     return replace(plan, violations=tuple(violations), stats=stats), problem
 
 
@@ -222,19 +228,16 @@ def assemble_route(
 
 def _stats(
     problem: RoutingProblem, solution: Solution, fixed: RepairResult, build_s: float
-) -> dict[str, object]:
-    return {
-        "jobs_considered": len(problem.visits),
-        "crews": len(problem.vehicles),
-        "objective": solution.objective,
-        "solver_status": solution.status,
-        "stages": [
-            {"stage": s.name, "s": s.wall_s, "cost": s.cost, **({"note": s.note} if s.note else {})}
-            for s in solution.stages
-        ],
-        "solve_s": round(solution.wall_s, 3),
-        "build_s": round(build_s, 3),
-        "repair_inserted": fixed.inserted,
-        "repair_swapped": fixed.swapped,
-        "repair_s": round(fixed.wall_s, 3),
-    }
+) -> PlanStats:
+    return PlanStats(
+        jobs_considered=len(problem.visits),
+        crews=len(problem.vehicles),
+        objective=solution.objective,
+        solver_status=solution.status,
+        stages=solution.stages,
+        solve_s=round(solution.wall_s, 3),
+        build_s=round(build_s, 3),
+        repair_inserted=fixed.inserted,
+        repair_swapped=fixed.swapped,
+        repair_s=round(fixed.wall_s, 3),
+    )

@@ -54,7 +54,8 @@ class PlanParams:
     #: Cost per second of (latest return − earliest departure) over crews; 0 turns the
     #: workload balance term off.
     balance_coefficient: int = 0
-    #: Locked stops cost this many times a P1 job to drop (so they never are, in practice).
+    #: Locked stops and urgent jobs cost this many times a P1 job to drop (so they never are,
+    #: in practice, while a crew can reach them).
     locked_multiplier: float = 100.0
     #: In a re-plan, driving seconds each job moved to another crew must win back: the
     #: new plan replaces "keep the routes, squeeze the new work in" only when it is better

@@ -41,7 +41,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
@@ -49,7 +49,6 @@ import numpy as np
 import pyvrp
 from pyvrp import PenaltyParams
 from pyvrp.exceptions import PenaltyBoundWarning
-from pyvrp.stop import MaxRuntime
 from scipy.optimize import linear_sum_assignment
 
 from geodispatch.dispatch.problem import RoutingProblem, Visit
@@ -59,11 +58,6 @@ from geodispatch.domain.errors import InputError
 
 #: PyVRP's penalty cap when every visit is optional (see :class:`PyVrpParams`).
 OPTIONAL_MAX_PENALTY = 1000.0
-
-# PyVRP warns whenever a penalty reaches its cap, advising a higher one; the low cap on
-# dispatch days is deliberate (see PyVrpParams.max_penalty), so the advice is noise in
-# the planner's log. Only this warning class from PyVRP is silenced.
-warnings.filterwarnings("ignore", category=PenaltyBoundWarning)
 
 #: Seconds :func:`pyvrp_tighten` gives repair to put back a stop lunch pushed out.
 REFILL_S = 0.05
@@ -82,17 +76,8 @@ def default_workers(stops: float = 0) -> int:
     ``stops`` is about what the crews can serve
     (:func:`~geodispatch.dispatch.problem.routable_stops`). Two searches per core this
     process may use up to :data:`SMALL_DAY_STOPS`, one per core above: a small day's
-    search stalls at a seed-dependent plan within about 2 s, so more seeds with less
-    time each find a better start; a larger day's search is still improving when its
-    time runs out, so a whole core each pays more. Measured on 2 cores, four searches
-    against two, same time, three runs each: the over-booked 200 / 8 days (about 125
-    stops) served weight 469 against 468 (seed 311) and drove 12.8–12.9 h against
-    13.0 h (seed 312), so four; on the 200 / 20 days (200 stops) two drove 21.4–21.7 h
-    against 21.7–21.9 h (seed 311) and served all 200 jobs, weight 476–477 against
-    475–476 (seed 312); on the 1 000 / 40 days (about 610 stops, 27 s) two served
-    weight 1 976 against 1 972–1 973 and 1 850–1 851 against 1 842–1 845; on Boston's
-    demo backlog (about 250 stops) two cost 11.4 M against 12.5–12.9 M at 2 s and
-    9.8 M against 10.2–10.3 M at 5 s.
+    search stalls at a seed-dependent plan within seconds, so more seeds with less time
+    each find a better start; a larger day's search still improves when its time ends.
     """
     try:
         cores = len(os.sched_getaffinity(0))
@@ -106,59 +91,26 @@ def default_workers(stops: float = 0) -> int:
 class PyVrpParams:
     """How the PyVRP stage searches.
 
-    ``seed`` makes the search repeatable for equal time (PyVRP is seeded; with a time
-    limit the number of iterations, hence the result, still depends on machine load).
-    ``runs`` splits the time over that many searches with seeds ``seed``, ``seed + 1``…
-    and keeps the best (measured on 200-stop days, where one search stalls after about
-    2 s at a seed-dependent plan: no consistent gain from 2 runs, so 1 by default).
-    ``coordinate_scale`` turns the problem's points (lon/lat or planar units) into the
-    integer coordinates PyVRP uses for its neighbourhood geometry.
-    ``max_penalty`` caps PyVRP's penalty per unit of violation (a second late, a job
-    over a cap). PyVRP starts its penalties at half the cap and adapts them slowly
-    (×0.9 per 500 iterations), so with its default cap (100 000) a search of a few
-    seconds never lets a route run even slightly late, which it needs to move jobs
-    between crews. ``None`` (default) picks :data:`OPTIONAL_MAX_PENALTY` when every
-    visit is optional (every dispatch day) and PyVRP's own default when some visit is
-    required (benchmark instances, and :func:`pyvrp_tighten`). Measured with
-    ``bench/routing.py``'s days, PyVRP stage alone, same time: the 1 000 cap gave a
-    lower plan cost on all six seeded 311 days than the default (e.g. 1000 stops:
-    served weight +28 and +21), but on Solomon (all clients required, tight windows)
-    larger gaps on 4 of 5 instances (e.g. RC105 0.18 → 2.25 %). Lower caps help the
-    benchmark's over-booked days (100: served weight +3.6 and +4.0 on the 200 / 8 days,
-    mean of four runs) but wreck Boston's backlog, whose jobs are worth 4.5 units of
-    weight at the median against the benchmark's 1: the demo day's plan cost went from
-    10.7 M (1 000, 2 000 alike) to 17.6 M (450) and 20.1 M (100), PyVRP's routes then
-    running late everywhere for prizes worth hours of lateness. 1 000 stays.
-    ``history_length`` is the late-acceptance history of PyVRP's iterated local search
-    (PyVRP's default 300 suits searches of minutes): a shorter one accepts fewer worse
-    plans, which pays within a few seconds. Measured, PyVRP stage alone for 3 s, mean of
-    seeds 1–3 on the four seeded 200-stop days (200 / 20 and 200 / 8, seeds 311 and
-    312): 300 → 50 raised served weight on the over-booked days 464.0 → 468.7 and
-    367.3 → 370.0 and kept it (± 1) on the others, driving 22.86 → 22.73 h and
-    24.68 → 24.74 h there; 20 and 100 were close to 50, 1000 worse everywhere.
-    ``yard_share`` of the time goes first to each yard's part of the day on its own
-    when crews leave from two or more yards and no routes are given to start from
-    (:func:`yard_parts`); the whole day then starts from the joined routes. PyVRP's
-    search on a whole day with skills stalls far from good routes (1 000 stops: 43–46 h
-    of driving after 16 s and still 43 h after 60 s, where VROOM drives 34–42 h); a
-    yard's part (10 crews, ~250 stops) converges in seconds. Measured, PyVRP stage
-    alone, mean of seeds 1–2, 16 s: 1 000 / 40 seed 311 from 1 925 weight / 45.9 h to
-    1 954 / 37.5 h, seed 312 from 1 817 / 46.9 h to 1 832 / 41.6 h; 2.9 s on the
-    200 / 20 days: 572 / 22.8 h → 573 / 21.9 h and 472.5 / 25.4 h → 472.5 / 24.4 h.
-    Shares 0.4–0.8 measured alike; 0 turns it off.
-    ``workers`` searches run side by side in threads, seeds ``seed``, ``seed + 1``…,
-    each for the whole time, and the one whose routes cost least in our model (after
-    skills and lunch are applied) is kept. Default: two per core, at most
-    :data:`MAX_WORKERS`; the planner picks :func:`default_workers` for the day's size
-    (one per core on days whose routes hold over :data:`SMALL_DAY_STOPS` stops), and
-    ``SolveParams.pyvrp_workers`` overrides it. PyVRP's search stalls
-    at a seed-dependent plan on a 200-stop day after about 2 s, so more seeds with less
-    time each find a better start than one long search: ``bench/routing.py``'s six
-    seeded days on 2 cores (``--only synthetic --pyvrp-workers N``), goal met on 2 of 6
-    days with 1 search, 3 of 6 with 2 (two runs) and 3 (one run), 4 of 6 with 4 (two
-    runs: 200 / 8 seed 311 then serves 469 like VROOM, with 12.3–12.6 h of driving).
-    The OR-Tools stage after it runs on one core, so the searches cost CPU time, not wall
-    time: 6.7 s of CPU in 4.1 s on a 200-stop day.
+    ``seed`` makes the search repeatable for equal time (with a time limit the number of
+    iterations, hence the result, still depends on machine load). ``runs`` splits the
+    time over that many searches with consecutive seeds and keeps the best.
+    ``coordinate_scale`` turns the problem's points into the integer coordinates PyVRP
+    uses for its neighbourhood geometry. ``max_penalty`` caps PyVRP's penalty per unit of
+    violation: PyVRP starts at half the cap and adapts slowly, so with its default cap a
+    search of seconds never lets a route run slightly late, which it needs to move jobs
+    between crews; ``None`` picks :data:`OPTIONAL_MAX_PENALTY` when every visit is
+    optional (dispatch days) and PyVRP's default when some visit is required.
+    ``history_length`` is the late-acceptance history of the iterated local search
+    (PyVRP's default suits searches of minutes; a shorter one pays within seconds).
+    ``yard_share`` of the time goes first to each yard's part of the day on its own when
+    crews leave from two or more yards (:func:`yard_parts`): a whole day with skills
+    stalls far from good routes, a yard's part converges in seconds; 0 turns it off.
+    ``workers`` searches run side by side in threads (seeds ``seed``, ``seed + 1``…),
+    each for the whole time, and the one whose routes cost least in our model (skills and
+    lunch applied) is kept. ``min_iterations`` is a floor per search: on a busy machine a
+    search runs past its time, up to ``overrun`` × the time, until it has done that many
+    iterations (:class:`FlooredRuntime`). The runs behind these defaults:
+    ``docs/routing_settings.md``.
     """
 
     time_limit_s: float = 4.0
@@ -168,11 +120,18 @@ class PyVrpParams:
     max_penalty: float | None = None
     history_length: int = 50
     yard_share: float = 0.6
+    min_iterations: int = 250
+    overrun: float = 2.0
     workers: int = field(default_factory=lambda: default_workers())
 
     def __post_init__(self) -> None:
         if self.workers < 1:
             raise InputError(f"PyVrpParams.workers must be ≥ 1. Got {self.workers}.")
+        if self.min_iterations < 0 or self.overrun < 1:
+            raise InputError(
+                "PyVrpParams.min_iterations must be ≥ 0 and overrun ≥ 1. Got "
+                f"{self.min_iterations} and {self.overrun}."
+            )
         if self.runs < 1:
             raise InputError(f"PyVrpParams.runs must be ≥ 1. Got {self.runs}.")
         if self.history_length < 1:
@@ -494,7 +453,7 @@ def pyvrp_tighten(
     Every visit on ``routes`` becomes a required client and every other one is left
     out, so PyVRP searches only the order of stops and which crew does them, starting
     from ``routes``. That is the stage after OR-Tools (see
-    :meth:`~geodispatch.dispatch.ortools_solver.OrToolsSolver.solve`): OR-Tools' short
+    :class:`~geodispatch.dispatch.pipeline.PlanPipeline`): OR-Tools' short
     pass swaps left-out work in where PyVRP's prize search stalls, but often at a high
     driving cost, and its search with lunch intervals undoes little of it in seconds.
     Without prizes to collect PyVRP shortens routes quickly. Measured on the benchmark's
@@ -603,7 +562,7 @@ def _searches(
     def search(seed: int) -> pyvrp.Solution:
         result = pyvrp.solve(
             data,
-            stop=MaxRuntime(limit_s),
+            stop=FlooredRuntime(limit_s, params.min_iterations, limit_s * params.overrun),
             seed=seed,
             collect_stats=False,
             display=False,
@@ -615,10 +574,49 @@ def _searches(
         )
         return result.best
 
-    if len(seeds) == 1:
-        return [search(seeds[0])]
-    with ThreadPoolExecutor(max_workers=len(seeds), thread_name_prefix="pyvrp") as pool:
-        return list(pool.map(search, seeds))
+    # PyVRP warns whenever a penalty reaches its cap, advising a higher one; the low cap
+    # on dispatch days is deliberate (see PyVrpParams.max_penalty), so the advice is noise
+    # in the planner's log. Only this class is silenced, and only while the searches run.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=PenaltyBoundWarning)
+        if len(seeds) == 1:
+            return [search(seeds[0])]
+        with ThreadPoolExecutor(max_workers=len(seeds), thread_name_prefix="pyvrp") as pool:
+            return list(pool.map(search, seeds))
+
+
+class FlooredRuntime:
+    """PyVRP stopping rule: stop after ``limit_s`` once ``min_iterations`` are done.
+
+    On a machine other work keeps busy a search gets a fraction of a core, and a pure
+    wall-clock limit ends it after a handful of iterations, far from good routes. With
+    the floor it runs on, up to ``cap_s``, until it has done the iterations an idle core
+    does in a fraction of the limit; on an idle machine the floor is reached long before
+    the limit and changes nothing.
+    """
+
+    def __init__(
+        self,
+        limit_s: float,
+        min_iterations: int,
+        cap_s: float,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.limit_s = limit_s
+        self.min_iterations = min_iterations
+        self.cap_s = max(cap_s, limit_s)
+        self.clock = clock
+        self.began = clock()
+        self.iterations = 0
+
+    def __call__(self, best_cost: float) -> bool:
+        """True when the search should stop (PyVRP calls this once per iteration)."""
+        elapsed = self.clock() - self.began
+        if elapsed >= self.cap_s:
+            return True
+        done = elapsed >= self.limit_s and self.iterations >= self.min_iterations
+        self.iterations += 1
+        return done
 
 
 def cheapest(costs: Sequence[int]) -> int:

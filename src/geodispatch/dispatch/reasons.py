@@ -74,6 +74,13 @@ def unservable_reason(
     if any(best_timeline(problem, k, [visit_index]).feasible for k in visit.vehicles):
         return None
     earliest = min(v.start_s + int(problem.travel[v.start_loc, visit.loc]) for v in vehicles)
+    if earliest > visit.latest_s and order.window is None:
+        return (
+            DropReason.NOT_REACHABLE,
+            f"the capable crews' shifts end at {_hhmm(problem, visit.latest_s)}; the nearest "
+            f"can be there at {_hhmm(problem, earliest)} at the earliest, with no time left "
+            f"for {order.service_minutes} min on site and the drive back",
+        )
     if earliest > visit.latest_s:
         return (
             DropReason.PAST_DEADLINE,
@@ -105,7 +112,7 @@ def explain_dropped(
         rank = int(visit.order.priority)
         codes = [problem.vehicles[k].crew.code for k in visit.vehicles]
         served = [problem.visits[i] for k in visit.vehicles for i in routes[k]]
-        lower = [s for s in served if int(s.order.priority) > rank]
+        lower = [s for s in served if int(s.order.priority) > rank and not s.order.urgent]
         label = priority_label(visit.order.priority)
         if visit.locked_vehicle is not None:
             out.append(
@@ -138,7 +145,9 @@ def explain_dropped(
                 )
             )
         else:
-            mix = Counter(priority_label(s.order.priority) for s in served)
+            mix = Counter(
+                "urgent" if s.order.urgent else priority_label(s.order.priority) for s in served
+            )
             parts = ", ".join(f"{k} {mix[k]}" for k in sorted(mix))
             out.append(
                 DroppedJob(

@@ -95,7 +95,11 @@ def repair(
             route = routes[k]
             for out_pos, j in enumerate(route):
                 other = problem.visits[j]
-                if other.locked_vehicle is not None or other.order.priority <= visit.order.priority:
+                if (
+                    other.locked_vehicle is not None
+                    or other.order.urgent
+                    or other.order.priority <= visit.order.priority
+                ):
                     continue
                 trial = route[:out_pos] + route[out_pos + 1 :]
                 lunch = lunch_after_removal(breaks[k], out_pos)

@@ -18,7 +18,7 @@ do by hand; both measured from the crews' current positions), and the SLA risks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,16 +35,17 @@ from geodispatch.domain.plans import (
     WorkOrder,
 )
 from geodispatch.domain.requests import Priority
+from geodispatch.domain.updates import StopStatus
 
 #: Stop statuses after which a job needs no more planning today.
-FINISHED = frozenset({"done", "unable"})
+FINISHED = frozenset({StopStatus.DONE, StopStatus.UNABLE})
 
 
 @dataclass(frozen=True, slots=True)
 class Progress:
     """The state of one planned stop as the crew reported it."""
 
-    status: str  # planned | arrived | done | unable
+    status: StopStatus
     locked: bool = False
 
 
@@ -66,14 +67,14 @@ def replan_request(
         here: CrewPosition | None = None
         taken = route.break_start is not None and route.break_start < now
         for stop in route.stops:
-            state = progress.get(stop.order.job_id, Progress("planned"))
+            state = progress.get(stop.order.job_id, Progress(StopStatus.PLANNED))
             lon, lat = stop.order.lon, stop.order.lat
             assert lon is not None
             assert lat is not None
             if state.status in FINISHED:
                 busy.add(stop.order.job_id)
                 here = CrewPosition(code, now, lon, lat, taken)
-            elif state.status == "arrived":
+            elif state.status == StopStatus.ARRIVED:
                 busy.add(stop.order.job_id)
                 here = CrewPosition(code, max(now, stop.departs_at), lon, lat, taken)
             else:
@@ -128,8 +129,8 @@ def diff_plans(
             changes.append(PlanChange(job, "dropped", crew, None, eta, None, dropped.detail))
     # the baseline: the old order kept, new work squeezed in where it is cheapest (what a
     # dispatcher would do by hand); the planner measured it, else the old order as it was
-    old_travel = new.stats.get("baseline_travel_s")
-    if not isinstance(old_travel, int):
+    old_travel = new.stats.baseline_travel_s
+    if old_travel is None:
         old_travel = sum(
             best_timeline(problem, k, visits).travel_s
             for k, visits in enumerate(warm_routes(problem, warm))
@@ -157,4 +158,94 @@ def diff_plans(
         changes=tuple(changes),
         travel_saved_s=old_travel - new.travel_s,
         sla_risks=tuple(risks),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Leaving:
+    """A job on a crew's published route that a draft would take off it."""
+
+    job_id: int
+    crew_code: str
+    title: str
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class PublishCheck:
+    """What publishing a draft would take away from the crews' published routes.
+
+    A draft with no stops cannot be published; one that serves fewer stops than the
+    published plan, or takes any unfinished job off a route, needs an explicit
+    confirmation naming what leaves which crew.
+    """
+
+    plan_id: int
+    draft_stops: int
+    published_id: int | None
+    published_stops: int
+    leaving: tuple[Leaving, ...]
+
+    @property
+    def empty(self) -> bool:
+        """True when the draft has no stop at all (never publishable)."""
+        return self.draft_stops == 0
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """True when publishing would take work off the crews' routes."""
+        return bool(self.leaving) or (
+            self.published_id is not None and self.draft_stops < self.published_stops
+        )
+
+    def by_crew(self) -> dict[str, list[int]]:
+        """Crew code -> the job ids that would leave its route."""
+        out: dict[str, list[int]] = {}
+        for item in self.leaving:
+            out.setdefault(item.crew_code, []).append(item.job_id)
+        return out
+
+    def in_words(self) -> str:
+        """What publishing takes away, for the confirmation ("" when nothing)."""
+        if self.empty:
+            return f"Plan {self.plan_id} has no stops; there is nothing to publish."
+        if not self.needs_confirmation:
+            return ""
+        crews = "; ".join(
+            f"{crew} loses {len(jobs)} (jobs {', '.join(map(str, jobs[:8]))}"
+            f"{' …' if len(jobs) > 8 else ''})"
+            for crew, jobs in sorted(self.by_crew().items())
+        )
+        return (
+            f"Plan {self.plan_id} serves {self.draft_stops} stops where published plan "
+            f"{self.published_id} serves {self.published_stops}. "
+            + (f"Taken off routes: {crews}. " if crews else "")
+            + "Jobs left on no published route go back to the queue."
+        )
+
+
+def publish_check(
+    plan_id: int,
+    draft: RoutePlan,
+    published: RoutePlan | None,
+    *,
+    finished: Collection[int] = (),
+) -> PublishCheck:
+    """What publishing ``draft`` over ``published`` takes away (``finished``: jobs done)."""
+    on_draft = {s.order.job_id for r in draft.routes for s in r.stops}
+    leaving: list[Leaving] = []
+    if published is not None:
+        for route in published.routes:
+            for stop in route.stops:
+                job = stop.order.job_id
+                if job not in on_draft and job not in finished:
+                    leaving.append(
+                        Leaving(job, route.crew.code, stop.order.title, stop.order.address)
+                    )
+    return PublishCheck(
+        plan_id=plan_id,
+        draft_stops=draft.served,
+        published_id=None if published is None else published.id,
+        published_stops=0 if published is None else published.served,
+        leaving=tuple(leaving),
     )

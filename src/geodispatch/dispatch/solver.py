@@ -21,6 +21,7 @@ from typing import Final, Protocol
 
 from geodispatch.dispatch.problem import RoutingProblem
 from geodispatch.domain.errors import InputError
+from geodispatch.domain.plans import StageStat
 
 FIRST_SOLUTIONS: Final = (
     "AUTO",
@@ -54,62 +55,25 @@ LARGE_DAY: Final = 400
 class SolveParams:
     """How long and how a solver searches.
 
-    ``time_limit_s`` is the budget of one planning call: the solver searches for 90 % of
-    it and the repair step (insert, relocate, swap) uses the rest.
-    Defaults are the settings measured best on our benchmark (``bench/routing.py``):
-    see ``../shared/research/routing.md`` for why PATH_CHEAPEST_ARC is not offered as a
-    default (no first solution with tight windows) and GLS is the metaheuristic.
-    ``neighbors_ratio`` limits local-search moves to each stop's nearest fraction of stops
-    (at least ``min_neighbors``), which buys many more iterations on large days.
-    ``first_solution="AUTO"`` picks SAVINGS up to :data:`LARGE_DAY` stops and
-    PARALLEL_CHEAPEST_INSERTION above: on our benchmark SAVINGS was better on Solomon
-    (median gap 2.6 % vs 3.5 %) and on the over-booked 200-stop day (served weight 460 vs
-    453), PARALLEL_CHEAPEST_INSERTION on the 1000-stop day (58.6 h driving vs 77.9 h).
-    ``split_share`` of the time builds a first solution skill group by skill group
-    (:func:`~geodispatch.dispatch.ortools_solver.split_by_skill`) that warm-starts the
-    full model; ``None`` means 0.9 above :data:`LARGE_DAY` stops and 0 below (measured:
-    1000 stops / 40 crews, 27 s: served weight 1845 → 1933, driving 59.9 → 46.5 h; no
-    gain on 200-stop days). ``relaxed_share`` of the time goes to a first phase without
-    lunch windows (shifts shortened by the lunch instead) whose routes warm-start the
-    full model (measured: no consistent gain; off by default).
-
-    ``warm_start="pyvrp"`` (default) gives ``warm_share`` of the time to PyVRP, whose
-    routes OR-Tools then loads and improves, and ``tighten_share`` to PyVRP again with
-    the served jobs fixed (:func:`~geodispatch.dispatch.pyvrp_start.pyvrp_tighten`;
-    fresh plans only: a re-plan keeps crews on their routes where it can); OR-Tools
-    gets the rest, and the two later stages share whatever the first left (its setup
-    can overrun on short limits). The first-solution, split and relaxed settings above
-    then apply only to ``warm_start="none"`` (OR-Tools alone) and to re-plans that
-    bring their own warm start. ``seed`` seeds PyVRP's search.
-    Unset shares follow the day (:meth:`shares`, :func:`~geodispatch.dispatch.problem.
-    work_load`): when the work fits the crews' hours, :data:`FITTING_SHARES` (0.45,
-    0.3): driving is what is left to win, and OR-Tools' short pass, which swaps in
-    work PyVRP's prize search left out, often does it at a driving cost the last
-    stage takes back. Measured in ``bench/routing.py`` on the tight 200 / 20 day (seed
-    312): 24.2–25.1 h of driving for 476–477 weight in four runs, where the two-stage
-    pipeline (0.65, 0) drove 25.8–26.7 h and VROOM 25.4 h. When the work exceeds the
-    crews' hours, :data:`BOOKED_SHARES` (0.65, 0): which jobs are served matters most,
-    and OR-Tools' time is what finds them. Measured on Boston's backlog (the demo
-    day, 310 jobs for 20 crews, 5 s, two runs each): objective 10.16–10.40 M with
-    (0.65, 0) against 10.66–10.84 M with (0.45, 0.3) and 10.70–11.89 M with (0.5, 0.2);
-    on the benchmark's over-booked days both gave the same served weight (± 1).
-    ``pyvrp_workers`` PyVRP searches run side by side (``None``: two per core when the
-    routes hold up to 150 stops, one per core above, at most four; see
-    :func:`~geodispatch.dispatch.pyvrp_start.default_workers`); 1 keeps the planner on
-    one core.
-
-    ``make_room_moves`` turns on OR-Tools' relocate-and-make-active moves (a stop moves
-    so a left-out job fits where it was) in the pass that improves PyVRP's routes;
-    ``None`` means on for a day whose work fits its crews' hours, where every job left
-    out is one that should get in, and off for an over-booked day, where the moves slow
-    the search that picks which jobs to serve. Measured on the tight 200 / 20 day (seed
-    312), where PyVRP's prize search leaves 3–4 forestry jobs out and all six forestry
-    crews are full: from a start with four out, OR-Tools alone served 198 of 200 jobs
-    after 1 s and 2 s and 200 after 3 s, with the moves 199 after 1 s; whole plans: with
-    the moves 34 runs of 35 served weight 477 (200 jobs) or 476 (199) in 23.9–25.9 h of
-    driving and one served 198, without them 5 runs of 32 served 198 jobs (weight 475,
-    under VROOM's 476). Boston's over-booked backlog at 5 s cost 10.54 M with the moves
-    against 9.83 M without; the 200 / 20 seed 311 day drove the same with or without.
+    ``time_limit_s`` is the budget of one planning call: the search gets 90 % of it and
+    the repair step (insert, relocate, swap) the rest. With ``warm_start="pyvrp"``
+    (default; :class:`~geodispatch.dispatch.pipeline.PlanPipeline`) PyVRP gets
+    ``warm_share`` of the search time, OR-Tools improves its routes, and on a fresh plan
+    PyVRP shortens them with the served jobs fixed for ``tighten_share``; unset shares
+    follow the day (:meth:`shares`: :data:`FITTING_SHARES` when the work fits the crews'
+    hours, where driving is what is left to win; :data:`BOOKED_SHARES` when it does not,
+    where choosing the jobs matters most). ``warm_start="none"`` is OR-Tools alone, where
+    ``first_solution`` ("AUTO": SAVINGS up to :data:`LARGE_DAY` stops, else
+    PARALLEL_CHEAPEST_INSERTION), ``split_share`` (a skill-group-by-group first solution;
+    ``None``: 0.9 above :data:`LARGE_DAY`) and ``relaxed_share`` (a first phase without
+    lunch windows) apply. ``neighbors_ratio`` limits OR-Tools' moves to each stop's
+    nearest fraction of stops (at least ``min_neighbors``). ``seed`` seeds PyVRP;
+    ``pyvrp_workers`` searches run side by side (``None``: by the day's size,
+    :func:`~geodispatch.dispatch.pyvrp_start.default_workers`; 1 keeps the planner on
+    one core). ``make_room_moves`` turns on OR-Tools' relocate-and-make-active moves in
+    the pass after PyVRP (``None``: on when the work fits, where every job left out
+    should get in; off when over-booked, where they slow the choice of jobs).
+    The runs behind these defaults: ``docs/routing_settings.md``.
     """
 
     time_limit_s: float = 5.0
@@ -185,18 +149,8 @@ class SolveParams:
         return warm, tighten
 
 
-@dataclass(frozen=True, slots=True)
-class Stage:
-    """What one stage of a solver pipeline did: its name, seconds, and the plan cost after.
-
-    ``cost`` is :func:`~geodispatch.dispatch.schedule.plan_cost` of the routes the stage
-    handed on (driving seconds + drop penalties), so stages compare on one scale.
-    """
-
-    name: str
-    wall_s: float
-    cost: int
-    note: str = ""
+#: What one stage of a solver pipeline did (the plan's stats keep them as they are).
+Stage = StageStat
 
 
 @dataclass(frozen=True, slots=True)

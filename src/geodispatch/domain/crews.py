@@ -7,6 +7,7 @@ daylight-saving change never moves a shift.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Final
@@ -161,3 +162,9 @@ def parse_skills(text: str) -> frozenset[str]:
 
 def _minutes(t: time) -> int:
     return t.hour * 60 + t.minute
+
+
+def last_shift_end(crews: Sequence[Crew], day: date, tz: ZoneInfo) -> datetime | None:
+    """When the last active crew's shift on ``day`` ends (None: no active crew)."""
+    ends = [c.shift_on(day, tz)[1] for c in crews if c.active]
+    return max(ends) if ends else None

@@ -6,6 +6,8 @@ input without reading code.
 
 from __future__ import annotations
 
+from datetime import date
+
 
 class GeodispatchError(Exception):
     """Base class of every error geodispatch raises on purpose."""
@@ -45,3 +47,11 @@ class StaleVersionError(GeodispatchError):
 
 class PermissionDeniedError(GeodispatchError, PermissionError):
     """The caller may not read or change this record."""
+
+
+class ShiftOverError(InputError):
+    """Every crew's shift has ended for the day asked; ``next_day`` is the day to plan instead."""
+
+    def __init__(self, message: str, next_day: date) -> None:
+        super().__init__(message)
+        self.next_day = next_day

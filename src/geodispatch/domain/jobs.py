@@ -33,6 +33,7 @@ class Job:
     closed_at: datetime | None = None
     version: int = 1
     merged_into: int | None = None  # set when closed as a duplicate of that job
+    confirmed_at: datetime | None = None  # a dispatcher re-confirmed it still needs work
 
     def __post_init__(self) -> None:
         if self.caller_count < 1:

@@ -8,7 +8,8 @@ reason a dispatcher can act on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Final
@@ -47,7 +48,8 @@ class WorkOrder:
     ``service_minutes`` is the on-site time; ``due_at`` the SLA due time (soft: lateness
     costs, it never forbids a visit); ``window`` a hard appointment window for the start of
     service. ``lon``/``lat`` are ``None`` when the job has no usable location; such jobs are
-    reported, never routed to a guessed point.
+    reported, never routed to a guessed point. ``urgent`` makes the job a must-serve visit
+    (the dispatcher's "urgent: re-plan around it"), not merely a high priority.
     """
 
     job_id: int
@@ -64,6 +66,7 @@ class WorkOrder:
     caller_count: int = 1
     created_at: datetime | None = None
     ward: int | None = None
+    urgent: bool = False
 
     def __post_init__(self) -> None:
         _require_aware(self.due_at, what=f"job {self.job_id}: due time")
@@ -215,6 +218,88 @@ class Violation:
     detail: str
 
 
+class PlanStatus(StrEnum):
+    """Where a stored plan stands: a draft, the one crews see, or history."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"
+
+
+@dataclass(frozen=True, slots=True)
+class StageStat:
+    """What one stage of the route search did: its name, seconds, and the plan cost after.
+
+    ``cost`` is :func:`~geodispatch.dispatch.schedule.plan_cost` of the routes the stage
+    handed on (driving seconds + drop penalties), so stages compare on one scale.
+    """
+
+    name: str
+    wall_s: float
+    cost: int
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanStats:
+    """How a plan was made: size, search stages, repair, the re-plan baseline, the matrix.
+
+    ``baseline_*`` and ``kept_routes`` are set by re-plans: the crews' routes with the new
+    work squeezed in (what a dispatcher would do by hand), and whether the plan kept them
+    because the search's order did not pay for the jobs it moved between crews.
+    ``matrix`` is the travel-time source's key (see ``dispatch.matrix.matrix_label``).
+    """
+
+    jobs_considered: int = 0
+    crews: int = 0
+    objective: int = 0
+    solver_status: str = ""
+    stages: tuple[StageStat, ...] = ()
+    solve_s: float = 0.0
+    build_s: float = 0.0
+    repair_inserted: int = 0
+    repair_swapped: int = 0
+    repair_s: float = 0.0
+    relocated: int = 0
+    relocate_saved_s: int = 0
+    relocate_s: float = 0.0
+    baseline_travel_s: int | None = None
+    baseline_served: int | None = None
+    search_moved_from_kept: int | None = None
+    move_cost_s: int | None = None
+    kept_routes: bool = False
+    total_s: float = 0.0
+    matrix: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        """Plain JSON-ready values (how plans store their stats)."""
+        out = {f: getattr(self, f) for f in _STAT_FIELDS if f != "stages"}
+        out["stages"] = [
+            {"stage": s.name, "s": s.wall_s, "cost": s.cost, "note": s.note} for s in self.stages
+        ]
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> PlanStats:
+        """Stats from :meth:`to_json`'s values; unknown keys (older plans) are ignored."""
+        raw_stages = data.get("stages") or []
+        stages = tuple(
+            StageStat(
+                str(s.get("stage", "")),
+                float(s.get("s", 0.0)),
+                int(s.get("cost", 0)),
+                str(s.get("note", "")),
+            )
+            for s in raw_stages  # type: ignore[attr-defined]
+            if isinstance(s, Mapping)
+        )
+        known = {k: v for k, v in data.items() if k in _STAT_FIELDS and k != "stages"}
+        return cls(**known, stages=stages)  # type: ignore[arg-type]
+
+
+_STAT_FIELDS: Final = frozenset(PlanStats.__dataclass_fields__)
+
+
 @dataclass(frozen=True, slots=True)
 class RoutePlan:
     """One day's routing plan: routes, dropped jobs with reasons, and what produced it."""
@@ -224,11 +309,11 @@ class RoutePlan:
     dropped: tuple[DroppedJob, ...]
     solver: str = ""
     created_at: datetime | None = None
-    stats: dict[str, object] = field(default_factory=dict)
+    stats: PlanStats = PlanStats()
     violations: tuple[Violation, ...] = ()
     id: int | None = None
     parent_id: int | None = None
-    status: str = "draft"
+    status: PlanStatus = PlanStatus.DRAFT
     version: int = 1
 
     @property

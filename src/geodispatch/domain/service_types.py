@@ -35,6 +35,7 @@ class ServiceType:
     field_work: bool = True
     edited: bool = False
     public: bool = True
+    max_age_days: int | None = None  # older jobs go to backlog review (None: the default)
 
     def __post_init__(self) -> None:
         if not self.code.strip():

@@ -9,7 +9,7 @@ repositories and the pure core; pages only render what comes back.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Final
 
 import numpy as np
@@ -18,6 +18,7 @@ import pandas as pd
 from geodispatch.analysis.dedup import CandidateParams, near_duplicates
 from geodispatch.analysis.sla import sla_flags
 from geodispatch.config import Settings, get_settings
+from geodispatch.dispatch.replan import PublishCheck
 from geodispatch.domain.accounts import Action, StaffUser, require
 from geodispatch.domain.errors import InputError, NotFoundError
 from geodispatch.domain.jobs import Job
@@ -35,7 +36,7 @@ from geodispatch.reporting.plan_tables import (
     stop_table,
 )
 from geodispatch.reporting.route_map import route_map
-from geodispatch.services import dispatch, workflow
+from geodispatch.services import clock, dispatch, workflow
 from geodispatch.services.field import local_today
 from geodispatch.services.hotspots import ward_outlines
 from geodispatch.services.workflow import (
@@ -132,7 +133,7 @@ def job_board(
     """
     settings = settings or get_settings()
     selection = selection or JobFilter()
-    at = now or datetime.now(UTC)
+    at = now or clock.now(settings)
     day = day or local_today(settings, at)
     with session_scope(database_url(settings)) as session:
         frame = board_repo.open_jobs_frame(session)
@@ -142,6 +143,8 @@ def job_board(
             if plan_id is not None
             else pd.DataFrame(columns=["job_id", "crew_code", "sequence", "stop_status", "eta"])
         )
+    # a pinned clock (the demo, a test) does not see reports made after its "now"
+    frame = frame[frame["created_at"] <= pd.Timestamp(at)].reset_index(drop=True)
     frame = _sla_state(frame, at)
     frame["age_days"] = (pd.Timestamp(at) - frame["created_at"]).dt.total_seconds() / 86_400
     frame["status_label"] = frame["status"].map(lambda s: RequestStatus(s).label)
@@ -331,21 +334,32 @@ def publish(
     plan_id: int,
     *,
     expected_version: int,
+    confirm_removals: bool = False,
     by: StaffUser | None = None,
     settings: Settings | None = None,
-) -> tuple[RoutePlan, int]:
+) -> dispatch.PlanOutcome:
     """Publish a plan to the crews and mark its routed jobs Work assigned.
 
-    Returns the published plan and how many jobs became Work assigned. The day's
-    earlier published plan is superseded; a stale ``expected_version`` (someone else
-    published or re-planned meanwhile) is refused and nothing changes. A signed-in ``by``
+    Returns the published plan, how many jobs became Work assigned and which went back
+    to the queue. The day's earlier published plan is superseded; a stale
+    ``expected_version`` (someone else published or re-planned meanwhile) is refused and
+    nothing changes; so is a plan with no stops, or one that takes jobs off the crews'
+    routes without ``confirm_removals`` (see :func:`publish_check`). A signed-in ``by``
     must be allowed to publish plans; the audit names it.
     """
     who = require(by, Action.PUBLISH_PLAN).username if by is not None else ""
-    outcome = dispatch.publish_plan(
-        plan_id, expected_version=expected_version, published_by=who, settings=settings
+    return dispatch.publish_plan(
+        plan_id,
+        expected_version=expected_version,
+        confirm_removals=confirm_removals,
+        published_by=who,
+        settings=settings,
     )
-    return outcome.plan, outcome.assigned
+
+
+def publish_check(plan_id: int, *, settings: Settings | None = None) -> PublishCheck:
+    """What publishing the plan would take off the crews' published routes."""
+    return dispatch.publish_check(plan_id, settings=settings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,7 +369,7 @@ class Replan:
     plan_id: int
     parent_id: int
     urgent_job_id: int | None
-    urgent_outcome: str  # where the urgent job ended up, in words
+    urgent_outcome: str  # where the urgent job ended up, or why not and what would fit
     urgent_placed: bool  # the urgent job is on a route of the new draft
     changes: pd.DataFrame
     travel_saved_min: int
@@ -365,11 +379,11 @@ class Replan:
 
 def _kept_note(plan: RoutePlan) -> str:
     """Why a re-plan kept the crews' routes, in words ("" when it did not)."""
-    if not plan.stats.get("kept_routes"):
+    if not plan.stats.kept_routes:
         return ""
-    moved, cost = plan.stats.get("search_moved_from_kept"), plan.stats.get("move_cost_s")
+    moved, cost = plan.stats.search_moved_from_kept, plan.stats.move_cost_s
     kept = "Today's routes stand, with the new work squeezed in where it is cheapest"
-    if not isinstance(moved, int) or not isinstance(cost, int) or moved == 0 or cost == 0:
+    if not moved or not cost:
         return f"{kept}: no new order was better."
     return (
         f"{kept}: the best new order would have handed {moved} job(s) to other crews "
@@ -422,6 +436,8 @@ def replan_urgent(
     )
     diff = outcome.diff
     where, placed = _where_is(outcome.plan, urgent_job_id)
+    if outcome.urgent_fit is not None:
+        where = outcome.urgent_fit.advice()
     return Replan(
         plan_id=outcome.plan_id,
         parent_id=plan_id,

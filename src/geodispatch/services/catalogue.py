@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
 from geodispatch.config import Settings, get_settings
 from geodispatch.domain.accounts import Action, StaffUser, require
 from geodispatch.domain.errors import InputError, NotFoundError
 from geodispatch.domain.requests import Priority
 from geodispatch.domain.service_types import ServiceType
+from geodispatch.services import clock
 from geodispatch.storage import requests_repo as repo
 from geodispatch.storage.db import ensure_schema, session_scope
 
@@ -56,7 +56,16 @@ def edit_type(
 
 
 #: The catalogue fields a person may edit, as :func:`edit_type` names them.
-EDITABLE = ("department", "sla_hours", "service_minutes", "skill", "priority", "public")
+EDITABLE = (
+    "department",
+    "sla_hours",
+    "service_minutes",
+    "skill",
+    "priority",
+    "public",
+    "field_work",
+    "max_age_days",
+)
 
 
 def edit_types(
@@ -97,8 +106,10 @@ def _changes(
     priority: int | None = None,
     department: str | None = None,
     public: bool | None = None,
+    field_work: bool | None = None,
+    max_age_days: int | None = None,
 ) -> dict[str, object]:
-    """The stored form of the given edits (None: unchanged; an SLA of 0 clears it)."""
+    """The stored form of the given edits (None: unchanged; 0 clears an SLA or age limit)."""
     changes: dict[str, object] = {"edited": True}
     if sla_hours is not None:
         changes["sla_hours"] = None if sla_hours == 0 else float(sla_hours)
@@ -112,6 +123,10 @@ def _changes(
         changes["department"] = department.strip()
     if public is not None:
         changes["public"] = public
+    if field_work is not None:
+        changes["field_work"] = field_work
+    if max_age_days is not None:
+        changes["max_age_days"] = None if max_age_days == 0 else int(max_age_days)
     return changes
 
 
@@ -128,7 +143,7 @@ def _store(changes: Mapping[str, Mapping[str, object]], settings: Settings) -> l
                     "or open the Service types page to see the codes"
                 )
             updated.append(dataclasses.replace(current[code], **fields))  # type: ignore[arg-type]
-        now = datetime.now(UTC)
+        now = clock.now(settings)
         for service_type in updated:
             repo.save_service_type(session, service_type, now=now)
         return updated
@@ -142,12 +157,13 @@ def _edit_value(code: str, name: str, value: object) -> object:
         if name == "skill" and not text:
             raise InputError(f"{where}: a skill is needed (e.g. 'asphalt'); got nothing")
         return text
-    if name == "public":
+    if name in ("public", "field_work"):
         if not isinstance(value, bool):
             raise InputError(f"{where}: must be ticked or not; got {value!r}")
         return value
-    if name == "sla_hours" and (value is None or (isinstance(value, float) and math.isnan(value))):
-        return 0.0  # an empty cell clears the target
+    empty = value is None or (isinstance(value, float) and math.isnan(value))
+    if name in ("sla_hours", "max_age_days") and empty:
+        return 0  # an empty cell clears the target / the type's own age limit
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -158,6 +174,13 @@ def _edit_value(code: str, name: str, value: object) -> object:
                 f"{where}: hours must be 0 or more (0 or empty: no target); got {value!r}"
             )
         return number
+    if name == "max_age_days":
+        if not (0 <= number <= 3650) or number != int(number):
+            raise InputError(
+                f"{where}: whole days from 1 to 3650 are allowed (empty: the default); "
+                f"got {value!r}"
+            )
+        return int(number)
     if name == "service_minutes":
         if not (1 <= number <= 24 * 60) or number != int(number):
             raise InputError(f"{where}: whole minutes from 1 to 1440 are allowed; got {value!r}")

@@ -14,7 +14,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -34,6 +34,7 @@ from geodispatch.domain.workflow import EventKind, clean_note
 from geodispatch.io.photos import photo_path, store_photo
 from geodispatch.reporting.crew_map import MapStop, crew_route_map, navigation_links
 from geodispatch.reporting.maps import render_html
+from geodispatch.services import clock
 from geodispatch.services.hotspots import ward_outlines
 from geodispatch.services.workflow import (
     QUEUED,
@@ -106,7 +107,7 @@ def authenticate(
         Unknown code, wrong PIN, no PIN set, inactive crew, or locked out.
     """
     settings = settings or get_settings()
-    at = now or datetime.now(UTC)
+    at = now or clock.now(settings)
     refused = PermissionDeniedError("wrong crew code or PIN")
     url = database_url(settings)
     with session_scope(url) as session:
@@ -149,7 +150,7 @@ def logout(token: str, *, settings: Settings | None = None, now: datetime | None
     """Revoke a sign-in token (a lost or handed-over phone)."""
     settings = settings or get_settings()
     with session_scope(database_url(settings)) as session:
-        field_repo.revoke_token(session, _token_hash(token), now=now or datetime.now(UTC))
+        field_repo.revoke_token(session, _token_hash(token), now=now or clock.now(settings))
 
 
 def _token_hash(token: str) -> str:
@@ -161,7 +162,7 @@ def login(
 ) -> tuple[str, datetime, CrewIdentity]:
     """Sign in: a bearer token valid for one shift, its expiry, and the crew."""
     settings = settings or get_settings()
-    at = now or datetime.now(UTC)
+    at = now or clock.now(settings)
     crew = authenticate(code, pin, settings=settings, now=at)
     token = secrets.token_urlsafe(32)
     expires = at + TOKEN_TTL
@@ -175,7 +176,7 @@ def crew_for_token(
 ) -> CrewIdentity:
     """The crew a bearer token belongs to; PermissionDeniedError when not valid."""
     settings = settings or get_settings()
-    at = now or datetime.now(UTC)
+    at = now or clock.now(settings)
     with session_scope(database_url(settings)) as session:
         found = field_repo.crew_for_token(session, _token_hash(token), now=at)
     if found is None:
@@ -184,8 +185,10 @@ def crew_for_token(
 
 
 def local_today(settings: Settings, now: datetime | None = None) -> date:
-    """Today's date in the city's zone."""
-    return (now or datetime.now(UTC)).astimezone(ZoneInfo(settings.timezone)).date()
+    """Today's date in the city's zone (the product's clock unless ``now`` is given)."""
+    if now is None:
+        return clock.today(settings)
+    return now.astimezone(ZoneInfo(settings.timezone)).date()
 
 
 def todays_route(
@@ -266,7 +269,7 @@ def record_update(
         No such stop.
     """
     settings = settings or get_settings()
-    at = now or datetime.now(UTC)
+    at = now or clock.now(settings)
     kind = outcome if isinstance(outcome, FieldOutcome) else parse_outcome(outcome)
     text = clean_note(note, what=f"stop {stop_id}")
     url = database_url(settings)
@@ -504,3 +507,11 @@ def parse_position(text: str) -> tuple[float, float]:
             f"position {lat}, {lon} is not on Earth; write latitude first, e.g. 42.3351, -71.0726"
         )
     return lat, lon
+
+
+def late_minutes(stop: field_repo.StopView, now: datetime) -> int:
+    """Minutes a stop still to do (or not yet finished on site) is past its ETA; 0 if not."""
+    if stop.status not in {StopStatus.PLANNED, StopStatus.ARRIVED}:
+        return 0
+    due = stop.eta if stop.status is StopStatus.PLANNED else stop.departs_at
+    return max(0, int((now - due).total_seconds() // 60))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +39,7 @@ from geodispatch.io.address_files import (
 from geodispatch.io.boundaries import read_boundaries
 from geodispatch.io.built_cache import cache_key, load_or_build
 from geodispatch.io.online_geocode import FallbackGeocoder, nominatim
+from geodispatch.services import clock
 from geodispatch.storage import geo_repo
 from geodispatch.storage.db import Session, ensure_schema, session_scope
 
@@ -154,7 +154,7 @@ def geocoder(settings: Settings, session: Session) -> Geocoder:
             f"GEODISPATCH_ONLINE_GEOCODER={settings.online_geocoder!r} is not supported; "
             "use 'nominatim' or leave it empty (offline only)"
         )
-    cache = geo_repo.SqlGeocodeCache(session, now=datetime.now(UTC))
+    cache = geo_repo.SqlGeocodeCache(session, now=clock.now(settings))
     online = nominatim(
         cache, user_agent=settings.online_user_agent, bounds=_service_bounds(offline.index)
     )

@@ -49,6 +49,7 @@ from geodispatch.reporting.maps import (
     render_html,
 )
 from geodispatch.reporting.ward_summary import WardSummary, summarise_wards
+from geodispatch.services import clock
 from geodispatch.storage import hotspots_repo as repo
 from geodispatch.storage import overview_repo
 from geodispatch.storage.db import Session, ensure_schema, session_scope
@@ -154,7 +155,7 @@ def refresh_hotspots(
     tick = progress or (lambda _done, _total: None)
     url = settings.database_url
     _ready(url)
-    now = pd.Timestamp.now(tz="UTC").to_pydatetime()
+    now = clock.now(settings)
     settings_json = json.dumps(
         {"hotspots": asdict(params), "emerging": asdict(emerging)}, default=str
     )
@@ -214,7 +215,7 @@ def refresh_hotspots(
         repo.finish_run(
             session,
             run_id,
-            now=pd.Timestamp.now(tz="UTC").to_pydatetime(),
+            now=clock.now(settings),
             period_start=since,
             as_of=_py(result.as_of),
             window_start=_py(result.window_start),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from geodispatch.intake import city_export, generic_csv, open311
 from geodispatch.intake.catalogue import derive_catalogue, sla_targets
 from geodispatch.intake.closure_notes import ClosureRules
 from geodispatch.io.tables import file_sha256, iter_csv_chunks, open_binary, read_header
+from geodispatch.services import clock
 from geodispatch.services.closures import ClosureCounts, apply_closure_rules, closure_rules
 from geodispatch.services.geo import LocateSummary, intake_areas, locate, prepare_database
 from geodispatch.services.hotspots import tag_imported
@@ -162,7 +163,7 @@ def import_file(
         )
     url = settings.database_url
     prepare_database(url)  # upgrade, and a clear error for a stale slot-0002 database
-    now = datetime.now(UTC)
+    now = clock.now(settings)
     with session_scope(url) as session:
         repo.mark_interrupted_imports(session, now=now)
         import_id = repo.start_import(
@@ -203,7 +204,7 @@ def import_file(
         repo.finish_import(
             session,
             import_id,
-            now=datetime.now(UTC),
+            now=clock.now(settings),
             counts={
                 "rows_read": summary.rows_read,
                 "accepted": summary.accepted,
@@ -231,7 +232,7 @@ def import_payload(
     settings = settings or get_settings()
     url = settings.database_url
     prepare_database(url)  # upgrade, and a clear error for a stale slot-0002 database
-    now = datetime.now(UTC)
+    now = clock.now(settings)
     with session_scope(url) as session:
         import_id = repo.start_import(
             session, source=source, kind="open311", file_name=name, sha256="", now=now
@@ -246,7 +247,7 @@ def import_payload(
         repo.finish_import(
             session,
             import_id,
-            now=datetime.now(UTC),
+            now=clock.now(settings),
             counts={
                 "rows_read": summary.rows_read,
                 "accepted": summary.accepted,

@@ -21,6 +21,7 @@ from geodispatch.domain.errors import InputError, NotFoundError, PermissionDenie
 from geodispatch.domain.requests import RejectedRow, RequestStatus
 from geodispatch.domain.service_types import ServiceType
 from geodispatch.domain.workflow import OPEN311_STATUS, PUBLIC_STATUS_TEXT, public_text
+from geodispatch.services import clock
 from geodispatch.services.intake import import_payload, rejected_rows
 from geodispatch.services.workflow import database_url, request_events
 from geodispatch.storage import open311_repo
@@ -392,7 +393,7 @@ def submit_request(
         "service_code": code,
         "service_name": service_type.name,
         "agency_responsible": service_type.department,
-        "requested_datetime": datetime.now(UTC).isoformat(),
+        "requested_datetime": clock.now(settings).isoformat(),
         "status": "open",
         "address": address,
         "description": new.description.strip(),
@@ -471,7 +472,7 @@ def request_updates(
     """
     settings = settings or get_settings()
     zone = ZoneInfo(settings.timezone)
-    end = _time_arg("end_date", end_date) or datetime.now(UTC)
+    end = _time_arg("end_date", end_date) or clock.now(settings)
     start = _time_arg("start_date", start_date) or end - timedelta(days=1)
     if end < start:
         raise InputError("end_date is before start_date; swap them")

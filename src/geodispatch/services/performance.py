@@ -16,6 +16,7 @@ from geodispatch.domain.accounts import StaffUser, require_ward
 from geodispatch.domain.errors import InputError
 from geodispatch.reporting import kpis
 from geodispatch.reporting.csv_cells import inert_csv
+from geodispatch.services import clock
 from geodispatch.storage import overview_repo
 from geodispatch.storage.db import ensure_schema, session_scope
 
@@ -81,7 +82,7 @@ def performance(
         facts = facts[facts["department"] == department]
     if ward is not None:
         facts = facts[facts["ward"] == ward]
-    now = pd.Timestamp.now(tz="UTC")
+    now = pd.Timestamp(clock.now(settings)).tz_convert("UTC")
     facts = facts.assign(department=facts["department"].replace("", "(none)"))
     overall = kpis.response_times(facts.assign(all="all"), ["all"])
     first = overall.iloc[0] if len(overall) else None

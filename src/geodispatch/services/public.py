@@ -9,6 +9,7 @@ import pandas as pd
 
 from geodispatch.config import Settings, get_settings
 from geodispatch.reporting import kpis
+from geodispatch.services import clock
 from geodispatch.services.hotspots import data_version
 from geodispatch.storage import open311_repo, overview_repo
 from geodispatch.storage.db import ensure_schema, session_scope
@@ -57,7 +58,7 @@ def public_summary(
         facts = facts[facts["ward"] == ward]
     internal = facts[~facts["public"]]
     facts = facts[facts["public"]]
-    now = pd.Timestamp.now(tz="UTC")
+    now = pd.Timestamp(clock.now(settings)).tz_convert("UTC")
     return PublicSummary(
         as_of=now,
         since=None if since is None else pd.Timestamp(since),

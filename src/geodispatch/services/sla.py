@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pandas as pd
 
@@ -10,6 +10,7 @@ from geodispatch.analysis.sla import SlaParams, sla_flags
 from geodispatch.config import Settings, get_settings
 from geodispatch.domain.errors import InputError
 from geodispatch.domain.requests import OPEN_STATUSES
+from geodispatch.services import clock
 from geodispatch.services.workflow import database_url
 from geodispatch.storage import sla_repo
 from geodispatch.storage.db import session_scope
@@ -44,7 +45,7 @@ def incomplete_work(
     if show not in SHOW:
         raise InputError(f"show must be one of {', '.join(SHOW)}. Got {show!r} instead.")
     settings = settings or get_settings()
-    at = now or datetime.now(UTC)
+    at = now or clock.now(settings)
     with session_scope(database_url(settings)) as session:
         frame = sla_repo.requests_frame(session, department=department, ward=ward)
     out = with_flags(frame, now=at)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -22,10 +22,12 @@ from geodispatch.config import Settings, get_settings
 from geodispatch.domain.accounts import Action, StaffUser, acting
 from geodispatch.domain.errors import InputError, NotFoundError, TransitionError
 from geodispatch.domain.jobs import Job
+from geodispatch.domain.plans import PlanStatus
 from geodispatch.domain.requests import RequestStatus
 from geodispatch.domain.workflow import EventKind, StatusEvent, check_transition, clean_note
 from geodispatch.geo.crs import lonlat_to_working
-from geodispatch.storage import field_repo, jobs_repo
+from geodispatch.services import clock
+from geodispatch.storage import field_repo, jobs_repo, plans_repo
 from geodispatch.storage import workflow_repo as repo
 from geodispatch.storage.db import Session, ensure_schema, session_scope
 from geodispatch.storage.requests_repo import list_service_types
@@ -55,10 +57,10 @@ def _actor(actor: str | StaffUser, action: Action) -> str:
     return text
 
 
-def _now(now: datetime | None) -> datetime:
+def _now(now: datetime | None, settings: Settings) -> datetime:
     if now is not None and now.tzinfo is None:
         raise InputError(f"now={now} has no time zone; pass an aware datetime")
-    return now or datetime.now(UTC)
+    return now or clock.now(settings)
 
 
 def get_job(job_id: int, *, settings: Settings | None = None) -> Job:
@@ -182,7 +184,7 @@ def transition_job(
     target = parse_status(to_status)
     text = clean_note(note, what=f"job {job_id}")
     public = clean_note(public_note, what=f"job {job_id}'s public note")
-    at = _now(now)
+    at = _now(now, settings)
     who = _actor(actor, Action.MOVE_JOBS if target.is_open else Action.CLOSE_JOBS)
     with session_scope(database_url(settings)) as session:
         change_job_status(
@@ -224,7 +226,7 @@ def add_public_note(
     if not text:
         raise InputError(f"job {job_id}: the public note is empty; write what residents see")
     who = _actor(actor, Action.PUBLIC_NOTE)
-    at = _now(now)
+    at = _now(now, settings)
     with session_scope(database_url(settings)) as session:
         _job(session, job_id)
         repo.add_events(session, [_public_note_event(job_id, text, who, at)])
@@ -267,7 +269,7 @@ def transition_request(
     settings = settings or get_settings()
     target = parse_status(to_status)
     text = clean_note(note, what=f"request {request_id}")
-    at = _now(now)
+    at = _now(now, settings)
     who = _actor(actor, Action.MOVE_JOBS if target.is_open else Action.CLOSE_JOBS)
     with session_scope(database_url(settings)) as session:
         state = repo.hold_request(session, request_id, expected_version=expected_version)
@@ -348,7 +350,7 @@ def merge_jobs(
         raise TransitionError(f"job {target_id} cannot be merged into itself")
     who = _actor(actor, Action.MERGE_SPLIT)
     text = clean_note(note, what=f"job {target_id}") or "merged as duplicates"
-    at = _now(now)
+    at = _now(now, settings)
     with session_scope(database_url(settings)) as session:
         target = _job(session, target_id)
         if not target.status.is_open:
@@ -458,7 +460,7 @@ def split_requests(
         raise InputError("split needs at least one request id")
     who = _actor(actor, Action.MERGE_SPLIT)
     text = clean_note(note, what=f"job {job_id}") or "not the same problem"
-    at = _now(now)
+    at = _now(now, settings)
     with session_scope(database_url(settings)) as session:
         job = _job(session, job_id)
         if not job.status.is_open:
@@ -606,13 +608,13 @@ def assign_plan_jobs(
         No such plan.
     """
     settings = settings or get_settings()
-    at = _now(now)
+    at = _now(now, settings)
     changed = 0
     with session_scope(database_url(settings)) as session:
         status = field_repo.plan_status(session, plan_id)
         if status is None:
             raise NotFoundError(f"no plan {plan_id}; see 'geodispatch plan list'")
-        if status != "published":
+        if status != PlanStatus.PUBLISHED:
             raise TransitionError(
                 f"plan {plan_id} is {status}; publish it before its jobs count as assigned"
             )
@@ -623,6 +625,42 @@ def assign_plan_jobs(
             )
             changed += before is not after.status
     return changed
+
+
+def release_off_route_jobs(
+    plan_id: int,
+    *,
+    actor: str = "",
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> list[int]:
+    """Return to the queue (Reviewed) every Work-assigned job no published route holds.
+
+    Called after publishing ``plan_id``: a job the newly published plan left off the
+    routes must not stay "Work assigned" (residents see that status). Each move is
+    audited with ``actor`` (the account that published; default the plan's id); returns
+    the job ids released.
+    """
+    settings = settings or get_settings()
+    at = _now(now, settings)
+    released: list[int] = []
+    with session_scope(database_url(settings)) as session:
+        day = plans_repo.plan_day(session, plan_id)
+        if day is None:
+            raise NotFoundError(f"no plan {plan_id}; see 'geodispatch plan list'")
+        for job_id in plans_repo.assigned_off_route(session, day):
+            state = repo.job_state(session, job_id)
+            change_job_status(
+                session,
+                job_id,
+                RequestStatus.REVIEWED,
+                expected_version=state.version,
+                actor=actor or f"plan:{plan_id}",
+                now=at,
+                note=f"not on any route of published plan {plan_id}; back in the queue",
+            )
+            released.append(job_id)
+    return released
 
 
 # ---------------------------------------------------------------- duplicates and due times
@@ -720,7 +758,7 @@ def group_new_requests(
     imports, an import and a plan): runs take turns, so no request gets two jobs.
     """
     settings = settings or get_settings()
-    at = _now(now)
+    at = _now(now, settings)
     with session_scope(database_url(settings)) as session:
         repo.lock_job_grouping(session)
         params = params or dedup_params(settings, session)

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from geodispatch.domain.errors import StaleVersionError
+from geodispatch.domain.plans import PlanStatus
 from geodispatch.domain.requests import RequestStatus
 from geodispatch.domain.updates import StopStatus
 from geodispatch.storage.tables import (
@@ -60,7 +61,7 @@ def writer_turn(url: str) -> Iterator[None]:
 
 
 #: Plans crews see: a draft is the dispatcher's, a superseded plan is history.
-CREW_VISIBLE_PLANS = ("published",)
+CREW_VISIBLE_PLANS = (PlanStatus.PUBLISHED,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,7 @@ class StopView:
     caller_count: int
     priority: int
     due_at: datetime | None
+    urgent: bool = False
 
 
 def crew_credential(session: Session, code: str) -> CrewCredential | None:
@@ -264,6 +266,7 @@ def _stop_select() -> Any:
             JobRow.caller_count,
             JobRow.priority,
             JobRow.earliest_due_at,
+            StopRow.urgent,
         )
         .join(PlanRow, PlanRow.id == StopRow.plan_id)
         .join(JobRow, JobRow.id == StopRow.job_id)
@@ -292,6 +295,7 @@ def _view(r: Any) -> StopView:
         caller_count=r[16],
         priority=r[17],
         due_at=r[18],
+        urgent=bool(r[19]),
     )
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from geodispatch.domain.errors import NotFoundError
 from geodispatch.domain.jobs import Job
 from geodispatch.domain.requests import OPEN_STATUSES, Priority, RequestStatus
 from geodispatch.storage.tables import JobRow
@@ -31,6 +34,7 @@ def to_job(row: JobRow) -> Job:
         closed_at=row.closed_at,
         version=row.version,
         merged_into=row.merged_into,
+        confirmed_at=row.confirmed_at,
     )
 
 
@@ -68,3 +72,13 @@ def jobs_frame(jobs: list[Job]) -> pd.DataFrame:
             for j in jobs
         ]
     )
+
+
+def set_confirmed(session: Session, job_id: int, *, at: datetime) -> None:
+    """Record that a dispatcher re-confirmed the job still needs field work."""
+    row = session.get(JobRow, job_id)
+    if row is None:
+        raise NotFoundError(f"no job with id {job_id}")
+    row.confirmed_at = at
+    row.updated_at = at
+    row.version += 1

@@ -19,6 +19,8 @@ from geodispatch.domain.plans import (
     DroppedJob,
     DropReason,
     PlannedStop,
+    PlanStats,
+    PlanStatus,
     RoutePlan,
     Violation,
     WorkOrder,
@@ -33,7 +35,7 @@ class PlanHeader:
 
     id: int
     plan_date: date
-    status: str
+    status: PlanStatus
     created_at: datetime
     created_by: str
     published_at: datetime | None
@@ -78,7 +80,7 @@ def save_plan(
         "dropped": len(plan.dropped),
         "travel_s": plan.travel_s,
         "service_s": plan.service_s,
-        "stats": plan.stats,
+        "stats": plan.stats.to_json(),
         "violations": [
             {"kind": v.kind, "crew": v.crew_code, "job_id": v.job_id, "detail": v.detail}
             for v in plan.violations
@@ -87,8 +89,8 @@ def save_plan(
     }
     row = PlanRow(
         plan_date=plan.plan_date,
-        status="draft",
-        created_at=plan.created_at or datetime.now().astimezone(),
+        status=PlanStatus.DRAFT,
+        created_at=plan.created_at or datetime.now(UTC),  # the services pass the clock's time
         created_by=created_by,
         parent_id=parent_id,
         solver=plan.solver,
@@ -136,6 +138,7 @@ def _stop_row(
         travel_s=stop.travel_s,
         service_s=stop.service_s,
         locked=locked,
+        urgent=stop.order.urgent,
         status=status,
         version=1,
     )
@@ -153,7 +156,7 @@ def _header(row: PlanRow) -> PlanHeader:
     return PlanHeader(
         id=row.id,
         plan_date=row.plan_date,
-        status=row.status,
+        status=PlanStatus(row.status),
         created_at=row.created_at,
         created_by=row.created_by,
         published_at=row.published_at,
@@ -174,7 +177,7 @@ def list_plans(session: Session, *, day: date | None = None, limit: int = 50) ->
 
 def current_plan_id(session: Session, day: date) -> int | None:
     """The day's published plan, else its newest draft, else None."""
-    for status in ("published", "draft"):
+    for status in (PlanStatus.PUBLISHED, PlanStatus.DRAFT):
         found = session.scalars(
             select(PlanRow.id)
             .where(PlanRow.plan_date == day, PlanRow.status == status)
@@ -228,6 +231,8 @@ def load_plan(
         stops = []
         for r in stops_rows:
             order = orders[r.job_id]
+            if r.urgent:
+                order = replace(order, urgent=True)
             arrived = arrive.get(str(r.job_id))
             eta, departs = r.eta.astimezone(tz), r.departs_at.astimezone(tz)
             arrive_at = (datetime.fromisoformat(arrived) if arrived else eta).astimezone(tz)
@@ -281,7 +286,7 @@ def load_plan(
         dropped=dropped,
         solver=head.solver,
         created_at=head.created_at,
-        stats=dict(head.summary.get("stats", {})),
+        stats=PlanStats.from_json(head.summary.get("stats", {})),
         violations=violations,
         id=head.id,
         parent_id=head.parent_id,
@@ -306,11 +311,11 @@ def publish(session: Session, plan_id: int, *, now: datetime, expected_version: 
         )
     session.execute(
         update(PlanRow)
-        .where(PlanRow.plan_date == row.plan_date, PlanRow.status == "published")
+        .where(PlanRow.plan_date == row.plan_date, PlanRow.status == PlanStatus.PUBLISHED)
         .where(PlanRow.id != plan_id)
-        .values(status="superseded", version=PlanRow.version + 1)
+        .values(status=PlanStatus.SUPERSEDED, version=PlanRow.version + 1)
     )
-    row.status = "published"
+    row.status = PlanStatus.PUBLISHED
     row.published_at = now
     row.version += 1
     session.flush()
@@ -354,3 +359,34 @@ def jobs_by_id(session: Session, job_ids: Sequence[int]) -> list[Job]:
         chunk = ids[start : start + 500]
         out.extend(to_job(r) for r in session.scalars(select(JobRow).where(JobRow.id.in_(chunk))))
     return sorted(out, key=lambda j: j.id)
+
+
+def published_plan_id(session: Session, day: date) -> int | None:
+    """The day's published plan, or None."""
+    found = session.scalars(
+        select(PlanRow.id)
+        .where(PlanRow.plan_date == day, PlanRow.status == PlanStatus.PUBLISHED)
+        .order_by(PlanRow.id.desc())
+        .limit(1)
+    ).first()
+    return None if found is None else int(found)
+
+
+def assigned_off_route(session: Session, day: date) -> list[int]:
+    """Jobs marked Work assigned that no published plan of ``day`` or later has on a route."""
+    routed = (
+        select(StopRow.job_id)
+        .join(PlanRow, PlanRow.id == StopRow.plan_id)
+        .where(PlanRow.status == PlanStatus.PUBLISHED, PlanRow.plan_date >= day)
+    )
+    rows = session.scalars(
+        select(JobRow.id)
+        .where(JobRow.status == "assigned", JobRow.id.not_in(routed))
+        .order_by(JobRow.id)
+    )
+    return [int(r) for r in rows]
+
+
+def plan_day(session: Session, plan_id: int) -> date | None:
+    """The day a plan is for, or None when there is no such plan."""
+    return session.scalar(select(PlanRow.plan_date).where(PlanRow.id == plan_id))

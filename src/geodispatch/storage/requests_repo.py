@@ -509,6 +509,7 @@ def save_service_type(session: Session, service_type: ServiceType, *, now: datet
     row.priority = int(service_type.priority)
     row.field_work = service_type.field_work
     row.public = service_type.public
+    row.max_age_days = service_type.max_age_days
     row.edited = True
     row.updated_at = now
 
@@ -528,6 +529,7 @@ def to_service_type(row: ServiceTypeRow) -> ServiceType:
         field_work=row.field_work,
         edited=row.edited,
         public=row.public,
+        max_age_days=row.max_age_days,
     )
 
 
@@ -545,6 +547,7 @@ def _type_row(t: ServiceType, now: datetime, *, edited: bool = False) -> Service
         field_work=t.field_work,
         edited=edited,
         public=t.public,
+        max_age_days=t.max_age_days,
         request_count=0,
         updated_at=now,
     )

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -80,6 +81,8 @@ class ServiceTypeRow(Base):
     edited: Mapped[bool] = mapped_column(Boolean, default=False)
     # issue 7 (migration 0007): False for the city's own work orders, left off public views
     public: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # issue 20: jobs older than this many days go to backlog review, not onto routes
+    max_age_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     request_count: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
@@ -105,6 +108,8 @@ class JobRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # issue 6: a job closed as a duplicate points at the job that carries its callers
     merged_into: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), nullable=True)
+    # issue 20: a dispatcher re-confirmed an old job still needs work (its age limit restarts)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class RequestRow(Base):
@@ -263,6 +268,8 @@ class StopRow(Base):
     travel_s: Mapped[int] = mapped_column(Integer, default=0)
     service_s: Mapped[int] = mapped_column(Integer, default=0)
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # issue 20: the dispatcher's urgent job (must be served; crews see it marked urgent)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # planned | arrived | done | unable
     status: Mapped[str] = mapped_column(String(12), default="planned")
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -439,3 +446,13 @@ class UserSessionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AppStateRow(Base):
+    """Installation-wide facts the product keeps, e.g. the day the demo pinned its clock to."""
+
+    __tablename__ = "app_state"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from geodispatch.config import get_settings
+from geodispatch.services import clock
 from geodispatch.ui import columns
 from geodispatch.ui.map_frame import map_frame
 
@@ -33,8 +34,15 @@ def city_zone() -> ZoneInfo:
 
 
 def now_local() -> datetime:
-    """The current time in the city's zone."""
-    return datetime.now(city_zone())
+    """The current time in the city's zone, from the product's clock."""
+    return clock.now()
+
+
+def clock_banner() -> None:
+    """Say on every page when the product runs on a pinned day (the demo), not today."""
+    text = clock.city_clock().banner()
+    if text:  # a coloured line, not an st.info box: pages keep their own messages first
+        st.markdown(f":orange-background[:material/event: {md_escape(text)}]")
 
 
 def local(value: datetime | pd.Timestamp | None, fmt: str = "%H:%M") -> str:
@@ -166,7 +174,7 @@ def period_since(label: str, *, key: str) -> datetime | None:
     days = PERIODS.get(chosen or "All time")
     if days is None:
         return None
-    start = datetime.now(UTC).date() - timedelta(days=days)
+    start = clock.today() - timedelta(days=days)
     return datetime.combine(start, time(0), UTC)
 
 
