@@ -51,7 +51,8 @@ def _selection(
     wards: list[int] | None,
     trends: list[str] | None = None,
     *,
-    all_types: bool = True,
+    all_types: bool = False,
+    one_address: bool = False,
     since: str | None = None,
     until: str | None = None,
 ) -> service.HotspotFilter:
@@ -60,6 +61,7 @@ def _selection(
         wards=tuple(wards or ()),
         trends=tuple(trends or ()),
         include_all_types=all_types,
+        include_one_address=one_address,
         since=_date(since, name="since"),
         until=_date(until, name="until"),
     )
@@ -132,9 +134,17 @@ def top(
     all_types: Annotated[
         bool, typer.Option("--all-types/--typed-only", help="include all-types hotspots")
     ] = False,
+    one_address: Annotated[
+        bool,
+        typer.Option(
+            "--one-address/--areas-only",
+            help="include hotspots where one address holds half the incidents",
+        ),
+    ] = False,
 ) -> None:
     """The strongest hotspots per type, with ward, counts and trend."""
-    frame = service.top_hotspots(n, _selection(types, wards, trend, all_types=all_types))
+    selection = _selection(types, wards, trend, all_types=all_types, one_address=one_address)
+    frame = service.top_hotspots(n, selection)
     if frame.empty:
         console.print("no hotspots match; run 'geodispatch hotspots detect' first")
         return

@@ -15,7 +15,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Final
@@ -26,6 +26,7 @@ import pandas as pd
 import shapely
 
 import geodispatch
+from geodispatch.analysis.chronic import ChronicParams, chronic_addresses
 from geodispatch.analysis.emerging import EmergingParams, Trend
 from geodispatch.analysis.hotspots import (
     ALL_TYPES,
@@ -34,8 +35,9 @@ from geodispatch.analysis.hotspots import (
     hotspot_wards,
     match_previous,
 )
+from geodispatch.analysis.incidents import incidents
 from geodispatch.config import Settings, get_settings
-from geodispatch.domain.errors import InputError
+from geodispatch.domain.errors import InputError, NotFoundError
 from geodispatch.geo.crs import WGS84, lonlat_to_working, to_working
 from geodispatch.geo.wards import assign_areas
 from geodispatch.io.boundaries import read_boundaries
@@ -55,9 +57,8 @@ from geodispatch.storage.db import Session, ensure_schema, session_scope
 #: Called with (steps done, steps in total) as a refresh advances.
 Progress = Callable[[int, int | None], None]
 
-#: The city's ward layer, relative to ``settings.data_dir``, and its id column.
-WARDS_FILE: Final = Path("boundaries/wards_2012-2022.geojson")
-WARD_ID_COLUMN: Final = "WARD"
+#: The name of the configured area layer (``settings.area_layers``) that holds wards.
+WARD_LAYER: Final = "ward"
 _LAND_BUFFER_M: Final = 50.0  # streets on the city limit sit just outside the ward polygons
 
 
@@ -86,7 +87,10 @@ class HotspotFilter:
     """What a manager selected; hashable, so map HTML can be cached per filter state.
 
     Empty tuples mean "all". ``trends`` filters hotspots only; ``since``/``until`` filter
-    the requests drawn (hotspots describe the whole analysed period).
+    the requests drawn (hotspots describe the whole analysed period). Places where many
+    types pile up together (``include_all_types``) and hotspots held by one address
+    (``include_one_address``: those are chronic addresses) are left out unless asked;
+    ``crew_activity`` adds the city's own work orders to the map as their own layers.
     """
 
     service_codes: tuple[str, ...] = ()
@@ -94,7 +98,9 @@ class HotspotFilter:
     trends: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
-    include_all_types: bool = True
+    include_all_types: bool = False
+    include_one_address: bool = False
+    crew_activity: bool = False
 
     def __post_init__(self) -> None:
         allowed = {t.value for t in Trend}
@@ -129,6 +135,7 @@ def refresh_hotspots(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
+    as_of: datetime | None = None,
     params: HotspotParams | None = None,
     emerging: EmergingParams | None = None,
     settings: Settings | None = None,
@@ -136,9 +143,13 @@ def refresh_hotspots(
 ) -> RefreshSummary:
     """Detect hotspots over the stored requests of [since, until] and store them.
 
-    Hotspots that continue one already stored (same type, overlapping) keep its id; those
-    gone are retired. Every located request, in the period or not, is then tagged with
-    the hotspot of its own type it falls in, else with the all-types hotspot, else none.
+    Events are incidents of the types residents report: the requests of one job count
+    once, a request closed as a duplicate adds nothing, and the catalogue's internal
+    types (the city's own work orders) are left out. The trend window ends at ``as_of``
+    (default ``until``, else the newest request: the data's last day). Hotspots that
+    continue one already stored (same type, overlapping) keep its id; those gone are
+    retired. Every located request, in the period or not, is then tagged with the
+    hotspot of its own type it falls in, else with the all-types hotspot, else none.
     Requests at the City Hall placeholder have no location and never seed a hotspot.
     """
     settings = settings or get_settings()
@@ -156,21 +167,23 @@ def refresh_hotspots(
     with session_scope(url) as session:
         run_id = repo.start_run(session, now=now, params=settings_json)
         requests = repo.load_requests(session, since=since, until=until)
+        public = repo.type_visibility(session)
         previous = repo.load_hotspots(session)
     tick(1, steps)
 
     wards = _read_wards(settings)
+    events = resident_incidents(requests, public)
     x, y = lonlat_to_working(
-        requests["lon"].to_numpy(), requests["lat"].to_numpy(), settings.working_crs
+        events["lon"].to_numpy(), events["lat"].to_numpy(), settings.working_crs
     )
     points = pd.DataFrame(
         {
             "x": x,
             "y": y,
-            "service_code": requests["service_code"],
-            "created_at": requests["created_at"],
-            "is_open": requests["is_open"],
-            "address": requests["address"],
+            "service_code": events["service_code"].to_numpy(),
+            "created_at": events["created_at"].to_numpy(),
+            "is_open": events["is_open"].to_numpy(),
+            "address": events["address"].to_numpy(),
         }
     )
     land = None
@@ -180,7 +193,7 @@ def refresh_hotspots(
         points,
         params=params,
         emerging=emerging,
-        as_of=pd.Timestamp(until) if until is not None else None,
+        as_of=_analysis_date(as_of, until),
         land=land,
         timezone=settings.timezone,
         crs=settings.working_crs,
@@ -238,6 +251,31 @@ def refresh_hotspots(
     )
 
 
+def _analysis_date(as_of: datetime | None, until: datetime | None) -> pd.Timestamp | None:
+    """The end of the trend window: ``as_of``, else ``until``, else None (the newest event)."""
+    chosen = as_of if as_of is not None else until
+    return None if chosen is None else pd.Timestamp(chosen)
+
+
+def _resident(codes: pd.Series, public: dict[str, bool]) -> np.ndarray:
+    """Which rows are of types residents report (the catalogue's flag; unknown: resident)."""
+    return np.array([public.get(str(c), True) for c in codes], dtype=bool)
+
+
+def resident_incidents(requests: pd.DataFrame, public: dict[str, bool]) -> pd.DataFrame:
+    """One row per incident of a type residents report, with its request count.
+
+    The catalogue decides what is internal (``public`` False): those requests are crew
+    work logs and stay out of problem hotspots. Of the rest, each job counts once, at
+    its first request (:func:`geodispatch.analysis.incidents.incidents`).
+    """
+    kept = requests[_resident(requests["service_code"], public)]
+    grouped = incidents(kept)
+    out = kept[grouped.event].copy()
+    out["requests"] = grouped.requests[grouped.incident[grouped.event]]
+    return out.reset_index(drop=True)
+
+
 def _py(value: pd.Timestamp | None) -> datetime | None:
     return None if value is None else value.to_pydatetime()
 
@@ -255,16 +293,35 @@ def _run_note(placeholders: pd.DataFrame, *, wards_used: bool) -> str:
     return "; ".join(notes)
 
 
+@dataclass(frozen=True, slots=True)
+class _WardSource:
+    """Where the ward polygons come from (hashable: a cache key)."""
+
+    path: str
+    id_column: str
+    crs: str | None
+    working_crs: str
+
+
+def _ward_source(settings: Settings) -> _WardSource | None:
+    """The configured ward layer (``settings.area_layers``), or None when absent."""
+    for layer in settings.area_layers:
+        if layer.name == WARD_LAYER:
+            path = settings.data_path(layer.path)
+            if path.exists():
+                return _WardSource(str(path), layer.id_column, layer.crs, settings.working_crs)
+    return None
+
+
 def _read_wards(settings: Settings) -> gpd.GeoDataFrame | None:
-    path = settings.data_dir / WARDS_FILE
-    if not path.exists():
-        return None
-    return _cached_wards(str(path), settings.working_crs)
+    source = _ward_source(settings)
+    return None if source is None else _cached_wards(source)
 
 
 @functools.cache
-def _cached_wards(path: str, working_crs: str) -> gpd.GeoDataFrame:
-    return to_working(read_boundaries(Path(path), id_column=WARD_ID_COLUMN), working_crs)
+def _cached_wards(source: _WardSource) -> gpd.GeoDataFrame:
+    layer = read_boundaries(Path(source.path), id_column=source.id_column, crs=source.crs)
+    return to_working(layer, source.working_crs)
 
 
 def _storable(
@@ -412,11 +469,29 @@ def list_hotspots(
     """Active hotspots matching the filter, strongest first (smallest q, largest ratio)."""
     settings = settings or get_settings()
     selection = selection or HotspotFilter()
-    return _select_hotspots(_active_hotspots(settings), selection)
+    _ready(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        frame = repo.load_hotspots(session)
+        tagged = repo.tagged_counts(session)
+    frame["n_requests"] = frame["id"].map(tagged).fillna(0).astype("int64")
+    return _select_hotspots(frame, selection)
+
+
+#: A hotspot where one address holds at least this share of the incidents is that
+#: address's finding (a chronic address), not an area's.
+ONE_ADDRESS_SHARE: Final = 0.5
 
 
 def _select_hotspots(frame: pd.DataFrame, selection: HotspotFilter) -> pd.DataFrame:
+    frame = frame.assign(
+        one_address=(
+            frame["top_address_reports"].astype(float)
+            >= ONE_ADDRESS_SHARE * frame["n_reports"].astype(float)
+        ).to_numpy(dtype=bool)
+    )
     keep = np.ones(len(frame), dtype=bool)
+    if not selection.include_one_address:
+        keep &= ~frame["one_address"].to_numpy(dtype=bool)
     codes = frame["service_code"]
     if selection.service_codes:
         keep &= codes.isin(selection.service_codes).to_numpy()
@@ -454,17 +529,18 @@ def emerging_hotspots(
 ) -> pd.DataFrame:
     """New and intensifying hotspots (what changed lately), most certain first."""
     selection = selection or HotspotFilter()
-    chosen = HotspotFilter(
-        service_codes=selection.service_codes,
-        wards=selection.wards,
-        trends=(Trend.NEW.value, Trend.INTENSIFYING.value),
-        include_all_types=selection.include_all_types,
-    )
+    wanted = [
+        t for t in (Trend.NEW, Trend.INTENSIFYING) if not selection.trends or t in selection.trends
+    ]
+    chosen = replace(selection, trends=tuple(t.value for t in wanted))
+    if not wanted:
+        return list_hotspots(chosen, settings=settings).head(0)
     frame = list_hotspots(chosen, settings=settings)
     return frame.sort_values(["trend_q", "ratio"], ascending=[True, False], kind="stable")
 
 
 def ward_summary(
+    selection: HotspotFilter | None = None,
     *,
     window_days: float = 90.0,
     as_of: datetime | None = None,
@@ -478,16 +554,28 @@ def ward_summary(
     A request's ward is ours when assigned, else the city's; located requests with
     neither are placed with the ward polygons. ``as_of`` and ``until`` default to the end
     of the latest detection run, so the table describes the period the hotspots do.
+    ``selection`` narrows both the requests (types, internal types unless crew activity
+    is asked, dates) and the hotspots counted (every filter) to what the page shows.
     """
     settings = settings or get_settings()
+    selection = selection or HotspotFilter()
     _ready(settings.database_url)
     with session_scope(settings.database_url) as session:
         run = repo.latest_run(session)
         if run is not None and run.as_of is not None:
             as_of = as_of or run.as_of
             until = until or run.as_of
-        requests = repo.load_requests(session, since=since, until=until, located_only=False)
-        hotspots = repo.load_hotspots(session)
+        requests = repo.load_requests(
+            session,
+            since=selection.since or since,
+            until=selection.until or until,
+            service_codes=selection.service_codes or None,
+            located_only=False,
+        )
+        public = repo.type_visibility(session)
+        hotspots = _select_hotspots(repo.load_hotspots(session), selection)
+    if not selection.crew_activity:
+        requests = requests[_resident(requests["service_code"], public)]
     requests["ward"] = _request_wards(requests, settings)
     return summarise_wards(
         requests,
@@ -547,7 +635,7 @@ def hotspot_map_html(
         selection,
         tiles,
         params or MapParams(),
-        str(settings.data_dir),
+        _ward_source(settings),
         settings.working_crs,
         str(settings.home / MAP_CACHE),
     )
@@ -566,19 +654,19 @@ def _map_html(
     selection: HotspotFilter,
     tiles: TileSource | None,
     params: MapParams,
-    data_dir: str,
+    wards: _WardSource | None,
     working_crs: str,
     cache_dir: str,
 ) -> str:
     # the drawing code's versions too: an upgrade never serves a page an older one drew
     drawn_by = (PAGE_FORMAT, geodispatch.__version__, importlib.metadata.version("folium"))
-    key = repr((drawn_by, url, version, selection, tiles, params, data_dir, working_crs))
+    key = repr((drawn_by, url, version, selection, tiles, params, wards, working_crs))
     path = Path(cache_dir) / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.html"
     try:
         return path.read_text(encoding="utf-8")
     except OSError:
         pass
-    page = _build_map_html(url, selection, tiles, params, data_dir, working_crs)
+    page = _build_map_html(url, selection, tiles, params, wards, working_crs)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.part")
@@ -598,21 +686,16 @@ def _build_map_html(
     selection: HotspotFilter,
     tiles: TileSource | None,
     params: MapParams,
-    data_dir: str,
+    source: _WardSource | None,
     working_crs: str,
 ) -> str:
     with session_scope(url) as session:
         hotspots = _select_hotspots(repo.load_hotspots(session), selection)
-        requests = repo.load_requests(
-            session,
-            since=selection.since,
-            until=selection.until,
-            service_codes=selection.service_codes or None,
-            wards=selection.wards or None,
-            columns=(*repo.ANALYSIS_COLUMNS, "description"),
+        requests, public = _selected_requests(
+            session, selection, columns=(*repo.ANALYSIS_COLUMNS, "description")
         )
-    path = Path(data_dir) / WARDS_FILE
-    wards = _cached_wards(str(path), working_crs) if path.exists() else None
+    requests = _with_crew_layer(requests, public, crew=selection.crew_activity)
+    wards = None if source is None else _cached_wards(source)
     ward = _located_wards(requests, wards, working_crs)
     if selection.wards:
         keep = ward.isin([str(w) for w in selection.wards]).to_numpy(dtype=bool, na_value=False)
@@ -633,6 +716,38 @@ def _build_map_html(
     return render_html(fmap)
 
 
+def _selected_requests(
+    session: Session, selection: HotspotFilter, *, columns: tuple[str, ...] = repo.ANALYSIS_COLUMNS
+) -> tuple[pd.DataFrame, dict[str, bool]]:
+    """The requests a filter selects (period, types, wards) and the catalogue's flags."""
+    requests = repo.load_requests(
+        session,
+        since=selection.since,
+        until=selection.until,
+        service_codes=selection.service_codes or None,
+        wards=selection.wards or None,
+        columns=columns,
+    )
+    return requests, repo.type_visibility(session)
+
+
+#: How the map names the layer of an internal type's requests (the city's own work).
+CREW_LAYER: Final = "Crew activity: {name}"
+
+
+def _with_crew_layer(
+    requests: pd.DataFrame, public: dict[str, bool], *, crew: bool
+) -> pd.DataFrame:
+    """Resident requests, plus internal ones under a "crew activity" name when asked."""
+    internal = ~_resident(requests["service_code"], public)
+    if not crew:
+        return requests[~internal]
+    out = requests.copy()
+    names = out.loc[internal, "service_name"].astype(str)
+    out.loc[internal, "service_name"] = [CREW_LAYER.format(name=n) for n in names]
+    return out
+
+
 def _map_title(selection: HotspotFilter) -> str:
     parts = []
     if selection.wards:
@@ -642,6 +757,69 @@ def _map_title(selection: HotspotFilter) -> str:
         until = f"{selection.until:%Y-%m-%d}" if selection.until else "now"
         parts.append(f"{since} – {until}")
     return "Hotspots" + (": " + "; ".join(parts) if parts else "")
+
+
+@dataclass(frozen=True, slots=True)
+class HotspotDetail:
+    """One hotspot as a manager opens it: its row, its incidents and its requests.
+
+    ``requests`` are those tagged with the hotspot (address, dates, status, description,
+    job); ``incidents`` one row per job among them (duplicates folded in), with the
+    number of requests each drew.
+    """
+
+    hotspot: pd.Series
+    incidents: pd.DataFrame
+    requests: pd.DataFrame
+
+
+def hotspot_detail(hotspot_id: int, *, settings: Settings | None = None) -> HotspotDetail:
+    """The hotspot ``hotspot_id`` with its incidents and requests, oldest first."""
+    settings = settings or get_settings()
+    _ready(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        frame = repo.load_hotspots(session, active_only=False)
+        requests = repo.hotspot_requests(session, hotspot_id)
+    found = frame[frame["id"] == hotspot_id]
+    if found.empty:
+        raise NotFoundError(
+            f"no hotspot #{hotspot_id}; refresh the list (hotspots are renumbered only "
+            "when a place disappears)"
+        )
+    grouped = incidents(requests)
+    events = requests[grouped.event].copy()
+    events["requests"] = grouped.requests[grouped.incident[grouped.event]]
+    return HotspotDetail(
+        hotspot=found.iloc[0],
+        incidents=events.reset_index(drop=True),
+        requests=requests,
+    )
+
+
+def chronic_list(
+    selection: HotspotFilter | None = None,
+    *,
+    params: ChronicParams | None = None,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """Chronic addresses of resident types for the filter (types, wards, dates), busiest first.
+
+    Counted in incidents (jobs), as hotspots are; internal work orders are left out.
+    """
+    settings = settings or get_settings()
+    selection = selection or HotspotFilter()
+    _ready(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        requests, public = _selected_requests(session, selection)
+    if selection.wards:
+        ward = _request_wards(requests, settings)
+        keep = ward.isin([str(w) for w in selection.wards]).to_numpy(dtype=bool, na_value=False)
+        requests = requests[keep]
+    events = resident_incidents(requests, public)
+    found = chronic_addresses(events, params=params, timezone=settings.timezone)
+    names = dict(zip(requests["service_code"], requests["service_name"], strict=True))
+    found.insert(1, "service_name", found["service_code"].map(names))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -747,15 +925,13 @@ def ward_outlines(*, settings: Settings | None = None) -> dict[str, object] | No
     the stops are in the city.
     """
     settings = settings or get_settings()
-    path = settings.data_dir / WARDS_FILE
-    if not path.exists():
-        return None
-    return _outline_geojson(str(path), settings.working_crs)
+    source = _ward_source(settings)
+    return None if source is None else _outline_geojson(source)
 
 
 @functools.cache
-def _outline_geojson(path: str, working_crs: str) -> dict[str, object]:
-    wards = _cached_wards(path, working_crs)
+def _outline_geojson(source: _WardSource) -> dict[str, object]:
+    wards = _cached_wards(source)
     simple = wards[["area_id", "geometry"]].assign(
         geometry=wards.geometry.simplify(15.0, preserve_topology=True)
     )
