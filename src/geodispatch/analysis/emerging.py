@@ -71,7 +71,8 @@ class EmergingParams:
         one scan window (default 5, as the long-run scan).
     min_ratio
         ...and at least this many times what the long-run surface predicts for the window
-        (default 3, the same effect-size floor as the long-run scan).
+        (default 2, the same effect-size floor as the long-run scan: an odds ratio under
+        the case-control test).
     min_rate_ratio
         Effect-size floor of the trend: a place is new or intensifying only when its
         recent rate is at least this many times its earlier rate, relative to the type's
@@ -98,7 +99,7 @@ class EmergingParams:
     window_days: float = 90.0
     fdr_q: float = 0.05
     min_recent_reports: int = 5
-    min_ratio: float = 3.0
+    min_ratio: float = 2.0
     min_rate_ratio: float = 2.0
     prior_alpha: float = 0.05
     min_new_cells: int = 3
