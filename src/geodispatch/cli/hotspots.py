@@ -77,12 +77,15 @@ def detect(
     window_days: Annotated[float, typer.Option(help="recent window for trends, days")] = 90.0,
     cell_m: Annotated[float, typer.Option(help="grid cell, metres")] = 25.0,
     baseline_m: Annotated[float, typer.Option(help="baseline kernel σ, metres")] = 1000.0,
-    min_ratio: Annotated[float, typer.Option(help="effect floor: × expected")] = 3.0,
+    min_ratio: Annotated[
+        float, typer.Option(help="effect floor: odds ratio against the other types")
+    ] = 2.0,
     min_reports: Annotated[int, typer.Option(help="effect floor: reports")] = 5,
     fdr: Annotated[float, typer.Option(help="false discovery rate")] = 0.05,
 ) -> None:
-    """Find hotspots per type and over all types, label trends, store them, tag requests."""
+    """Find problem hotspots per type (and busy places), label trends, store, tag requests."""
     params = HotspotParams(
+        all_types=True,
         cell_m=cell_m,
         baseline_sigma_m=baseline_m,
         windows_m=(3 * cell_m, 9 * cell_m),

@@ -153,7 +153,8 @@ def refresh_hotspots(
     Requests at the City Hall placeholder have no location and never seed a hotspot.
     """
     settings = settings or get_settings()
-    params = params or HotspotParams()
+    # busy places (all types together) are stored too, for the page to show when asked
+    params = params or HotspotParams(all_types=True)
     emerging = emerging or EmergingParams()
     started = time.perf_counter()
     steps = 5
@@ -892,16 +893,18 @@ class HotspotChoices:
 
 
 def hotspot_choices(*, settings: Settings | None = None) -> HotspotChoices:
-    """Types (with active hotspots) and wards for the filters, and the requests' period."""
+    """Types (with active hotspots), every ward, and the requests' period, for the filters."""
     settings = settings or get_settings()
     frame = _active_hotspots(settings)
     with session_scope(settings.database_url) as session:
         first, last = overview_repo.created_range(session)
     typed = frame[frame["service_code"].notna()]
     types = dict(zip(typed["service_code"], typed["service_name"], strict=True))
-    wards = sorted(
-        {int(w) for text in frame["wards"].dropna() for w in str(text).split(";") if w.isdigit()}
-    )
+    # every ward of the layer: a ward without a hotspot still has its row in the table
+    layer = _read_wards(settings)
+    named = [] if layer is None else [str(w) for w in layer["area_id"]]
+    listed = [w for text in frame["wards"].dropna() for w in str(text).split(";")]
+    wards = sorted({int(w) for w in [*named, *listed] if w.isdigit()})
     return HotspotChoices(
         types=dict(sorted(types.items(), key=lambda kv: str(kv[1]))),
         wards=wards,
