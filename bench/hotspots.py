@@ -400,7 +400,8 @@ def main() -> None:
     if args.scale:
         rows += scale(tuple(args.scale))
     boston_figures = {} if "boston" in args.skip else boston(top=10, types=5)
-    (OUTPUT / "results.json").write_text(
+    only_scale = {"sharp", "shared", "boston"} <= set(args.skip)
+    (OUTPUT / ("results_scale.json" if only_scale else "results.json")).write_text(
         json.dumps({"synthetic": rows, "boston": boston_figures}, indent=2), encoding="utf-8"
     )
 
