@@ -51,6 +51,7 @@ from geodispatch.analysis.grid_scan import (
     share_scan,
 )
 from geodispatch.domain.errors import CRSError, InputError, SchemaError
+from geodispatch.geo.wards import points_in_polygons
 
 __all__ = [
     "ALL_TYPES",
@@ -59,6 +60,7 @@ __all__ = [
     "HotspotResult",
     "detect_hotspots",
     "find_placeholders",
+    "hotspot_of_points",
     "hotspot_wards",
     "match_previous",
 ]
@@ -1494,6 +1496,33 @@ def hotspot_wards(
         },
         index=index,
     )
+
+
+def hotspot_of_points(
+    x: np.ndarray,
+    y: np.ndarray,
+    codes: np.ndarray,
+    *,
+    polygons: np.ndarray,
+    polygon_codes: np.ndarray,
+    ids: np.ndarray,
+) -> np.ndarray:
+    """Each point's hotspot: its own type's one it lies in, else an all-types one, else -1.
+
+    ``polygon_codes`` holds each polygon's type (None or NaN: all types); points and
+    polygons share one CRS. A point in hotspots of both kinds takes its own type's.
+    """
+    out = np.full(np.size(x), -1, dtype=np.int64)
+    located = np.isfinite(x) & np.isfinite(y)
+    where = np.flatnonzero(located)
+    point, polygon = points_in_polygons(polygons, x[where], y[where])
+    rows = where[point]
+    poly_code = polygon_codes[polygon]
+    all_types = pd.isna(poly_code)
+    own = ~all_types & (poly_code == codes[rows])
+    out[rows[all_types]] = ids[polygon[all_types]]
+    out[rows[own]] = ids[polygon[own]]  # own type wins over all types
+    return out
 
 
 def _code_key(codes: pd.Series) -> np.ndarray:

@@ -32,6 +32,7 @@ from geodispatch.analysis.hotspots import (
     ALL_TYPES,
     HotspotParams,
     detect_hotspots,
+    hotspot_of_points,
     hotspot_wards,
     match_previous,
 )
@@ -378,28 +379,21 @@ def tag_points(
     service_code: pd.Series | np.ndarray,
     hotspots: pd.DataFrame,
 ) -> np.ndarray:
-    """For each point: id of its own type's hotspot it is in, else the all-types one, else -1."""
-    lon = np.asarray(lon, dtype=float)
-    lat = np.asarray(lat, dtype=float)
-    codes = np.asarray(service_code, dtype=object)
-    out = np.full(lon.size, -1, dtype=np.int64)
-    if hotspots.empty or lon.size == 0:
-        return out
-    polygons = shapely.from_geojson(hotspots["geometry"].to_numpy(dtype=object))
-    hotspot_codes = hotspots["service_code"].to_numpy(dtype=object)
-    ids = hotspots["id"].to_numpy(dtype=np.int64)
-    located = np.isfinite(lon) & np.isfinite(lat)
-    where = np.flatnonzero(located)
-    point_idx, poly_idx = shapely.STRtree(polygons).query(
-        shapely.points(lon[where], lat[where]), predicate="within"
+    """For each point: id of its own type's hotspot it is in, else the all-types one, else -1.
+
+    ``hotspots`` are stored rows (``id``, ``service_code``, ``geometry`` as GeoJSON text);
+    the rule is :func:`geodispatch.analysis.hotspots.hotspot_of_points`.
+    """
+    if hotspots.empty:
+        return np.full(len(lon), -1, dtype=np.int64)
+    return hotspot_of_points(
+        np.asarray(lon, dtype=float),
+        np.asarray(lat, dtype=float),
+        np.asarray(service_code, dtype=object),
+        polygons=shapely.from_geojson(hotspots["geometry"].to_numpy(dtype=object)),
+        polygon_codes=hotspots["service_code"].to_numpy(dtype=object),
+        ids=hotspots["id"].to_numpy(dtype=np.int64),
     )
-    rows = where[point_idx]
-    poly_code = hotspot_codes[poly_idx]
-    all_types = pd.isna(poly_code)
-    own = ~all_types & (poly_code == codes[rows])
-    out[rows[all_types]] = ids[poly_idx[all_types]]
-    out[rows[own]] = ids[poly_idx[own]]  # own type wins over all types
-    return out
 
 
 def tag_requests(request_ids: list[int] | None = None, *, settings: Settings | None = None) -> int:
