@@ -33,7 +33,6 @@ from geodispatch.analysis.hotspots import (
     HotspotParams,
     detect_hotspots,
     hotspot_of_points,
-    hotspot_wards,
     match_previous,
 )
 from geodispatch.analysis.incidents import incidents
@@ -42,7 +41,12 @@ from geodispatch.domain.errors import InputError, NotFoundError
 from geodispatch.geo.crs import WGS84, lonlat_to_working, to_working
 from geodispatch.geo.wards import assign_areas
 from geodispatch.io.boundaries import read_boundaries
-from geodispatch.reporting.hotspot_export import hotspots_csv, hotspots_geojson
+from geodispatch.reporting.hotspot_export import (
+    hotspots_csv,
+    hotspots_geojson,
+    stored_rows,
+    stored_shapes,
+)
 from geodispatch.reporting.maps import (
     PAGE_FORMAT,
     MapParams,
@@ -204,10 +208,10 @@ def refresh_hotspots(
 
     found = result.hotspots
     names = dict(zip(requests["service_code"], requests["service_name"], strict=True))
-    table = _storable(found, wards, names)
+    table = stored_rows(found, wards, names)
     table["id"] = match_previous(
         gpd.GeoDataFrame(table, geometry=found.to_crs(WGS84).geometry.to_numpy(), crs=WGS84),
-        _stored_geometries(previous),
+        stored_shapes(previous),
     ).to_numpy()
     tick(3, steps)
 
@@ -324,53 +328,6 @@ def _read_wards(settings: Settings) -> gpd.GeoDataFrame | None:
 def _cached_wards(source: _WardSource) -> gpd.GeoDataFrame:
     layer = read_boundaries(Path(source.path), id_column=source.id_column, crs=source.crs)
     return to_working(layer, source.working_crs)
-
-
-def _storable(
-    found: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None, names: dict[str, str]
-) -> pd.DataFrame:
-    """Detector output → the columns of the ``hotspots`` table (WGS84 geometry as text)."""
-    table = pd.DataFrame(found.drop(columns="geometry")).rename(
-        columns={"first_report": "first_report_at", "last_report": "last_report_at"}
-    )
-    code = table["service_code"].astype(object)
-    table["service_code"] = code.where(code != ALL_TYPES, None)
-    table["service_name"] = [
-        "All types" if c is None else names.get(c, c) for c in table["service_code"]
-    ]
-    geographic = found.to_crs(WGS84)
-    table["geometry"] = [json.dumps(shapely.geometry.mapping(g)) for g in geographic.geometry]
-    bounds = geographic.geometry.bounds
-    table["min_lon"], table["min_lat"] = bounds["minx"].to_numpy(), bounds["miny"].to_numpy()
-    table["max_lon"], table["max_lat"] = bounds["maxx"].to_numpy(), bounds["maxy"].to_numpy()
-    centroids = gpd.GeoSeries(
-        gpd.points_from_xy(found["centroid_x"], found["centroid_y"]), crs=found.crs
-    ).to_crs(WGS84)
-    table["centroid_lon"], table["centroid_lat"] = centroids.x.to_numpy(), centroids.y.to_numpy()
-    if wards is not None and len(found):
-        by_ward = hotspot_wards(found, wards)
-        table["wards"] = [";".join(map(str, w)) for w in by_ward["wards"]]
-        table["primary_ward"] = (
-            by_ward["primary_ward"]
-            .astype(object)
-            .where(by_ward["primary_ward"].notna(), None)
-            .to_numpy()
-        )
-    else:
-        table["wards"] = ""
-        table["primary_ward"] = None
-    table["first_report_at"] = pd.to_datetime(table["first_report_at"], utc=True)
-    table["last_report_at"] = pd.to_datetime(table["last_report_at"], utc=True)
-    return table.drop(columns=["hotspot_id", "centroid_x", "centroid_y"])
-
-
-def _stored_geometries(previous: pd.DataFrame) -> gpd.GeoDataFrame:
-    geometry = [shapely.geometry.shape(json.loads(g)) for g in previous["geometry"]]
-    frame = pd.DataFrame(
-        {"id": previous["id"].to_numpy(), "service_code": previous["service_code"].to_numpy()}
-    )
-    frame["service_code"] = frame["service_code"].where(frame["service_code"].notna(), None)
-    return gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
 
 
 def tag_points(
