@@ -26,26 +26,21 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from geodispatch.analysis.hotspots import HOTSPOT_COLUMNS
 from geodispatch.domain.requests import OPEN_STATUSES
 from geodispatch.storage.requests_repo import frame_records
 from geodispatch.storage.tables import HotspotRow, HotspotRunRow, RequestRow, ServiceTypeRow
 
-#: Columns of a stored hotspot a caller writes (besides id, run, timestamps, active).
+#: Detector columns stored under another name, and those not stored (ids and working-CRS
+#: centres are the run's own; the stored row has its id and WGS84 centre).
+_RENAMED: Final = {"first_report": "first_report_at", "last_report": "last_report_at"}
+_NOT_STORED: Final = frozenset({"hotspot_id", "centroid_x", "centroid_y"})
+
+#: Columns of a stored hotspot a caller writes (besides id, run, timestamps, active): the
+#: detector's columns (``analysis.hotspots.HOTSPOT_COLUMNS``) and where the hotspot is.
 HOTSPOT_FIELDS: Final = (
-    "service_code",
+    *(_RENAMED.get(c, c) for c in HOTSPOT_COLUMNS if c not in _NOT_STORED),
     "service_name",
-    "trend",
-    "found_in",
-    "n_reports",
-    "expected",
-    "ratio",
-    "p_value",
-    "q_value",
-    "n_cells",
-    "area_m2",
-    "n_all",
-    "share_ratio",
-    "cluster_p",
     "centroid_lon",
     "centroid_lat",
     "min_lon",
@@ -54,21 +49,6 @@ HOTSPOT_FIELDS: Final = (
     "max_lat",
     "wards",
     "primary_ward",
-    "distinct_addresses",
-    "distinct_sites",
-    "top_address",
-    "top_address_reports",
-    "first_report_at",
-    "last_report_at",
-    "months_with_reports",
-    "months_active",
-    "monthly_recurrence",
-    "open_share",
-    "n_recent",
-    "recent_share",
-    "expected_share",
-    "trend_p",
-    "trend_q",
     "geometry",
 )
 #: Request columns hotspot detection and ward tables read.
