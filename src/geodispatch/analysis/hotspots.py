@@ -21,7 +21,7 @@ import os
 import queue
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 import geopandas as gpd
@@ -480,6 +480,8 @@ def detect_hotspots(
         else None
     )
     threads = max(1, min(workers or min(2, os.cpu_count() or 1), len(groups)))
+    if exposure is not None and params.refine_baseline:
+        exposure = replace(exposure, hot=_first_pass_hot(groups, flat, area, exposure, params))
     buffers: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
     for _ in range(threads):
         buffers.put(np.full(grid.size, -1, dtype=np.int32))
@@ -556,6 +558,7 @@ class _Exposure:
     coarse: np.ndarray
     total: int
     total_recent: int
+    hot: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @classmethod
     def build(cls, area: ScanArea, cells: np.ndarray, recent: np.ndarray | None) -> _Exposure:
@@ -575,6 +578,40 @@ class _Exposure:
         """Expected reports of the type in each cell: its local share × all reports there."""
         values: np.ndarray = baseline.at(cells) * self.cells[cells]
         return values
+
+
+def _first_pass_hot(
+    groups: list[tuple[str, np.ndarray]],
+    flat: np.ndarray,
+    area: ScanArea,
+    exposure: _Exposure,
+    params: HotspotParams,
+) -> np.ndarray:
+    """Cells near a first-pass hotspot of any type (dilated by the largest window).
+
+    A large hotspot of one type inflates the reports of every type around it, and so
+    lowers every other type's local share there: its ring would look over-represented in
+    all of them. Leaving these cells out of every type's share estimate removes that.
+    """
+    hot: list[np.ndarray] = []
+    for code, members in groups:
+        if code == ALL_TYPES:
+            continue
+        cells_of = flat[members]
+        baseline = area.share_baseline(area.coarse_counts(cells_of), exposure.coarse)
+        found = poisson_scan(
+            area,
+            cells_of,
+            baseline,
+            fdr_q=params.fdr_q,
+            min_ratio=params.min_ratio,
+            min_reports=params.min_reports,
+            exposure=exposure.windows,
+        )
+        hot.append(found.cell)
+    if not hot:
+        return np.zeros(0, dtype=np.int64)
+    return dilate_cells(area.grid, np.unique(np.concatenate(hot)), max(area.halves))
 
 
 def _hotspot_fdr(found: list[_Found], *, q: float, peak_p: float) -> list[_Found]:
@@ -759,10 +796,11 @@ def _scan_group(
     else:
         baseline = area.share_baseline(area.coarse_counts(cells_of), exposure.coarse)
         history = scan_history(baseline)
-        if params.refine_baseline and history.cell.size:
-            # the hotspots found, and the windows that found them, leave the share
-            # estimate, so a large hotspot does not raise its own expectation
-            hot = dilate_cells(grid, history.cell, max(area.halves))
+        if params.refine_baseline and (history.cell.size or exposure.hot.size):
+            # the hotspots found (of this type and, from a first pass, of every type), and
+            # the windows that found them, leave the share estimate: a large hotspot does
+            # not raise its own expectation, nor lower the share of the other types round it
+            hot = np.union1d(dilate_cells(grid, history.cell, max(area.halves)), exposure.hot)
             outside = ~np.isin(cells_of, hot)
             all_outside = exposure.coarse - area.coarse_counts(
                 hot, weights=exposure.cells[hot].astype(np.float64)
