@@ -87,8 +87,6 @@ class EmergingParams:
         this many window centres (default 3). The recent scan controls false discoveries
         over cells, and a true place spans dozens of them, so a lone chance cell rides
         along with every few true ones; alone it would be a "new hotspot" of its own.
-        Measured on the seeded generator (3M points): 1 → emerging precision 0.60-0.63,
-        3 → 0.87-0.88 at a recall cost of about 0.03.
     core_gap_m
         Cores of one recent cluster (cells whose smallest window is significant) farther
         apart than this are separate corners, and the cluster is cut between them

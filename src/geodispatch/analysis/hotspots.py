@@ -1,17 +1,21 @@
-"""Hotspots: places with significantly more reports than their own surroundings predict.
+"""Hotspots: places where one request type is over-represented, not merely busy.
 
-For each request type (and for all types together) reports are counted in 25 m cells and
-compared with a 1 km Gaussian kernel estimate of the same type around them, over 75 m and
-225 m windows, with the Poisson upper tail, Benjamini–Hochberg FDR control over all land
-cells, and an effect-size floor (at least 3× the expected count and 5 reports). Touching
-significant cells merge into one hotspot polygon. A busy district raises its own baseline,
-so it is not a hotspot merely for being busy; a corner where potholes keep coming back
-is. The recent window is then labelled new / intensifying / persistent / diminishing
-(:mod:`geodispatch.analysis.emerging`).
+Reports are counted in 25 m cells and tested over 75 m and 225 m windows. By default the
+test is case-control (Kulldorff's Bernoulli model asked window by window): given the
+reports of every type in a window, a type's count is binomial with its local share of all
+reports (each smoothed at 1 km; the share estimated again with every type's first-pass
+hotspots left out). A downtown or a housing complex raises every type alike and so is no
+hotspot; a corner where potholes are a larger part of what people report is. The effect
+floor is an odds ratio. Cells pass Benjamini–Hochberg over all land cells × windows;
+clusters of one type within ``merge_gap_m`` (and small ones near a large one) are one
+place; a place is kept when its strongest window passes a Bonferroni bound over the
+city's independent windows and its own count passes Benjamini–Hochberg over all places.
+The recent window is then labelled new / intensifying / persistent / diminishing
+(:mod:`geodispatch.analysis.emerging`). The all-types view (``all_types``) has no
+exposure to compare with: it is a density scan against the 1 km surroundings (busy
+places), as is every type with ``case_control=False``.
 
-Measured on the team's seeded generator (research note, section A): precision 0.92 and
-recall 0.95 on statistically detectable planted hotspots at 3M points in ~3 s. This module
-is pure: arrays and frames in, frames out; coordinates in a metric CRS.
+This module is pure: arrays and frames in, frames out; coordinates in a metric CRS.
 """
 
 from __future__ import annotations
