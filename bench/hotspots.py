@@ -289,12 +289,21 @@ def boston(top: int, types: int) -> dict:
         f"internal type: {int(with_one['service_code'].isin(internal).sum())}"
     )
     counts = everything["service_code"].value_counts()
-    busiest = [c for c in counts.index if c is not None][:types]
+    # the busiest resident types by incidents (jobs), as the detector counts them
+    incidents = _resident_incidents(settings)
+    volume = incidents["service_code"].value_counts()
+    busiest = [str(c) for c in volume.index[:types]]
     for code in busiest:
+        if code not in counts.index:
+            print(f"\n{code}: {volume[code]:,} incidents, no hotspot")
+            continue
         chosen = service.top_hotspots(
             top, service.HotspotFilter(service_codes=(code,)), settings=settings
         )
-        print(f"\n{chosen['service_name'].iloc[0]}: {counts[code]} hotspots; the {top} strongest")
+        print(
+            f"\n{chosen['service_name'].iloc[0]}: {volume[code]:,} incidents, {counts[code]} "
+            f"hotspots; the {top} strongest"
+        )
         table = chosen[
             ["id", "wards", "n_reports", "n_requests", "n_all", "share_ratio", "ratio",
              "distinct_addresses", "top_address", "top_address_reports", "months_with_reports",
@@ -326,12 +335,12 @@ def boston(top: int, types: int) -> dict:
 
     # a resident types a script into a description; the ward map with points shows it inert
     payload = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
-    hotspot = everything[everything["service_code"] == busiest[0]].iloc[0]
+    hotspot = everything.iloc[0]
     import_payload(
         [
             {
                 "service_request_id": "BENCH-XSS",
-                "service_code": busiest[0],
+                "service_code": hotspot["service_code"],
                 "service_name": hotspot["service_name"],
                 "description": payload,
                 "requested_datetime": "2011-12-20T10:00:00-05:00",
@@ -345,7 +354,8 @@ def boston(top: int, types: int) -> dict:
     )
     ward = int(str(hotspot["primary_ward"]))
     small = service.hotspot_map_html(
-        service.HotspotFilter(service_codes=(busiest[0],), wards=(ward,)), settings=settings
+        service.HotspotFilter(service_codes=(str(hotspot["service_code"]),), wards=(ward,)),
+        settings=settings,
     )
     inert = "<script>alert" not in small and "<img src=x" not in small
     escaped = "&lt;script&gt;alert(&quot;xss&quot;)" in small.replace("\\u0026", "&")
@@ -355,6 +365,17 @@ def boston(top: int, types: int) -> dict:
         f"(ward {ward} map with request points, {len(small) / 1e6:.2f} MB)"
     )
     return {"map_mb": len(page.encode()) / 1e6, "refresh_s": wall, "xss_inert": inert and escaped}
+
+
+def _resident_incidents(settings: object) -> pd.DataFrame:
+    from geodispatch.services.hotspots import resident_incidents
+    from geodispatch.storage import hotspots_repo
+    from geodispatch.storage.db import session_scope
+
+    with session_scope(settings.database_url) as session:  # type: ignore[attr-defined]
+        requests = hotspots_repo.load_requests(session)
+        public = hotspots_repo.type_visibility(session)
+    return resident_incidents(requests, public)
 
 
 def _visibility(settings: object) -> dict[str, bool]:
@@ -400,8 +421,9 @@ def main() -> None:
     if args.scale:
         rows += scale(tuple(args.scale))
     boston_figures = {} if "boston" in args.skip else boston(top=10, types=5)
-    only_scale = {"sharp", "shared", "boston"} <= set(args.skip)
-    (OUTPUT / ("results_scale.json" if only_scale else "results.json")).write_text(
+    ran = [part for part in ("sharp", "shared", "boston") if part not in args.skip]
+    name = "results.json" if len(ran) == 3 else f"results_{'_'.join(ran) or 'scale'}.json"
+    (OUTPUT / name).write_text(
         json.dumps({"synthetic": rows, "boston": boston_figures}, indent=2), encoding="utf-8"
     )
 
