@@ -57,3 +57,16 @@ def test_an_address_reporting_one_type_over_months_is_chronic_and_a_burst_is_not
     assert (row["incidents"], row["months"]) == (5, 4)
     assert row["history"] == "2011-07: 1; 2011-08: 2; 2011-10: 1; 2011-11: 1"
     assert np.isclose(row["lon"], -71.05)
+
+
+def test_an_address_holding_every_kind_of_report_is_a_placeholder_not_chronic() -> None:
+    frame = history_frame()
+    unknown = pd.concat(
+        [frame.assign(address="1 City Hall Plz", service_code=f"type-{k}") for k in range(3)],
+        ignore_index=True,
+    )
+    found = chronic_addresses(
+        pd.concat([frame, unknown], ignore_index=True),
+        params=ChronicParams(placeholder_types=3),
+    )
+    assert found["address"].tolist() == ["12 MAIN ST"]

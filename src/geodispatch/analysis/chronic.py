@@ -38,10 +38,16 @@ CHRONIC_COLUMNS: Final[dict[str, str]] = {
 
 @dataclass(frozen=True, slots=True)
 class ChronicParams:
-    """When an address counts as chronic for a type (defaults: 5 incidents, 3 months)."""
+    """When an address counts as chronic for a type (defaults: 5 incidents, 3 months).
+
+    An address holding incidents of ``placeholder_types`` or more different types is
+    where a system puts "location unknown" (Boston's "1 City Hall Plz"), not a place: it
+    is never chronic (the hotspot scan leaves such points out likewise).
+    """
 
     min_incidents: int = 5
     min_months: int = 3
+    placeholder_types: int = 15
 
     def __post_init__(self) -> None:
         if self.min_incidents < 2:
@@ -106,6 +112,9 @@ def chronic_addresses(
             "lat": data["lat"].to_numpy(dtype=float),
         }
     )
+    types_at = work.groupby("address")["service_code"].nunique()
+    placeholder = set(types_at.index[types_at >= params.placeholder_types])
+    work = work[~work["address"].isin(placeholder)]
     by = work.groupby(["service_code", "address"], sort=False)
     stats = by.agg(
         incidents=("month", "size"),
