@@ -220,12 +220,22 @@ def synthetic(kind: str, seeds: tuple[int, ...], sizes: tuple[int, ...], methods
         label = "HELD-OUT" if seed in held_out else "TUNED   "
         for n in sizes:
             for method in methods:
-                if method == "gi*" and n > 1_000_000:
+                if method == "gi*" and (n > 1_000_000 or not _have_esda()):
                     continue
                 row = run_child(folder, n, method) | {"seed": seed, "kind": kind}
                 rows.append(row)
                 print(f"{kind} {label} seed {seed:>3} " + line("", row), flush=True)
     return rows
+
+
+def _have_esda() -> bool:
+    """Whether the Gi* comparison can run (esda is a bench extra: pip install -e '.[bench]')."""
+    try:
+        import esda  # noqa: F401
+    except ImportError:
+        print("Gi* rows skipped: esda is not installed (pip install -e '.[bench]')")
+        return False
+    return True
 
 
 def pooled(rows: list[dict], kind: str, seeds: tuple[int, ...]) -> None:
