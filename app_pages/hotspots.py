@@ -1,4 +1,9 @@
-"""Hotspots (manager): map by ward with type, trend and date filters, emerging list, wards."""
+"""Hotspots (manager): problem places by type, emerging list, wards, chronic addresses.
+
+Every filter applies to everything on the page: the map, the hotspot and emerging lists,
+the ward table, the chronic addresses and the exports. A hotspot opens to its incidents
+and the requests behind them.
+"""
 
 from datetime import UTC, datetime, time
 
@@ -19,6 +24,7 @@ from geodispatch.ui.widgets import (
     date_span,
     downloads,
     kept,
+    local_columns,
     metrics,
     now_local,
     open_tabs,
@@ -28,6 +34,12 @@ from geodispatch.ui.widgets import (
     type_filter,
     ward_filter,
 )
+
+
+def when_column(label: str) -> object:
+    """A date-and-time column in the city's zone."""
+    return st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
+
 
 TRENDS = {
     "new": "New",
@@ -45,9 +57,12 @@ def refresh_section() -> None:
     """Run the detection again, with a progress bar (after imports, or the first time)."""
     with st.expander("Run the analysis again (after imports)", expanded=run is None):
         st.caption(
-            "Scans every request type for places with significantly more reports than their "
-            "surroundings, then labels each hotspot new / intensifying / persistent / "
-            "diminishing against the last 90 days. Hotspot ids are kept across runs."
+            "Scans every resident request type for places where it is over-represented "
+            "against all other types reported there (so a busy place is not a hotspot for "
+            "being busy), counting incidents (merged duplicates once), then labels each "
+            "hotspot new / intensifying / persistent / diminishing against the 90 days up to "
+            "the analysis date. The city's internal work orders are left out. Hotspot ids "
+            "are kept across runs."
         )
         ends = st.date_input(
             "Analyse requests up to", value=None, key="hot-refresh-until", help="empty: all"
@@ -118,10 +133,21 @@ with st.container(border=True):
         if first and last
         else ()
     )
-    mixed = g2.toggle(
-        "Include places where many types pile up together",
-        key=kept("hot-mixed", default=True),
-        help="hotspots of all request types counted together",
+    h1, h2, h3 = g2.columns(3)
+    mixed = h1.toggle(
+        "Busy places (all types)",
+        key=kept("hot-mixed", default=False),
+        help="places where reports of every type pile up together: density, not a problem",
+    )
+    one_address = h2.toggle(
+        "One-address hotspots",
+        key=kept("hot-one-address", default=False),
+        help="hotspots where one address holds half the incidents (see Chronic addresses)",
+    )
+    crew = h3.toggle(
+        "Crew activity",
+        key=kept("hot-crew", default=False),
+        help="the city's own work orders (internal types) as their own map layers",
     )
 
 since, until = date_span(period, first, last)
@@ -133,6 +159,8 @@ try:
         since=since,
         until=until,
         include_all_types=mixed,
+        include_one_address=one_address,
+        crew_activity=crew,
     )
 except GeodispatchError as exc:
     show_error(exc, warn=True)
@@ -159,12 +187,15 @@ if run.get("window_start") and run.get("as_of"):
 
 # only the open tab is drawn: the ward table and the exports cost the map page about
 # 0.2 s in the browser when drawn under it (bench/app.py, median of 6 loads)
-on_map, on_wards, on_export = open_tabs(["Map and emerging", "Ward table", "Export"], key="hot-tab")
+on_map, on_open, on_chronic, on_wards, on_export = open_tabs(
+    ["Map and emerging", "Open a hotspot", "Chronic addresses", "Ward table", "Export"],
+    key="hot-tab",
+)
 
 
 def ward_rows() -> tuple[WardSummary, pd.DataFrame]:
     """The ward summary and its rows for the wards filtered (all wards without a filter)."""
-    summary = data.ward_summary()
+    summary = data.ward_summary(selection)
     rows = summary.by_ward
     if wards:
         rows = rows[rows["ward"].astype(str).isin([str(w) for w in wards])]
@@ -210,13 +241,93 @@ if on_map.open:
                     "service_name": "Type",
                     "trend": "Trend",
                     "wards": "Wards",
-                    "n_reports": columns.number("Reports"),
-                    "ratio": columns.number("× expected", "%.1f"),
+                    "n_reports": columns.number("Incidents"),
+                    "share_ratio": columns.number("Share × city", "%.1f"),
                     "top_address": "Most reported address",
                 },
                 key="hot-emerging",
                 height=520,
             )
+
+if on_open.open:
+    with on_open:
+        if found.empty:
+            st.caption("No hotspot in this selection.")
+        else:
+            labels = {
+                int(i): f"#{i} {name} — {place}"
+                for i, name, place in zip(
+                    found["id"],
+                    found["service_name"].astype(str),
+                    found["top_address"]
+                    .fillna("")
+                    .astype(str)
+                    .where(found["top_address"].fillna("") != "", found["wards"].astype(str)),
+                    strict=True,
+                )
+            }
+            chosen = st.selectbox(
+                "Hotspot", list(labels), format_func=labels.__getitem__, key="hot-open"
+            )
+            detail = data.hotspot_detail(int(chosen))
+            spot = detail.hotspot
+            metrics(
+                Metric("Incidents", count(int(spot["n_reports"]))),
+                Metric("Requests", count(len(detail.requests)), "duplicates included"),
+                Metric(
+                    "Share × city",
+                    f"{float(spot['share_ratio']):.1f}" if pd.notna(spot["share_ratio"]) else "—",
+                    "the type's share of all reports here over its city-wide share",
+                ),
+                Metric("Addresses", count(int(spot["distinct_addresses"]))),
+            )
+            st.subheader("Incidents")
+            table(
+                local_columns(detail.incidents, ["created_at"]),
+                {
+                    "created_at": when_column("Reported"),
+                    "address": "Address",
+                    "status": "Status",
+                    "requests": columns.number("Requests"),
+                    "description": "Description",
+                },
+                key="hot-open-incidents",
+            )
+            st.subheader("Requests")
+            table(
+                local_columns(detail.requests, ["created_at", "closed_at"]),
+                {
+                    "id": st.column_config.NumberColumn("#", format="%d"),
+                    "created_at": when_column("Reported"),
+                    "closed_at": when_column("Closed"),
+                    "status": "Status",
+                    "address": "Address",
+                    "description": "Description",
+                    "job_id": st.column_config.NumberColumn("Job", format="%d"),
+                },
+                key="hot-open-requests",
+            )
+
+if on_chronic.open:
+    with on_chronic:
+        chronic = data.chronic_addresses(selection)
+        st.caption(
+            "One address reporting the same problem month after month (at least 5 incidents "
+            "of one type in 3 different months): a call to one owner, not an area sweep."
+        )
+        table(
+            chronic,
+            {
+                "service_name": "Type",
+                "address": "Address",
+                "incidents": columns.number("Incidents"),
+                "requests": columns.number("Requests"),
+                "months": columns.number("Months"),
+                "open": columns.number("Open"),
+                "history": "Incidents per month",
+            },
+            key="hot-chronic",
+        )
 
 if on_wards.open:
     with on_wards:

@@ -100,14 +100,20 @@ def heat_points(page: str) -> list[list[float]]:
     ]
 
 
-def report(source_id: str, lon: float, lat: float, code: str = "PWDx_Pothole") -> dict[str, object]:
+def report(
+    source_id: str,
+    lon: float,
+    lat: float,
+    code: str = "PWDx_Pothole",
+    when: str = "2011-11-20T09:00:00-05:00",
+) -> dict[str, object]:
     """One Open311 request as a resident's app would send it."""
     return {
         "service_request_id": source_id,
         "service_code": code,
         "service_name": code.removeprefix("PWDx_"),
         "description": "reported again",
-        "requested_datetime": "2011-11-20T09:00:00-05:00",
+        "requested_datetime": when,
         "status": "open",
         "lat": lat,
         "long": lon,

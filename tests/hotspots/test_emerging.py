@@ -18,6 +18,11 @@ from geodispatch.domain.errors import InputError
 
 from .conftest import disc, uniform
 
+#: The density test these tests were written for (a type against its own 1 km
+#: surroundings, with the all-types view): it still serves the all-types layer. The
+#: case-control default is tested in test_exposure.py.
+DENSITY = HotspotParams(case_control=False, all_types=True, min_ratio=3.0)
+
 
 def label_at(frame: pd.DataFrame, x: float, y: float) -> str:
     near = frame[np.hypot(frame["centroid_x"] - x, frame["centroid_y"] - y) < 60]
@@ -40,7 +45,9 @@ def test_each_kind_of_history_gets_its_label() -> None:
         ],
         ignore_index=True,
     )
-    found = detect_hotspots(points, params=HotspotParams(all_types=False)).hotspots
+    found = detect_hotspots(
+        points, params=HotspotParams(case_control=False, min_ratio=3.0, all_types=False)
+    ).hotspots
     assert label_at(found, 800, 800) == Trend.NEW
     assert label_at(found, 3000, 800) == Trend.PERSISTENT
     assert label_at(found, 800, 3000) == Trend.INTENSIFYING
@@ -57,7 +64,9 @@ def test_a_corner_seen_only_lately_is_found_by_the_recent_scan() -> None:
         ],
         ignore_index=True,
     )
-    found = detect_hotspots(points, params=HotspotParams(all_types=False)).hotspots
+    found = detect_hotspots(
+        points, params=HotspotParams(case_control=False, min_ratio=3.0, all_types=False)
+    ).hotspots
     assert label_at(found, 2000, 2000) == Trend.NEW
     assert found["trend"].eq(Trend.NEW).sum() == 1
     assert found["found_in"].tolist() == ["recent"]
@@ -73,7 +82,7 @@ def test_a_city_wide_surge_does_not_make_every_hotspot_emerging() -> None:
     extra = disc(rng, 20, x=2000, y=2000, radius=20, start_day=270, end_day=360)
     found = detect_hotspots(
         pd.concat([base, surge, spot, extra], ignore_index=True),
-        params=HotspotParams(all_types=False),
+        params=HotspotParams(case_control=False, min_ratio=3.0, all_types=False),
     ).hotspots
     assert label_at(found, 2000, 2000) == Trend.PERSISTENT
 
@@ -136,7 +145,9 @@ def year_of_potholes(seed: int, *spots: tuple[int, float, float, float]) -> pd.D
     for n, x, radius, first_day in spots:
         parts.append(disc(rng, n, x=x, y=2000, radius=radius, start_day=first_day, end_day=360))
     points = pd.concat(parts, ignore_index=True)
-    return detect_hotspots(points, params=HotspotParams(all_types=False)).hotspots
+    return detect_hotspots(
+        points, params=HotspotParams(case_control=False, min_ratio=3.0, all_types=False)
+    ).hotspots
 
 
 def test_a_new_corner_touching_a_busy_hotspot_is_its_own_new_hotspot() -> None:
@@ -197,6 +208,8 @@ def test_without_history_before_the_window_trends_are_not_assessed() -> None:
         ],
         ignore_index=True,
     )
-    found = detect_hotspots(points, params=HotspotParams(all_types=False)).hotspots
+    found = detect_hotspots(
+        points, params=HotspotParams(case_control=False, min_ratio=3.0, all_types=False)
+    ).hotspots
     assert len(found) == 1
     assert found["trend"].tolist() == [""]

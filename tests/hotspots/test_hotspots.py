@@ -22,6 +22,11 @@ from .conftest import disc, uniform
 
 SIDE = 4000.0
 
+#: The density test these tests were written for (a type against its own 1 km
+#: surroundings, with the all-types view): it still serves the all-types layer. The
+#: case-control default is tested in test_exposure.py.
+DENSITY = HotspotParams(case_control=False, all_types=True, min_ratio=3.0)
+
 
 def city(seed: int = 5, n: int = 24_000) -> pd.DataFrame:
     """A 4 km square with a uniform background of potholes."""
@@ -35,7 +40,9 @@ def typed(result_frame: gpd.GeoDataFrame, code: str = "pothole") -> gpd.GeoDataF
 def test_a_planted_excess_is_found_where_it_was_planted() -> None:
     rng = np.random.default_rng(1)
     points = pd.concat([city(), disc(rng, 30, x=1500, y=2500, radius=30)], ignore_index=True)
-    result = detect_hotspots(points, params=HotspotParams(all_types=False))
+    result = detect_hotspots(
+        points, params=HotspotParams(case_control=False, min_ratio=3.0, all_types=False)
+    )
     found = typed(result.hotspots)
     assert len(found) == 1
     hotspot = found.iloc[0]
@@ -57,22 +64,32 @@ def test_a_busy_district_is_not_a_hotspot() -> None:
     inside_city = (x > 0) & (x < SIDE) & (y > 0) & (y < SIDE)
     downtown = pd.DataFrame({"x": x[inside_city], "y": y[inside_city], "service_code": "pothole"})
     points = pd.concat([city(), downtown], ignore_index=True)
-    result = detect_hotspots(points, params=HotspotParams(all_types=False))
+    result = detect_hotspots(
+        points, params=HotspotParams(case_control=False, min_ratio=3.0, all_types=False)
+    )
     assert typed(result.hotspots).empty
     assert (result.point_hotspot >= 0).sum() == 0
 
 
 def test_noise_alone_gives_no_hotspots_at_the_default_false_discovery_rate() -> None:
-    result = detect_hotspots(city(seed=8, n=40_000), params=HotspotParams(all_types=False))
+    result = detect_hotspots(
+        city(seed=8, n=40_000),
+        params=HotspotParams(case_control=False, min_ratio=3.0, all_types=False),
+    )
     assert result.hotspots.empty
     assert (result.point_hotspot == -1).all()
 
 
 def test_a_looser_false_discovery_rate_and_no_effect_floor_flag_more_noise() -> None:
     points = city(seed=8, n=40_000)
-    strict = detect_hotspots(points, params=HotspotParams(all_types=False))
+    strict = detect_hotspots(
+        points, params=HotspotParams(case_control=False, min_ratio=3.0, all_types=False)
+    )
     loose = detect_hotspots(
-        points, params=HotspotParams(all_types=False, fdr_q=0.5, min_ratio=1.0, min_reports=2)
+        points,
+        params=HotspotParams(
+            case_control=False, all_types=False, fdr_q=0.5, min_ratio=1.0, min_reports=2
+        ),
     )
     assert len(loose.hotspots) > len(strict.hotspots)
 
@@ -81,8 +98,12 @@ def test_the_effect_floor_keeps_a_certain_but_modest_excess_out() -> None:
     """A 2× excess over a busy block is statistically certain but below the 3× floor."""
     rng = np.random.default_rng(4)
     busy = pd.concat([city(n=60_000), disc(rng, 180, x=2000, y=2000, radius=100)])
-    strict = detect_hotspots(busy, params=HotspotParams(all_types=False))
-    relaxed = detect_hotspots(busy, params=HotspotParams(all_types=False, min_ratio=1.5))
+    strict = detect_hotspots(
+        busy, params=HotspotParams(case_control=False, min_ratio=3.0, all_types=False)
+    )
+    relaxed = detect_hotspots(
+        busy, params=HotspotParams(case_control=False, all_types=False, min_ratio=1.5)
+    )
     near = lambda frame: frame[  # noqa: E731
         np.hypot(frame["centroid_x"] - 2000, frame["centroid_y"] - 2000) < 150
     ]
@@ -101,7 +122,11 @@ def test_adjacent_significant_cells_merge_and_distant_clusters_stay_apart() -> N
         ],
         ignore_index=True,
     )
-    found = typed(detect_hotspots(points, params=HotspotParams(all_types=False)).hotspots)
+    found = typed(
+        detect_hotspots(
+            points, params=HotspotParams(case_control=False, min_ratio=3.0, all_types=False)
+        ).hotspots
+    )
     assert len(found) == 2
     west = found[found["centroid_x"] < 2000].iloc[0]
     assert west["n_reports"] >= 50
@@ -119,7 +144,7 @@ def test_types_are_scanned_separately_and_together() -> None:
         ],
         ignore_index=True,
     )
-    found = detect_hotspots(points).hotspots
+    found = detect_hotspots(points, params=DENSITY).hotspots
     graffiti = typed(found, "graffiti")
     assert len(graffiti) == 1
     assert typed(found, "pothole").empty
@@ -137,8 +162,8 @@ def test_the_result_is_the_same_with_one_thread_or_two() -> None:
         ],
         ignore_index=True,
     )
-    one = detect_hotspots(points, workers=1)
-    two = detect_hotspots(points, workers=2)
+    one = detect_hotspots(points, workers=1, params=DENSITY)
+    two = detect_hotspots(points, workers=2, params=DENSITY)
     assert len(one.hotspots) >= 3
     pd.testing.assert_frame_equal(
         pd.DataFrame(one.hotspots.drop(columns="geometry")),
@@ -167,7 +192,7 @@ def test_calendar_months_are_those_of_the_city_clock(zone: str) -> None:
 def test_reports_without_location_are_left_out_and_counted() -> None:
     points = city(n=5000)
     points.loc[:99, ["x", "y"]] = np.nan
-    result = detect_hotspots(points)
+    result = detect_hotspots(points, params=DENSITY)
     assert result.excluded == 100
     assert result.analysed == 4900
     assert (result.point_hotspot[:100] == -1).all()
@@ -185,7 +210,7 @@ def test_a_placeholder_point_with_many_unrelated_types_never_seeds_a_hotspot() -
         }
     )
     points = pd.concat([city(), placeholder], ignore_index=True)
-    result = detect_hotspots(points)
+    result = detect_hotspots(points, params=DENSITY)
     assert len(result.placeholders) == 1
     assert int(result.placeholders["reports"].iloc[0]) == 120
     assert (
@@ -206,7 +231,11 @@ def test_hotspot_descriptions_count_addresses_months_and_open_reports() -> None:
     background["address"] = ""
     background["is_open"] = False
     points = pd.concat([background, spot], ignore_index=True)
-    found = typed(detect_hotspots(points, params=HotspotParams(all_types=False)).hotspots)
+    found = typed(
+        detect_hotspots(
+            points, params=HotspotParams(case_control=False, min_ratio=3.0, all_types=False)
+        ).hotspots
+    )
     near = np.hypot(found["centroid_x"] - 1200, found["centroid_y"] - 1200) < 30
     assert near.sum() == 1
     hotspot = found[near].iloc[0]
@@ -223,7 +252,7 @@ def test_params_are_checked_with_messages_that_say_what_to_pass() -> None:
     with pytest.raises(InputError, match="odd multiple of cell_m"):
         HotspotParams(windows_m=(50.0,))
     with pytest.raises(InputError, match="fdr_q must be in"):
-        HotspotParams(fdr_q=0.0)
+        HotspotParams(case_control=False, fdr_q=0.0)
     with pytest.raises(InputError, match="baseline_cell_m must be a multiple"):
         HotspotParams(baseline_cell_m=210)
 
@@ -237,7 +266,7 @@ def test_coordinates_in_degrees_or_feet_are_refused() -> None:
 
 def test_missing_columns_are_named() -> None:
     with pytest.raises(SchemaError, match="service_code"):
-        detect_hotspots(pd.DataFrame({"x": [1.0], "y": [2.0]}))
+        detect_hotspots(pd.DataFrame({"x": [1.0], "y": [2.0]}), params=DENSITY)
 
 
 def test_a_hotspot_across_a_ward_boundary_lists_both_wards_largest_first() -> None:

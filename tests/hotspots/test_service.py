@@ -20,7 +20,7 @@ from geodispatch.config import Settings
 from geodispatch.domain.errors import ConfigError
 from geodispatch.services import hotspots as service
 from geodispatch.services.intake import import_file, import_payload
-from geodispatch.storage import db
+from geodispatch.storage import db, hotspots_repo
 from geodispatch.storage.tables import Base
 from tests.security.map_pages import map_texts, page_outside_text
 
@@ -51,8 +51,10 @@ def test_migration_0003_creates_exactly_the_declared_schema_and_downgrades(tmp_p
 def test_refresh_stores_hotspots_with_wards_and_tags_the_requests_inside(
     boston_db: Settings,
 ) -> None:
-    hotspots = service.list_hotspots(settings=boston_db)
-    assert len(hotspots) > 20
+    hotspots = service.list_hotspots(
+        service.HotspotFilter(include_one_address=True), settings=boston_db
+    )
+    assert len(hotspots) >= 8
     typed = hotspots[hotspots["service_code"].notna()]
     assert typed["wards"].str.len().gt(0).mean() > 0.95  # every hotspot lies in a ward
     assert (typed["ratio"] >= 1).all()
@@ -77,9 +79,10 @@ def test_refresh_stores_hotspots_with_wards_and_tags_the_requests_inside(
 
 
 def test_a_refresh_of_unchanged_data_keeps_every_id(boston_db: Settings) -> None:
-    before = set(service.list_hotspots(settings=boston_db)["id"])
+    every = service.HotspotFilter(include_one_address=True, include_all_types=True)
+    before = set(service.list_hotspots(every, settings=boston_db)["id"])
     summary = service.refresh_hotspots(settings=boston_db)
-    after = set(service.list_hotspots(settings=boston_db)["id"])
+    after = set(service.list_hotspots(every, settings=boston_db)["id"])
     assert after == before
     assert summary.new == 0
     assert summary.retired == 0
@@ -108,17 +111,20 @@ def test_an_import_tags_its_requests_with_the_hotspot_they_fall_in(hs_settings: 
     rng = np.random.default_rng(4)
     corner = (-71.0589, 42.3601)  # by City Hall Plaza
     background = [
-        report(f"BG-{k}", lon, lat)
+        report(f"BG-{code}-{k}", lon, lat, code)
+        for code in ("PWDx_Pothole", "PWDx_Graffiti", "PWDx_Litter")
         for k, (lon, lat) in enumerate(
             zip(rng.uniform(-71.12, -71.03, 400), rng.uniform(42.30, 42.37, 400), strict=True)
         )
     ]
+    # forty potholes at one corner, three weeks apart: forty incidents, not one job
+    days = pd.Timestamp("2010-01-04T09:00:00-05:00") + pd.to_timedelta(np.arange(40) * 21, "D")
     busy = [
-        report(f"CORNER-{k}", corner[0] + dx, corner[1] + dy)
-        for k, (dx, dy) in enumerate(rng.normal(0, 0.0001, (40, 2)))
+        report(f"CORNER-{k}", corner[0] + dx, corner[1] + dy, when=day.isoformat())
+        for k, ((dx, dy), day) in enumerate(zip(rng.normal(0, 0.0001, (40, 2)), days, strict=True))
     ]
     before = import_payload(background + busy, source="test", settings=hs_settings)
-    assert before.accepted == 440
+    assert before.accepted == 1240
     assert before.in_hotspots == 0  # nothing stored yet: nothing to tag, nothing fails
     service.refresh_hotspots(settings=hs_settings)
     stored = service.hotspot_at(*corner, "PWDx_Pothole", settings=hs_settings)
@@ -156,7 +162,7 @@ def test_a_file_import_tags_its_new_requests_as_a_refresh_would(
         settings=boston_db,
     )
     assert summary.inserted > 3_500
-    assert summary.in_hotspots > 150
+    assert summary.in_hotspots > 10
     rows = sql(
         boston_db,
         f"SELECT id, lon, lat, service_code, hotspot_id FROM requests "
@@ -165,7 +171,9 @@ def test_a_file_import_tags_its_new_requests_as_a_refresh_would(
     ids, lon, lat, codes, tags = (np.array(c, dtype=object) for c in zip(*rows, strict=True))
     tagged = tags != None  # noqa: E711 (elementwise)
     assert int(tagged.sum()) == summary.in_hotspots
-    hotspots = service.list_hotspots(settings=boston_db)
+    hotspots = service.list_hotspots(
+        service.HotspotFilter(include_one_address=True, include_all_types=True), settings=boston_db
+    )
     lon, lat = lon.astype(float), lat.astype(float)
     inside = np.zeros(len(ids), dtype=bool)  # in a hotspot of its own type or of all types
     for code, geometry in zip(hotspots["service_code"], hotspots["geometry"], strict=True):
@@ -258,13 +266,13 @@ def test_export_writes_geojson_and_csv_that_read_back(boston_db: Settings, tmp_p
 
 def test_cli_detects_lists_exports_and_maps(hs_settings: Settings, tmp_path: Path) -> None:
     runner = CliRunner()
-    sample = boston_subset(tmp_path / "sample.csv", 8)
+    sample = boston_subset(tmp_path / "sample.csv", 4)
     assert runner.invoke(app, ["import", str(sample)]).exit_code == 0
     detected = runner.invoke(app, ["hotspots", "detect"])
     assert detected.exit_code == 0, detected.output
     assert "hotspots" in detected.output
-    top = runner.invoke(app, ["hotspots", "top", "-n", "2"])
-    typed_only = service.HotspotFilter(include_all_types=False)
+    top = runner.invoke(app, ["hotspots", "top", "-n", "2", "--one-address"])
+    typed_only = service.HotspotFilter(include_all_types=False, include_one_address=True)
     strongest = service.top_hotspots(2, typed_only, settings=hs_settings).iloc[0]
     assert top.exit_code == 0
     assert f"│ {strongest['id']}" in top.output
@@ -292,3 +300,70 @@ def test_a_database_made_while_slot_0003_was_empty_gets_a_clear_error(tmp_path: 
         connection.exec_driver_sql("DROP TABLE hotspot_runs")
     with pytest.raises(ConfigError, match="migration 0003 was still an empty slot"):
         service.list_hotspots(settings=settings)
+
+
+def test_an_internal_type_never_reaches_the_problem_list(boston_db: Settings) -> None:
+    """Boston's "(Internal)" work orders are crew logs: the catalogue marks them, and no
+    hotspot, area or one-address, typed or emerging, is of such a type."""
+    internal = {
+        code for (code,) in sql(boston_db, "SELECT code FROM service_types WHERE public = 0")
+    }
+    assert internal  # Boston 2011 has them (e.g. Pothole Repair (Internal))
+    every = service.HotspotFilter(include_one_address=True)
+    listed = service.list_hotspots(every, settings=boston_db)
+    assert not set(listed["service_code"].dropna()) & internal
+    assert not set(service.emerging_hotspots(every, settings=boston_db)["service_code"]) & internal
+    assert not set(service.chronic_list(settings=boston_db)["service_code"]) & internal
+
+
+def test_a_duplicate_does_not_add_an_event(boston_db: Settings, hs_settings: Settings) -> None:
+    """Requests the city closed as duplicates add nothing, and a job counts once."""
+    with db.session_scope(boston_db.database_url) as session:
+        stored = hotspots_repo.load_requests(session)
+        public = hotspots_repo.type_visibility(session)
+    events = service.resident_incidents(stored, public)
+    duplicate = stored["status"] == "closed_duplicate"
+    alone = stored.loc[duplicate & stored["job_id"].isna(), "id"]
+    assert len(alone) > 50  # Boston 2011: "Case Noted. Duplicate of Existing Case."
+    assert not events["id"].isin(alone).any()
+    assert events["job_id"].dropna().is_unique
+    assert len(events) < len(stored)
+
+    # six reports of one light the same morning: intake makes them one job, one incident
+    light = (-71.0620, 42.3550)
+    same = [report(f"LIGHT-{k}", light[0] + 0.00001 * k, light[1], "PWDx_Light") for k in range(6)]
+    other = report("ELSEWHERE", -71.09, 42.33, "PWDx_Light", when="2011-06-01T09:00:00-04:00")
+    import_payload([*same, other], source="test", settings=hs_settings)
+    with db.session_scope(hs_settings.database_url) as session:
+        fresh = hotspots_repo.load_requests(session)
+        public = hotspots_repo.type_visibility(session)
+    assert fresh["job_id"].nunique() == 2
+    counted = service.resident_incidents(fresh, public)
+    assert len(counted) == 2
+    assert sorted(counted["requests"].tolist()) == [1, 6]
+
+
+def test_the_type_filter_filters_the_ward_table(boston_db: Settings) -> None:
+    everything = service.ward_summary(settings=boston_db).by_ward
+    strongest = service.top_hotspots(1, per_type=False, settings=boston_db).iloc[0]
+    code = str(strongest["service_code"])
+    one_type = service.HotspotFilter(service_codes=(code,))
+    chosen = service.ward_summary(one_type, settings=boston_db)
+    assert set(chosen.by_ward_type["service_code"]) == {code}
+    assert chosen.by_ward["requests"].sum() < everything["requests"].sum()
+    expected = service.list_hotspots(one_type, settings=boston_db)
+    assert chosen.by_ward["hotspots"].sum() >= len(expected) > 0
+    typed = service.list_hotspots(settings=boston_db)
+    assert everything["hotspots"].sum() >= len(typed) > len(expected)
+
+
+def test_a_hotspot_opens_to_its_incidents_and_requests(boston_db: Settings) -> None:
+    strongest = service.top_hotspots(1, per_type=False, settings=boston_db).iloc[0]
+    detail = service.hotspot_detail(int(strongest["id"]), settings=boston_db)
+    assert int(detail.hotspot["id"]) == int(strongest["id"])
+    assert len(detail.requests) >= len(detail.incidents) > 0
+    assert {"address", "created_at", "status", "description"} <= set(detail.requests.columns)
+    assert (detail.requests["service_code"] == strongest["service_code"]).all()
+    assert detail.incidents["requests"].sum() <= len(detail.requests)
+    with pytest.raises(Exception, match="no hotspot #999999"):
+        service.hotspot_detail(999_999, settings=boston_db)

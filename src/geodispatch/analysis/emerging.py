@@ -71,7 +71,8 @@ class EmergingParams:
         one scan window (default 5, as the long-run scan).
     min_ratio
         ...and at least this many times what the long-run surface predicts for the window
-        (default 3, the same effect-size floor as the long-run scan).
+        (default 2, the same effect-size floor as the long-run scan: an odds ratio under
+        the case-control test).
     min_rate_ratio
         Effect-size floor of the trend: a place is new or intensifying only when its
         recent rate is at least this many times its earlier rate, relative to the type's
@@ -86,8 +87,6 @@ class EmergingParams:
         this many window centres (default 3). The recent scan controls false discoveries
         over cells, and a true place spans dozens of them, so a lone chance cell rides
         along with every few true ones; alone it would be a "new hotspot" of its own.
-        Measured on the seeded generator (3M points): 1 → emerging precision 0.60-0.63,
-        3 → 0.87-0.88 at a recall cost of about 0.03.
     core_gap_m
         Cores of one recent cluster (cells whose smallest window is significant) farther
         apart than this are separate corners, and the cluster is cut between them
@@ -98,7 +97,7 @@ class EmergingParams:
     window_days: float = 90.0
     fdr_q: float = 0.05
     min_recent_reports: int = 5
-    min_ratio: float = 3.0
+    min_ratio: float = 2.0
     min_rate_ratio: float = 2.0
     prior_alpha: float = 0.05
     min_new_cells: int = 3

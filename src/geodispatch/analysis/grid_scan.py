@@ -36,6 +36,7 @@ __all__ = [
     "cells_to_polygons",
     "claim_neighbours",
     "count_windows",
+    "dilate_cells",
     "label_cells",
     "land_from_geometry",
     "land_from_points",
@@ -342,6 +343,37 @@ class ScanArea:
         busy = cells.size * 8 > g.size
         return Baseline(self, coarse, self.upsample(coarse) if busy else None)
 
+    def coarse_counts(self, cells: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Reports (or ``weights``) in ``cells`` summed per coarse block of land."""
+        blocks = self.block_of_cell[cells]
+        on_land = blocks >= 0
+        summed = np.bincount(
+            blocks[on_land],
+            weights=None if weights is None else weights[on_land],
+            minlength=self.smooth_land.size,
+        )
+        return np.asarray(summed, dtype=np.float64).reshape(self.smooth_land.shape)
+
+    def share_baseline(self, type_coarse: np.ndarray, all_coarse: np.ndarray) -> Baseline:
+        """A type's local share of all reports, per cell: the case-control expectation.
+
+        Both block counts are smoothed with the same Gaussian; their ratio is the share
+        the type holds among all reports around each place (the type mix of the
+        neighbourhood, which changes slowly). Multiplied by the reports of every type in
+        a window it predicts the type's count there, so a place that is dense in every
+        type predicts a high count of each and is not a hotspot for being dense.
+        """
+        sigma = self.sigma_blocks
+        smooth_type = ndimage.gaussian_filter(type_coarse, sigma, mode="constant")
+        smooth_all = ndimage.gaussian_filter(all_coarse, sigma, mode="constant")
+        floor = 1e-9 * max(float(smooth_all.max()), 1.0)
+        share = np.divide(
+            smooth_type, smooth_all, out=np.zeros_like(smooth_type), where=smooth_all > floor
+        )
+        share = np.clip(share, 0.0, 1.0)
+        busy = float(type_coarse.sum()) * 8 > self.grid.size
+        return Baseline(self, share, self.upsample(share) if busy else None)
+
     def upsample(self, coarse: np.ndarray) -> np.ndarray:
         """The coarse baseline interpolated bilinearly to every cell centre; 0 off land."""
         r, c = self.rows, self.cols
@@ -430,6 +462,7 @@ def poisson_scan(
     min_reports: int,
     windows: WindowCounts | None = None,
     skip: np.ndarray | None = None,
+    exposure: WindowCounts | None = None,
 ) -> ScanCells:
     """Land cells whose window count is significantly above expectation, with FDR control.
 
@@ -445,6 +478,12 @@ def poisson_scan(
     windows is rejected. Cells in ``skip`` are not tested at all (they count as accepted
     in the family): a recent scan skips the long-run hotspots, so their recent reports do
     not raise the rejection threshold for places that are new.
+
+    With ``exposure`` (window sums of the reports of *every* type), ``baseline`` is the
+    type's local share (:meth:`ScanArea.share_baseline`) and the test is case-control:
+    given the ``n`` reports of all types in a window, the type's count is binomial with
+    ``scale`` × its share when the place is only as busy in this type as in every other
+    (Kulldorff's Bernoulli model, window by window). Density alone then never passes.
     """
     tests = area.tests
     if tests == 0:
@@ -466,8 +505,10 @@ def poisson_scan(
             many = np.count_nonzero(busy) * 8 > busy.size
         if counts.dense is not None and many and baseline.fine is not None:
             # most windows are busy: the effect-size floor on whole arrays, then gather
-            expected = scale * baseline.fine * area.land_windows[k]  # 0 off land
-            flat = np.flatnonzero(busy & (window >= min_ratio * expected) & testable)
+            size = area.land_windows[k] if exposure is None else _dense(exposure, k)
+            expected = scale * baseline.fine * size  # 0 off land
+            strong = _effect(window, expected, size, min_ratio, odds=exposure is not None)
+            flat = np.flatnonzero(busy & strong & testable)
             o = window.ravel()[flat]
             e = expected.ravel()[flat]
         else:
@@ -484,15 +525,64 @@ def poisson_scan(
             flat, o = flat[on_land], o[on_land]
             if flat.size == 0:
                 continue
-            e = scale * baseline.at(flat) * area.land_windows[k].ravel()[flat]
-            effect = o >= min_ratio * e
+            size = area.land_windows[k].ravel()[flat] if exposure is None else exposure.at(k, flat)
+            e = scale * baseline.at(flat) * size
+            effect = _effect(o, e, size, min_ratio, odds=exposure is not None)
             flat, o, e = flat[effect], o[effect], e[effect]
         if flat.size == 0:
             continue
         cells.append(flat)
-        pvals.append(poisson.sf(o - 1, e))
+        if exposure is None:
+            pvals.append(poisson.sf(o - 1, e))
+        else:
+            n = exposure.at(k, flat)
+            share = np.clip(e / np.maximum(n, 1), 0.0, 1.0)
+            pvals.append(binom.sf(o - 1, np.maximum(n, o), share))
         small.append(half == smallest)
     return _reject(cells, pvals, q=fdr_q, tests=tests, small=small)
+
+
+def _effect(
+    observed: np.ndarray, expected: np.ndarray, size: np.ndarray, ratio: float, *, odds: bool
+) -> np.ndarray:
+    """The effect-size floor: observed ≥ ``ratio`` × expected, or in odds under exposure.
+
+    Against all types, a window of ``size`` reports can hold at most all of them, so the
+    count ratio is capped at 1 / share; the odds ratio (the type's odds against the other
+    types inside, over its local odds) is not, and it equals the planted excess when a
+    place gets ``ratio`` times its share of the type on top of its usual others.
+    """
+    if not odds:
+        result: np.ndarray = observed >= ratio * expected
+        return result
+    share = np.divide(expected, size, out=np.zeros(np.shape(expected)), where=size > 0)
+    others = size - observed
+    strong: np.ndarray = observed * (1.0 - share) >= ratio * share * others
+    return strong
+
+
+def _dense(counts: WindowCounts, k: int) -> np.ndarray:
+    """Window ``k`` of ``counts`` as a full (ny, nx) array."""
+    if counts.dense is not None:
+        return counts.dense[k]
+    assert counts.sparse is not None
+    out = np.zeros(counts.grid.size)
+    cells, sums = counts.sparse[k]
+    out[cells] = sums
+    return out.reshape(counts.grid.shape)
+
+
+def dilate_cells(grid: Grid, cells: np.ndarray, half: int) -> np.ndarray:
+    """Cells within ``half`` cells (Chebyshev) of any of ``cells``, ascending, unique."""
+    if cells.size == 0 or half <= 0:
+        return np.unique(cells)
+    row, col = np.divmod(np.asarray(cells, dtype=np.int64), grid.nx)
+    offsets = np.arange(-half, half + 1)
+    rr = (row[:, None] + offsets)[:, :, None]
+    cc = (col[:, None] + offsets)[:, None, :]
+    valid = (rr >= 0) & (rr < grid.ny) & (cc >= 0) & (cc < grid.nx)
+    flat = np.broadcast_to(rr * grid.nx + cc, valid.shape)[valid]
+    return np.unique(flat)
 
 
 def _reject(

@@ -51,7 +51,8 @@ def _selection(
     wards: list[int] | None,
     trends: list[str] | None = None,
     *,
-    all_types: bool = True,
+    all_types: bool = False,
+    one_address: bool = False,
     since: str | None = None,
     until: str | None = None,
 ) -> service.HotspotFilter:
@@ -60,6 +61,7 @@ def _selection(
         wards=tuple(wards or ()),
         trends=tuple(trends or ()),
         include_all_types=all_types,
+        include_one_address=one_address,
         since=_date(since, name="since"),
         until=_date(until, name="until"),
     )
@@ -75,12 +77,15 @@ def detect(
     window_days: Annotated[float, typer.Option(help="recent window for trends, days")] = 90.0,
     cell_m: Annotated[float, typer.Option(help="grid cell, metres")] = 25.0,
     baseline_m: Annotated[float, typer.Option(help="baseline kernel σ, metres")] = 1000.0,
-    min_ratio: Annotated[float, typer.Option(help="effect floor: × expected")] = 3.0,
+    min_ratio: Annotated[
+        float, typer.Option(help="effect floor: odds ratio against the other types")
+    ] = 2.0,
     min_reports: Annotated[int, typer.Option(help="effect floor: reports")] = 5,
     fdr: Annotated[float, typer.Option(help="false discovery rate")] = 0.05,
 ) -> None:
-    """Find hotspots per type and over all types, label trends, store them, tag requests."""
+    """Find problem hotspots per type (and busy places), label trends, store, tag requests."""
     params = HotspotParams(
+        all_types=True,
         cell_m=cell_m,
         baseline_sigma_m=baseline_m,
         windows_m=(3 * cell_m, 9 * cell_m),
@@ -132,9 +137,17 @@ def top(
     all_types: Annotated[
         bool, typer.Option("--all-types/--typed-only", help="include all-types hotspots")
     ] = False,
+    one_address: Annotated[
+        bool,
+        typer.Option(
+            "--one-address/--areas-only",
+            help="include hotspots where one address holds half the incidents",
+        ),
+    ] = False,
 ) -> None:
     """The strongest hotspots per type, with ward, counts and trend."""
-    frame = service.top_hotspots(n, _selection(types, wards, trend, all_types=all_types))
+    selection = _selection(types, wards, trend, all_types=all_types, one_address=one_address)
+    frame = service.top_hotspots(n, selection)
     if frame.empty:
         console.print("no hotspots match; run 'geodispatch hotspots detect' first")
         return

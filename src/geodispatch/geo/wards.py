@@ -154,22 +154,12 @@ class AreaIndex:
         return np.where(polygon >= 0, polygon, self._FAR).astype(np.int32)
 
     def _polygon_of(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Index of the first polygon each point intersects (boundary included), else -1.
-
-        Each prepared polygon tests only the points inside its bounding box, with
-        ``shapely.intersects_xy``; prepared point-in-polygon is much faster than testing
-        unprepared polygons from the point side, as an STRtree query of points does.
-        """
+        """Index of the first polygon each point intersects (boundary included), else -1."""
         out = np.full(len(x), -1, dtype=np.int64)
-        for k, (geometry, box) in enumerate(zip(self.geometries, self.boxes, strict=True)):
-            if geometry is None:
-                continue
-            candidates = np.flatnonzero(
-                (x >= box[0]) & (x <= box[2]) & (y >= box[1]) & (y <= box[3]) & (out < 0)
-            )
-            if len(candidates):
-                hit = shapely.intersects_xy(geometry, x[candidates], y[candidates])
-                out[candidates[hit]] = k
+        point, polygon = points_in_polygons(self.geometries, x, y)
+        # pairs come polygon by polygon: the first pair of a point is its first polygon
+        first = np.unique(point, return_index=True)[1]
+        out[point[first]] = polygon[first]
         return out
 
     def _dilate(
@@ -243,6 +233,37 @@ class AreaIndex:
             np.asarray(lon, dtype=float), np.asarray(lat, dtype=float), self.working_crs
         )
         return self.assign_xy(x, y)
+
+
+def points_in_polygons(
+    polygons: Sequence[shapely.Geometry | None] | np.ndarray, x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every (point, polygon) pair where the point lies in the polygon (boundary included).
+
+    The one point-in-polygon of the package. Polygons may overlap (a point then pairs with
+    each); None polygons hold nothing. Pairs come polygon by polygon, points ascending
+    within each. Each prepared polygon tests only the points inside its bounding box,
+    with ``shapely.intersects_xy``: prepared point-in-polygon is much faster than testing
+    unprepared polygons from the point side, as an STRtree query of points does.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    points: list[np.ndarray] = []
+    owners: list[np.ndarray] = []
+    for k, geometry in enumerate(polygons):
+        if geometry is None or shapely.is_empty(geometry):
+            continue
+        x0, y0, x1, y1 = shapely.bounds(geometry)
+        candidates = np.flatnonzero((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
+        if candidates.size == 0:
+            continue
+        shapely.prepare(geometry)
+        hit = candidates[shapely.intersects_xy(geometry, x[candidates], y[candidates])]
+        points.append(hit)
+        owners.append(np.full(hit.size, k, dtype=np.int64))
+    if not points:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(points).astype(np.int64), np.concatenate(owners)
 
 
 def assign_areas(

@@ -15,7 +15,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Final
@@ -26,21 +26,28 @@ import pandas as pd
 import shapely
 
 import geodispatch
+from geodispatch.analysis.chronic import ChronicParams, chronic_addresses
 from geodispatch.analysis.emerging import EmergingParams, Trend
 from geodispatch.analysis.hotspots import (
     ALL_TYPES,
     HotspotParams,
     detect_hotspots,
-    hotspot_wards,
+    hotspot_of_points,
     match_previous,
 )
+from geodispatch.analysis.incidents import incidents
 from geodispatch.config import Settings, get_settings
 from geodispatch.domain.accounts import Action, StaffUser, require
-from geodispatch.domain.errors import InputError
+from geodispatch.domain.errors import InputError, NotFoundError
 from geodispatch.geo.crs import WGS84, lonlat_to_working, to_working
 from geodispatch.geo.wards import assign_areas
 from geodispatch.io.boundaries import read_boundaries
-from geodispatch.reporting.hotspot_export import hotspots_csv, hotspots_geojson
+from geodispatch.reporting.hotspot_export import (
+    hotspots_csv,
+    hotspots_geojson,
+    stored_rows,
+    stored_shapes,
+)
 from geodispatch.reporting.maps import (
     PAGE_FORMAT,
     MapParams,
@@ -57,9 +64,8 @@ from geodispatch.storage.db import Session, ensure_schema, session_scope
 #: Called with (steps done, steps in total) as a refresh advances.
 Progress = Callable[[int, int | None], None]
 
-#: The city's ward layer, relative to ``settings.data_dir``, and its id column.
-WARDS_FILE: Final = Path("boundaries/wards_2012-2022.geojson")
-WARD_ID_COLUMN: Final = "WARD"
+#: The name of the configured area layer (``settings.area_layers``) that holds wards.
+WARD_LAYER: Final = "ward"
 _LAND_BUFFER_M: Final = 50.0  # streets on the city limit sit just outside the ward polygons
 
 
@@ -88,7 +94,10 @@ class HotspotFilter:
     """What a manager selected; hashable, so map HTML can be cached per filter state.
 
     Empty tuples mean "all". ``trends`` filters hotspots only; ``since``/``until`` filter
-    the requests drawn (hotspots describe the whole analysed period).
+    the requests drawn (hotspots describe the whole analysed period). Places where many
+    types pile up together (``include_all_types``) and hotspots held by one address
+    (``include_one_address``: those are chronic addresses) are left out unless asked;
+    ``crew_activity`` adds the city's own work orders to the map as their own layers.
     """
 
     service_codes: tuple[str, ...] = ()
@@ -96,7 +105,9 @@ class HotspotFilter:
     trends: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
-    include_all_types: bool = True
+    include_all_types: bool = False
+    include_one_address: bool = False
+    crew_activity: bool = False
 
     def __post_init__(self) -> None:
         allowed = {t.value for t in Trend}
@@ -131,6 +142,7 @@ def refresh_hotspots(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
+    as_of: datetime | None = None,
     params: HotspotParams | None = None,
     emerging: EmergingParams | None = None,
     settings: Settings | None = None,
@@ -139,16 +151,21 @@ def refresh_hotspots(
 ) -> RefreshSummary:
     """Detect hotspots over the stored requests of [since, until] and store them.
 
-    Hotspots that continue one already stored (same type, overlapping) keep its id; those
-    gone are retired. Every located request, in the period or not, is then tagged with
-    the hotspot of its own type it falls in, else with the all-types hotspot, else none.
+    Events are incidents of the types residents report: the requests of one job count
+    once, a request closed as a duplicate adds nothing, and the catalogue's internal
+    types (the city's own work orders) are left out. The trend window ends at ``as_of``
+    (default ``until``, else the newest request: the data's last day). Hotspots that
+    continue one already stored (same type, overlapping) keep its id; those gone are
+    retired. Every located request, in the period or not, is then tagged with the
+    hotspot of its own type it falls in, else with the all-types hotspot, else none.
     Requests at the City Hall placeholder have no location and never seed a hotspot.
     A signed-in ``by`` must be allowed to recompute hotspots.
     """
     if by is not None:
         require(by, Action.FIND_HOTSPOTS)
     settings = settings or get_settings()
-    params = params or HotspotParams()
+    # busy places (all types together) are stored too, for the page to show when asked
+    params = params or HotspotParams(all_types=True)
     emerging = emerging or EmergingParams()
     started = time.perf_counter()
     steps = 5
@@ -162,21 +179,23 @@ def refresh_hotspots(
     with session_scope(url) as session:
         run_id = repo.start_run(session, now=now, params=settings_json)
         requests = repo.load_requests(session, since=since, until=until)
+        public = repo.type_visibility(session)
         previous = repo.load_hotspots(session)
     tick(1, steps)
 
     wards = _read_wards(settings)
+    events = resident_incidents(requests, public)
     x, y = lonlat_to_working(
-        requests["lon"].to_numpy(), requests["lat"].to_numpy(), settings.working_crs
+        events["lon"].to_numpy(), events["lat"].to_numpy(), settings.working_crs
     )
     points = pd.DataFrame(
         {
             "x": x,
             "y": y,
-            "service_code": requests["service_code"],
-            "created_at": requests["created_at"],
-            "is_open": requests["is_open"],
-            "address": requests["address"],
+            "service_code": events["service_code"].to_numpy(),
+            "created_at": events["created_at"].to_numpy(),
+            "is_open": events["is_open"].to_numpy(),
+            "address": events["address"].to_numpy(),
         }
     )
     land = None
@@ -186,7 +205,7 @@ def refresh_hotspots(
         points,
         params=params,
         emerging=emerging,
-        as_of=pd.Timestamp(until) if until is not None else None,
+        as_of=_analysis_date(as_of, until),
         land=land,
         timezone=settings.timezone,
         crs=settings.working_crs,
@@ -195,10 +214,10 @@ def refresh_hotspots(
 
     found = result.hotspots
     names = dict(zip(requests["service_code"], requests["service_name"], strict=True))
-    table = _storable(found, wards, names)
+    table = stored_rows(found, wards, names)
     table["id"] = match_previous(
         gpd.GeoDataFrame(table, geometry=found.to_crs(WGS84).geometry.to_numpy(), crs=WGS84),
-        _stored_geometries(previous),
+        stored_shapes(previous),
     ).to_numpy()
     tick(3, steps)
 
@@ -244,6 +263,31 @@ def refresh_hotspots(
     )
 
 
+def _analysis_date(as_of: datetime | None, until: datetime | None) -> pd.Timestamp | None:
+    """The end of the trend window: ``as_of``, else ``until``, else None (the newest event)."""
+    chosen = as_of if as_of is not None else until
+    return None if chosen is None else pd.Timestamp(chosen)
+
+
+def _resident(codes: pd.Series, public: dict[str, bool]) -> np.ndarray:
+    """Which rows are of types residents report (the catalogue's flag; unknown: resident)."""
+    return np.array([public.get(str(c), True) for c in codes], dtype=bool)
+
+
+def resident_incidents(requests: pd.DataFrame, public: dict[str, bool]) -> pd.DataFrame:
+    """One row per incident of a type residents report, with its request count.
+
+    The catalogue decides what is internal (``public`` False): those requests are crew
+    work logs and stay out of problem hotspots. Of the rest, each job counts once, at
+    its first request (:func:`geodispatch.analysis.incidents.incidents`).
+    """
+    kept = requests[_resident(requests["service_code"], public)]
+    grouped = incidents(kept)
+    out = kept[grouped.event].copy()
+    out["requests"] = grouped.requests[grouped.incident[grouped.event]]
+    return out.reset_index(drop=True)
+
+
 def _py(value: pd.Timestamp | None) -> datetime | None:
     return None if value is None else value.to_pydatetime()
 
@@ -261,63 +305,35 @@ def _run_note(placeholders: pd.DataFrame, *, wards_used: bool) -> str:
     return "; ".join(notes)
 
 
+@dataclass(frozen=True, slots=True)
+class _WardSource:
+    """Where the ward polygons come from (hashable: a cache key)."""
+
+    path: str
+    id_column: str
+    crs: str | None
+    working_crs: str
+
+
+def _ward_source(settings: Settings) -> _WardSource | None:
+    """The configured ward layer (``settings.area_layers``), or None when absent."""
+    for layer in settings.area_layers:
+        if layer.name == WARD_LAYER:
+            path = settings.data_path(layer.path)
+            if path.exists():
+                return _WardSource(str(path), layer.id_column, layer.crs, settings.working_crs)
+    return None
+
+
 def _read_wards(settings: Settings) -> gpd.GeoDataFrame | None:
-    path = settings.data_dir / WARDS_FILE
-    if not path.exists():
-        return None
-    return _cached_wards(str(path), settings.working_crs)
+    source = _ward_source(settings)
+    return None if source is None else _cached_wards(source)
 
 
 @functools.cache
-def _cached_wards(path: str, working_crs: str) -> gpd.GeoDataFrame:
-    return to_working(read_boundaries(Path(path), id_column=WARD_ID_COLUMN), working_crs)
-
-
-def _storable(
-    found: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None, names: dict[str, str]
-) -> pd.DataFrame:
-    """Detector output → the columns of the ``hotspots`` table (WGS84 geometry as text)."""
-    table = pd.DataFrame(found.drop(columns="geometry")).rename(
-        columns={"first_report": "first_report_at", "last_report": "last_report_at"}
-    )
-    code = table["service_code"].astype(object)
-    table["service_code"] = code.where(code != ALL_TYPES, None)
-    table["service_name"] = [
-        "All types" if c is None else names.get(c, c) for c in table["service_code"]
-    ]
-    geographic = found.to_crs(WGS84)
-    table["geometry"] = [json.dumps(shapely.geometry.mapping(g)) for g in geographic.geometry]
-    bounds = geographic.geometry.bounds
-    table["min_lon"], table["min_lat"] = bounds["minx"].to_numpy(), bounds["miny"].to_numpy()
-    table["max_lon"], table["max_lat"] = bounds["maxx"].to_numpy(), bounds["maxy"].to_numpy()
-    centroids = gpd.GeoSeries(
-        gpd.points_from_xy(found["centroid_x"], found["centroid_y"]), crs=found.crs
-    ).to_crs(WGS84)
-    table["centroid_lon"], table["centroid_lat"] = centroids.x.to_numpy(), centroids.y.to_numpy()
-    if wards is not None and len(found):
-        by_ward = hotspot_wards(found, wards)
-        table["wards"] = [";".join(map(str, w)) for w in by_ward["wards"]]
-        table["primary_ward"] = (
-            by_ward["primary_ward"]
-            .astype(object)
-            .where(by_ward["primary_ward"].notna(), None)
-            .to_numpy()
-        )
-    else:
-        table["wards"] = ""
-        table["primary_ward"] = None
-    table["first_report_at"] = pd.to_datetime(table["first_report_at"], utc=True)
-    table["last_report_at"] = pd.to_datetime(table["last_report_at"], utc=True)
-    return table.drop(columns=["hotspot_id", "centroid_x", "centroid_y"])
-
-
-def _stored_geometries(previous: pd.DataFrame) -> gpd.GeoDataFrame:
-    geometry = [shapely.geometry.shape(json.loads(g)) for g in previous["geometry"]]
-    frame = pd.DataFrame(
-        {"id": previous["id"].to_numpy(), "service_code": previous["service_code"].to_numpy()}
-    )
-    frame["service_code"] = frame["service_code"].where(frame["service_code"].notna(), None)
-    return gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
+def _cached_wards(source: _WardSource) -> gpd.GeoDataFrame:
+    layer = read_boundaries(Path(source.path), id_column=source.id_column, crs=source.crs)
+    return to_working(layer, source.working_crs)
 
 
 def tag_points(
@@ -326,28 +342,21 @@ def tag_points(
     service_code: pd.Series | np.ndarray,
     hotspots: pd.DataFrame,
 ) -> np.ndarray:
-    """For each point: id of its own type's hotspot it is in, else the all-types one, else -1."""
-    lon = np.asarray(lon, dtype=float)
-    lat = np.asarray(lat, dtype=float)
-    codes = np.asarray(service_code, dtype=object)
-    out = np.full(lon.size, -1, dtype=np.int64)
-    if hotspots.empty or lon.size == 0:
-        return out
-    polygons = shapely.from_geojson(hotspots["geometry"].to_numpy(dtype=object))
-    hotspot_codes = hotspots["service_code"].to_numpy(dtype=object)
-    ids = hotspots["id"].to_numpy(dtype=np.int64)
-    located = np.isfinite(lon) & np.isfinite(lat)
-    where = np.flatnonzero(located)
-    point_idx, poly_idx = shapely.STRtree(polygons).query(
-        shapely.points(lon[where], lat[where]), predicate="within"
+    """For each point: id of its own type's hotspot it is in, else the all-types one, else -1.
+
+    ``hotspots`` are stored rows (``id``, ``service_code``, ``geometry`` as GeoJSON text);
+    the rule is :func:`geodispatch.analysis.hotspots.hotspot_of_points`.
+    """
+    if hotspots.empty:
+        return np.full(len(lon), -1, dtype=np.int64)
+    return hotspot_of_points(
+        np.asarray(lon, dtype=float),
+        np.asarray(lat, dtype=float),
+        np.asarray(service_code, dtype=object),
+        polygons=shapely.from_geojson(hotspots["geometry"].to_numpy(dtype=object)),
+        polygon_codes=hotspots["service_code"].to_numpy(dtype=object),
+        ids=hotspots["id"].to_numpy(dtype=np.int64),
     )
-    rows = where[point_idx]
-    poly_code = hotspot_codes[poly_idx]
-    all_types = pd.isna(poly_code)
-    own = ~all_types & (poly_code == codes[rows])
-    out[rows[all_types]] = ids[poly_idx[all_types]]
-    out[rows[own]] = ids[poly_idx[own]]  # own type wins over all types
-    return out
 
 
 def tag_requests(request_ids: list[int] | None = None, *, settings: Settings | None = None) -> int:
@@ -418,11 +427,29 @@ def list_hotspots(
     """Active hotspots matching the filter, strongest first (smallest q, largest ratio)."""
     settings = settings or get_settings()
     selection = selection or HotspotFilter()
-    return _select_hotspots(_active_hotspots(settings), selection)
+    _ready(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        frame = repo.load_hotspots(session)
+        tagged = repo.tagged_counts(session)
+    frame["n_requests"] = frame["id"].map(tagged).fillna(0).astype("int64")
+    return _select_hotspots(frame, selection)
+
+
+#: A hotspot where one address holds at least this share of the incidents is that
+#: address's finding (a chronic address), not an area's.
+ONE_ADDRESS_SHARE: Final = 0.5
 
 
 def _select_hotspots(frame: pd.DataFrame, selection: HotspotFilter) -> pd.DataFrame:
+    frame = frame.assign(
+        one_address=(
+            frame["top_address_reports"].astype(float)
+            >= ONE_ADDRESS_SHARE * frame["n_reports"].astype(float)
+        ).to_numpy(dtype=bool)
+    )
     keep = np.ones(len(frame), dtype=bool)
+    if not selection.include_one_address:
+        keep &= ~frame["one_address"].to_numpy(dtype=bool)
     codes = frame["service_code"]
     if selection.service_codes:
         keep &= codes.isin(selection.service_codes).to_numpy()
@@ -460,17 +487,18 @@ def emerging_hotspots(
 ) -> pd.DataFrame:
     """New and intensifying hotspots (what changed lately), most certain first."""
     selection = selection or HotspotFilter()
-    chosen = HotspotFilter(
-        service_codes=selection.service_codes,
-        wards=selection.wards,
-        trends=(Trend.NEW.value, Trend.INTENSIFYING.value),
-        include_all_types=selection.include_all_types,
-    )
+    wanted = [
+        t for t in (Trend.NEW, Trend.INTENSIFYING) if not selection.trends or t in selection.trends
+    ]
+    chosen = replace(selection, trends=tuple(t.value for t in wanted))
+    if not wanted:
+        return list_hotspots(chosen, settings=settings).head(0)
     frame = list_hotspots(chosen, settings=settings)
     return frame.sort_values(["trend_q", "ratio"], ascending=[True, False], kind="stable")
 
 
 def ward_summary(
+    selection: HotspotFilter | None = None,
     *,
     window_days: float = 90.0,
     as_of: datetime | None = None,
@@ -484,16 +512,28 @@ def ward_summary(
     A request's ward is ours when assigned, else the city's; located requests with
     neither are placed with the ward polygons. ``as_of`` and ``until`` default to the end
     of the latest detection run, so the table describes the period the hotspots do.
+    ``selection`` narrows both the requests (types, internal types unless crew activity
+    is asked, dates) and the hotspots counted (every filter) to what the page shows.
     """
     settings = settings or get_settings()
+    selection = selection or HotspotFilter()
     _ready(settings.database_url)
     with session_scope(settings.database_url) as session:
         run = repo.latest_run(session)
         if run is not None and run.as_of is not None:
             as_of = as_of or run.as_of
             until = until or run.as_of
-        requests = repo.load_requests(session, since=since, until=until, located_only=False)
-        hotspots = repo.load_hotspots(session)
+        requests = repo.load_requests(
+            session,
+            since=selection.since or since,
+            until=selection.until or until,
+            service_codes=selection.service_codes or None,
+            located_only=False,
+        )
+        public = repo.type_visibility(session)
+        hotspots = _select_hotspots(repo.load_hotspots(session), selection)
+    if not selection.crew_activity:
+        requests = requests[_resident(requests["service_code"], public)]
     requests["ward"] = _request_wards(requests, settings)
     return summarise_wards(
         requests,
@@ -553,7 +593,7 @@ def hotspot_map_html(
         selection,
         tiles,
         params or MapParams(),
-        str(settings.data_dir),
+        _ward_source(settings),
         settings.working_crs,
         str(settings.home / MAP_CACHE),
     )
@@ -572,19 +612,19 @@ def _map_html(
     selection: HotspotFilter,
     tiles: TileSource | None,
     params: MapParams,
-    data_dir: str,
+    wards: _WardSource | None,
     working_crs: str,
     cache_dir: str,
 ) -> str:
     # the drawing code's versions too: an upgrade never serves a page an older one drew
     drawn_by = (PAGE_FORMAT, geodispatch.__version__, importlib.metadata.version("folium"))
-    key = repr((drawn_by, url, version, selection, tiles, params, data_dir, working_crs))
+    key = repr((drawn_by, url, version, selection, tiles, params, wards, working_crs))
     path = Path(cache_dir) / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.html"
     try:
         return path.read_text(encoding="utf-8")
     except OSError:
         pass
-    page = _build_map_html(url, selection, tiles, params, data_dir, working_crs)
+    page = _build_map_html(url, selection, tiles, params, wards, working_crs)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.part")
@@ -604,21 +644,16 @@ def _build_map_html(
     selection: HotspotFilter,
     tiles: TileSource | None,
     params: MapParams,
-    data_dir: str,
+    source: _WardSource | None,
     working_crs: str,
 ) -> str:
     with session_scope(url) as session:
         hotspots = _select_hotspots(repo.load_hotspots(session), selection)
-        requests = repo.load_requests(
-            session,
-            since=selection.since,
-            until=selection.until,
-            service_codes=selection.service_codes or None,
-            wards=selection.wards or None,
-            columns=(*repo.ANALYSIS_COLUMNS, "description"),
+        requests, public = _selected_requests(
+            session, selection, columns=(*repo.ANALYSIS_COLUMNS, "description")
         )
-    path = Path(data_dir) / WARDS_FILE
-    wards = _cached_wards(str(path), working_crs) if path.exists() else None
+    requests = _with_crew_layer(requests, public, crew=selection.crew_activity)
+    wards = None if source is None else _cached_wards(source)
     ward = _located_wards(requests, wards, working_crs)
     if selection.wards:
         keep = ward.isin([str(w) for w in selection.wards]).to_numpy(dtype=bool, na_value=False)
@@ -639,6 +674,38 @@ def _build_map_html(
     return render_html(fmap)
 
 
+def _selected_requests(
+    session: Session, selection: HotspotFilter, *, columns: tuple[str, ...] = repo.ANALYSIS_COLUMNS
+) -> tuple[pd.DataFrame, dict[str, bool]]:
+    """The requests a filter selects (period, types, wards) and the catalogue's flags."""
+    requests = repo.load_requests(
+        session,
+        since=selection.since,
+        until=selection.until,
+        service_codes=selection.service_codes or None,
+        wards=selection.wards or None,
+        columns=columns,
+    )
+    return requests, repo.type_visibility(session)
+
+
+#: How the map names the layer of an internal type's requests (the city's own work).
+CREW_LAYER: Final = "Crew activity: {name}"
+
+
+def _with_crew_layer(
+    requests: pd.DataFrame, public: dict[str, bool], *, crew: bool
+) -> pd.DataFrame:
+    """Resident requests, plus internal ones under a "crew activity" name when asked."""
+    internal = ~_resident(requests["service_code"], public)
+    if not crew:
+        return requests[~internal]
+    out = requests.copy()
+    names = out.loc[internal, "service_name"].astype(str)
+    out.loc[internal, "service_name"] = [CREW_LAYER.format(name=n) for n in names]
+    return out
+
+
 def _map_title(selection: HotspotFilter) -> str:
     parts = []
     if selection.wards:
@@ -648,6 +715,69 @@ def _map_title(selection: HotspotFilter) -> str:
         until = f"{selection.until:%Y-%m-%d}" if selection.until else "now"
         parts.append(f"{since} – {until}")
     return "Hotspots" + (": " + "; ".join(parts) if parts else "")
+
+
+@dataclass(frozen=True, slots=True)
+class HotspotDetail:
+    """One hotspot as a manager opens it: its row, its incidents and its requests.
+
+    ``requests`` are those tagged with the hotspot (address, dates, status, description,
+    job); ``incidents`` one row per job among them (duplicates folded in), with the
+    number of requests each drew.
+    """
+
+    hotspot: pd.Series
+    incidents: pd.DataFrame
+    requests: pd.DataFrame
+
+
+def hotspot_detail(hotspot_id: int, *, settings: Settings | None = None) -> HotspotDetail:
+    """The hotspot ``hotspot_id`` with its incidents and requests, oldest first."""
+    settings = settings or get_settings()
+    _ready(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        frame = repo.load_hotspots(session, active_only=False)
+        requests = repo.hotspot_requests(session, hotspot_id)
+    found = frame[frame["id"] == hotspot_id]
+    if found.empty:
+        raise NotFoundError(
+            f"no hotspot #{hotspot_id}; refresh the list (hotspots are renumbered only "
+            "when a place disappears)"
+        )
+    grouped = incidents(requests)
+    events = requests[grouped.event].copy()
+    events["requests"] = grouped.requests[grouped.incident[grouped.event]]
+    return HotspotDetail(
+        hotspot=found.iloc[0],
+        incidents=events.reset_index(drop=True),
+        requests=requests,
+    )
+
+
+def chronic_list(
+    selection: HotspotFilter | None = None,
+    *,
+    params: ChronicParams | None = None,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """Chronic addresses of resident types for the filter (types, wards, dates), busiest first.
+
+    Counted in incidents (jobs), as hotspots are; internal work orders are left out.
+    """
+    settings = settings or get_settings()
+    selection = selection or HotspotFilter()
+    _ready(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        requests, public = _selected_requests(session, selection)
+    if selection.wards:
+        ward = _request_wards(requests, settings)
+        keep = ward.isin([str(w) for w in selection.wards]).to_numpy(dtype=bool, na_value=False)
+        requests = requests[keep]
+    events = resident_incidents(requests, public)
+    found = chronic_addresses(events, params=params, timezone=settings.timezone)
+    names = dict(zip(requests["service_code"], requests["service_name"], strict=True))
+    found.insert(1, "service_name", found["service_code"].map(names))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -720,16 +850,18 @@ class HotspotChoices:
 
 
 def hotspot_choices(*, settings: Settings | None = None) -> HotspotChoices:
-    """Types (with active hotspots) and wards for the filters, and the requests' period."""
+    """Types (with active hotspots), every ward, and the requests' period, for the filters."""
     settings = settings or get_settings()
     frame = _active_hotspots(settings)
     with session_scope(settings.database_url) as session:
         first, last = overview_repo.created_range(session)
     typed = frame[frame["service_code"].notna()]
     types = dict(zip(typed["service_code"], typed["service_name"], strict=True))
-    wards = sorted(
-        {int(w) for text in frame["wards"].dropna() for w in str(text).split(";") if w.isdigit()}
-    )
+    # every ward of the layer: a ward without a hotspot still has its row in the table
+    layer = _read_wards(settings)
+    named = [] if layer is None else [str(w) for w in layer["area_id"]]
+    listed = [w for text in frame["wards"].dropna() for w in str(text).split(";")]
+    wards = sorted({int(w) for w in [*named, *listed] if w.isdigit()})
     return HotspotChoices(
         types=dict(sorted(types.items(), key=lambda kv: str(kv[1]))),
         wards=wards,
@@ -753,15 +885,13 @@ def ward_outlines(*, settings: Settings | None = None) -> dict[str, object] | No
     the stops are in the city.
     """
     settings = settings or get_settings()
-    path = settings.data_dir / WARDS_FILE
-    if not path.exists():
-        return None
-    return _outline_geojson(str(path), settings.working_crs)
+    source = _ward_source(settings)
+    return None if source is None else _outline_geojson(source)
 
 
 @functools.cache
-def _outline_geojson(path: str, working_crs: str) -> dict[str, object]:
-    wards = _cached_wards(path, working_crs)
+def _outline_geojson(source: _WardSource) -> dict[str, object]:
+    wards = _cached_wards(source)
     simple = wards[["area_id", "geometry"]].assign(
         geometry=wards.geometry.simplify(15.0, preserve_topology=True)
     )

@@ -26,23 +26,21 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from geodispatch.analysis.hotspots import HOTSPOT_COLUMNS
 from geodispatch.domain.requests import OPEN_STATUSES
 from geodispatch.storage.requests_repo import frame_records
-from geodispatch.storage.tables import HotspotRow, HotspotRunRow, RequestRow
+from geodispatch.storage.tables import HotspotRow, HotspotRunRow, RequestRow, ServiceTypeRow
 
-#: Columns of a stored hotspot a caller writes (besides id, run, timestamps, active).
+#: Detector columns stored under another name, and those not stored (ids and working-CRS
+#: centres are the run's own; the stored row has its id and WGS84 centre).
+_RENAMED: Final = {"first_report": "first_report_at", "last_report": "last_report_at"}
+_NOT_STORED: Final = frozenset({"hotspot_id", "centroid_x", "centroid_y"})
+
+#: Columns of a stored hotspot a caller writes (besides id, run, timestamps, active): the
+#: detector's columns (``analysis.hotspots.HOTSPOT_COLUMNS``) and where the hotspot is.
 HOTSPOT_FIELDS: Final = (
-    "service_code",
+    *(_RENAMED.get(c, c) for c in HOTSPOT_COLUMNS if c not in _NOT_STORED),
     "service_name",
-    "trend",
-    "found_in",
-    "n_reports",
-    "expected",
-    "ratio",
-    "p_value",
-    "q_value",
-    "n_cells",
-    "area_m2",
     "centroid_lon",
     "centroid_lat",
     "min_lon",
@@ -51,21 +49,6 @@ HOTSPOT_FIELDS: Final = (
     "max_lat",
     "wards",
     "primary_ward",
-    "distinct_addresses",
-    "distinct_sites",
-    "top_address",
-    "top_address_reports",
-    "first_report_at",
-    "last_report_at",
-    "months_with_reports",
-    "months_active",
-    "monthly_recurrence",
-    "open_share",
-    "n_recent",
-    "recent_share",
-    "expected_share",
-    "trend_p",
-    "trend_q",
     "geometry",
 )
 #: Request columns hotspot detection and ward tables read.
@@ -80,6 +63,21 @@ ANALYSIS_COLUMNS: Final = (
     "address",
     "ward",
     "source_ward",
+    "job_id",
+)
+#: Request columns a hotspot's detail shows.
+DETAIL_COLUMNS: Final = (
+    "id",
+    "service_code",
+    "service_name",
+    "created_at",
+    "closed_at",
+    "status",
+    "address",
+    "description",
+    "job_id",
+    "lon",
+    "lat",
 )
 _OPEN: Final = [s.value for s in OPEN_STATUSES]
 _TIME_COLUMNS: Final = frozenset({"created_at", "due_at", "closed_at", "updated_at"})
@@ -275,6 +273,40 @@ def load_requests(
     for column in ("lon", "lat"):
         if column in frame.columns:
             frame[column] = frame[column].astype("float64")
+    return frame
+
+
+def type_visibility(session: Session) -> dict[str, bool]:
+    """Each catalogue type's ``public`` flag (False: the city's internal work orders)."""
+    rows = session.execute(select(ServiceTypeRow.code, ServiceTypeRow.public)).all()
+    return {str(code): bool(public) for code, public in rows}
+
+
+def tagged_counts(session: Session) -> pd.Series:
+    """Requests tagged with each hotspot id (index: hotspot id)."""
+    rows = session.execute(
+        select(RequestRow.hotspot_id, func.count())
+        .where(RequestRow.hotspot_id.is_not(None))
+        .group_by(RequestRow.hotspot_id)
+    ).all()
+    return pd.Series({int(h): int(n) for h, n in rows if h is not None}, dtype="int64")
+
+
+def hotspot_requests(session: Session, hotspot_id: int) -> pd.DataFrame:
+    """The requests tagged with one hotspot, oldest first (:data:`DETAIL_COLUMNS`)."""
+    table: Any = RequestRow.__table__
+    selected = [
+        cast(table.c[c], String).label(c) if c in _TIME_COLUMNS else table.c[c]
+        for c in DETAIL_COLUMNS
+    ]
+    rows = session.execute(
+        select(*selected)
+        .where(table.c.hotspot_id == hotspot_id)
+        .order_by(table.c.created_at, table.c.id)
+    ).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(DETAIL_COLUMNS))
+    for column in ("created_at", "closed_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
     return frame
 
 

@@ -387,6 +387,10 @@ class HotspotRow(Base):
     q_value: Mapped[float] = mapped_column(Float, default=1.0)
     n_cells: Mapped[int] = mapped_column(Integer, default=0)
     area_m2: Mapped[float] = mapped_column(Float, default=0.0)
+    # migration 0013: the exposure (reports of every type inside) and the place's own test
+    n_all: Mapped[float | None] = mapped_column(Float, nullable=True)
+    share_ratio: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cluster_p: Mapped[float | None] = mapped_column(Float, nullable=True)
     centroid_lon: Mapped[float] = mapped_column(Float)
     centroid_lat: Mapped[float] = mapped_column(Float)
     min_lon: Mapped[float] = mapped_column(Float)

@@ -84,15 +84,33 @@ def performance_figures(
     return _performance(_url(), hotspots.data_version(), since, until, department, ward, scoped)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _ward_summary(url: str, version: tuple[int, int, str]) -> WardSummary:
+@st.cache_data(show_spinner=False, max_entries=8)
+def _ward_summary(
+    url: str, version: tuple[int, int, str], selection: HotspotFilter | None
+) -> WardSummary:
     del url, version
-    return hotspots.ward_summary()
+    return hotspots.ward_summary(selection)
 
 
-def ward_summary() -> WardSummary:
-    """Requests and hotspots by ward over the detection period (cached per data version)."""
-    return _ward_summary(_url(), hotspots.data_version())
+def ward_summary(selection: HotspotFilter | None = None) -> WardSummary:
+    """Requests and hotspots by ward for a filter (cached per data version and filter)."""
+    return _ward_summary(_url(), hotspots.data_version(), selection)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _chronic(url: str, version: tuple[int, int, str], selection: HotspotFilter) -> pd.DataFrame:
+    del url, version
+    return hotspots.chronic_list(selection)
+
+
+def chronic_addresses(selection: HotspotFilter) -> pd.DataFrame:
+    """Chronic addresses for a filter (cached per data version and filter)."""
+    return _chronic(_url(), hotspots.data_version(), selection)
+
+
+def hotspot_detail(hotspot_id: int) -> hotspots.HotspotDetail:
+    """One hotspot with its incidents and requests (read fresh: a manager opens one)."""
+    return hotspots.hotspot_detail(hotspot_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

@@ -48,7 +48,19 @@ export default function(component) {{
   frame.style.height = data.height + 'px';
   if (frame.dataset.digest !== data.digest) {{
     frame.dataset.digest = data.digest;
-    frame.srcdoc = data.page;
+    // a map laid out in a frame of no size fits its bounds at world zoom: load the
+    // page only once the frame has its height (it may be hidden while the app reruns)
+    const load = () => {{
+      if (frame.dataset.digest === data.digest) {{ frame.srcdoc = data.page; }}
+    }};
+    if (frame.getBoundingClientRect().height > 0) {{
+      load();
+    }} else {{
+      const watch = new ResizeObserver(() => {{
+        if (frame.getBoundingClientRect().height > 0) {{ watch.disconnect(); load(); }}
+      }});
+      watch.observe(frame);
+    }}
   }}
 }}
 """

@@ -39,10 +39,9 @@ PAGE_MODULES = (
     "geodispatch.ui.geolocation",
 )
 
-#: What a page shows when it opens: the hotspot page's filters all cleared, all time.
-DEFAULT_HOTSPOTS = hotspots.HotspotFilter(
-    service_codes=(), wards=(), trends=(), since=None, until=None, include_all_types=True
-)
+#: What a page shows when it opens: the hotspot page's filters all cleared, all time,
+#: problem hotspots only (no mixed places, no one-address hotspots, no crew activity).
+DEFAULT_HOTSPOTS = hotspots.HotspotFilter()
 
 
 @dataclass
@@ -68,7 +67,7 @@ def _plan() -> None:
 
 def _hotspots() -> None:
     data.hotspot_choices()
-    data.ward_summary()
+    data.ward_summary(DEFAULT_HOTSPOTS)
     data.hotspot_lists(DEFAULT_HOTSPOTS)
     data.hotspot_map(DEFAULT_HOTSPOTS)
 
