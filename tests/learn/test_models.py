@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from geodispatch.analysis.dedup import group_by_score
 from geodispatch.cli import app
+from geodispatch.config import Settings
 from geodispatch.io import model_store
 from geodispatch.io.model_data import read_training_frame
 from geodispatch.learn.duplicates import named_originals
@@ -150,3 +151,28 @@ def test_each_report_joins_the_job_of_its_best_scoring_earlier_report() -> None:
         threshold=0.5,
     )
     np.testing.assert_array_equal(job, [0, 0, 0, 3])
+
+
+def test_open_requests_get_a_predicted_close_time_only_with_a_model(
+    trained: Path, tmp_path: Path
+) -> None:
+    now = pd.Timestamp("2025-01-06 15:00", tz="UTC")
+    stored = pd.DataFrame(
+        {
+            "request_id": [1, 2],
+            "service_name": ["Street Light Outages", "Graffiti Removal"],
+            "department": ["PWDx", "PWDx"],
+            "ward": [3, 17],
+            "address": ["1 Main St", "2 Main St"],
+            "created_at": [now - pd.Timedelta(hours=1), now - pd.Timedelta(days=2)],
+            "due_at": [now + pd.Timedelta(days=5), now + pd.Timedelta(days=1)],
+            "closed_at": [pd.NaT, now - pd.Timedelta(hours=3)],
+            "status": ["new", "completed"],
+        }
+    )
+    with_model = Settings(home=tmp_path / "home", models_dir=trained)
+    expected = models.expected_close_times(stored, now=now.to_pydatetime(), settings=with_model)
+    assert list(expected) == [1]
+    assert expected[1] > now.to_pydatetime()
+    without = Settings(home=tmp_path / "home", models_dir=tmp_path / "empty")
+    assert models.expected_close_times(stored, now=now.to_pydatetime(), settings=without) == {}

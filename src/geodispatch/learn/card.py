@@ -94,7 +94,7 @@ def render_card(name: str, result: Evaluation, *, seed: int, data_sha256: str) -
             *[f"| {b} | {n:,} | {p:.3f} | {o:.3f} |" for b, n, p, o in c.calibration],
             "",
             "## Known failure modes",
-            "- Closing speed drifts between months (autumn leaves, holidays): intervals fitted "
+            "- Closing speed differs between months: intervals fitted "
             "on earlier months cover less than 80 % of later ones; see coverage above.",
             "- A queue closed in bulk (administrative closing) looks like fast work.",
             "",

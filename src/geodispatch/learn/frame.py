@@ -98,6 +98,7 @@ class TimeSplit:
     def describe(self) -> str:
         """One line for a model card."""
         return (
-            f"train: created before {self.cutoff:%Y-%m-%d}; test: created "
-            f"{self.cutoff:%Y-%m-%d} to {self.end:%Y-%m-%d} (never a random split)"
+            f"train: created before {self.cutoff:%Y-%m-%d}; test: created from "
+            f"{self.cutoff:%Y-%m-%d}, close times as of {self.end:%Y-%m-%d} "
+            "(never a random split)"
         )

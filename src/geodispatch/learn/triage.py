@@ -40,7 +40,7 @@ def build_pipeline(seed: int) -> Pipeline:
         [
             (
                 "words",
-                TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=2000, sublinear_tf=True),
+                TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=1500, sublinear_tf=True),
                 "description",
             ),
             (
@@ -49,7 +49,7 @@ def build_pipeline(seed: int) -> Pipeline:
                     analyzer="char_wb",
                     ngram_range=(3, 4),
                     min_df=3,
-                    max_features=2000,
+                    max_features=1500,
                     sublinear_tf=True,
                 ),
                 "description",
@@ -61,9 +61,7 @@ def build_pipeline(seed: int) -> Pipeline:
             ),
         ]
     )
-    model = SGDClassifier(
-        loss="log_loss", alpha=2e-6, max_iter=15, tol=None, random_state=seed, average=True
-    )
+    model = SGDClassifier(loss="log_loss", alpha=2e-6, max_iter=15, tol=None, random_state=seed)
     return Pipeline([("features", features), ("model", model)])
 
 

@@ -379,3 +379,36 @@ def breach_watch(
             "risk": watch["breach_probability"].to_numpy(),
         }
     )
+
+
+def expected_close_times(
+    requests: pd.DataFrame, *, now: datetime, settings: Settings | None = None
+) -> dict[int, datetime]:
+    """Predicted close time of each open request, for Open311's ``expected_datetime``.
+
+    ``requests`` has ``request_id``, ``service_name``, ``department``, ``ward``,
+    ``address``, ``created_at``, ``due_at``, ``closed_at`` (UTC) and ``status``. Each
+    open request gets the first of its predicted median and 90 % close times still ahead of
+    ``now``; requests without one (or every request, without a model) are left out, and the
+    caller shows the SLA due time instead. The open backlog input counts the open requests
+    given, not the full history.
+    """
+    settings = settings or get_settings()
+    is_open = requests["status"].isin([s.value for s in OPEN_STATUSES]).to_numpy()
+    if not is_open.any():
+        return {}
+    frame = _stored_as_frame(requests, settings.timezone)
+    prediction = predict_close(frame.loc[is_open], frame.loc[is_open], settings.models_dir)
+    if prediction is None:
+        return {}
+    created = pd.to_datetime(requests.loc[is_open, "created_at"], utc=True)
+    median = created + pd.to_timedelta(prediction.median_hours, unit="h")
+    high = created + pd.to_timedelta(prediction.high_hours, unit="h")
+    at = pd.Timestamp(now)
+    chosen = median.where(median > at, high.where(high > at))
+    ids = requests.loc[is_open, "request_id"].to_numpy()
+    return {
+        int(i): stamp.floor("s").to_pydatetime()
+        for i, stamp in zip(ids, chosen, strict=True)
+        if not pd.isna(stamp)
+    }
