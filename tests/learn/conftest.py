@@ -7,6 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from geodispatch.services import models
+
 EXPORT = (
     Path(__file__).resolve().parents[2] / "data" / "boston" / "311_service_requests_2011.csv.gz"
 )
@@ -34,3 +36,11 @@ def small_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("export") / "small_2011.csv.gz"
     records.loc[keep].to_csv(path, index=False)
     return path
+
+
+@pytest.fixture(scope="session")
+def trained(small_export: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The three models trained on the small export (seed 7, last month held out)."""
+    out = tmp_path_factory.mktemp("models")
+    models.train(small_export, out, seed=7, test_months=1)
+    return out

@@ -22,13 +22,6 @@ from geodispatch.services import models
 ONE_MODEL_EACH = tuple(models.ModelName)
 
 
-@pytest.fixture(scope="module")
-def trained(small_export: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("models")
-    models.train(small_export, out, seed=7, test_months=1)
-    return out
-
-
 def test_every_model_and_card_is_written(trained: Path) -> None:
     for name in ONE_MODEL_EACH:
         assert (trained / f"{name}.skops").is_file()
