@@ -10,7 +10,7 @@ PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || command -v sudo 2>/dev/null)
 
 .PHONY: setup browser-deps run test lint typecheck unit serve bench bench-ingest bench-geocode \
-        bench-crews bench-api bench-routing bench-hotspots bench-app clean
+        bench-crews bench-api bench-routing bench-hotspots bench-models bench-app clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (apt-get install python3 python3-venv)"; exit 1; }
@@ -66,6 +66,7 @@ bench: setup
 	$(BIN)/python bench/geocode.py
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/hotspots.py
+	OMP_NUM_THREADS=1 $(BIN)/python bench/models.py
 	$(BIN)/python bench/app.py
 
 bench-ingest: setup
@@ -91,6 +92,9 @@ bench-routing: setup
 ## Hotspots: seeded planted data 100k/1M/3M (two seeds) and Boston 2011 (top 10, map size).
 bench-hotspots: setup
 	$(BIN)/python bench/hotspots.py
+
+bench-models: setup
+	OMP_NUM_THREADS=1 $(BIN)/python bench/models.py
 
 ## Each page's first render on the Boston demo (AppTest and Chromium) against the 2 s goal.
 bench-app: setup browser-deps

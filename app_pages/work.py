@@ -5,7 +5,7 @@ import streamlit as st
 from geodispatch.domain.accounts import Action, Page
 from geodispatch.domain.errors import GeodispatchError
 from geodispatch.domain.workflow import MAX_NOTE_CHARS, needs_note
-from geodispatch.services import board, sla, workflow
+from geodispatch.services import board, models, sla, workflow
 from geodispatch.ui import columns
 from geodispatch.ui.accountability import job_closures_section
 from geodispatch.ui.auth import staff_page, why_not
@@ -52,6 +52,27 @@ table(
     key="work-backlog",
     height=300,
 )
+
+st.subheader("Likely to breach tomorrow")
+watch = models.breach_watch(now=now)
+if watch.empty:
+    st.caption(
+        "No open request due by the end of tomorrow looks likely to miss its SLA, or no "
+        "time-to-close model is installed (`geodispatch models train`)."
+    )
+else:
+    table(
+        watch,
+        {
+            "request_id": columns.number("Request", "%d"),
+            "service_name": "Type",
+            "ward": "Ward",
+            "due_at": columns.DUE,
+            "risk": columns.number("Breach risk", "%.2f"),
+        },
+        key="work-breach-watch",
+        height=240,
+    )
 
 st.subheader("Incomplete work")
 left, middle, right = st.columns(3)

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     db_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in home")
     timezone: str = Field(default="America/New_York", description="the city's local time zone")
     data_dir: Path = Field(default=Path("data"), description="bundled data: sample, boundaries")
+    models_dir: Path = Field(
+        default=Path("models"),
+        description="trained model artefacts (empty or missing: rules and no suggestions)",
+    )
     working_crs: str = Field(default="EPSG:26986", description="metric CRS for distances")
     seed: int = 0
     clock: str = Field(

@@ -326,3 +326,31 @@ def near_duplicates(jobs: pd.DataFrame, params: CandidateParams | None = None) -
     )
     out = out.sort_values(["distance_m", "days_apart", "job_a", "job_b"], na_position="last")
     return out.head(params.max_pairs).reset_index(drop=True)
+
+
+def group_by_score(
+    count: int, earlier: np.ndarray, later: np.ndarray, score: np.ndarray, threshold: float
+) -> np.ndarray:
+    """Jobs from scored report pairs (the learned alternative to :func:`group_reports`).
+
+    Each report joins the job of its best-scoring earlier report when that score reaches
+    ``threshold``, else starts a job.
+
+    Reports are positions ``0 .. count-1`` in arrival order; ``earlier[i] < later[i]`` name
+    the i-th scored pair. Returns, per report, the position of its job's first report. A
+    report joins at most one job, so the result is the same however the pairs are ordered.
+    """
+    earlier = np.asarray(earlier, dtype=int)
+    later = np.asarray(later, dtype=int)
+    score = np.asarray(score, dtype=float)
+    if (earlier >= later).any():
+        raise InputError("group_by_score: every pair must name the earlier report first")
+    job = np.arange(count)
+    strong = score >= threshold
+    order = np.lexsort((-score[strong], later[strong]))
+    best_later = later[strong][order]
+    best_earlier = earlier[strong][order]
+    first = np.r_[True, best_later[1:] != best_later[:-1]] if len(best_later) else np.zeros(0, bool)
+    for b, a in zip(best_later[first], best_earlier[first], strict=True):
+        job[b] = job[a]
+    return job

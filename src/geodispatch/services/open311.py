@@ -2,7 +2,8 @@
 
 Returns plain JSON-ready structures in the spec's shapes; the API layer only renders them
 as JSON or XML. Statuses map to the spec's ``open``/``closed`` with the mySociety extended
-status alongside; ``expected_datetime`` is the SLA due time. De-facto extensions:
+status alongside; ``expected_datetime`` is the predicted close time where a time-to-close
+model is installed, else the SLA due time. De-facto extensions:
 ``page``/``page_size``, ``updated_after``/``updated_before``, ``extensions=true`` (notes
 and extended attributes) and ``servicerequestupdates``.
 """
@@ -16,12 +17,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+import pandas as pd
+
 from geodispatch.config import Settings, get_settings
 from geodispatch.domain.errors import InputError, NotFoundError, PermissionDeniedError
 from geodispatch.domain.requests import RejectedRow, RequestStatus
 from geodispatch.domain.service_types import ServiceType
 from geodispatch.domain.workflow import OPEN311_STATUS, PUBLIC_STATUS_TEXT, public_text
-from geodispatch.services import clock
+from geodispatch.services import clock, models
 from geodispatch.services.intake import import_payload, rejected_rows
 from geodispatch.services.workflow import database_url, request_events
 from geodispatch.storage import open311_repo
@@ -257,9 +260,10 @@ def query_requests(
             offset=(query.page - 1) * query.page_size,
         )
         notes = open311_repo.latest_public_notes(session, [r.id for r in records])
+        expected = _expected_close(records, settings)
         out = []
         for r in records:
-            item = _request_item(r, notes.get(r.id, ""), zone)
+            item = _request_item(r, notes.get(r.id, ""), zone, expected.get(r.id))
             if query.extensions:
                 item |= _extensions(session, r, zone)
             out.append(item)
@@ -279,8 +283,35 @@ def get_request(
     return items
 
 
-def _request_item(r: open311_repo.RequestRecord, note: str, zone: ZoneInfo) -> dict[str, Any]:
+def _expected_close(
+    records: list[open311_repo.RequestRecord], settings: Settings
+) -> dict[int, datetime]:
+    """Predicted close times of the open records (empty without a time-to-close model)."""
+    if not records:
+        return {}
+    frame = pd.DataFrame(
+        {
+            "request_id": [r.id for r in records],
+            "service_name": [r.service_name for r in records],
+            "department": [r.department for r in records],
+            "ward": [r.ward for r in records],
+            "address": [r.address for r in records],
+            "created_at": [r.created_at for r in records],
+            "due_at": [r.due_at for r in records],
+            "closed_at": [r.closed_at for r in records],
+            "status": [r.status.value for r in records],
+        }
+    )
+    return models.expected_close_times(frame, now=clock.now(settings), settings=settings)
+
+
+def _request_item(
+    r: open311_repo.RequestRecord, note: str, zone: ZoneInfo, expected: datetime | None = None
+) -> dict[str, Any]:
     """One request in the spec's shape; ``note`` is its latest public note.
+
+    ``expected_datetime`` is the model's predicted close time when there is one (``expected``),
+    else the SLA due time.
 
     Internal notes of crews and dispatchers are never shown; the source system's published
     closure text is.
@@ -303,7 +334,7 @@ def _request_item(r: open311_repo.RequestRecord, note: str, zone: ZoneInfo) -> d
         "service_notice": _notice(r),
         "requested_datetime": _stamp(r.created_at, zone),
         "updated_datetime": _stamp(r.closed_at or r.updated_at, zone),
-        "expected_datetime": _stamp(r.due_at, zone),
+        "expected_datetime": _stamp(expected or r.due_at, zone),
         "address": r.address,
         "zipcode": r.zipcode,
         "lat": r.lat,
