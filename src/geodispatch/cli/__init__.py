@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from geodispatch.cli import db, geo, hotspots, intake, plan, workflow
+from geodispatch.cli import db, geo, hotspots, intake, keys, plan, workflow
 
 app = typer.Typer(
     name="geodispatch",
@@ -19,6 +19,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(geo.app, name="geocode")
 app.add_typer(hotspots.app, name="hotspots")
+app.add_typer(keys.app, name="keys")
 intake.register(app)
 plan.register(app)
 workflow.register(app)

@@ -45,3 +45,11 @@ class StaleVersionError(GeodispatchError):
 
 class PermissionDeniedError(GeodispatchError, PermissionError):
     """The caller may not read or change this record."""
+
+
+class TooManyAttemptsError(PermissionDeniedError):
+    """Too many attempts from one place in a short time; ``retry_after_s`` says how long to wait."""
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

@@ -16,7 +16,7 @@ import pandas as pd
 
 from geodispatch.domain.errors import SchemaError
 from geodispatch.domain.requests import IntakeResult, RequestStatus
-from geodispatch.intake.normalize import BOSTON_PLACEHOLDER, IntakeOptions, canonicalize
+from geodispatch.intake.normalize import BOSTON_PLACEHOLDER, AreaCheck, IntakeOptions, canonicalize
 
 #: Raw field -> the column names it goes by in Boston's layouts (first match wins).
 BOSTON_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
@@ -106,6 +106,7 @@ def parse(
     source: str = "boston",
     tz: str = "America/New_York",
     seen_ids: dict[str, int] | None = None,
+    area: AreaCheck | None = None,
 ) -> IntakeResult:
     """Boston export records (strings, the file's own column names) -> IntakeResult."""
     mapping = field_map(records.columns)
@@ -117,6 +118,7 @@ def parse(
         tz=tz,
         placeholders=(BOSTON_PLACEHOLDER,),
         bounds=BOSTON_BOUNDS,
+        area=area,
         time_format=BOSTON_TIME_FORMAT,
         field_names=mapping,
     )

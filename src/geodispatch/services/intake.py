@@ -25,8 +25,15 @@ from geodispatch.domain.errors import InputError
 from geodispatch.domain.requests import ImportRecord, IntakeResult, RejectedRow
 from geodispatch.intake import city_export, generic_csv, open311
 from geodispatch.intake.catalogue import derive_catalogue, sla_targets
+from geodispatch.intake.normalize import AreaCheck
 from geodispatch.io.tables import file_sha256, iter_csv_chunks, open_binary, read_header
-from geodispatch.services.geo import LocateSummary, intake_areas, locate, prepare_database
+from geodispatch.services.geo import (
+    LocateSummary,
+    area_check,
+    intake_areas,
+    locate,
+    prepare_database,
+)
 from geodispatch.services.hotspots import tag_imported
 from geodispatch.services.workflow import GroupingReport, group_new_requests
 from geodispatch.storage import requests_repo as repo
@@ -179,6 +186,7 @@ def import_file(
             tz=settings.timezone,
             seen={},
             chunk_rows=chunk_rows,
+            area=area_check(settings),
         )
         areas = intake_areas(settings, summary.located)
         for result in chunks:
@@ -226,7 +234,9 @@ def import_payload(
         )
     summary = ImportSummary(import_id=import_id, source=source, file_name=name)
     with session_scope(url) as session:
-        result = open311.parse(items, source=source, tz=settings.timezone)
+        result = open311.parse(
+            items, source=source, tz=settings.timezone, area=area_check(settings)
+        )
         _store(session, result, summary, now=now, areas=intake_areas(settings, summary.located))
         _refresh_catalogue(session, result_codes=set(result.accepted["service_code"]), now=now)
         locate(session, settings, import_id=import_id, summary=summary.located)
@@ -299,6 +309,7 @@ def _parse_chunks(
     tz: str,
     seen: dict[str, int],
     chunk_rows: int,
+    area: AreaCheck | None = None,
 ) -> Iterator[IntakeResult]:
     if fmt is InputFormat.OPEN311:
         with open_binary(path) as handle:
@@ -311,17 +322,18 @@ def _parse_chunks(
                 tz=tz,
                 seen_ids=seen,
                 first_line=start + 1,
+                area=area,
             )
         return
     for chunk in iter_csv_chunks(path, chunk_rows=chunk_rows, encoding=encoding):
         if fmt is InputFormat.CITY_EXPORT:
             result = city_export.parse(
-                chunk.frame, chunk.lines, source=source, tz=tz, seen_ids=seen
+                chunk.frame, chunk.lines, source=source, tz=tz, seen_ids=seen, area=area
             )
         else:
             assert mapping is not None
             result = generic_csv.parse(
-                chunk.frame, chunk.lines, mapping, source=source, tz=tz, seen_ids=seen
+                chunk.frame, chunk.lines, mapping, source=source, tz=tz, seen_ids=seen, area=area
             )
         if chunk.malformed:
             malformed = pd.DataFrame(
