@@ -287,9 +287,10 @@ def get_request(
     request_id: str, *, extensions: bool = False, settings: Settings | None = None
 ) -> list[dict[str, Any]]:
     """GET one request (a one-element list, as the spec's examples show)."""
-    ids = _id_list(request_id)
-    if ids is None or len(ids) != 1:
+    text = request_id.strip()
+    if not text.isdigit() or len(text) > 18:  # not one of our ids: none has this one
         raise NotFoundError(f"service_request_id {request_id[:40]!r} not found")
+    ids = [int(text)]
     items, _ = query_requests(RequestQuery(ids=ids, extensions=extensions), settings=settings)
     if not items:
         raise NotFoundError(f"service_request_id {ids[0]} not found")
