@@ -74,6 +74,24 @@ def draft_schema(tmp_path_factory: pytest.TempPathFactory) -> schemathesis.BaseS
     return schema
 
 
+def fuzz(operation: Any, excluded: list[Any], examples: int) -> None:
+    """Run ``examples`` generated cases of one operation with every check but ``excluded``."""
+
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case: schemathesis.Case) -> None:
+        response = case.call_and_validate(excluded_checks=excluded)
+        assert response.status_code < 500
+
+    run()
+
+
 def test_the_api_meets_the_open311_draft_but_for_the_listed_deviations(
     draft_schema: schemathesis.BaseSchema,
 ) -> None:
@@ -82,20 +100,7 @@ def test_the_api_meets_the_open311_draft_but_for_the_listed_deviations(
     for result in draft_schema.get_all_operations():
         operation = result.ok()
         excluded = [positive_data_acceptance] if operation.label in RULES_NOT_IN_THE_SCHEMA else []
-
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=examples,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        def run(case: schemathesis.Case, excluded: list[Any] = excluded) -> None:
-            response = case.call_and_validate(excluded_checks=excluded)
-            assert response.status_code < 500
-
-        run()
+        fuzz(operation, excluded, examples)
         ran.append(operation.label)
     assert sorted(ran) == [
         "GET /requests.{response_format}",
