@@ -189,6 +189,8 @@ def print_summary(summary: ImportSummary) -> None:
     if summary.in_hotspots:
         console.print(f"  in a known hotspot (tagged): {summary.in_hotspots:,}", highlight=False)
     console.print(f"  jobs: {summary.grouping.describe()}", highlight=False)
+    if summary.grouping_problem:
+        console.print(f"  [yellow]{summary.grouping_problem}[/]", highlight=False)
 
 
 def print_rejected(

@@ -101,8 +101,11 @@ REFUSED: Final = (
     f"{LOCK_FOR.seconds // 60} minutes; dispatch can reset a PIN)"
 )
 #: Argon2 verifications running at once: each takes ~64 MB and a core for a moment, so a
-#: flood of sign-ins queues here instead of taking the server's memory.
-ARGON2_AT_ONCE: Final = 2
+#: flood of sign-ins queues here instead of taking the server's memory and every core.
+ARGON2_AT_ONCE: Final = 1
+#: How long a sign-in waits for its turn before it is told to try again (so a flood
+#: cannot hold all of the server's worker threads).
+ARGON2_WAIT_S: Final = 5.0
 _ARGON2_SLOTS = threading.BoundedSemaphore(ARGON2_AT_ONCE)
 
 
@@ -189,7 +192,7 @@ def authenticate(
     usable = crew is not None and crew.active and bool(crew.pin_hash)
     # locked out, or the limit's guesses are being checked: the answer costs the same
     allowed = usable and attempt.number <= LOCK_AFTER
-    good = _verify(crew.pin_hash if allowed and crew is not None else _decoy_hash(), pin)
+    good = _verify(crew.pin_hash if allowed and crew is not None else None, pin)
     if not (allowed and good) or crew is None:
         throttle.failed(source)
         raise PermissionDeniedError(REFUSED)
@@ -200,16 +203,29 @@ def authenticate(
 
 @functools.cache
 def _decoy_hash() -> str:
+    """A hash no PIN matches, made once (callers hold an Argon2 slot, so never at once)."""
     return DEFAULT_HASHER.hash(secrets.token_hex(8))
 
 
-def _verify(pin_hash: str, pin: str) -> bool:
-    """Whether ``pin`` matches; at most :data:`ARGON2_AT_ONCE` run at once in this process."""
-    with _ARGON2_SLOTS:
-        try:
-            return bool(DEFAULT_HASHER.verify(pin_hash, pin[:64]))
-        except (VerificationError, InvalidHashError):
-            return False
+def _verify(pin_hash: str | None, pin: str) -> bool:
+    """Whether ``pin`` matches (None: a decoy costing the same); one Argon2 at a time.
+
+    Raises
+    ------
+    TooManyAttemptsError
+        No turn came within :data:`ARGON2_WAIT_S` (a flood of sign-ins is being served).
+    """
+    if not _ARGON2_SLOTS.acquire(timeout=ARGON2_WAIT_S):
+        raise TooManyAttemptsError(
+            "sign-in is busy; try again in a few seconds", retry_after_s=int(ARGON2_WAIT_S)
+        )
+    try:
+        DEFAULT_HASHER.verify(pin_hash or _decoy_hash(), pin[:64])
+    except (VerificationError, InvalidHashError):
+        return False
+    finally:
+        _ARGON2_SLOTS.release()
+    return pin_hash is not None
 
 
 def logout(token: str, *, settings: Settings | None = None, now: datetime | None = None) -> None:

@@ -11,6 +11,7 @@ file changes nothing; an updated row updates its request.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ from geodispatch.services.hotspots import tag_imported
 from geodispatch.services.workflow import GroupingReport, group_new_requests
 from geodispatch.storage import requests_repo as repo
 from geodispatch.storage.db import Session, ensure_schema, session_scope
+
+log = logging.getLogger(__name__)
 
 #: Longest source name (the storage column's width).
 SOURCE_MAX = 100
@@ -75,6 +78,7 @@ class ImportSummary:
     located: LocateSummary = field(default_factory=LocateSummary)
     in_hotspots: int = 0  # new or updated requests that fall in a stored hotspot
     grouping: GroupingReport = field(default_factory=GroupingReport)
+    grouping_problem: str = ""  # why grouping did not run ('' when it did)
 
     def add(self, result: IntakeResult, counts: repo.UpsertCounts) -> None:
         """Fold one chunk's outcome into the totals."""
@@ -209,7 +213,7 @@ def import_file(
                 "rejected": summary.rejected,
             },
         )
-    summary.grouping = group_new_requests(settings=settings)
+    summary.grouping = _group(settings, summary)
     return summary
 
 
@@ -254,8 +258,26 @@ def import_payload(
                 "rejected": summary.rejected,
             },
         )
-    summary.grouping = group_new_requests(settings=settings)
+    summary.grouping = _group(settings, summary)
     return summary
+
+
+def _group(settings: Settings, summary: ImportSummary) -> GroupingReport:
+    """Group the open reports into jobs; a failure leaves the stored rows as they are.
+
+    The import has committed by now, so its rows (and a POST's report, which must get its
+    id) are kept whatever happens here: grouping runs again with the next import, POST or
+    plan, and the summary says it did not run this time.
+    """
+    try:
+        return group_new_requests(settings=settings)
+    except Exception as exc:  # the stored rows must not turn into a 500 or a lost import
+        log.exception("grouping after import %s failed", summary.import_id)
+        summary.grouping_problem = (
+            f"grouping into jobs did not run ({type(exc).__name__}); the rows are stored "
+            "and will be grouped by the next import"
+        )
+        return GroupingReport()
 
 
 def _store(
