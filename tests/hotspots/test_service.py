@@ -19,6 +19,7 @@ from geodispatch.cli import app
 from geodispatch.config import Settings
 from geodispatch.domain.errors import ConfigError
 from geodispatch.services import hotspots as service
+from geodispatch.services.geo import service_area
 from geodispatch.services.intake import import_file, import_payload
 from geodispatch.storage import db
 from geodispatch.storage.tables import Base
@@ -106,18 +107,20 @@ def test_an_import_tags_its_requests_with_the_hotspot_they_fall_in(hs_settings: 
     moved away by a later export loses its tag."""
     rng = np.random.default_rng(4)
     corner = (-71.0589, 42.3601)  # by City Hall Plaza
+    lons, lats = rng.uniform(-71.12, -71.03, 400), rng.uniform(42.30, 42.37, 400)
     background = [
-        report(f"BG-{k}", lon, lat)
-        for k, (lon, lat) in enumerate(
-            zip(rng.uniform(-71.12, -71.03, 400), rng.uniform(42.30, 42.37, 400), strict=True)
-        )
+        report(f"BG-{k}", lon, lat) for k, (lon, lat) in enumerate(zip(lons, lats, strict=True))
     ]
     busy = [
         report(f"CORNER-{k}", corner[0] + dx, corner[1] + dy)
         for k, (dx, dy) in enumerate(rng.normal(0, 0.0001, (40, 2)))
     ]
     before = import_payload(background + busy, source="test", settings=hs_settings)
-    assert before.accepted == 440
+    area = service_area(hs_settings)
+    assert area is not None
+    outside = int((~area.contains(lons, lats)).sum())  # Brookline, Cambridge: refused
+    assert 0 < outside < 20
+    assert (before.accepted, before.rejected) == (440 - outside, outside)
     assert before.in_hotspots == 0  # nothing stored yet: nothing to tag, nothing fails
     service.refresh_hotspots(settings=hs_settings)
     stored = service.hotspot_at(*corner, "PWDx_Pothole", settings=hs_settings)
