@@ -10,7 +10,7 @@ PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || command -v sudo 2>/dev/null)
 
 .PHONY: setup browser-deps run test lint typecheck unit serve bench bench-ingest bench-geocode \
-        bench-crews bench-api bench-routing bench-hotspots bench-models bench-app clean
+        bench-crews bench-api bench-abuse bench-routing bench-hotspots bench-models bench-app clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (apt-get install python3 python3-venv)"; exit 1; }
@@ -28,8 +28,8 @@ setup: $(STAMP)
 ## Start the app on the bundled Boston sample (loaded on first start; SQLite under var/),
 ## in demo mode: the demo's staff accounts (one per role, printed) can sign in.
 run: setup
-	GEODISPATCH_DEMO_MODE=true $(BIN)/geodispatch demo --if-empty
-	GEODISPATCH_DEMO_MODE=true $(BIN)/streamlit run app.py --server.port $(PORT)
+	GEODISPATCH_DEMO_MODE=$${GEODISPATCH_DEMO_MODE:-true} $(BIN)/geodispatch demo --if-empty
+	GEODISPATCH_DEMO_MODE=$${GEODISPATCH_DEMO_MODE:-true} $(BIN)/streamlit run app.py --server.port $(PORT)
 
 ## Lint, type-check, layer contracts and the whole test suite (browser tests included).
 test: setup browser-deps lint typecheck unit
@@ -78,7 +78,12 @@ bench-crews: setup
 
 ## Long property-based run of the whole API (Schemathesis, 200 examples per operation).
 bench-api: setup
-	GEODISPATCH_FUZZ_EXAMPLES=200 $(BIN)/python -m pytest -q tests/workflow/test_workflow_api_fuzz.py
+	GEODISPATCH_FUZZ_EXAMPLES=200 $(BIN)/python -m pytest -q tests/workflow/test_workflow_api_fuzz.py \
+	  tests/security/test_api_schemathesis.py
+
+## Lockout and sign-in flood against the API on 127.0.0.1:8712 (memory, public GET latency).
+bench-abuse: setup
+	$(BIN)/python bench/abuse.py
 
 bench-geocode: setup
 	$(BIN)/python bench/geocode.py

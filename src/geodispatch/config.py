@@ -77,7 +77,39 @@ class Settings(BaseSettings):
     # workflow, SLA and API (issue 6)
     api_keys: str = Field(
         default="geodispatch-demo",
-        description="comma-separated Open311 API keys for POST requests; replace the demo key",
+        description="comma-separated demo Open311 API keys; accepted only in demo mode "
+        "(real clients get keys from 'geodispatch keys add')",
+    )
+    demo_mode: bool = Field(default=False, description="demo data and demo credentials are enabled")
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="the API's public address (scheme, host, port, path prefix) for Open311 "
+        "discovery; never taken from a request's Host header",
+    )
+    service_area_margin_m: float = Field(
+        default=1000.0,
+        ge=0,
+        description="points farther than this outside the ward layer are refused at intake",
+    )
+    # abuse limits (issue 18); "N/period" as the limits library writes them
+    rate_limit_posts: str = Field(
+        default="30/minute", description="POSTs per client address (Open311 reports, crew updates)"
+    )
+    rate_limit_sign_ins: str = Field(
+        default="10/minute;60/hour", description="crew sign-in attempts per client address"
+    )
+    sign_in_failures_per_source: str = Field(
+        default="5/15 minutes",
+        description="failed crew sign-ins one client address may make before it must wait "
+        "(checked before any crew's lockout counts, so strangers cannot lock crews out)",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated proxy addresses whose X-Forwarded-For is believed; empty: "
+        "the connecting address is the client",
+    )
+    photo_daily_quota_bytes: int = Field(
+        default=200_000_000, ge=0, description="photo bytes one crew may store per local day"
     )
     jurisdiction_id: str = Field(default="", description="Open311 jurisdiction_id; empty = any")
     sla_calendar: str = Field(
@@ -108,7 +140,6 @@ class Settings(BaseSettings):
     )
     online_user_agent: str = Field(default="geodispatch", description="sent to online geocoders")
     # staff accounts (issue 18)
-    demo_mode: bool = Field(default=False, description="demo data and demo credentials are enabled")
     session_hours: float = Field(
         default=10.0, gt=0, le=24 * 14, description="a staff sign-in lasts this many hours"
     )

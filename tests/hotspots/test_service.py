@@ -19,6 +19,7 @@ from geodispatch.cli import app
 from geodispatch.config import Settings
 from geodispatch.domain.errors import ConfigError
 from geodispatch.services import hotspots as service
+from geodispatch.services.geo import service_area
 from geodispatch.services.intake import import_file, import_payload
 from geodispatch.storage import db, hotspots_repo
 from geodispatch.storage.tables import Base
@@ -110,12 +111,16 @@ def test_an_import_tags_its_requests_with_the_hotspot_they_fall_in(hs_settings: 
     moved away by a later export loses its tag."""
     rng = np.random.default_rng(4)
     corner = (-71.0589, 42.3601)  # by City Hall Plaza
+    draws = {
+        code: (rng.uniform(-71.12, -71.03, 400), rng.uniform(42.30, 42.37, 400))
+        for code in ("PWDx_Pothole", "PWDx_Graffiti", "PWDx_Litter")
+    }
+    lons = np.concatenate([lon for lon, _ in draws.values()])
+    lats = np.concatenate([lat for _, lat in draws.values()])
     background = [
         report(f"BG-{code}-{k}", lon, lat, code)
-        for code in ("PWDx_Pothole", "PWDx_Graffiti", "PWDx_Litter")
-        for k, (lon, lat) in enumerate(
-            zip(rng.uniform(-71.12, -71.03, 400), rng.uniform(42.30, 42.37, 400), strict=True)
-        )
+        for code, (code_lons, code_lats) in draws.items()
+        for k, (lon, lat) in enumerate(zip(code_lons, code_lats, strict=True))
     ]
     # forty potholes at one corner, three weeks apart: forty incidents, not one job
     days = pd.Timestamp("2010-01-04T09:00:00-05:00") + pd.to_timedelta(np.arange(40) * 21, "D")
@@ -124,7 +129,11 @@ def test_an_import_tags_its_requests_with_the_hotspot_they_fall_in(hs_settings: 
         for k, ((dx, dy), day) in enumerate(zip(rng.normal(0, 0.0001, (40, 2)), days, strict=True))
     ]
     before = import_payload(background + busy, source="test", settings=hs_settings)
-    assert before.accepted == 1240
+    area = service_area(hs_settings)
+    assert area is not None
+    outside = int((~area.contains(lons, lats)).sum())  # Brookline, Cambridge: refused
+    assert 0 < outside < 60
+    assert (before.accepted, before.rejected) == (1240 - outside, outside)
     assert before.in_hotspots == 0  # nothing stored yet: nothing to tag, nothing fails
     service.refresh_hotspots(settings=hs_settings)
     stored = service.hotspot_at(*corner, "PWDx_Pothole", settings=hs_settings)

@@ -16,7 +16,7 @@ from geodispatch.cli import app
 from geodispatch.config import Settings
 from geodispatch.domain.errors import NotFoundError
 from geodispatch.intake.catalogue import is_public
-from geodispatch.services import catalogue, open311, performance, public
+from geodispatch.services import api_keys, catalogue, open311, performance, public
 from geodispatch.services.intake import import_payload
 from geodispatch.storage import db
 from geodispatch.storage.tables import Base
@@ -93,14 +93,14 @@ def test_open311_neither_lists_nor_shows_nor_takes_internal_types(mixed: Setting
         open311.service_definition("pothole-internal", settings=mixed)
     with pytest.raises(NotFoundError, match="'pothole-internal' not found"):
         open311.submit_request(
-            "geodispatch-demo",
+            api_keys.create_key("test client", settings=mixed).secret,
             open311.NewRequest("pothole-internal", lat="42.33", long="-71.06"),
             settings=mixed,
         )
     updates = open311.request_updates(
         start_date="2000-01-01T00:00:00Z", end_date="2000-03-01T00:00:00Z", settings=mixed
     )
-    assert updates == []
+    assert updates.items == []
 
 
 def test_a_city_marks_a_type_public_again_and_a_reimport_keeps_its_choice(

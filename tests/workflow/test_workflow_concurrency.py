@@ -19,8 +19,9 @@ from geodispatch.config import Settings
 from geodispatch.domain.errors import PermissionDeniedError, StaleVersionError
 from geodispatch.domain.requests import RequestStatus
 from geodispatch.services import field, open311, workflow
-from geodispatch.storage import db, workflow_repo
+from geodispatch.storage import db, field_repo, workflow_repo
 from geodispatch.storage.db import session_scope
+from geodispatch.storage.tables import CrewLoginRow
 from tests.workflow.workflow_helpers import (
     NOW,
     import_and_group,
@@ -92,8 +93,8 @@ def test_a_deleted_sqlite_file_is_migrated_again(tmp_path: Path) -> None:
 def _post(settings: Settings, i: int) -> None:
     new = open311.NewRequest(
         service_code="pothole",
-        lat=str(42.25 + i * 0.01),  # 1.1 km apart: every report is a job of its own
-        long="-71.15",
+        lat=str(42.27 + (i // 4) * 0.01),  # 0.9-1.1 km apart: each report is a job of its own
+        long=str(-71.12 + (i % 4) * 0.012),  # (a grid inside Boston's wards)
         description=f"report {i}",
     )
     open311.submit_request("geodispatch-demo", new, settings=settings)
@@ -153,19 +154,24 @@ def test_linking_a_request_that_already_has_a_job_changes_nothing(tmp_path: Path
             workflow_repo.link_many(session, [(ids["a"], job, RequestStatus.NEW)], now=NOW)
 
 
-def test_parallel_wrong_pins_get_at_most_five_checked_then_the_crew_is_locked(
-    tmp_path: Path,
-) -> None:
+def test_parallel_wrong_pins_are_all_counted_and_lock_the_crew_out(tmp_path: Path) -> None:
+    """Each attempt is counted before its PIN is checked, in one atomic update: none is lost."""
     settings = make_settings(tmp_path)
     make_routes(settings, crews=1, stops_per_crew=1)
-    outcomes = run_together(12, lambda _: field.authenticate("C01", "97531", settings=settings))
-    refusals = Counter(o.split(" is locked")[0] for o in outcomes)
-    assert refusals == {
-        "PermissionDeniedError: wrong crew code or PIN": field.LOCK_AFTER,
-        "PermissionDeniedError: crew C01": 12 - field.LOCK_AFTER,  # "... is locked until"
-    }
-    with pytest.raises(PermissionDeniedError, match="locked after 5 wrong PINs"):
-        field.authenticate("C01", pin_of(0), settings=settings)  # even the right PIN, for now
+    outcomes = run_together(
+        12,
+        lambda k: field.authenticate("C01", "97531", source=f"10.0.0.{k}", settings=settings),
+    )
+    assert Counter(outcomes) == {f"PermissionDeniedError: {field.REFUSED}": 12}
+    with session_scope(settings.database_url) as session:
+        crew = field_repo.crew_credential(session, "C01")
+        assert crew is not None
+        row = session.get(CrewLoginRow, crew.id)
+        assert row is not None
+        assert row.failed_count == 12
+        assert row.locked_until is not None
+    with pytest.raises(PermissionDeniedError, match="wrong crew code or PIN"):
+        field.authenticate("C01", pin_of(0), source="crew-phone", settings=settings)
 
 
 def test_a_job_change_landing_while_a_request_change_reads_cannot_both_apply(

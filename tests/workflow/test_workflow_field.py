@@ -57,18 +57,22 @@ def test_a_crew_signs_in_with_code_and_pin_and_sees_only_its_stops(
     assert route[0].job_status is S.ASSIGNED
 
 
-def test_a_wrong_pin_is_refused_and_five_lock_the_crew_out(settings: Settings, two_crews) -> None:
+def test_a_wrong_pin_is_refused_and_ten_from_many_addresses_lock_the_crew_out(
+    settings: Settings, two_crews
+) -> None:
     with pytest.raises(PermissionDeniedError, match="wrong crew code or PIN"):
-        field.authenticate("C01", "99999", settings=settings)
+        field.authenticate("C01", "99999", source="10.0.0.1", settings=settings)
     with pytest.raises(PermissionDeniedError, match="wrong crew code or PIN"):
-        field.authenticate("NOPE", pin_of(0), settings=settings)
-    for _ in range(4):
+        field.authenticate("NOPE", pin_of(0), source="10.0.0.1", settings=settings)
+    for i in range(field.LOCK_AFTER - 1):  # each address stays under its own failure budget
         with pytest.raises(PermissionDeniedError):
-            field.authenticate("C01", "99999", settings=settings)
-    with pytest.raises(PermissionDeniedError, match="locked after 5 wrong PINs"):
-        field.authenticate("C01", pin_of(0), settings=settings)  # even the right PIN, for now
+            field.authenticate("C01", "99999", source=f"10.0.1.{i}", settings=settings)
+    with pytest.raises(PermissionDeniedError) as locked:
+        field.authenticate("C01", pin_of(0), source="crew-phone", settings=settings)
+    assert str(locked.value) == field.REFUSED  # even the right PIN, for now; no crew named
     later = datetime.now(UTC) + timedelta(minutes=16)
-    assert field.authenticate("C01", pin_of(0), settings=settings, now=later).code == "C01"
+    crew = field.authenticate("C01", pin_of(0), source="crew-phone", settings=settings, now=later)
+    assert crew.code == "C01"
     with pytest.raises(PermissionDeniedError, match="sign in again"):
         field.crew_for_token("forged-token", settings=settings)
 

@@ -34,7 +34,10 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict[tupl
     from geodispatch.services.intake import import_payload
 
     settings = make_settings(Path(tmp_path_factory.mktemp("transitions")))
-    items = [item(f"t{i}", lat=42.25 + i * 0.002, lon=-71.10) for i in range(len(PAIRS))]
+    items = [  # a grid of points ~250-330 m apart, all inside Boston's wards
+        item(f"t{i}", lat=42.29 + (i // 10) * 0.003, lon=-71.10 + (i % 10) * 0.003)
+        for i in range(len(PAIRS))
+    ]
     import_payload(items, source="test", settings=settings)
     from sqlalchemy import select
 

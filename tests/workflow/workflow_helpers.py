@@ -19,8 +19,9 @@ NOW = datetime(2025, 1, 10, 15, 0, tzinfo=UTC)
 
 
 def make_settings(home: Path, **overrides: Any) -> Settings:
-    """Settings with the database and photos under ``home``."""
-    return Settings(home=home, db_url=f"sqlite:///{(home / 'g.db').as_posix()}", **overrides)
+    """Settings with the database and photos under ``home``, in demo mode (the demo key)."""
+    values: dict[str, Any] = {"demo_mode": True} | overrides
+    return Settings(home=home, db_url=f"sqlite:///{(home / 'g.db').as_posix()}", **values)
 
 
 def item(
@@ -93,8 +94,8 @@ def make_routes(
 ) -> dict[str, list[tuple[int, int]]]:
     """Crews C01.. with PIN 2468+i, each with stops on jobs already Work assigned.
 
-    Returns crew code -> [(stop id, job id), ...] in route order. Jobs are 300 m apart so
-    none is merged with another.
+    Returns crew code -> [(stop id, job id), ...] in route order. Jobs are 250-330 m apart so
+    none is merged with another (all inside Boston's wards).
     """
     from datetime import date as date_type
 
@@ -106,7 +107,7 @@ def make_routes(
     ids = import_and_group(
         settings,
         [
-            item(f"s{i}", lat=42.25 + (i // 20) * 0.003, lon=-71.15 + (i % 20) * 0.004)
+            item(f"s{i}", lat=42.30 + (i // 20) * 0.003, lon=-71.12 + (i % 20) * 0.003)
             for i in range(n)
         ],
     )

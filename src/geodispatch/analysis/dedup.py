@@ -148,8 +148,15 @@ def group_reports(
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as plain dicts, with x/y as floats (NaN when unknown)."""
-    out = frame.assign(x=frame["x"].astype(float), y=frame["y"].astype(float))
+    """Rows as plain dicts, with x/y as floats (NaN when unknown or not finite).
+
+    A point that projects to infinity (a pole, a corrupt value) is grouped like a report
+    without a point, by its address, instead of stopping the grouping of every report.
+    """
+    x = frame["x"].astype(float)
+    y = frame["y"].astype(float)
+    placed = np.isfinite(x) & np.isfinite(y)
+    out = frame.assign(x=x.where(placed), y=y.where(placed))
     return [{str(k): v for k, v in row.items()} for row in out.to_dict("records")]
 
 

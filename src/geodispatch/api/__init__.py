@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
+from slowapi.errors import RateLimitExceeded
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geodispatch import __version__
 from geodispatch.api import crew, open311
 from geodispatch.api.limits import BodyLimitMiddleware, BodyLimits, BodyTooLarge
-from geodispatch.api.render import error_response, format_of
+from geodispatch.api.render import Format, error_response, format_of
+from geodispatch.api.security import SecurityHeadersMiddleware, make_limiter, retry_after
 from geodispatch.config import Settings, get_settings
 from geodispatch.domain.errors import (
     GeodispatchError,
@@ -20,6 +24,7 @@ from geodispatch.domain.errors import (
     NotFoundError,
     PermissionDeniedError,
     StaleVersionError,
+    TooManyAttemptsError,
     TransitionError,
 )
 from geodispatch.services.workflow import database_url
@@ -29,6 +34,8 @@ __all__ = ["create_app"]
 
 def status_of(exc: GeodispatchError) -> int:
     """HTTP status for one of our errors."""
+    if isinstance(exc, TooManyAttemptsError):
+        return 429
     if isinstance(exc, NotFoundError):
         return 404
     if isinstance(exc, PermissionDeniedError):
@@ -60,14 +67,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "extensions=true and servicerequestupdates) and the crew field endpoints."
         ),
     )
-    app.include_router(open311.router(settings))
-    app.include_router(crew.router(settings))
+    limiter = make_limiter(settings)
+    app.state.limiter = limiter
+    app.include_router(open311.router(settings, limiter))
+    app.include_router(crew.router(settings, limiter))
 
-    def problem(path: str, status: int, message: str) -> Response:
-        """An error in the spec's shape on Open311 paths, ``{"detail": ...}`` elsewhere."""
-        if path.startswith(open311.PREFIX):
-            return error_response(format_of(path), status, message)
-        return JSONResponse({"detail": message}, status)
+    def problem(
+        path: str, status: int, message: str, headers: Mapping[str, str] | None = None
+    ) -> Response:
+        """An error in the spec's shape on Open311 and ``.xml`` paths, else ``{"detail"}``."""
+        if path.startswith(open311.PREFIX) or format_of(path) is Format.XML:
+            answer = error_response(format_of(path), status, message)
+            answer.headers.update(headers or {})
+            return answer
+        return JSONResponse({"detail": message}, status, dict(headers or {}))
 
     def too_large(path: str, exc: BodyTooLarge) -> Response:
         return problem(path, exc.status_code, str(exc.detail))
@@ -75,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware, limits=BodyLimits(photo=settings.photo_max_bytes), reply=too_large
     )
+    app.add_middleware(SecurityHeadersMiddleware)
 
     @app.exception_handler(BodyTooLarge)
     def body_too_large(request: Request, exc: BodyTooLarge) -> Response:
@@ -82,7 +96,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(GeodispatchError)
     def domain_error(request: Request, exc: GeodispatchError) -> Response:
-        return problem(request.url.path, status_of(exc), str(exc))
+        headers = (
+            {"Retry-After": str(exc.retry_after_s)}
+            if isinstance(exc, TooManyAttemptsError)
+            else None
+        )
+        return problem(request.url.path, status_of(exc), str(exc), headers)
+
+    @app.exception_handler(RateLimitExceeded)
+    def rate_limited(request: Request, exc: RateLimitExceeded) -> Response:
+        wait = retry_after(exc, request)
+        message = f"too many requests from your address (limit {exc.detail}); try again in {wait} s"
+        return problem(request.url.path, 429, message, {"Retry-After": str(wait)})
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return problem(request.url.path, exc.status_code, str(exc.detail), exc.headers)
 
     @app.exception_handler(RequestValidationError)
     def invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -8,17 +8,19 @@ own stops.
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, UploadFile
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, UploadFile
 from fastapi.security import (
     HTTPAuthorizationCredentials,
     HTTPBasic,
     HTTPBasicCredentials,
     HTTPBearer,
 )
+from slowapi import Limiter
 
 from geodispatch.api import schemas
+from geodispatch.api.security import client_address
 from geodispatch.config import Settings
-from geodispatch.domain.errors import InputError, PermissionDeniedError
+from geodispatch.domain.errors import InputError, PermissionDeniedError, TooManyAttemptsError
 from geodispatch.services import field
 
 bearer = HTTPBearer(auto_error=False, description="token from POST /crew/login")
@@ -30,14 +32,19 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": schemas.Problem, "description": "not this crew's stop"},
     404: {"model": schemas.Problem, "description": "no such stop"},
     409: {"model": schemas.Problem, "description": "stale version or not allowed now"},
+    429: {"model": schemas.Problem, "description": "too many requests from this address"},
 }
 
 
-def router(settings: Settings) -> APIRouter:
-    """The crew routes bound to ``settings``."""
+def router(settings: Settings, limiter: Limiter) -> APIRouter:
+    """The crew routes bound to ``settings``; sign-ins and POSTs limited by ``limiter``."""
     api = APIRouter(prefix="/crew", tags=["Crews"])
+    posts = limiter.shared_limit(settings.rate_limit_posts, scope="posts")
+    sign_ins = limiter.shared_limit(settings.rate_limit_sign_ins, scope="sign-ins")
+    address = client_address(settings.trusted_proxies)
 
     def current_crew(
+        request: Request,
         token: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
         login: Annotated[HTTPBasicCredentials | None, Depends(basic)],
     ) -> field.CrewIdentity:
@@ -45,7 +52,11 @@ def router(settings: Settings) -> APIRouter:
             if token is not None:
                 return field.crew_for_token(token.credentials, settings=settings)
             if login is not None:
-                return field.authenticate(login.username, login.password, settings=settings)
+                return field.authenticate(
+                    login.username, login.password, source=address(request), settings=settings
+                )
+        except TooManyAttemptsError:
+            raise
         except PermissionDeniedError as exc:
             raise HTTPException(401, str(exc), {"WWW-Authenticate": "Bearer"}) from None
         raise HTTPException(401, "sign in with crew code and PIN", {"WWW-Authenticate": "Bearer"})
@@ -53,10 +64,22 @@ def router(settings: Settings) -> APIRouter:
     Crew = Annotated[field.CrewIdentity, Depends(current_crew)]
 
     @api.post("/login", response_model=schemas.CrewLogin, responses=ERRORS)
-    def login(code: Annotated[str, Form()], pin: Annotated[str, Form()]) -> dict[str, Any]:
-        """Sign in with crew code and PIN; the token lasts one shift."""
+    @sign_ins
+    def login(
+        request: Request, code: Annotated[str, Form()], pin: Annotated[str, Form()]
+    ) -> dict[str, Any]:
+        """Sign in with crew code and PIN; the token lasts one shift.
+
+        Every refusal reads the same (no hint whether the code exists). Sign-ins are
+        limited per client address, and an address whose PINs keep failing must wait
+        (429 with Retry-After) before any crew's lockout counts its guesses.
+        """
         try:
-            token, expires, crew = field.login(code, pin, settings=settings)
+            token, expires, crew = field.login(
+                code, pin, source=address(request), settings=settings
+            )
+        except TooManyAttemptsError:
+            raise
         except PermissionDeniedError as exc:
             raise HTTPException(401, str(exc), {"WWW-Authenticate": "Bearer"}) from None
         return {
@@ -67,7 +90,9 @@ def router(settings: Settings) -> APIRouter:
         }
 
     @api.post("/logout", status_code=204, responses=ERRORS)
+    @posts
     def logout(
+        request: Request,
         token: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> None:
         """Revoke the bearer token of this phone (sign out)."""
@@ -111,7 +136,9 @@ def router(settings: Settings) -> APIRouter:
         }
 
     @api.post("/stops/{stop_id}/updates", response_model=schemas.UpdateResult, responses=ERRORS)
+    @posts
     def post_update(
+        request: Request,
         stop_id: int,
         crew: Crew,
         outcome: Annotated[str, Form(description="arrive, done or unable")],

@@ -8,8 +8,10 @@ resource). Only POST needs an api_key.
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request, Response
+from slowapi import Limiter
 
 from geodispatch.api import schemas
 from geodispatch.api.render import Format, respond
@@ -36,14 +38,15 @@ Q = Annotated[str | None, Query()]
 F = Annotated[str | None, Form()]
 
 
-def router(settings: Settings) -> APIRouter:
-    """The GeoReport routes bound to ``settings``."""
+def router(settings: Settings, limiter: Limiter) -> APIRouter:
+    """The GeoReport routes bound to ``settings``; POSTs are rate-limited by ``limiter``."""
     api = APIRouter(prefix=PREFIX, tags=["Open311 GeoReport v2"])
+    posts = limiter.shared_limit(settings.rate_limit_posts, scope="posts")
 
     @api.get("/discovery.{fmt}", responses=_docs(schemas.Discovery))
-    def discovery(fmt: Format, request: Request) -> Response:
-        """Service discovery: where the endpoint is, its formats and changeset."""
-        base = str(request.base_url).rstrip("/") + PREFIX
+    def discovery(fmt: Format) -> Response:
+        """Service discovery: where the endpoint is (GEODISPATCH_PUBLIC_BASE_URL), formats."""
+        base = settings.public_base_url.rstrip("/") + PREFIX
         return respond(fmt, "discovery", open311.discovery(base_url=base, settings=settings))
 
     @api.get("/services.{fmt}", responses=_docs(list[schemas.Service], 404))
@@ -80,7 +83,8 @@ def router(settings: Settings) -> APIRouter:
         to ``end_date`` may span at most 90 days. Extensions: ``page``/``page_size``
         (default and maximum 1000), ``updated_after``/``updated_before`` and
         ``extensions=true`` (notes and extended attributes). The total count is in the
-        ``X-Total-Count`` header.
+        ``X-Total-Count`` header. Dates without an offset are the city's local time; years
+        1900-2199.
         """
         open311.check_jurisdiction(jurisdiction_id, settings)
         query = open311.parse_query(
@@ -94,13 +98,16 @@ def router(settings: Settings) -> APIRouter:
             page=page,
             page_size=page_size,
             extensions=extensions,
+            tz=settings.timezone,
         )
         items, total = open311.query_requests(query, settings=settings)
         headers = {"X-Total-Count": str(total)}
         return respond(fmt, "service_requests", items, headers=headers)
 
-    @api.post("/requests.{fmt}", responses=_docs(list[schemas.Created], 403, 404))
+    @api.post("/requests.{fmt}", responses=_docs(list[schemas.Created], 403, 404, 429))
+    @posts
     def post_request(
+        request: Request,
         fmt: Format,
         api_key: F = None,
         jurisdiction_id: F = None,
@@ -122,7 +129,9 @@ def router(settings: Settings) -> APIRouter:
         """Report a problem (form-encoded). Needs an ``api_key``; answers with the new id.
 
         A report close to an open job of the same type joins that job as a repeat call.
-        Personal details (email, phone, names) are not stored.
+        A point outside the city's service area is refused (400). ``media_url`` (an
+        http(s) link) is stored and shown with the request. Personal details (email,
+        phone, names) are not stored. POSTs are rate-limited per client address (429).
         """
         open311.check_jurisdiction(jurisdiction_id, settings)
         new = open311.NewRequest(
@@ -158,13 +167,47 @@ def router(settings: Settings) -> APIRouter:
 
     @api.get("/servicerequestupdates.{fmt}", responses=_docs(list[schemas.RequestUpdate], 404))
     def get_updates(
-        fmt: Format, jurisdiction_id: Q = None, start_date: Q = None, end_date: Q = None
+        fmt: Format,
+        jurisdiction_id: Q = None,
+        start_date: Q = None,
+        end_date: Q = None,
+        page: Q = None,
+        page_size: Q = None,
     ) -> Response:
-        """Status changes in a window (mySociety extension; default: the last 24 hours)."""
+        """Status changes in a window (mySociety extension; default: the last 24 hours).
+
+        Oldest first, in pages of at most 1,000 (``page``, ``page_size``). The total is in
+        ``X-Total-Count``; while more pages follow, ``X-More-Pages: true`` and a
+        ``Link: <...>; rel="next"`` header say so.
+        """
         open311.check_jurisdiction(jurisdiction_id, settings)
-        updates = open311.request_updates(
-            start_date=start_date, end_date=end_date, settings=settings
+        found = open311.request_updates(
+            start_date=start_date,
+            end_date=end_date,
+            page=page,
+            page_size=page_size,
+            settings=settings,
         )
-        return respond(fmt, "service_request_updates", updates)
+        headers = {"X-Total-Count": str(found.total)}
+        if found.has_more:
+            following = urlencode(
+                {
+                    k: v
+                    for k, v in {
+                        "jurisdiction_id": jurisdiction_id,
+                        "start_date": found.start.isoformat(),
+                        "end_date": found.end.isoformat(),
+                        "page": str(found.page + 1),
+                        "page_size": str(found.page_size),
+                    }.items()
+                    if v
+                }
+            )
+            base = settings.public_base_url.rstrip("/") + PREFIX
+            headers |= {
+                "X-More-Pages": "true",
+                "Link": f'<{base}/servicerequestupdates.{fmt.value}?{following}>; rel="next"',
+            }
+        return respond(fmt, "service_request_updates", found.items, headers=headers)
 
     return api

@@ -51,6 +51,7 @@ class ServiceRequest(BaseModel):
     zipcode: str | None = None
     lat: float | None = None
     long: float | None = None
+    media_url: str | None = None
 
 
 class Created(BaseModel):

@@ -7,7 +7,18 @@ from __future__ import annotations
 
 import typer
 
-from geodispatch.cli import accountability, db, geo, hotspots, intake, models, plan, users, workflow
+from geodispatch.cli import (
+    accountability,
+    db,
+    geo,
+    hotspots,
+    intake,
+    keys,
+    models,
+    plan,
+    users,
+    workflow,
+)
 
 app = typer.Typer(
     name="geodispatch",
@@ -21,6 +32,7 @@ app.add_typer(geo.app, name="geocode")
 app.add_typer(hotspots.app, name="hotspots")
 app.add_typer(users.app, name="users")
 app.add_typer(models.app, name="models")
+app.add_typer(keys.app, name="keys")
 intake.register(app)
 plan.register(app)
 workflow.register(app)

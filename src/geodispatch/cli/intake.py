@@ -211,6 +211,8 @@ def print_summary(summary: ImportSummary) -> None:
     console.print(f"  jobs: {summary.grouping.describe()}", highlight=False)
     if summary.closures.closed:
         console.print(f"  closures: {summary.closures.describe()}", highlight=False)
+    if summary.grouping_problem:
+        console.print(f"  [yellow]{summary.grouping_problem}[/]", highlight=False)
 
 
 def print_rejected(

@@ -31,21 +31,40 @@ def register(app: typer.Typer) -> None:
 
 @friendly_errors
 def serve(
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="address to listen on (0.0.0.0: every network; use a proxy)")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
 ) -> None:
-    """Serve the Open311 GeoReport v2 and crew API (OpenAPI at /openapi.json, docs at /docs)."""
+    """Serve the Open311 GeoReport v2 and crew API (OpenAPI at /openapi.json, docs at /docs).
+
+    Listens on this machine only unless ``--host`` says otherwise.
+    """
     import uvicorn
 
     settings = get_settings()
-    if "geodispatch-demo" in settings.api_key_set:
+    if settings.demo_mode:
         console.print(
-            "[yellow]the demo API key 'geodispatch-demo' is accepted; set GEODISPATCH_API_KEYS "
-            "before exposing this server[/]"
+            "[yellow]WARNING: demo mode is on (GEODISPATCH_DEMO_MODE): the demo API key "
+            f"{', '.join(sorted(settings.api_key_set)) or '(none)'} is accepted. Turn it off "
+            "and issue real keys with 'geodispatch keys add' before exposing this server.[/]"
+        )
+    if host not in {"127.0.0.1", "localhost", "::1"}:
+        console.print(
+            f"[yellow]listening on {host}: reachable from other machines. Put it behind a "
+            "TLS proxy and list the proxy in GEODISPATCH_TRUSTED_PROXIES.[/]"
         )
     console.print(f"Open311 at http://{host}:{port}/open311/v2/services.json")
+    console.print(f"Discovery announces {settings.public_base_url} (GEODISPATCH_PUBLIC_BASE_URL)")
     # loaded by import path: the CLI and the API are sibling edges and do not import each other
-    uvicorn.run("geodispatch.api:create_app", factory=True, host=host, port=port)
+    uvicorn.run(
+        "geodispatch.api:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        server_header=False,
+        proxy_headers=False,  # the API itself believes only GEODISPATCH_TRUSTED_PROXIES
+    )
 
 
 @jobs_app.command("list")

@@ -55,3 +55,11 @@ class ShiftOverError(InputError):
     def __init__(self, message: str, next_day: date) -> None:
         super().__init__(message)
         self.next_day = next_day
+
+
+class TooManyAttemptsError(PermissionDeniedError):
+    """Too many attempts from one place in a short time; ``retry_after_s`` says how long to wait."""
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

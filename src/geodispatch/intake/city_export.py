@@ -19,7 +19,7 @@ from geodispatch.domain.errors import SchemaError
 from geodispatch.domain.requests import IntakeResult, RequestStatus
 from geodispatch.intake import closure_notes
 from geodispatch.intake.closure_notes import ClosureRules
-from geodispatch.intake.normalize import BOSTON_PLACEHOLDER, IntakeOptions, canonicalize
+from geodispatch.intake.normalize import BOSTON_PLACEHOLDER, AreaCheck, IntakeOptions, canonicalize
 
 #: Raw field -> the column names it goes by in Boston's layouts (first match wins).
 BOSTON_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
@@ -100,6 +100,7 @@ def parse(
     tz: str = "America/New_York",
     seen_ids: dict[str, int] | None = None,
     closure_rules: ClosureRules | None = None,
+    area: AreaCheck | None = None,
 ) -> IntakeResult:
     """Boston export records (strings, the file's own column names) -> IntakeResult.
 
@@ -114,6 +115,7 @@ def parse(
         tz=tz,
         placeholders=(BOSTON_PLACEHOLDER,),
         bounds=BOSTON_BOUNDS,
+        area=area,
         time_format=BOSTON_TIME_FORMAT,
         field_names=mapping,
     )

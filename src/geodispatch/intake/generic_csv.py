@@ -16,7 +16,13 @@ import pandas as pd
 
 from geodispatch.domain.errors import InputError, SchemaError
 from geodispatch.domain.requests import IntakeResult
-from geodispatch.intake.normalize import RAW_FIELDS, REQUIRED_RAW, IntakeOptions, canonicalize
+from geodispatch.intake.normalize import (
+    RAW_FIELDS,
+    REQUIRED_RAW,
+    AreaCheck,
+    IntakeOptions,
+    canonicalize,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +102,7 @@ def parse(
     source: str,
     tz: str = "America/New_York",
     seen_ids: dict[str, int] | None = None,
+    area: AreaCheck | None = None,
 ) -> IntakeResult:
     """Mapped CSV records (strings) -> IntakeResult."""
     mapping.check_header(records.columns, name=source)
@@ -105,6 +112,7 @@ def parse(
         tz=tz,
         placeholders=mapping.placeholders,
         bounds=mapping.bounds,
+        area=area,
         time_format=mapping.time_format,
         field_names=dict(mapping.columns),
     )

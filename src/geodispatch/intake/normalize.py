@@ -3,7 +3,8 @@
 Every source format (city export, Open311, mapped CSV) first renames its columns to the
 raw fields in :data:`RAW_FIELDS`; :func:`canonicalize` then validates all of them the same
 way. Hard problems (no id, no type, no valid open time, bytes that are not text, fields too
-long) reject the row with a fix; soft location problems keep the request with its location
+long, a point that is no place in the service area) reject the row with a fix; soft
+location problems (no point, the source's placeholder) keep the request with its location
 marked unknown and a note, so a real report is never lost for want of a map pin.
 """
 
@@ -83,19 +84,33 @@ _WARD_DIGITS = r"(\d{1,3})"
 
 
 @dataclass(frozen=True, slots=True)
+class AreaCheck:
+    """The service area as intake sees it: what to call it, and a vectorised point test.
+
+    ``contains`` takes WGS84 longitude and latitude arrays and answers True where a point
+    lies inside the area (the service layer builds it from the city's wards and a margin).
+    """
+
+    name: str
+    contains: Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True, slots=True)
 class IntakeOptions:
     """How to read one source's values.
 
     ``tz`` is the zone of times written without an offset. ``placeholders`` are points that
     mean "location unknown". ``bounds`` (min lon, min lat, max lon, max lat) is the service
-    area; points outside it are kept as unknown locations. ``time_format`` speeds up and
-    tightens parsing when the source always writes one format.
+    source's box; points outside it are kept as unknown locations. ``area`` is the city's
+    service area: a point outside it (or not finite, or off the globe) rejects the row.
+    ``time_format`` speeds up and tightens parsing when the source always writes one format.
     """
 
     source: str
     tz: str = "America/New_York"
     placeholders: tuple[tuple[float, float], ...] = ()
     bounds: tuple[float, float, float, float] | None = None
+    area: AreaCheck | None = None
     time_format: str | None = None
     field_names: Mapping[str, str] | None = None  # raw field -> the source's column name
     now: datetime | None = None  # for "opened in the future" checks; default: utcnow
@@ -214,7 +229,16 @@ def canonicalize(
         "check both dates; a request cannot close before it opens",
     )
 
-    # 4. location: kept as unknown (with a note) rather than rejected
+    # 4. location: a point that is no place in the service area is refused; a missing or
+    # placeholder point is kept as unknown (with a note) rather than rejected
+    misplaced = point_problems(text["lon"], text["lat"], options)
+    reject.add_each(
+        misplaced != "",
+        "lat",
+        lambda i: str(misplaced[i]),
+        "check the coordinates (latitude first, WGS84 degrees), or leave them empty and "
+        "give the address",
+    )
     lon, lat, location_note = parse_location(text["lon"], text["lat"], options)
 
     status = status_rule(text) if status_rule is not None else default_status(text, closed)
@@ -517,6 +541,44 @@ def _parse_one(text: str, tz: str) -> pd.Timestamp | None:
     if not _EARLIEST.tz_localize(UTC) <= stamp < _LATEST.tz_localize(UTC):
         return None
     return stamp
+
+
+def point_problems(lon_text: pd.Series, lat_text: pd.Series, options: IntakeOptions) -> np.ndarray:
+    """Per row, why its given point is no place in the service area ('' when it is fine).
+
+    Only rows with both coordinates as numbers are judged: a missing or unreadable value
+    leaves the location unknown (see :func:`parse_location`), and so do 0,0 and the
+    source's placeholders, which mean "no point". Infinite values, points off the globe
+    and, with ``options.area``, points outside the city's service area are problems.
+    """
+    lon = pd.to_numeric(lon_text, errors="coerce").to_numpy(dtype=float, copy=True)
+    lat = pd.to_numeric(lat_text, errors="coerce").to_numpy(dtype=float, copy=True)
+    out = np.full(len(lon), "", dtype=object)
+    with np.errstate(invalid="ignore"):
+        given = ~np.isnan(lon) & ~np.isnan(lat)
+        no_point = (lat == 0) & (lon == 0)
+        for plat, plon in options.placeholders:
+            no_point |= np.isclose(lat, plat, rtol=0, atol=1e-6) & np.isclose(
+                lon, plon, rtol=0, atol=1e-6
+            )
+        judged = given & ~no_point
+        finite = np.isfinite(lon) & np.isfinite(lat)
+        on_earth = finite & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+    shown = [f"{la!s}, {lo!s}" for la, lo in zip(lat_text, lon_text, strict=True)]
+    for i in np.flatnonzero(judged & ~finite):
+        out[i] = f"and longitude {shown[i][:60]!r} are not finite numbers"
+    for i in np.flatnonzero(judged & finite & ~on_earth):
+        out[i] = (
+            f"and longitude {shown[i][:60]!r} are not a place on Earth (latitude is -90 to "
+            "90, longitude -180 to 180)"
+        )
+    if options.area is not None and (judged & on_earth).any():
+        check = judged & on_earth
+        inside = np.zeros(len(lon), dtype=bool)
+        inside[check] = options.area.contains(lon[check], lat[check])
+        for i in np.flatnonzero(check & ~inside):
+            out[i] = f"and longitude {shown[i][:60]!r} lie outside {options.area.name}"
+    return out
 
 
 def parse_location(

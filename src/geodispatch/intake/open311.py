@@ -15,7 +15,7 @@ import pandas as pd
 
 from geodispatch.domain.errors import InputError
 from geodispatch.domain.requests import IntakeResult, RequestStatus
-from geodispatch.intake.normalize import IntakeOptions, RowCheck, canonicalize
+from geodispatch.intake.normalize import AreaCheck, IntakeOptions, RowCheck, canonicalize
 
 #: Raw field -> GeoReport v2 request field.
 OPEN311_FIELDS: Final[Mapping[str, str]] = {
@@ -66,6 +66,7 @@ def parse(
     source: str = "open311",
     tz: str = "America/New_York",
     seen_ids: dict[str, int] | None = None,
+    area: AreaCheck | None = None,
     first_line: int = 1,
 ) -> IntakeResult:
     """GeoReport request objects -> IntakeResult; item N is reported as line N.
@@ -113,7 +114,7 @@ def parse(
     still_open = raw["status"].map(lambda v: str(v).strip().lower() != "closed")
     raw.loc[still_open, "closed"] = ""
     lines = np.arange(first_line, first_line + len(rows), dtype=np.int64)
-    options = IntakeOptions(source=source, tz=tz, field_names=dict(OPEN311_FIELDS))
+    options = IntakeOptions(source=source, tz=tz, field_names=dict(OPEN311_FIELDS), area=area)
     original = pd.DataFrame(
         {"record": [json.dumps(o, ensure_ascii=False, default=str) for o in originals]},
         index=raw.index,

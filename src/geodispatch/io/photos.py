@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -22,8 +23,16 @@ MAX_PIXELS: Final = 40_000_000  # a 40-megapixel phone photo; bigger is a decomp
 PHOTO_DIR: Final = "photos"
 
 
-def store_photo(data: bytes, home: Path, *, max_bytes: int = 8_000_000) -> str:
-    """Validate and store a photo; returns its reference (``photos/<name>``).
+@dataclass(frozen=True, slots=True)
+class Photo:
+    """A checked photo, re-encoded in memory and named; nothing is on disk yet."""
+
+    ref: str  # photos/<random>.<ext>
+    data: bytes
+
+
+def prepare_photo(data: bytes, *, max_bytes: int = 8_000_000) -> Photo:
+    """Validate and re-encode a photo in memory, without storing it.
 
     Raises
     ------
@@ -54,14 +63,35 @@ def store_photo(data: bytes, home: Path, *, max_bytes: int = 8_000_000) -> str:
             "photo could not be read as an image (the file is not a picture or is damaged); "
             "send a JPEG, PNG or WebP photo"
         ) from None
-    folder = home / PHOTO_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    ext = ALLOWED[kind]
-    name = f"{secrets.token_hex(16)}.{ext}"
     if kind == "JPEG" and image.mode not in {"RGB", "L"}:
         image = image.convert("RGB")
-    image.save(folder / name, format=kind)  # re-encoded without EXIF or trailing bytes
-    return f"{PHOTO_DIR}/{name}"
+    out = io.BytesIO()
+    image.save(out, format=kind)  # re-encoded without EXIF or trailing bytes
+    return Photo(f"{PHOTO_DIR}/{secrets.token_hex(16)}.{ALLOWED[kind]}", out.getvalue())
+
+
+def save_photo(photo: Photo, home: Path) -> None:
+    """Write a prepared photo under ``home`` (after the update it belongs to is accepted)."""
+    path = photo_path(home, photo.ref)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(photo.data)
+
+
+def store_photo(data: bytes, home: Path, *, max_bytes: int = 8_000_000) -> str:
+    """Validate and store a photo at once; returns its reference (``photos/<name>``)."""
+    photo = prepare_photo(data, max_bytes=max_bytes)
+    save_photo(photo, home)
+    return photo.ref
+
+
+def stored_bytes(home: Path, refs: list[str]) -> int:
+    """Bytes on disk of these stored photos (missing files count nothing)."""
+    total = 0
+    for ref in refs:
+        path = photo_path(home, ref)
+        if path.exists():
+            total += path.stat().st_size
+    return total
 
 
 def photo_path(home: Path, ref: str) -> Path:

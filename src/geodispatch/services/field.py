@@ -8,16 +8,19 @@ the audit events commit in one transaction.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import re
 import secrets
+import threading
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
+import limits
+import limits.storage
+import limits.strategies
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -27,11 +30,12 @@ from geodispatch.domain.errors import (
     InputError,
     NotFoundError,
     PermissionDeniedError,
+    TooManyAttemptsError,
 )
 from geodispatch.domain.requests import RequestStatus
 from geodispatch.domain.updates import FieldOutcome, FieldUpdate, PositionSource, StopStatus
 from geodispatch.domain.workflow import EventKind, clean_note
-from geodispatch.io.photos import photo_path, store_photo
+from geodispatch.io.photos import photo_path, prepare_photo, save_photo, stored_bytes
 from geodispatch.reporting.crew_map import MapStop, crew_route_map, navigation_links
 from geodispatch.reporting.maps import render_html
 from geodispatch.services import clock
@@ -47,7 +51,7 @@ from geodispatch.storage import workflow_repo as repo
 from geodispatch.storage.db import session_scope
 
 PIN_PATTERN: Final = re.compile(r"\d{4,12}")
-LOCK_AFTER: Final = 5  # wrong PINs in a row
+LOCK_AFTER: Final = 10  # wrong PINs in a row (from any address)
 LOCK_FOR: Final = timedelta(minutes=15)
 TOKEN_TTL: Final = timedelta(hours=14)  # one shift and its overtime
 DEFAULT_HASHER: Final = PasswordHasher()
@@ -91,45 +95,108 @@ def set_pin(
         field_repo.set_pin_hash(session, crew.id, hasher.hash(pin))
 
 
-def authenticate(
-    code: str, pin: str, *, settings: Settings | None = None, now: datetime | None = None
-) -> CrewIdentity:
-    """The crew a code + PIN belong to.
+#: One answer for every refused sign-in: unknown code, wrong PIN, locked or inactive crew,
+#: so nobody learns which crew codes exist or which crew they have locked.
+REFUSED: Final = (
+    f"wrong crew code or PIN (after {LOCK_AFTER} wrong PINs a crew must wait "
+    f"{LOCK_FOR.seconds // 60} minutes; dispatch can reset a PIN)"
+)
+#: Argon2 verifications running at once: each takes ~64 MB and a core for a moment, so a
+#: flood of sign-ins queues here instead of taking the server's memory and every core.
+ARGON2_AT_ONCE: Final = 1
+#: How long a sign-in waits for its turn before it is told to try again (so a flood
+#: cannot hold all of the server's worker threads).
+ARGON2_WAIT_S: Final = 5.0
+_ARGON2_SLOTS = threading.BoundedSemaphore(ARGON2_AT_ONCE)
 
-    Five wrong PINs in a row lock the crew out for 15 minutes. Each attempt is counted
-    before its PIN is checked, in one atomic update, so guesses sent in parallel cannot get
-    more than five PINs checked either. The message never says whether the code or the PIN
-    was wrong.
+
+class SourceThrottle:
+    """Failed sign-ins per client address in a moving window (in this process's memory).
+
+    Checked before a crew's own counter moves: one address that keeps failing is told to
+    wait long before it could lock a crew out, and its guesses cost no Argon2 work.
+    """
+
+    def __init__(self, rate: str) -> None:
+        try:
+            self.item = limits.parse(rate)
+        except ValueError:
+            raise InputError(
+                f"GEODISPATCH_SIGN_IN_FAILURES_PER_SOURCE={rate!r} is not a rate; write e.g. "
+                "'5/15 minutes'"
+            ) from None
+        self.window = limits.strategies.MovingWindowRateLimiter(limits.storage.MemoryStorage())
+
+    def check(self, source: str, now: datetime) -> None:
+        """TooManyAttemptsError when ``source`` has used up its failures."""
+        if self.window.test(self.item, source):
+            return
+        reset_at, _left = self.window.get_window_stats(self.item, source)
+        wait = max(1, int(reset_at - now.timestamp()) + 1)
+        raise TooManyAttemptsError(
+            f"too many failed sign-ins from this device or network; try again in "
+            f"{-(-wait // 60)} minute(s), or ask dispatch for help",
+            retry_after_s=wait,
+        )
+
+    def failed(self, source: str) -> None:
+        """Count one failed sign-in from ``source``."""
+        self.window.hit(self.item, source)
+
+
+@functools.cache
+def _throttle(database: str, rate: str) -> SourceThrottle:
+    """The process's throttle for one database (tests use many) and rate."""
+    del database  # part of the key only
+    return SourceThrottle(rate)
+
+
+def source_throttle(settings: Settings) -> SourceThrottle:
+    """The failed-sign-in throttle the API and the app's crew page share."""
+    return _throttle(database_url(settings), settings.sign_in_failures_per_source)
+
+
+def authenticate(
+    code: str,
+    pin: str,
+    *,
+    source: str = "local",
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> CrewIdentity:
+    """The crew a code + PIN belong to, for a sign-in from the client address ``source``.
+
+    First the address's failed sign-ins are checked (:class:`SourceThrottle`); only then
+    is the attempt counted against the crew, before its PIN is checked, in one atomic
+    update, so guesses sent in parallel cannot get more than ``LOCK_AFTER`` PINs checked.
+    ``LOCK_AFTER`` wrong PINs lock the crew out for ``LOCK_FOR``. Every refusal reads the
+    same and costs one Argon2 verification, whether the code exists or not.
 
     Raises
     ------
+    TooManyAttemptsError
+        This address failed too often lately (nothing was checked).
     PermissionDeniedError
         Unknown code, wrong PIN, no PIN set, inactive crew, or locked out.
     """
     settings = settings or get_settings()
     at = now or clock.now(settings)
-    refused = PermissionDeniedError("wrong crew code or PIN")
+    throttle = source_throttle(settings)
+    throttle.check(source, at)
     url = database_url(settings)
     with session_scope(url) as session:
-        crew = field_repo.crew_credential(session, code.strip())
+        crew = field_repo.crew_credential(session, code.strip()[:40])
         if crew is not None and crew.active and crew.pin_hash:
             attempt = field_repo.count_login_attempt(
                 session, crew.id, now=at, lock_after=LOCK_AFTER, lock_for=LOCK_FOR
             )
-    if crew is None or not crew.active or not crew.pin_hash:
-        _spend_a_verification(pin)  # answer as slowly as for a real crew: no code probing
-        raise refused
-    if attempt.number > LOCK_AFTER:  # locked out, or the limit's guesses are being checked
-        until = attempt.locked_until or at + LOCK_FOR
-        raise PermissionDeniedError(
-            f"crew {crew.code} is locked after {LOCK_AFTER} wrong PINs until "
-            f"{until.astimezone(ZoneInfo(settings.timezone)):%H:%M}; wait, or ask dispatch "
-            "to reset the PIN"
-        )
-    try:
-        DEFAULT_HASHER.verify(crew.pin_hash, pin)
-    except (VerificationError, InvalidHashError):
-        raise refused from None
+    usable = crew is not None and crew.active and bool(crew.pin_hash)
+    # locked out, or the limit's guesses are being checked: the answer costs the same
+    allowed = usable and attempt.number <= LOCK_AFTER
+    good = _verify(crew.pin_hash if allowed and crew is not None else None, pin)
+    if not (allowed and good) or crew is None:
+        throttle.failed(source)
+        raise PermissionDeniedError(REFUSED)
     with session_scope(url) as session:
         field_repo.record_good_login(session, crew.id, at=at)
     return CrewIdentity(crew.id, crew.code)
@@ -137,13 +204,29 @@ def authenticate(
 
 @functools.cache
 def _decoy_hash() -> str:
+    """A hash no PIN matches, made once (callers hold an Argon2 slot, so never at once)."""
     return DEFAULT_HASHER.hash(secrets.token_hex(8))
 
 
-def _spend_a_verification(pin: str) -> None:
-    """Verify against a decoy hash, so an unknown code costs what a wrong PIN costs."""
-    with contextlib.suppress(VerificationError, InvalidHashError):
-        DEFAULT_HASHER.verify(_decoy_hash(), pin)
+def _verify(pin_hash: str | None, pin: str) -> bool:
+    """Whether ``pin`` matches (None: a decoy costing the same); one Argon2 at a time.
+
+    Raises
+    ------
+    TooManyAttemptsError
+        No turn came within :data:`ARGON2_WAIT_S` (a flood of sign-ins is being served).
+    """
+    if not _ARGON2_SLOTS.acquire(timeout=ARGON2_WAIT_S):
+        raise TooManyAttemptsError(
+            "sign-in is busy; try again in a few seconds", retry_after_s=int(ARGON2_WAIT_S)
+        )
+    try:
+        DEFAULT_HASHER.verify(pin_hash or _decoy_hash(), pin[:64])
+    except (VerificationError, InvalidHashError):
+        return False
+    finally:
+        _ARGON2_SLOTS.release()
+    return pin_hash is not None
 
 
 def logout(token: str, *, settings: Settings | None = None, now: datetime | None = None) -> None:
@@ -158,12 +241,21 @@ def _token_hash(token: str) -> str:
 
 
 def login(
-    code: str, pin: str, *, settings: Settings | None = None, now: datetime | None = None
+    code: str,
+    pin: str,
+    *,
+    source: str = "local",
+    settings: Settings | None = None,
+    now: datetime | None = None,
 ) -> tuple[str, datetime, CrewIdentity]:
-    """Sign in: a bearer token valid for one shift, its expiry, and the crew."""
+    """Sign in from the client address ``source``: a shift's bearer token, expiry, crew.
+
+    The API and the app's crew page both sign in here, under the same rules
+    (:func:`authenticate`).
+    """
     settings = settings or get_settings()
     at = now or clock.now(settings)
-    crew = authenticate(code, pin, settings=settings, now=at)
+    crew = authenticate(code, pin, source=source, settings=settings, now=at)
     token = secrets.token_urlsafe(32)
     expires = at + TOKEN_TTL
     with session_scope(database_url(settings)) as session:
@@ -292,7 +384,13 @@ def record_update(
         expected_version,
         what=f"stop {stop_id}",
     )
-    ref = store_photo(photo, settings.home, max_bytes=settings.photo_max_bytes) if photo else None
+    prepared = (
+        prepare_photo(photo, max_bytes=settings.photo_max_bytes) if photo is not None else None
+    )
+    if prepared is not None:
+        _check_photo_quota(crew, len(prepared.data), settings=settings, now=at)
+    ref = prepared.ref if prepared is not None else None
+    stored = False
     update = FieldUpdate(
         stop_id, kind, expected_version, at, text, lon, lat, ref, _position_source(position_source)
     )
@@ -363,8 +461,11 @@ def record_update(
                         }
                     ],
                 )
+            if prepared is not None:  # the update is accepted: only now the photo is kept
+                save_photo(prepared, settings.home)
+                stored = True
     except Exception:
-        if ref is not None:
+        if stored and ref is not None:
             photo_path(settings.home, ref).unlink(missing_ok=True)
         raise
     return UpdateResult(
@@ -377,6 +478,25 @@ def record_update(
         decision.flags,
         ref,
     )
+
+
+def _check_photo_quota(crew: CrewIdentity, size: int, *, settings: Settings, now: datetime) -> None:
+    """TooManyAttemptsError when this photo would take the crew past today's photo quota."""
+    zone = ZoneInfo(settings.timezone)
+    local = now.astimezone(zone)
+    midnight = datetime.combine(local.date(), datetime.min.time(), zone)
+    with session_scope(database_url(settings)) as session:
+        refs = field_repo.photo_refs_since(session, crew.actor, midnight.astimezone(UTC))
+    used = stored_bytes(settings.home, refs)
+    quota = settings.photo_daily_quota_bytes
+    if used + size > quota:
+        wait = int((midnight + timedelta(days=1) - local).total_seconds()) + 1
+        raise TooManyAttemptsError(
+            f"crew {crew.code} has stored {used / 1e6:.1f} MB of photos today; the daily "
+            f"quota is {quota / 1e6:.0f} MB. Send this update without the photo, or ask "
+            "dispatch to raise GEODISPATCH_PHOTO_DAILY_QUOTA_BYTES",
+            retry_after_s=wait,
+        )
 
 
 #: PIN the demo gives every crew that has none (documented in the README; demo data only).

@@ -27,8 +27,9 @@ from geodispatch.geo.address_index import AddressIndex, tables_from_requests
 from geodispatch.geo.crs import lonlat_to_working, to_working
 from geodispatch.geo.geocode import NONE, Geocoder, OfflineGeocoder
 from geodispatch.geo.places import area_shapes, service_area_of
+from geodispatch.geo.service_area import ServiceArea
 from geodispatch.geo.wards import AREA_COLUMNS, AreaIndex, WardParams, combine_layers
-from geodispatch.intake.normalize import BOSTON_PLACEHOLDER
+from geodispatch.intake.normalize import BOSTON_PLACEHOLDER, AreaCheck
 from geodispatch.io import boundaries as boundaries_module
 from geodispatch.io.address_files import (
     read_address_index,
@@ -197,6 +198,41 @@ def area_layers(settings: Settings) -> tuple[list[tuple[AreaLayer, AreaIndex]], 
         )
         ready.append((layer, index))
     return ready, notes
+
+
+@functools.cache
+def _service_area(
+    path: Path, id_column: str, crs: str | None, stamp: float, working: str, margin_m: float
+) -> ServiceArea:
+    del stamp  # part of the cache key only: a replaced boundary file is read again
+    layer = read_boundaries(path, id_column=id_column, crs=crs)
+    return ServiceArea.from_polygons(to_working(layer, working), margin_m=margin_m)
+
+
+def service_area(settings: Settings) -> ServiceArea | None:
+    """The city's wards (the layer named 'ward', else the first layer) plus the margin.
+
+    None when no layer file exists: then intake checks only that points are on Earth.
+    """
+    layers = sorted(settings.area_layers, key=lambda layer: layer.name != "ward")
+    for layer in layers:
+        path = settings.data_path(layer.path)
+        if path.exists():
+            return _service_area(
+                path,
+                layer.id_column,
+                layer.crs,
+                _mtime(path),
+                settings.working_crs,
+                settings.service_area_margin_m,
+            )
+    return None
+
+
+def area_check(settings: Settings) -> AreaCheck | None:
+    """The service area in the form intake takes (None without a boundary file)."""
+    area = service_area(settings)
+    return None if area is None else AreaCheck(area.name, area.contains)
 
 
 # area columns -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ file changes nothing; an updated row updates its request.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,14 +28,23 @@ from geodispatch.domain.requests import ImportRecord, IntakeResult, RejectedRow
 from geodispatch.intake import city_export, generic_csv, open311
 from geodispatch.intake.catalogue import derive_catalogue, sla_targets
 from geodispatch.intake.closure_notes import ClosureRules
+from geodispatch.intake.normalize import AreaCheck
 from geodispatch.io.tables import file_sha256, iter_csv_chunks, open_binary, read_header
 from geodispatch.services import clock
 from geodispatch.services.closures import ClosureCounts, apply_closure_rules, closure_rules
-from geodispatch.services.geo import LocateSummary, intake_areas, locate, prepare_database
+from geodispatch.services.geo import (
+    LocateSummary,
+    area_check,
+    intake_areas,
+    locate,
+    prepare_database,
+)
 from geodispatch.services.hotspots import tag_imported
 from geodispatch.services.workflow import GroupingReport, group_new_requests
 from geodispatch.storage import requests_repo as repo
 from geodispatch.storage.db import Session, ensure_schema, session_scope
+
+log = logging.getLogger(__name__)
 
 #: Longest source name (the storage column's width).
 SOURCE_MAX = 100
@@ -73,6 +83,7 @@ class ImportSummary:
     in_hotspots: int = 0  # new or updated requests that fall in a stored hotspot
     grouping: GroupingReport = field(default_factory=GroupingReport)
     closures: ClosureCounts = field(default_factory=ClosureCounts)  # what closure notes say
+    grouping_problem: str = ""  # why grouping did not run ('' when it did)
 
     def add(self, result: IntakeResult, counts: repo.UpsertCounts) -> None:
         """Fold one chunk's outcome into the totals."""
@@ -189,6 +200,7 @@ def import_file(
             seen={},
             chunk_rows=chunk_rows,
             rules=closure_rules(settings),
+            area=area_check(settings),
         )
         areas = intake_areas(settings, summary.located)
         for result in chunks:
@@ -214,7 +226,7 @@ def import_file(
                 "rejected": summary.rejected,
             },
         )
-    summary.grouping = group_new_requests(settings=settings)
+    summary.grouping = _group(settings, summary)
     return summary
 
 
@@ -239,7 +251,9 @@ def import_payload(
         )
     summary = ImportSummary(import_id=import_id, source=source, file_name=name)
     with session_scope(url) as session:
-        result = open311.parse(items, source=source, tz=settings.timezone)
+        result = open311.parse(
+            items, source=source, tz=settings.timezone, area=area_check(settings)
+        )
         _store(session, result, summary, now=now, areas=intake_areas(settings, summary.located))
         _refresh_catalogue(session, result_codes=set(result.accepted["service_code"]), now=now)
         locate(session, settings, import_id=import_id, summary=summary.located)
@@ -257,8 +271,26 @@ def import_payload(
                 "rejected": summary.rejected,
             },
         )
-    summary.grouping = group_new_requests(settings=settings)
+    summary.grouping = _group(settings, summary)
     return summary
+
+
+def _group(settings: Settings, summary: ImportSummary) -> GroupingReport:
+    """Group the open reports into jobs; a failure leaves the stored rows as they are.
+
+    The import has committed by now, so its rows (and a POST's report, which must get its
+    id) are kept whatever happens here: grouping runs again with the next import, POST or
+    plan, and the summary says it did not run this time.
+    """
+    try:
+        return group_new_requests(settings=settings)
+    except Exception as exc:  # the stored rows must not turn into a 500 or a lost import
+        log.exception("grouping after import %s failed", summary.import_id)
+        summary.grouping_problem = (
+            f"grouping into jobs did not run ({type(exc).__name__}); the rows are stored "
+            "and will be grouped by the next import"
+        )
+        return GroupingReport()
 
 
 def _store(
@@ -313,6 +345,7 @@ def _parse_chunks(
     seen: dict[str, int],
     rules: ClosureRules | None = None,
     chunk_rows: int,
+    area: AreaCheck | None = None,
 ) -> Iterator[IntakeResult]:
     if fmt is InputFormat.OPEN311:
         with open_binary(path) as handle:
@@ -325,17 +358,24 @@ def _parse_chunks(
                 tz=tz,
                 seen_ids=seen,
                 first_line=start + 1,
+                area=area,
             )
         return
     for chunk in iter_csv_chunks(path, chunk_rows=chunk_rows, encoding=encoding):
         if fmt is InputFormat.CITY_EXPORT:
             result = city_export.parse(
-                chunk.frame, chunk.lines, source=source, tz=tz, seen_ids=seen, closure_rules=rules
+                chunk.frame,
+                chunk.lines,
+                source=source,
+                tz=tz,
+                seen_ids=seen,
+                closure_rules=rules,
+                area=area,
             )
         else:
             assert mapping is not None
             result = generic_csv.parse(
-                chunk.frame, chunk.lines, mapping, source=source, tz=tz, seen_ids=seen
+                chunk.frame, chunk.lines, mapping, source=source, tz=tz, seen_ids=seen, area=area
             )
         if chunk.malformed:
             malformed = pd.DataFrame(

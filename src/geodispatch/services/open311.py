@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -25,6 +26,7 @@ from geodispatch.domain.requests import RejectedRow, RequestStatus
 from geodispatch.domain.service_types import ServiceType
 from geodispatch.domain.workflow import OPEN311_STATUS, PUBLIC_STATUS_TEXT, public_text
 from geodispatch.services import clock, models
+from geodispatch.services.api_keys import check_key
 from geodispatch.services.intake import import_payload, rejected_rows
 from geodispatch.services.workflow import database_url, request_events
 from geodispatch.storage import open311_repo
@@ -61,7 +63,7 @@ def discovery(*, base_url: str, settings: Settings | None = None) -> dict[str, A
         "changeset": changeset,
         "contact": "Your city's 311 service desk",
         "key_service": "API keys for POST requests are issued by the city's 311 team "
-        "(GEODISPATCH_API_KEYS on the server)",
+        "(one per client application, 'geodispatch keys add' on the server)",
         "endpoints": [
             {
                 "specification": SPEC,
@@ -156,8 +158,11 @@ def parse_query(
     page: str | None = None,
     page_size: str | None = None,
     extensions: str | None = None,
+    tz: str = "UTC",
 ) -> RequestQuery:
     """Validate GET requests arguments; an empty argument counts as absent (spec rule).
+
+    Date-times without an offset are read in ``tz`` (the API passes the city's zone).
 
     Raises
     ------
@@ -171,7 +176,7 @@ def parse_query(
     wants_ext = (extensions or "").strip().lower() in {"true", "1", "yes"}
     if ids is not None:  # the spec: service_request_id overrides every other argument
         return RequestQuery(ids=ids, page=page_no, page_size=size, extensions=wants_ext)
-    start, end = _time_arg("start_date", start_date), _time_arg("end_date", end_date)
+    start, end = _time_arg("start_date", start_date, tz), _time_arg("end_date", end_date, tz)
     if start is not None and end is not None:
         if end < start:
             raise InputError("end_date is before start_date; swap them")
@@ -184,8 +189,8 @@ def parse_query(
         statuses=_status_list(status),
         start=start,
         end=end,
-        updated_after=_time_arg("updated_after", updated_after),
-        updated_before=_time_arg("updated_before", updated_before),
+        updated_after=_time_arg("updated_after", updated_after, tz),
+        updated_before=_time_arg("updated_before", updated_before, tz),
         page=page_no,
         page_size=size,
         extensions=wants_ext,
@@ -216,18 +221,31 @@ def _int_arg(name: str, value: str | None, default: int, low: int, high: int) ->
     return int(text)
 
 
-def _time_arg(name: str, value: str | None) -> datetime | None:
+#: Years a date argument may name: those a 311 system can hold (as intake accepts them).
+YEARS: Final = (1900, 2199)
+
+
+def _time_arg(name: str, value: str | None, tz: str) -> datetime | None:
+    """An ISO 8601 date-time argument in UTC; without an offset it is the city's time ``tz``.
+
+    Only the years 1900-2199 are accepted, so no offset can push a date past what Python's
+    dates hold (``0001-01-01T00:00:00+05:00`` would be before year 1 in UTC).
+    """
     if value is None or not value.strip():
         return None
     text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    example = "write e.g. 2025-01-31T00:00:00-05:00"
     try:
         stamp = datetime.fromisoformat(text)
     except ValueError:
+        raise InputError(f"{name} {value[:40]!r} is not an ISO 8601 date-time; {example}") from None
+    if not YEARS[0] <= stamp.year <= YEARS[1]:
         raise InputError(
-            f"{name} {value[:40]!r} is not an ISO 8601 date-time; write e.g. "
-            "2025-01-31T00:00:00-05:00"
-        ) from None
-    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
+            f"{name} {value[:40]!r} is outside the years {YEARS[0]}-{YEARS[1]}; {example}"
+        )
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=ZoneInfo(tz))
+    return stamp.astimezone(UTC)
 
 
 def _status_list(value: str | None) -> list[RequestStatus] | None:
@@ -274,9 +292,10 @@ def get_request(
     request_id: str, *, extensions: bool = False, settings: Settings | None = None
 ) -> list[dict[str, Any]]:
     """GET one request (a one-element list, as the spec's examples show)."""
-    ids = _id_list(request_id)
-    if ids is None or len(ids) != 1:
+    text = request_id.strip()
+    if not text.isdigit() or len(text) > 18:  # not one of our ids: none has this one
         raise NotFoundError(f"service_request_id {request_id[:40]!r} not found")
+    ids = [int(text)]
     items, _ = query_requests(RequestQuery(ids=ids, extensions=extensions), settings=settings)
     if not items:
         raise NotFoundError(f"service_request_id {ids[0]} not found")
@@ -339,6 +358,7 @@ def _request_item(
         "zipcode": r.zipcode,
         "lat": r.lat,
         "long": r.lon,
+        "media_url": r.media_url,
     }
     return {k: v for k, v in item.items() if v is not None and v != ""}
 
@@ -402,8 +422,9 @@ def submit_request(
         No location, bad coordinates, text too long, or intake rejected it (HTTP 400).
     """
     settings = settings or get_settings()
-    if not api_key or api_key not in settings.api_key_set:
+    if check_key(api_key, settings=settings) is None:
         raise PermissionDeniedError("api_key is missing or not valid; ask the city for a key")
+    media_url = _media_url(new.media_url)
     code = new.service_code.strip()
     if not code:
         raise InputError("service_code is required; GET services lists them")
@@ -438,7 +459,10 @@ def submit_request(
         raise InputError(f"the request was not accepted: {problems}")
     with session_scope(database_url(settings)) as session:
         new_id = open311_repo.request_by_source(session, API_SOURCE, token)
-    assert new_id is not None
+        if new_id is not None and media_url:
+            open311_repo.set_media_url(session, new_id, media_url)
+    if new_id is None:
+        raise InputError("the request was not accepted; send it again")
     notice = service_type.sla_hours
     result = {"service_request_id": str(new_id)}
     if notice:
@@ -447,6 +471,36 @@ def submit_request(
             f"{_duration(notice)}."
         )
     return [result]
+
+
+#: Longest media_url accepted (browsers and CDNs handle this much safely).
+MAX_MEDIA_URL: Final = 2000
+
+
+def _media_url(value: str) -> str:
+    """A posted photo link, checked: an absolute http(s) URL of reasonable length, or ''.
+
+    The link is stored and shown back as text; it is never fetched by the server.
+    """
+    text = value.strip()
+    if not text:
+        return ""
+    if len(text) > MAX_MEDIA_URL:
+        raise InputError(
+            f"media_url is {len(text):,} characters; at most {MAX_MEDIA_URL:,}. Link the "
+            "photo by a shorter URL"
+        )
+    parts = urlsplit(text)
+    if (
+        parts.scheme.lower() not in {"http", "https"}
+        or not parts.hostname
+        or any(c.isspace() or ord(c) < 32 for c in text)
+    ):
+        raise InputError(
+            f"media_url {text[:60]!r} is not an http(s) link; send the photo's address, e.g. "
+            "https://example.org/photo.jpg"
+        )
+    return text
 
 
 #: Intake's field names -> the POST argument a client sent.
@@ -490,27 +544,50 @@ def resolve_token(token: str, *, settings: Settings | None = None) -> list[dict[
     return [{"service_request_id": str(found), "token": token.strip()}]
 
 
+@dataclass(frozen=True, slots=True)
+class UpdatesPage:
+    """One page of servicerequestupdates, with the total so a client knows to ask on."""
+
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    page_size: int
+    start: datetime  # the window asked for (UTC), so the next page asks for the same one
+    end: datetime
+
+    @property
+    def has_more(self) -> bool:
+        """Whether later pages hold more changes of the window."""
+        return self.page * self.page_size < self.total
+
+
 def request_updates(
     *,
     start_date: str | None,
     end_date: str | None,
+    page: str | None = None,
+    page_size: str | None = None,
     settings: Settings | None = None,
-    limit: int = MAX_PAGE_SIZE,
-) -> list[dict[str, Any]]:
-    """GET servicerequestupdates (mySociety extension): status changes in a window.
+) -> UpdatesPage:
+    """GET servicerequestupdates (mySociety extension): status changes in a window, paged.
 
-    Without dates, the last 24 hours.
+    Without dates, the last 24 hours; dates without an offset are the city's time. Pages
+    hold at most 1,000 changes, oldest first; ``total`` says how many the window has.
     """
     settings = settings or get_settings()
     zone = ZoneInfo(settings.timezone)
-    end = _time_arg("end_date", end_date) or clock.now(settings)
-    start = _time_arg("start_date", start_date) or end - timedelta(days=1)
+    page_no = _int_arg("page", page, 1, 1, 10**6)
+    size = _int_arg("page_size", page_size, MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    end = _time_arg("end_date", end_date, settings.timezone) or clock.now(settings)
+    start = _time_arg("start_date", start_date, settings.timezone) or end - timedelta(days=1)
     if end < start:
         raise InputError("end_date is before start_date; swap them")
     if end - start > MAX_SPAN:
         raise InputError("start_date to end_date spans more than 90 days; ask in pieces")
     with session_scope(database_url(settings)) as session:
-        rows = open311_repo.updates_between(session, start, end, limit=limit)
+        rows, total = open311_repo.updates_between(
+            session, start, end, limit=size, offset=(page_no - 1) * size
+        )
     out = []
     for event_id, request_id, to_status, _internal_note, at in rows:
         status = RequestStatus(to_status)
@@ -525,4 +602,4 @@ def request_updates(
                 "updated_datetime": _stamp(at, zone),
             }
         )
-    return out
+    return UpdatesPage(out, total, page_no, size, start, end)

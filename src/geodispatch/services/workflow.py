@@ -676,6 +676,7 @@ class GroupingReport:
     merged: int = 0  # repeat reports among new requests, beyond each new job's first
     due_filled: int = 0  # due times computed from the type's SLA target
     closed_at_source: int = 0  # open jobs closed because the source closed all their reports
+    unplaced: tuple[int, ...] = ()  # requests whose point could not be placed, kept without
 
     def describe(self) -> str:
         """One line for an import's summary: what the open reports became."""
@@ -685,6 +686,8 @@ class GroupingReport:
         )
         if self.closed_at_source:
             line += f"; {self.closed_at_source:,} jobs closed because the source closed them"
+        if self.unplaced:
+            line += f"; {len(self.unplaced):,} reports kept without a point (see their notes)"
         return line
 
     def in_words(self) -> str:
@@ -707,6 +710,12 @@ class GroupingReport:
             out.append(
                 f"{_things(self.closed_at_source, 'open job')} closed because the source system "
                 "closed all their reports."
+            )
+        if self.unplaced:
+            out.append(
+                f"{_things(len(self.unplaced), 'report')} had a point that could not be placed "
+                f"on the map and {'was' if len(self.unplaced) == 1 else 'were'} kept without "
+                f"one (request {', '.join(map(str, self.unplaced[:5]))}): check the coordinates."
             )
         if self.due_filled:
             out.append(
@@ -774,6 +783,11 @@ def group_new_requests(
         jobs["x"], jobs["y"] = lonlat_to_working(
             jobs["lon"].to_numpy(), jobs["lat"].to_numpy(), settings.working_crs
         )
+        unplaced = _unplaceable(reports)
+        if unplaced:  # kept without a point and flagged: one bad row never blocks the rest
+            repo.clear_points(session, unplaced)
+            lost = reports["request_id"].isin(list(unplaced))
+            reports.loc[lost, ["lon", "lat", "x", "y"]] = np.nan
         groups = group_reports(reports, jobs, params)
         merged = reports.join(groups)
         job_status = {
@@ -814,7 +828,22 @@ def group_new_requests(
             merged=extra,
             due_filled=filled,
             closed_at_source=closed,
+            unplaced=tuple(sorted(unplaced)),
         )
+
+
+def _unplaceable(reports: pd.DataFrame) -> dict[int, str]:
+    """Request id -> note, for reports whose stored point does not project to a place."""
+    given = reports["lon"].notna() & reports["lat"].notna()
+    placed = np.isfinite(reports["x"].astype(float)) & np.isfinite(reports["y"].astype(float))
+    bad = reports.loc[given & ~placed]
+    return {
+        int(request_id): (
+            f"the point {lat}, {lon} could not be placed on the map; kept without a "
+            "point: check the coordinates and geocode the address"
+        )
+        for request_id, lat, lon in zip(bad["request_id"], bad["lat"], bad["lon"], strict=True)
+    }
 
 
 def _attach_events(

@@ -30,6 +30,7 @@ from geodispatch.storage.tables import (
     JobRow,
     PlanRow,
     ServiceTypeRow,
+    StatusEventRow,
     StopRow,
 )
 from geodispatch.storage.types import UTCDateTime
@@ -376,3 +377,16 @@ def plan_jobs(session: Session, plan_id: int) -> list[tuple[int, str]]:
 def plan_status(session: Session, plan_id: int) -> str | None:
     """A plan's status (draft, published, superseded), or None when there is no such plan."""
     return session.scalar(select(PlanRow.status).where(PlanRow.id == plan_id))
+
+
+def photo_refs_since(session: Session, actor: str, since: datetime) -> list[str]:
+    """Photos ``actor`` attached to field updates since ``since`` (for the daily quota)."""
+    return list(
+        session.scalars(
+            select(StatusEventRow.photo_ref).where(
+                StatusEventRow.actor == actor,
+                StatusEventRow.at >= since,
+                StatusEventRow.photo_ref.is_not(None),
+            )
+        )
+    )

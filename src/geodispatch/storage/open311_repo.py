@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import false, func, select
+from sqlalchemy import false, func, select, update
 from sqlalchemy.orm import Session
 
 from geodispatch.domain.requests import RequestStatus
@@ -49,6 +49,7 @@ class RequestRecord:
     caller_count: int
     ward: int | None
     sla_hours: float | None
+    media_url: str | None = None
 
 
 _UPDATED = func.coalesce(RequestRow.closed_at, RequestRow.updated_at)
@@ -82,6 +83,7 @@ def _select() -> Any:
             func.coalesce(JobRow.caller_count, 1),
             func.coalesce(RequestRow.ward, RequestRow.source_ward),
             ServiceTypeRow.sla_hours,
+            RequestRow.media_url,
         )
         .outerjoin(ServiceTypeRow, ServiceTypeRow.code == RequestRow.service_code)
         .outerjoin(JobRow, JobRow.id == RequestRow.job_id)
@@ -141,6 +143,11 @@ def request_by_source(session: Session, source: str, source_id: str) -> int | No
     )
 
 
+def set_media_url(session: Session, request_id: int, url: str) -> None:
+    """Keep the photo link a client posted with a request."""
+    session.execute(update(RequestRow).where(RequestRow.id == request_id).values(media_url=url))
+
+
 def latest_public_notes(session: Session, request_ids: Sequence[int]) -> dict[int, str]:
     """Request id -> the latest public note of its job (a dispatcher's note for residents).
 
@@ -172,9 +179,21 @@ def latest_public_notes(session: Session, request_ids: Sequence[int]) -> dict[in
 
 
 def updates_between(
-    session: Session, start: datetime, end: datetime, *, limit: int
-) -> list[tuple[int, int, str, str, datetime]]:
-    """Status changes of public requests in a window: (event id, request id, to, note, at)."""
+    session: Session, start: datetime, end: datetime, *, limit: int, offset: int = 0
+) -> tuple[list[tuple[int, int, str, str, datetime]], int]:
+    """One page of status changes of public requests in a window, and how many there are.
+
+    Each change is (event id, request id, to status, note, at), oldest first.
+    """
+    where = (
+        _PUBLIC_TYPE,
+        StatusEventRow.request_id.is_not(None),
+        StatusEventRow.to_status.is_not(None),
+        StatusEventRow.at >= start,
+        StatusEventRow.at <= end,
+    )
+    joined = select(StatusEventRow.id).join(RequestRow, RequestRow.id == StatusEventRow.request_id)
+    total = session.scalar(select(func.count()).select_from(joined.where(*where).subquery()))
     rows = session.execute(
         select(
             StatusEventRow.id,
@@ -184,17 +203,13 @@ def updates_between(
             StatusEventRow.at,
         )
         .join(RequestRow, RequestRow.id == StatusEventRow.request_id)
-        .where(
-            _PUBLIC_TYPE,
-            StatusEventRow.request_id.is_not(None),
-            StatusEventRow.to_status.is_not(None),
-            StatusEventRow.at >= start,
-            StatusEventRow.at <= end,
-        )
+        .where(*where)
         .order_by(StatusEventRow.at, StatusEventRow.id)
         .limit(limit)
+        .offset(offset)
     ).all()
-    return [(int(r[0]), int(r[1] or 0), str(r[2]), str(r[3]), r[4]) for r in rows]
+    changes = [(int(r[0]), int(r[1] or 0), str(r[2]), str(r[3]), r[4]) for r in rows]
+    return changes, int(total or 0)
 
 
 def catalogue_changed_at(session: Session) -> datetime | None:

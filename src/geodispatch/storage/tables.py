@@ -168,6 +168,8 @@ class RequestRow(Base):
     duplicate_of: Mapped[int | None] = mapped_column(
         ForeignKey("requests.id"), nullable=True, index=True
     )
+    # issue 18 (migration 0009): the photo link an Open311 client posted, http(s) only
+    media_url: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class RejectedRowRow(Base):
@@ -309,6 +311,23 @@ class CrewLoginRow(Base):
     failed_count: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ApiKeyRow(Base):
+    """An Open311 client's API key (issue 18): only its SHA-256 is stored, revocable."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    prefix: Mapped[str] = mapped_column(
+        String(12)
+    )  # the key's first characters, to tell keys apart
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class AppointmentRow(Base):

@@ -328,6 +328,16 @@ def open_requests_without_job(session: Session) -> pd.DataFrame:
     )
 
 
+def clear_points(session: Session, notes: dict[int, str]) -> None:
+    """Keep these requests without a point (location unknown), each with its note."""
+    for request_id, note in notes.items():
+        session.execute(
+            update(RequestRow)
+            .where(RequestRow.id == request_id)
+            .values(lon=None, lat=None, location_status="unknown", location_note=note)
+        )
+
+
 def open_job_anchors(session: Session, service_codes: Iterable[str]) -> pd.DataFrame:
     """Open jobs of the given types with their anchor point and latest report time."""
     codes = list(service_codes)

@@ -46,12 +46,21 @@ def sign_in_form() -> None:
             st.error("Choose your crew and enter your PIN.")
             return
         try:
-            token, _expires, _crew = field.login(code, pin)
+            token, _expires, _crew = field.login(code, pin, source=_client_address())
         except GeodispatchError as exc:
             show_error(exc)
             return
         st.session_state[TOKEN_KEY] = token
         st.rerun()
+
+
+def _client_address() -> str:
+    """The phone's address as Streamlit sees it, for the failed-sign-in throttle."""
+    try:
+        address = st.context.ip_address
+    except (AttributeError, RuntimeError):  # no browser session (a script, AppTest)
+        address = None
+    return f"app:{address or 'local'}"
 
 
 def sign_out() -> None:
