@@ -84,7 +84,7 @@ def publish_on_page(app: AppTest, plan_id: int) -> None:
 def test_0800_urgent_job_goes_on_a_route_and_the_plan_is_published(boston: Settings, at):
     now = at("08:00")
     published, urgent = published_and_urgent()
-    app = open_app("Dispatcher")
+    app = open_app("Supervisor")
     # every page says the demo runs on its data's day, not on the real date
     assert any("Running on Monday 19 May 2025, 08:00" in m.value for m in app.markdown)
     replan_urgent(app, urgent)
@@ -113,7 +113,7 @@ def test_1130_replan_starts_crews_where_they_are(boston: Settings, at):
     busy = next(r for r in plan.routes if len(r.stops) >= 2)
     done = busy.stops[0]
     dispatch.set_stop(published, done.order.job_id, status="done")
-    app = open_app("Dispatcher")
+    app = open_app("Supervisor")
     replan_urgent(app, urgent)
     placed = app.success and app.success[0].value.startswith(f"Job {urgent} is stop ")
     assert placed or "would" in app.error[0].value or "fits" in app.error[0].value
@@ -132,7 +132,7 @@ def test_1130_replan_starts_crews_where_they_are(boston: Settings, at):
 def test_1517_urgent_job_out_of_reach_is_explained_with_what_would_fit(boston: Settings, at):
     now = at("15:17")
     _published, urgent = published_and_urgent()
-    app = open_app("Dispatcher")
+    app = open_app("Supervisor")
     replan_urgent(app, urgent)
     newest = board.day_plans(DAY)[0].id
     plan = dispatch.load_plan(newest)
@@ -178,7 +178,7 @@ def test_1520_a_crew_sees_its_past_etas_late_and_the_urgent_stop_marked(boston: 
 
 def test_1730_plan_today_says_the_shift_is_over_and_offers_tomorrow(boston: Settings, at):
     at("17:30")
-    app = open_app("Dispatcher")
+    app = open_app("Supervisor")
     app.button(key="plan-run").click().run()
     assert not app.exception
     assert any("has ended" in w.value for w in app.warning)

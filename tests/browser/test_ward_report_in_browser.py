@@ -20,6 +20,7 @@ from geodispatch.config import Settings, get_settings
 from geodispatch.services.intake import import_file
 from geodispatch.services.performance import performance
 from geodispatch.services.reports import month_period
+from tests.app.signin import sign_in_as
 from tests.browser.conftest import CHROMIUM, screenshot
 from tests.conftest import DATA, ROOT
 from tests.services.test_accountability import boston_slice
@@ -81,7 +82,7 @@ def test_the_ward_report_opens_offline_in_chromium_with_the_manager_page_s_total
     start, end = month_period("2011-11", settings.timezone)
     sla_page = performance(since=start.to_pydatetime(), until=end.to_pydatetime(), ward=3)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    app.session_state["role"] = "Manager"
+    sign_in_as(app, "manager")
     app.session_state["acc-tab"] = "Ward report"
     app.session_state["acc-ward--kept"] = 3
     app.session_state["acc-month--kept"] = "2011-11"

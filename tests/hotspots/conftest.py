@@ -123,25 +123,34 @@ def report(
 def city_with_busy_corner(
     corner: tuple[float, float], *, seed: int, address: str, description: str
 ) -> list[dict[str, object]]:
-    """300 pothole reports around town and 40 at ``corner`` (lon, lat) with the given text.
+    """A city of pothole, graffiti and litter reports, and 40 potholes at ``corner`` (lon, lat).
 
-    Enough for a refresh to make the corner a stored hotspot whose most reported address
-    is ``address``.
+    The corner's potholes come three weeks apart (40 incidents, not one merged job) and 16
+    of them carry ``address`` and ``description``, so a refresh makes the corner a stored
+    area hotspot (potholes over-represented against the other types there) whose most
+    reported address is ``address`` with 16 reports.
     """
     rng = np.random.default_rng(seed)
     background = [
-        report(f"BG-{k}", lon, lat)
+        report(f"BG-{code}-{k}", lon, lat, code)
+        for code in ("PWDx_Pothole", "PWDx_Graffiti", "PWDx_Litter")
         for k, (lon, lat) in enumerate(
             zip(rng.uniform(-71.12, -71.03, 300), rng.uniform(42.30, 42.37, 300), strict=True)
         )
     ]
+    days = pd.Timestamp("2010-01-04T09:00:00-05:00") + pd.to_timedelta(np.arange(40) * 21, "D")
     busy = []
-    for k, (dx, dy) in enumerate(rng.normal(0, 0.0001, (40, 2))):
-        item = report(f"CORNER-{k}", corner[0] + dx, corner[1] + dy)
-        item["address"] = address
-        item["description"] = description
+    offsets = rng.normal(0, 0.0001, (40, 2))
+    for k, ((dx, dy), day) in enumerate(zip(offsets, days, strict=True)):
+        item = report(f"CORNER-{k}", corner[0] + dx, corner[1] + dy, when=day.isoformat())
+        item["address"] = address if k < CORNER_ADDRESS_REPORTS else f"{k} Corner Side St"
+        item["description"] = description if k < CORNER_ADDRESS_REPORTS else "reported again"
         busy.append(item)
     return background + busy
+
+
+#: Reports at the busy corner that carry its address (the hotspot's most reported one).
+CORNER_ADDRESS_REPORTS = 16
 
 
 @pytest.fixture

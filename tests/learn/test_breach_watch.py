@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from geodispatch.config import get_settings
 from geodispatch.services import models
+from tests.app.signin import sign_in_as
 from tests.workflow.workflow_helpers import import_and_group, item, make_settings
 
 SHIPPED = Path(__file__).resolve().parents[2] / "models"
@@ -66,6 +67,7 @@ def test_the_work_page_renders_with_the_shipped_models(
     get_settings.cache_clear()
     monkeypatch.chdir(SHIPPED.parent)
     app = AppTest.from_file(str(SHIPPED.parent / "app.py"), default_timeout=60)
+    sign_in_as(app, "dispatcher")
     try:
         app.run()
         app.switch_page("app_pages/work.py").run()

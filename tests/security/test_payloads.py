@@ -36,7 +36,7 @@ from geodispatch.cli import app as cli_app
 from geodispatch.cli import common as cli_common
 from geodispatch.config import Settings, get_settings
 from geodispatch.intake.generic_csv import ColumnMapping
-from geodispatch.services import board, catalogue, dispatch, field, performance, workflow
+from geodispatch.services import api_keys, board, catalogue, dispatch, field, performance, workflow
 from geodispatch.services import hotspots as hotspot_service
 from geodispatch.services.intake import import_file, import_payload
 from geodispatch.storage.db import session_scope
@@ -44,7 +44,7 @@ from geodispatch.storage.tables import CrewRow, PlanRow, RequestRow, StopRow
 from geodispatch.ui.map_frame import shown_map_page
 from tests.app.conftest import open_app
 from tests.conftest import DATA, ROOT, write_csv
-from tests.hotspots.conftest import city_with_busy_corner
+from tests.hotspots.conftest import CORNER_ADDRESS_REPORTS, city_with_busy_corner
 from tests.intake.boston_rows import HEADER_2011, row
 from tests.security.map_pages import map_texts, page_outside_text
 
@@ -86,7 +86,6 @@ ALL_TEXT = " · ".join(TAGGED)
 POTHOLES = "PWDx_Pothole"
 CORNER = (-71.0589, 42.3601)
 V2 = "/open311/v2"
-KEY = {"api_key": "geodispatch-demo"}
 DAY = date(2026, 12, 7)
 PIN = "24680"
 
@@ -136,15 +135,17 @@ def _seed(settings: Settings, home: Path) -> World:
     reports = city_with_busy_corner(CORNER, seed=18, address=FORMULAS[0], description=ALL_TEXT)
     import_payload(reports, source="test", settings=settings)
 
-    # 1. Open311 POST: one request per payload, 300 m apart, and the issue's own finding
+    # 1. Open311 POST: one request per payload, 300 m apart, and the issue's own finding,
+    # by a client with its own key (the demo key works only in demo mode)
+    key = {"api_key": api_keys.create_key("payload client", settings=settings).secret}
     client = TestClient(create_app(settings))
     posted: dict[str, int] = {}
-    points = [(42.318, -71.08)] + [(42.33 + 0.003 * k, -71.10) for k in range(len(TAGGED))]
+    points = [(42.318, -71.08)] + [(42.30 + 0.003 * k, -71.07) for k in range(len(TAGGED))]
     texts = [(ISSUE_DESCRIPTION, ISSUE_ADDRESS)] + [(t, t) for t in TAGGED]
     for (lat, lon), (description, address) in zip(points, texts, strict=True):
         answer = client.post(
             f"{V2}/requests.json",
-            data=KEY
+            data=key
             | {
                 "service_code": POTHOLES,
                 "lat": str(lat),
@@ -315,7 +316,7 @@ def test_the_hotspot_map_shows_every_payload_as_text(world: World) -> None:
     page = hotspot_service.hotspot_map_html(selection, settings=world.settings)
     # the corner's hotspot names its most reported address: a formula, shown as text
     # (addresses are stored normalised: upper case)
-    assert_inert_map(page, (ALL_TEXT, f"{FORMULAS[0].upper()} (40)"))
+    assert_inert_map(page, (ALL_TEXT, f"{FORMULAS[0].upper()} ({CORNER_ADDRESS_REPORTS})"))
     every_type = hotspot_service.hotspot_map_html(settings=world.settings)
     # the types named by a formula (city export, mapped CSV) name their layers as text
     assert_inert_map(every_type, (FORMULAS[1], FORMULAS[2], ISSUE_ADDRESS))
