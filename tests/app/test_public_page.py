@@ -28,7 +28,7 @@ def with_work_orders(tmp_path: Path, env_settings: Settings) -> Settings:
                 row(case_enquiry_id="1"),
                 row(case_enquiry_id="2", type="Street Light Outages", latitude="42.30"),
                 row(case_enquiry_id="3", type="Pothole Repair (Internal)", latitude="42.31"),
-                row(case_enquiry_id="4", type="Sidewalk Repair (Internal)", latitude="42.32"),
+                row(case_enquiry_id="4", type="Sidewalk Repair (Internal)", latitude="42.2925"),
             ],
         ),
         settings=env_settings,

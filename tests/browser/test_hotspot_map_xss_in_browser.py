@@ -132,5 +132,5 @@ def test_the_heat_the_page_draws_is_every_report_it_was_given(
     )
     written = heat_points(hostile_map.read_text(encoding="utf-8"))
     assert sorted(map(tuple, np.round(drawn, 6).tolist())) == sorted(map(tuple, written))
-    assert sum(p[2] for p in drawn) == 340  # 300 reports around town, 40 at the corner
+    assert sum(p[2] for p in drawn) == 340  # 300 potholes around town, 40 at the corner
     page.close()

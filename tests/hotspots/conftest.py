@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from geodispatch.config import Settings, get_settings
+from geodispatch.services.geo import service_area
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
@@ -134,9 +135,7 @@ def city_with_busy_corner(
     background = [
         report(f"BG-{code}-{k}", lon, lat, code)
         for code in ("PWDx_Pothole", "PWDx_Graffiti", "PWDx_Litter")
-        for k, (lon, lat) in enumerate(
-            zip(rng.uniform(-71.12, -71.03, 300), rng.uniform(42.30, 42.37, 300), strict=True)
-        )
+        for k, (lon, lat) in enumerate(points_in_city(rng, 300))
     ]
     days = pd.Timestamp("2010-01-04T09:00:00-05:00") + pd.to_timedelta(np.arange(40) * 21, "D")
     busy = []
@@ -147,6 +146,18 @@ def city_with_busy_corner(
         item["description"] = description if k < CORNER_ADDRESS_REPORTS else "reported again"
         busy.append(item)
     return background + busy
+
+
+def points_in_city(rng: np.random.Generator, n: int) -> list[tuple[float, float]]:
+    """``n`` random (lon, lat) points in central Boston that intake accepts (inside the city)."""
+    area = service_area(Settings(data_dir=DATA))
+    assert area is not None
+    chosen: list[tuple[float, float]] = []
+    while len(chosen) < n:
+        lons, lats = rng.uniform(-71.12, -71.03, n), rng.uniform(42.30, 42.37, n)
+        inside = area.contains(lons, lats)
+        chosen += list(zip(lons[inside].tolist(), lats[inside].tolist(), strict=True))
+    return chosen[:n]
 
 
 #: Reports at the busy corner that carry its address (the hotspot's most reported one).

@@ -29,7 +29,13 @@ from sqlalchemy.orm import Session
 from geodispatch.analysis.hotspots import HOTSPOT_COLUMNS
 from geodispatch.domain.requests import OPEN_STATUSES
 from geodispatch.storage.requests_repo import frame_records
-from geodispatch.storage.tables import HotspotRow, HotspotRunRow, RequestRow, ServiceTypeRow
+from geodispatch.storage.tables import (
+    HotspotRow,
+    HotspotRunRow,
+    RequestRow,
+    ServiceTypeRow,
+    StatusEventRow,
+)
 
 #: Detector columns stored under another name, and those not stored (ids and working-CRS
 #: centres are the run's own; the stored row has its id and WGS84 centre).
@@ -347,9 +353,14 @@ def request_hotspot(session: Session, request_id: int) -> int | None:
 
 
 def data_version(session: Session) -> tuple[int, int, str]:
-    """A cheap token that changes when requests or hotspots change (for caching maps)."""
+    """A cheap token that changes when requests or hotspots change (for caching maps).
+
+    The newest status event counts too: a workflow change is stamped with the product's
+    clock, which a pinned (demo) clock can put before an import's real ``updated_at``.
+    """
     run = session.scalar(select(func.max(HotspotRunRow.id)))
     count, updated = session.execute(
         select(func.count(), func.max(RequestRow.updated_at)).select_from(RequestRow)
     ).one()
-    return int(run or 0), int(count or 0), str(updated)
+    event = session.scalar(select(func.max(StatusEventRow.id)))
+    return int(run or 0), int(count or 0), f"{updated}|{event or 0}"
