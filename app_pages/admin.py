@@ -5,7 +5,7 @@ import streamlit as st
 
 from geodispatch.domain.accounts import ACTIONS, PAGES, Action, Page, Role
 from geodispatch.domain.errors import GeodispatchError
-from geodispatch.services import accounts
+from geodispatch.services import accounts, api_keys
 from geodispatch.ui.auth import staff_page
 from geodispatch.ui.widgets import local, md_escape, show_error, table
 
@@ -127,6 +127,93 @@ with change, st.container(border=True):
             except GeodispatchError as exc:
                 show_error(exc)
             else:
+                st.rerun()
+
+with st.expander("What each role may do"):
+    table(
+        pd.DataFrame(
+            [
+                {
+                    "role": r.label,
+                    "pages": ", ".join(p.value for p in Page if p in PAGES[r]) + ", public",
+                    "actions": "; ".join(a.value for a in Action if a in ACTIONS[r]) or "none",
+                }
+                for r in Role
+            ]
+        ),
+        {"role": "Role", "pages": "Pages", "actions": "Actions"},
+        key="admin-roles",
+    )
+
+# --------------------------------------------------------------------- Open311 API keys
+st.subheader("Open311 API keys")
+st.caption(
+    "One key per client system (the city's app, a partner). Only a hash is kept: the key "
+    "is shown once, when it is made. Revoking a key refuses that client's next POST."
+)
+keys = api_keys.list_keys(by=user)
+table(
+    pd.DataFrame(
+        [
+            {
+                "id": k.id,
+                "client": k.name,
+                "contact": k.contact,
+                "starts": f"{k.prefix}…",
+                "made": local(k.created_at, "%Y-%m-%d %H:%M"),
+                "last": local(k.last_used_at, "%Y-%m-%d %H:%M") if k.last_used_at else "never",
+                "state": "active" if k.active else "revoked",
+            }
+            for k in keys
+        ],
+        columns=["id", "client", "contact", "starts", "made", "last", "state"],
+    ),
+    {
+        "id": "Id",
+        "client": "Client",
+        "contact": "Contact",
+        "starts": "Key starts",
+        "made": "Made",
+        "last": "Last used",
+        "state": "State",
+    },
+    key="admin-keys",
+)
+new_key, revoke = st.columns(2)
+with new_key, st.form("admin-new-key", clear_on_submit=True):
+    client = st.text_input("Client", key="admin-key-client", max_chars=100)
+    contact = st.text_input("Contact (who to call about it)", key="admin-key-contact")
+    if st.form_submit_button("Make a key"):
+        try:
+            made = api_keys.create_key(client, contact=contact, by=user)
+        except GeodispatchError as exc:
+            show_error(exc)
+        else:
+            st.session_state["admin-key-made"] = (made.key.name, made.secret)
+            st.rerun()  # the table and the revoke list show the new key
+if "admin-key-made" in st.session_state:
+    name, secret = st.session_state["admin-key-made"]
+    new_key.success(f"Key for {md_escape(name)} (copy it now; it is not shown again):")
+    new_key.code(secret, language=None)
+active = [k for k in keys if k.active]
+if active:
+    with revoke, st.form("admin-revoke-key"):
+        chosen = st.selectbox(
+            "Key",
+            [k.id for k in active],
+            format_func=lambda i: next(
+                f"{k.id}: {k.name} ({k.prefix}…)" for k in active if k.id == i
+            ),
+            key="admin-key-revoke",
+        )
+        if st.form_submit_button("Revoke"):
+            try:
+                api_keys.revoke_key(int(chosen), by=user)
+            except GeodispatchError as exc:
+                show_error(exc)
+            else:
+                st.session_state.pop("admin-key-made", None)
+                st.toast(f"Key {chosen} revoked.")
                 st.rerun()
 
 with st.expander("What each role may do"):

@@ -10,8 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geodispatch.config import Settings
-from geodispatch.domain.accounts import PAGES, Page, Role
-from geodispatch.services import accounts
+from geodispatch.domain.accounts import PAGES, Page, Role, StaffUser
+from geodispatch.domain.errors import PermissionDeniedError
+from geodispatch.services import accounts, api_keys
 from tests.app.conftest import open_app
 from tests.app.signin import PASSWORD, sign_in_as, staff_account
 from tests.conftest import ROOT
@@ -156,6 +157,28 @@ def test_an_admin_creates_a_council_account_and_disables_it_on_the_accounts_page
     app.selectbox(key="admin-pick").set_value("wu").run()
     app.button(key="admin-disable").click().run()
     assert next(a for a in accounts.list_users() if a.username == "wu").disabled
+
+
+def test_an_admin_makes_an_open311_key_shown_once_and_revokes_it(env_settings: Settings) -> None:
+    app = open_app("Admin")
+    app.text_input(key="admin-key-client").input("BOS:311 app")
+    app.text_input(key="admin-key-contact").input("apps@boston.example")
+    next(b for b in app.button if b.label == "Make a key").click().run()
+    assert not app.exception
+    assert not app.error, [e.value for e in app.error]
+    secret = app.code[0].value
+    assert api_keys.check_key(secret) == "BOS:311 app"  # the key shown works, once made
+    made = next(k for k in api_keys.list_keys() if k.name == "BOS:311 app")
+    assert secret not in str(made)  # only a hash and a prefix are kept
+    app.selectbox(key="admin-key-revoke").set_value(made.id)
+    next(b for b in app.button if b.label == "Revoke").click().run()
+    assert not app.exception
+    assert api_keys.check_key(secret) is None
+
+
+def test_only_an_admin_may_manage_api_keys(env_settings: Settings) -> None:
+    with pytest.raises(PermissionDeniedError):
+        api_keys.create_key("partner", by=StaffUser("mo", "Mo", Role.MANAGER))
 
 
 #: An ``[auth]`` section as ``.streamlit/secrets.toml`` would hold it (st.login, OIDC).

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Final
 
 from geodispatch.config import Settings, get_settings
+from geodispatch.domain.accounts import Action, StaffUser, require
 from geodispatch.domain.api_keys import ApiKey, NewApiKey
 from geodispatch.domain.errors import InputError, NotFoundError
 from geodispatch.services.workflow import database_url
@@ -31,15 +32,24 @@ def _hash(secret: str) -> str:
 
 
 def create_key(
-    name: str, *, contact: str = "", settings: Settings | None = None, now: datetime | None = None
+    name: str,
+    *,
+    contact: str = "",
+    by: StaffUser | None = None,
+    settings: Settings | None = None,
+    now: datetime | None = None,
 ) -> NewApiKey:
     """A new key for the client ``name``; the returned secret is shown once, never stored.
+
+    A signed-in ``by`` (the admin page) must be allowed to manage accounts and keys; None is
+    the server's operator (the CLI).
 
     Raises
     ------
     InputError
         An empty or too long name or contact.
     """
+    _allowed(by)
     settings = settings or get_settings()
     name, contact = name.strip(), contact.strip()
     if not name:
@@ -61,15 +71,20 @@ def create_key(
     return NewApiKey(key, secret)
 
 
-def list_keys(*, settings: Settings | None = None) -> list[ApiKey]:
+def list_keys(*, by: StaffUser | None = None, settings: Settings | None = None) -> list[ApiKey]:
     """Every key (revoked ones too), newest first."""
+    _allowed(by)
     settings = settings or get_settings()
     with session_scope(database_url(settings)) as session:
         return api_keys_repo.list_keys(session)
 
 
 def revoke_key(
-    key_id: int, *, settings: Settings | None = None, now: datetime | None = None
+    key_id: int,
+    *,
+    by: StaffUser | None = None,
+    settings: Settings | None = None,
+    now: datetime | None = None,
 ) -> ApiKey:
     """Revoke a key at once: its client's next POST is refused (403).
 
@@ -78,12 +93,19 @@ def revoke_key(
     NotFoundError
         No key has this id.
     """
+    _allowed(by)
     settings = settings or get_settings()
     with session_scope(database_url(settings)) as session:
         key = api_keys_repo.revoke_key(session, key_id, now=now or datetime.now(UTC))
     if key is None:
         raise NotFoundError(f"no API key {key_id}; 'geodispatch keys list' shows them")
     return key
+
+
+def _allowed(by: StaffUser | None) -> None:
+    """Refuse a signed-in account whose role may not manage keys (None: the CLI operator)."""
+    if by is not None:
+        require(by, Action.MANAGE_ACCOUNTS)
 
 
 def check_key(
