@@ -22,10 +22,11 @@ import pandas as pd
 
 from geodispatch.config import Settings, get_settings
 from geodispatch.domain.errors import InputError, NotFoundError, PermissionDeniedError
+from geodispatch.domain.notices import clean_contact
 from geodispatch.domain.requests import RejectedRow, RequestStatus
 from geodispatch.domain.service_types import ServiceType
 from geodispatch.domain.workflow import OPEN311_STATUS, PUBLIC_STATUS_TEXT, public_text
-from geodispatch.services import clock, models
+from geodispatch.services import clock, models, notify
 from geodispatch.services.api_keys import check_key
 from geodispatch.services.intake import import_payload, rejected_rows
 from geodispatch.services.workflow import database_url, request_events
@@ -405,6 +406,9 @@ class NewRequest:
     address_id: str = ""
     description: str = ""
     media_url: str = ""
+    email: str = ""  # kept only to mail the resident about this request
+    name: str = ""
+    phone: str = ""
 
 
 def submit_request(
@@ -430,6 +434,7 @@ def submit_request(
         raise InputError("service_code is required; GET services lists them")
     service_type = _public_type(code, _public_types(settings))
     lat, lon = _coordinates(new.lat, new.long)
+    contact = clean_contact(new.name, new.email, new.phone)  # refused before anything is stored
     address = new.address_string.strip() or (
         f"address id {new.address_id.strip()}" if new.address_id.strip() else ""
     )
@@ -461,6 +466,8 @@ def submit_request(
         new_id = open311_repo.request_by_source(session, API_SOURCE, token)
         if new_id is not None and media_url:
             open311_repo.set_media_url(session, new_id, media_url)
+        if new_id is not None:
+            notify.keep_contact(session, new_id, contact, now=clock.now(settings))
     if new_id is None:
         raise InputError("the request was not accepted; send it again")
     notice = service_type.sla_hours
