@@ -48,6 +48,9 @@ CREW = st.Page("app_pages/crew.py", title="My route", icon=":material/pin_drop:"
 PUBLIC = st.Page(
     "app_pages/public.py", title="Open requests & response times", icon=":material/public:"
 )
+TRACK = st.Page(
+    "app_pages/track.py", title="Track a request", icon=":material/manage_search:", url_path="track"
+)
 SIGN_IN = st.Page("app_pages/sign_in.py", title="Staff sign in", icon=":material/login:")
 
 SECTIONS = {
@@ -71,9 +74,9 @@ clock_banner()  # the demo runs on its data's last day and says so on every page
 if user is None:
     # ``?role=crew`` in a bookmarked link opens the crew's page first on a phone
     crew_first = str(st.query_params.get("role", "")).lower() == "crew"
-    anonymous = {"City services": [PUBLIC], "Field crew": [CREW], "Staff": [SIGN_IN]}
+    anonymous = {"City services": [PUBLIC, TRACK], "Field crew": [CREW], "Staff": [SIGN_IN]}
     if crew_first:
-        anonymous = {"Field crew": [CREW], "City services": [PUBLIC], "Staff": [SIGN_IN]}
+        anonymous = {"Field crew": [CREW], "City services": [PUBLIC, TRACK], "Staff": [SIGN_IN]}
     st.navigation(anonymous).run()
 else:
     order = [FIRST[user.role], *(s for s in SECTIONS if s != FIRST[user.role])]
@@ -81,5 +84,5 @@ else:
         section: [STAFF[p] for p in SECTIONS[section] if user.sees(p)] for section in order
     }
     navigation = {section: pages for section, pages in navigation.items() if pages}
-    navigation["City services"] = [PUBLIC]
+    navigation["City services"] = [PUBLIC, TRACK]
     st.navigation(navigation).run()

@@ -153,7 +153,11 @@ class Settings(BaseSettings):
     rereport_window_days: float = Field(
         default=30.0, description="... within this many days after it was completed"
     )
-    # resident mail (issue 25): off while smtp_host is empty
+    # residents in the loop (issue 25); mail is off while smtp_host is empty
+    public_app_url: str = Field(
+        default="http://localhost:8501",
+        description="the web app's public address, for tracking links in mails and receipts",
+    )
     smtp_host: str = Field(default="", description="SMTP server for resident mail; empty = off")
     smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port")
     smtp_tls: str = Field(

@@ -65,6 +65,7 @@ def settings(tmp_path: Path, port: int) -> Settings:
         smtp_tls="none",
         smtp_sender="311@city.example",
         public_base_url="https://311.city.example",
+        public_app_url="https://report.city.example",
     )
     requests_adder(settings)(item("seed", lat=42.3500, lon=-71.0700))  # the type's catalogue
     return settings
@@ -120,7 +121,7 @@ def test_a_status_change_sends_exactly_one_mail(settings: Settings, server: Inbo
     assert mail["Subject"] == f"Your report #{rid} (Pothole Repair): Reviewed"
     body = mail.get_content()
     assert "has been reviewed" in body
-    assert f"https://311.city.example/track/{rid}" in body
+    assert f"https://report.city.example/track?request={rid}" in body
     with session_scope(settings.database_url) as session:
         token = session.scalar(select(RequestContactRow.unsubscribe_token))
     assert f"https://311.city.example/unsubscribe/{token}" in body

@@ -91,9 +91,9 @@ def mail_enabled(settings: Settings) -> bool:
     return bool(settings.smtp_host.strip() and settings.smtp_sender.strip())
 
 
-def track_url(settings: Settings, request_id: int) -> str:
-    """The public page following one request."""
-    return f"{settings.public_base_url.rstrip('/')}/track/{request_id}"
+def track_url(settings: Settings, ref: int | str) -> str:
+    """The public page following one request (``ref``: its number or tracking token)."""
+    return f"{settings.public_app_url.rstrip('/')}/track?request={ref}"
 
 
 def unsubscribe_url(settings: Settings, token: str) -> str:

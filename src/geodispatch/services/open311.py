@@ -279,7 +279,7 @@ def query_requests(
             offset=(query.page - 1) * query.page_size,
         )
         notes = open311_repo.latest_public_notes(session, [r.id for r in records])
-        expected = _expected_close(records, settings)
+        expected = expected_close(records, settings)
         out = []
         for r in records:
             item = _request_item(r, notes.get(r.id, ""), zone, expected.get(r.id))
@@ -303,7 +303,7 @@ def get_request(
     return items
 
 
-def _expected_close(
+def expected_close(
     records: list[open311_repo.RequestRecord], settings: Settings
 ) -> dict[int, datetime]:
     """Predicted close times of the open records (empty without a time-to-close model)."""
