@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geodispatch.config import Settings, get_settings
+from geodispatch.config import Settings
 from geodispatch.domain.errors import InputError, NotFoundError
 from geodispatch.domain.requests import RequestStatus
 from geodispatch.services import open311, track, workflow
 from tests.app.conftest import open_app
-from tests.conftest import DATA
-from tests.workflow.workflow_helpers import item, job_of, requests_adder
-
-
-@pytest.fixture
-def city(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """A fresh city database (demo mode: the demo API key) that the app also opens."""
-    monkeypatch.setenv("GEODISPATCH_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("GEODISPATCH_DATA_DIR", str(DATA))
-    monkeypatch.setenv("GEODISPATCH_DEMO_MODE", "true")
-    monkeypatch.delenv("GEODISPATCH_DB_URL", raising=False)
-    get_settings.cache_clear()
-    settings = get_settings()
-    requests_adder(settings)(item("seed", lat=42.3500, lon=-71.0700))  # the type's catalogue
-    yield settings
-    get_settings.cache_clear()
+from tests.workflow.workflow_helpers import job_of
 
 
 def post(settings: Settings) -> int:
