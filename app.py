@@ -57,6 +57,9 @@ REPORT = st.Page(
     icon=":material/add_location:",
     url_path="report",
 )
+PUBLIC_MAP = st.Page(
+    "app_pages/public_map.py", title="Reports on the map", icon=":material/map:", url_path="map"
+)
 TRACK = st.Page(
     "app_pages/track.py", title="Track a request", icon=":material/manage_search:", url_path="track"
 )
@@ -83,11 +86,15 @@ clock_banner()  # the demo runs on its data's last day and says so on every page
 if user is None:
     # ``?role=crew`` in a bookmarked link opens the crew's page first on a phone
     crew_first = str(st.query_params.get("role", "")).lower() == "crew"
-    anonymous = {"City services": [REPORT, TRACK, PUBLIC], "Field crew": [CREW], "Staff": [SIGN_IN]}
+    anonymous = {
+        "City services": [PUBLIC, REPORT, TRACK, PUBLIC_MAP],
+        "Field crew": [CREW],
+        "Staff": [SIGN_IN],
+    }
     if crew_first:
         anonymous = {
             "Field crew": [CREW],
-            "City services": [REPORT, TRACK, PUBLIC],
+            "City services": [PUBLIC, REPORT, TRACK, PUBLIC_MAP],
             "Staff": [SIGN_IN],
         }
     st.navigation(anonymous).run()
@@ -97,5 +104,5 @@ else:
         section: [STAFF[p] for p in SECTIONS[section] if user.sees(p)] for section in order
     }
     navigation = {section: pages for section, pages in navigation.items() if pages}
-    navigation["City services"] = [REPORT, TRACK, PUBLIC]
+    navigation["City services"] = [PUBLIC, REPORT, TRACK, PUBLIC_MAP]
     st.navigation(navigation).run()

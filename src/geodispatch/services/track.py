@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Final
 
 from geodispatch.config import Settings, get_settings
 from geodispatch.domain.errors import InputError, NotFoundError
 from geodispatch.domain.requests import RequestStatus
 from geodispatch.domain.tracking import Step, status_words, steps
 from geodispatch.domain.workflow import EventKind
-from geodispatch.services import open311
+from geodispatch.reporting.maps import render_html
+from geodispatch.reporting.public_map import PublicPoint, age_days, public_map
+from geodispatch.services import clock, open311
+from geodispatch.services.hotspots import ward_outlines
 from geodispatch.services.workflow import database_url, request_events
 from geodispatch.storage import open311_repo
 from geodispatch.storage.db import session_scope
@@ -108,3 +112,55 @@ def track(ref: str, *, settings: Settings | None = None) -> Tracking:
         ward=r.ward,
         caller_count=r.caller_count,
     )
+
+
+#: Closed reports stay on the public map this many days.
+RECENT_DAYS: Final = 30
+
+
+@dataclass(frozen=True, slots=True)
+class PublicMap:
+    """The public map's page and what it holds."""
+
+    page: str  # self-contained HTML, works offline
+    shown: int
+    limit: int
+
+
+def public_map_page(
+    *,
+    ward: int | None = None,
+    code: str | None = None,
+    limit: int = 3000,
+    settings: Settings | None = None,
+) -> PublicMap:
+    """Open and recently closed public reports as an offline map page.
+
+    Raises
+    ------
+    InputError
+        No report matches the filters.
+    """
+    settings = settings or get_settings()
+    now = clock.now(settings)
+    with session_scope(database_url(settings)) as session:
+        rows = open311_repo.map_points(
+            session,
+            closed_since=now - timedelta(days=RECENT_DAYS),
+            ward=ward,
+            code=code,
+            limit=limit,
+        )
+    points = [
+        PublicPoint(rid, name, RequestStatus(status), lat, lon, age_days(created, now))
+        for rid, _code, name, status, lon, lat, created, _ward in rows
+    ]
+    fmap = public_map(points, outlines=ward_outlines(settings=settings))
+    return PublicMap(page=render_html(fmap), shown=len(points), limit=limit)
+
+
+def map_wards(*, settings: Settings | None = None) -> list[int]:
+    """Wards the public map can be filtered to."""
+    settings = settings or get_settings()
+    with session_scope(database_url(settings)) as session:
+        return open311_repo.public_wards(session)
