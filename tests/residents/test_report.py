@@ -9,7 +9,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from geodispatch.config import Settings
-from geodispatch.domain.errors import InputError, NotFoundError
+from geodispatch.domain.errors import InputError, NotFoundError, TooManyAttemptsError
 from geodispatch.services import report, track, workflow
 from geodispatch.storage.db import session_scope
 from geodispatch.storage.tables import JobRow, RequestContactRow, RequestRow, StatusEventRow
@@ -157,3 +157,15 @@ def test_a_call_taker_logs_a_phone_report(city: Settings) -> None:
             select(StatusEventRow.note).where(StatusEventRow.note.like("logged from%"))
         )
     assert note == "logged from a phone report on behalf of Councillor Lee's office"
+
+
+def test_the_form_limits_reports_per_client_address(city: Settings) -> None:
+    limited = city.model_copy(update={"rate_limit_posts": "2/minute"})
+    new = report.NewReport("pothole", 42.3400, -71.0700)
+    for _ in range(2):
+        report.file_report(new, settings=limited, client="app:203.0.113.9")
+    before = counts(city)
+    with pytest.raises(TooManyAttemptsError, match="too many reports from this device"):
+        report.file_report(new, settings=limited, client="app:203.0.113.9")
+    assert counts(city) == before
+    report.file_report(new, settings=limited, client="app:198.51.100.7")  # another address

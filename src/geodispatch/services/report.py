@@ -8,17 +8,22 @@ goes up and no new job is made.
 
 from __future__ import annotations
 
+import functools
 import math
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+import limits
+import limits.storage
+import limits.strategies
 import numpy as np
 
 from geodispatch.config import Settings, get_settings
-from geodispatch.domain.errors import InputError, NotFoundError
+from geodispatch.domain.errors import InputError, NotFoundError, TooManyAttemptsError
 from geodispatch.domain.notices import clean_contact
 from geodispatch.domain.requests import RejectedRow, RequestStatus
 from geodispatch.domain.workflow import EventKind
@@ -152,6 +157,31 @@ def nearby_jobs(
     return out
 
 
+@functools.cache
+def _window(database: str) -> limits.strategies.MovingWindowRateLimiter:
+    """The process's count of form reports per client address (one per database)."""
+    del database  # part of the key only
+    return limits.strategies.MovingWindowRateLimiter(limits.storage.MemoryStorage())
+
+
+def count_submission(client: str, settings: Settings) -> None:
+    """Count one report from ``client``; TooManyAttemptsError past the POST rate limit.
+
+    The form shares the API's per-address limit (``GEODISPATCH_RATE_LIMIT_POSTS``), so a
+    script cannot flood the city through the web page instead of the API.
+    """
+    window = _window(settings.database_url)
+    for rate in limits.parse_many(settings.rate_limit_posts):
+        if not window.hit(rate, "report", client):
+            reset_at, _left = window.get_window_stats(rate, "report", client)
+            wait = max(1, int(reset_at - time.time()) + 1)
+            raise TooManyAttemptsError(
+                f"too many reports from this device or network; try again in "
+                f"{-(-wait // 60)} minute(s), or call the city",
+                retry_after_s=wait,
+            )
+
+
 def _check(new: NewReport, settings: Settings) -> tuple[list[Photo], float | None, float | None]:
     """Every check that can refuse the report, before anything is stored."""
     if new.honeypot.strip():
@@ -201,19 +231,27 @@ def file_report(
     *,
     settings: Settings | None = None,
     explain: Callable[[RejectedRow], str] = _problem,
+    client: str | None = None,
 ) -> Filed:
     """Check and store a report; it joins ``join_job`` or is grouped like any import.
+
+    ``client`` (the public form's client address) counts against the per-address limit;
+    the API limits its POSTs itself, and staff forms are not limited.
 
     Raises
     ------
     InputError
         A field is missing, too long or wrong (the message names it and the fix), or the
         place is outside the city.
+    TooManyAttemptsError
+        ``client`` sent too many reports lately.
     NotFoundError
         Unknown or internal type, or ``join_job`` is not an open job of that type.
     """
     settings = settings or get_settings()
     photos, lat, lon = _check(new, settings)
+    if client is not None:
+        count_submission(client, settings)
     contact = clean_contact(new.name, new.email, new.phone)
     code = new.service_code.strip()
     if new.join_job is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from geodispatch.config import get_settings
-from geodispatch.domain.errors import InputError, NotFoundError
+from geodispatch.domain.errors import InputError, NotFoundError, TooManyAttemptsError
 from geodispatch.services import notify, report
 from geodispatch.ui.widgets import md_escape
 
@@ -149,11 +149,22 @@ def report_form(*, staff: bool, taken_by: str = "") -> None:
         honeypot=trap,
     )
     try:
-        st.session_state["report-filed"] = report.file_report(new, settings=settings)
-    except (InputError, NotFoundError) as exc:
+        st.session_state["report-filed"] = report.file_report(
+            new, settings=settings, client=None if staff else _client_address()
+        )
+    except (InputError, NotFoundError, TooManyAttemptsError) as exc:
         st.error(str(exc))
         return
     st.rerun()
+
+
+def _client_address() -> str:
+    """The resident's address as Streamlit sees it, for the per-address report limit."""
+    try:
+        address = st.context.ip_address
+    except (AttributeError, RuntimeError):  # no browser session (AppTest)
+        address = None
+    return f"app:{address or 'local'}"
 
 
 def receipt(filed: report.Filed) -> None:
