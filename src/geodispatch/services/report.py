@@ -275,7 +275,7 @@ def file_report(
     if summary.rejected:
         rows, _ = rejected_rows(import_id=summary.import_id, limit=5, settings=settings)
         problems = "; ".join(explain(r) for r in rows) or "; ".join(summary.rejected_by_reason)
-        raise InputError(f"the report was not accepted: {problems}")
+        raise InputError(f"the request was not accepted: {problems}")
     at = clock.now(settings)
     with session_scope(database_url(settings)) as session:
         request_id = open311_repo.request_by_source(session, SOURCE, token)
