@@ -335,8 +335,9 @@ def _joinable(job_id: int, code: str, settings: Settings) -> None:
 def _join(session: Any, request_id: int, job_id: int, at: datetime) -> dict[str, Any]:
     """Within a transaction: put the new request in the chosen job (one more caller)."""
     state = repo.job_state(session, job_id)
+    before = repo.request_state(session, request_id).job_id  # a grouping run may have been first
     repo.link_requests(session, job_id, [request_id], status=state.status, now=at)
-    repo.refresh_job_totals(session, [job_id], now=at)
+    repo.refresh_job_totals(session, {job_id} | ({before} if before else set()), now=at)
     return {
         "kind": EventKind.ATTACH,
         "job_id": job_id,
