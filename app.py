@@ -42,16 +42,31 @@ STAFF = {
         "app_pages/accountability.py", title="Closures & equity", icon=":material/fact_check:"
     ),
     Page.COUNCIL: st.Page("app_pages/council.py", title="Your wards", icon=":material/gavel:"),
+    Page.CALL_TAKER: st.Page(
+        "app_pages/call_taker.py", title="Log a call", icon=":material/support_agent:"
+    ),
     Page.ADMIN: st.Page("app_pages/admin.py", title="Accounts", icon=":material/manage_accounts:"),
 }
 CREW = st.Page("app_pages/crew.py", title="My route", icon=":material/pin_drop:")
 PUBLIC = st.Page(
     "app_pages/public.py", title="Open requests & response times", icon=":material/public:"
 )
+REPORT = st.Page(
+    "app_pages/report.py",
+    title="Report a problem",
+    icon=":material/add_location:",
+    url_path="report",
+)
+PUBLIC_MAP = st.Page(
+    "app_pages/public_map.py", title="Reports on the map", icon=":material/map:", url_path="map"
+)
+TRACK = st.Page(
+    "app_pages/track.py", title="Track a request", icon=":material/manage_search:", url_path="track"
+)
 SIGN_IN = st.Page("app_pages/sign_in.py", title="Staff sign in", icon=":material/login:")
 
 SECTIONS = {
-    "Dispatch": (Page.PLAN, Page.JOBS, Page.WORK),
+    "Dispatch": (Page.PLAN, Page.JOBS, Page.WORK, Page.CALL_TAKER),
     "Management": (Page.HOTSPOTS, Page.PERFORMANCE, Page.ACCOUNTABILITY, Page.COUNCIL),
     "Data": (Page.OVERVIEW, Page.IMPORT, Page.CATALOGUE),
     "Administration": (Page.ADMIN,),
@@ -71,9 +86,17 @@ clock_banner()  # the demo runs on its data's last day and says so on every page
 if user is None:
     # ``?role=crew`` in a bookmarked link opens the crew's page first on a phone
     crew_first = str(st.query_params.get("role", "")).lower() == "crew"
-    anonymous = {"City services": [PUBLIC], "Field crew": [CREW], "Staff": [SIGN_IN]}
+    anonymous = {
+        "City services": [PUBLIC, REPORT, TRACK, PUBLIC_MAP],
+        "Field crew": [CREW],
+        "Staff": [SIGN_IN],
+    }
     if crew_first:
-        anonymous = {"Field crew": [CREW], "City services": [PUBLIC], "Staff": [SIGN_IN]}
+        anonymous = {
+            "Field crew": [CREW],
+            "City services": [PUBLIC, REPORT, TRACK, PUBLIC_MAP],
+            "Staff": [SIGN_IN],
+        }
     st.navigation(anonymous).run()
 else:
     order = [FIRST[user.role], *(s for s in SECTIONS if s != FIRST[user.role])]
@@ -81,5 +104,5 @@ else:
         section: [STAFF[p] for p in SECTIONS[section] if user.sees(p)] for section in order
     }
     navigation = {section: pages for section, pages in navigation.items() if pages}
-    navigation["City services"] = [PUBLIC]
+    navigation["City services"] = [PUBLIC, REPORT, TRACK, PUBLIC_MAP]
     st.navigation(navigation).run()

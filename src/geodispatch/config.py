@@ -153,6 +153,24 @@ class Settings(BaseSettings):
     rereport_window_days: float = Field(
         default=30.0, description="... within this many days after it was completed"
     )
+    # residents in the loop (issue 25); mail is off while smtp_host is empty
+    public_app_url: str = Field(
+        default="http://localhost:8501",
+        description="the web app's public address, for tracking links in mails and receipts",
+    )
+    smtp_host: str = Field(default="", description="SMTP server for resident mail; empty = off")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port")
+    smtp_tls: str = Field(
+        default="starttls", description="'starttls', 'ssl' (implicit TLS) or 'none' (local relay)"
+    )
+    smtp_user: str = Field(default="", description="SMTP login; empty = no login")
+    smtp_password: str = Field(default="", description="SMTP password")
+    smtp_sender: str = Field(
+        default="", description="From address of resident mail, e.g. 311@city.example"
+    )
+    notify_max_age_hours: float = Field(
+        default=72.0, gt=0, description="a mail not sent within this many hours is dropped"
+    )
     area_layers: list[AreaLayer] = Field(
         default_factory=lambda: list(BOSTON_LAYERS),
         description="polygon layers every request is assigned to",

@@ -30,8 +30,16 @@ FILES = {
     Page.ACCOUNTABILITY: "app_pages/accountability.py",
     Page.COUNCIL: "app_pages/council.py",
     Page.ADMIN: "app_pages/admin.py",
+    Page.CALL_TAKER: "app_pages/call_taker.py",
 }
-PUBLIC_FILES = {"app_pages/public.py", "app_pages/crew.py", "app_pages/sign_in.py"}
+PUBLIC_FILES = {
+    "app_pages/public.py",
+    "app_pages/report.py",
+    "app_pages/track.py",
+    "app_pages/public_map.py",
+    "app_pages/crew.py",
+    "app_pages/sign_in.py",
+}
 
 
 def reachable(app: AppTest, path: str) -> bool:

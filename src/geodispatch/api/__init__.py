@@ -13,7 +13,7 @@ from slowapi.errors import RateLimitExceeded
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geodispatch import __version__
-from geodispatch.api import crew, open311
+from geodispatch.api import crew, open311, residents
 from geodispatch.api.limits import BodyLimitMiddleware, BodyLimits, BodyTooLarge
 from geodispatch.api.render import Format, error_response, format_of
 from geodispatch.api.security import SecurityHeadersMiddleware, make_limiter, retry_after
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limiter = limiter
     app.include_router(open311.router(settings, limiter))
     app.include_router(crew.router(settings, limiter))
+    app.include_router(residents.router(settings))
 
     def problem(
         path: str, status: int, message: str, headers: Mapping[str, str] | None = None

@@ -130,8 +130,10 @@ def router(settings: Settings, limiter: Limiter) -> APIRouter:
 
         A report close to an open job of the same type joins that job as a repeat call.
         A point outside the city's service area is refused (400). ``media_url`` (an
-        http(s) link) is stored and shown with the request. Personal details (email,
-        phone, names) are not stored. POSTs are rate-limited per client address (429).
+        http(s) link) is stored and shown with the request. ``email``, names and ``phone`` are
+        kept privately with the request, never published; an email gets a mail at each
+        status step and public note (with an unsubscribe link). POSTs are rate-limited per
+        client address (429).
         """
         open311.check_jurisdiction(jurisdiction_id, settings)
         new = open311.NewRequest(
@@ -142,6 +144,9 @@ def router(settings: Settings, limiter: Limiter) -> APIRouter:
             address_id=address_id or "",
             description=description or "",
             media_url=media_url or "",
+            email=email or "",
+            name=" ".join(n.strip() for n in (first_name or "", last_name or "") if n.strip()),
+            phone=phone or "",
         )
         created = open311.submit_request(api_key or key, new, settings=settings)
         return respond(fmt, "service_requests", created)

@@ -15,6 +15,7 @@ from geodispatch.cli import (
     intake,
     keys,
     models,
+    notify,
     plan,
     users,
     workflow,
@@ -33,6 +34,7 @@ app.add_typer(hotspots.app, name="hotspots")
 app.add_typer(users.app, name="users")
 app.add_typer(models.app, name="models")
 app.add_typer(keys.app, name="keys")
+app.add_typer(notify.app, name="notify")
 intake.register(app)
 plan.register(app)
 workflow.register(app)

@@ -46,6 +46,7 @@ class Page(StrEnum):
     ACCOUNTABILITY = "accountability"
     COUNCIL = "council"
     ADMIN = "admin"
+    CALL_TAKER = "call_taker"
 
 
 class Action(StrEnum):
@@ -66,7 +67,7 @@ class Action(StrEnum):
 
 
 _DISPATCH_PAGES: Final = frozenset(
-    {Page.PLAN, Page.JOBS, Page.WORK, Page.OVERVIEW, Page.IMPORT, Page.CATALOGUE}
+    {Page.PLAN, Page.JOBS, Page.WORK, Page.OVERVIEW, Page.IMPORT, Page.CATALOGUE, Page.CALL_TAKER}
 )
 _DISPATCH_ACTIONS: Final = frozenset(
     {

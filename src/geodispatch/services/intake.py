@@ -236,10 +236,12 @@ def import_payload(
     source: str = "open311",
     name: str = "payload",
     settings: Settings | None = None,
+    group: bool = True,
 ) -> ImportSummary:
     """Import GeoReport request objects received through the API or a form.
 
-    Like :func:`import_file`, the open reports are then grouped into jobs.
+    Like :func:`import_file`, the open reports are then grouped into jobs (unless ``group``
+    is False: a resident's report that joins the job they chose).
     """
     settings = settings or get_settings()
     url = settings.database_url
@@ -271,7 +273,8 @@ def import_payload(
                 "rejected": summary.rejected,
             },
         )
-    summary.grouping = _group(settings, summary)
+    if group:
+        summary.grouping = _group(settings, summary)
     return summary
 
 

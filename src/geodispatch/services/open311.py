@@ -11,7 +11,6 @@ and extended attributes) and ``servicerequestupdates``.
 from __future__ import annotations
 
 import math
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -22,12 +21,12 @@ import pandas as pd
 
 from geodispatch.config import Settings, get_settings
 from geodispatch.domain.errors import InputError, NotFoundError, PermissionDeniedError
+from geodispatch.domain.notices import clean_contact
 from geodispatch.domain.requests import RejectedRow, RequestStatus
 from geodispatch.domain.service_types import ServiceType
 from geodispatch.domain.workflow import OPEN311_STATUS, PUBLIC_STATUS_TEXT, public_text
-from geodispatch.services import clock, models
+from geodispatch.services import clock, models, report
 from geodispatch.services.api_keys import check_key
-from geodispatch.services.intake import import_payload, rejected_rows
 from geodispatch.services.workflow import database_url, request_events
 from geodispatch.storage import open311_repo
 from geodispatch.storage.db import session_scope
@@ -278,7 +277,7 @@ def query_requests(
             offset=(query.page - 1) * query.page_size,
         )
         notes = open311_repo.latest_public_notes(session, [r.id for r in records])
-        expected = _expected_close(records, settings)
+        expected = expected_close(records, settings)
         out = []
         for r in records:
             item = _request_item(r, notes.get(r.id, ""), zone, expected.get(r.id))
@@ -302,7 +301,7 @@ def get_request(
     return items
 
 
-def _expected_close(
+def expected_close(
     records: list[open311_repo.RequestRecord], settings: Settings
 ) -> dict[int, datetime]:
     """Predicted close times of the open records (empty without a time-to-close model)."""
@@ -405,6 +404,9 @@ class NewRequest:
     address_id: str = ""
     description: str = ""
     media_url: str = ""
+    email: str = ""  # kept only to mail the resident about this request
+    name: str = ""
+    phone: str = ""
 
 
 def submit_request(
@@ -430,6 +432,7 @@ def submit_request(
         raise InputError("service_code is required; GET services lists them")
     service_type = _public_type(code, _public_types(settings))
     lat, lon = _coordinates(new.lat, new.long)
+    contact = clean_contact(new.name, new.email, new.phone)  # refused before anything is stored
     address = new.address_string.strip() or (
         f"address id {new.address_id.strip()}" if new.address_id.strip() else ""
     )
@@ -439,30 +442,23 @@ def submit_request(
         raise InputError(
             f"description is {len(new.description):,} characters; at most {MAX_DESCRIPTION:,}"
         )
-    token = f"api-{secrets.token_hex(10)}"
-    item: dict[str, Any] = {
-        "service_request_id": token,
-        "service_code": code,
-        "service_name": service_type.name,
-        "agency_responsible": service_type.department,
-        "requested_datetime": clock.now(settings).isoformat(),
-        "status": "open",
-        "address": address,
-        "description": new.description.strip(),
-    }
-    if lat is not None:
-        item |= {"lat": lat, "long": lon}
-    summary = import_payload([item], source=API_SOURCE, name="POST requests", settings=settings)
-    if summary.rejected:
-        rows, _ = rejected_rows(import_id=summary.import_id, limit=5, settings=settings)
-        problems = "; ".join(_problem(r) for r in rows) or "; ".join(summary.rejected_by_reason)
-        raise InputError(f"the request was not accepted: {problems}")
-    with session_scope(database_url(settings)) as session:
-        new_id = open311_repo.request_by_source(session, API_SOURCE, token)
-        if new_id is not None and media_url:
-            open311_repo.set_media_url(session, new_id, media_url)
-    if new_id is None:
-        raise InputError("the request was not accepted; send it again")
+    filed = report.file_report(
+        report.NewReport(
+            service_code=code,
+            lat=lat,
+            lon=lon,
+            address=address,
+            description=new.description,
+            name=contact.name,
+            email=contact.email or "",
+            phone=contact.phone,
+            channel="open311",
+            media_url=media_url,
+        ),
+        settings=settings,
+        explain=_problem,
+    )
+    new_id = filed.request_id
     notice = service_type.sla_hours
     result = {"service_request_id": str(new_id)}
     if notice:

@@ -26,7 +26,7 @@ from geodispatch.domain.plans import PlanStatus
 from geodispatch.domain.requests import RequestStatus
 from geodispatch.domain.workflow import EventKind, StatusEvent, check_transition, clean_note
 from geodispatch.geo.crs import lonlat_to_working
-from geodispatch.services import clock
+from geodispatch.services import clock, notify
 from geodispatch.storage import field_repo, jobs_repo, plans_repo
 from geodispatch.storage import workflow_repo as repo
 from geodispatch.storage.db import Session, ensure_schema, session_scope
@@ -127,7 +127,7 @@ def change_job_status(
     )
     moved = repo.cascade_to_requests(session, job_id, to_status=to_status, now=now)
     common = {"actor": actor, "at": now, "note": note}
-    repo.add_events(
+    notify.record_events(
         session,
         [
             {
@@ -197,7 +197,7 @@ def transition_job(
             note=text,
         )
         if public:
-            repo.add_events(session, [_public_note_event(job_id, public, who, at)])
+            notify.record_events(session, [_public_note_event(job_id, public, who, at)])
         return _job(session, job_id)
 
 
@@ -229,7 +229,7 @@ def add_public_note(
     at = _now(now, settings)
     with session_scope(database_url(settings)) as session:
         _job(session, job_id)
-        repo.add_events(session, [_public_note_event(job_id, text, who, at)])
+        notify.record_events(session, [_public_note_event(job_id, text, who, at)])
 
 
 def _public_note_event(job_id: int, text: str, actor: str, at: datetime) -> dict[str, Any]:
@@ -303,7 +303,7 @@ def transition_request(
                 to_status=target,
                 now=at,
             )
-            repo.add_events(
+            notify.record_events(
                 session,
                 [
                     {
@@ -428,7 +428,7 @@ def merge_jobs(
                 }
                 for rid in moved
             ]
-        repo.add_events(session, events)
+        notify.record_events(session, events)
         repo.refresh_job_totals(session, [target_id], now=at)
         return _job(session, target_id)
 
@@ -499,7 +499,7 @@ def split_requests(
             now=at,
         )
         common = {"actor": who, "at": at, "kind": EventKind.SPLIT}
-        repo.add_events(
+        notify.record_events(
             session,
             [
                 {**common, "job_id": job_id, "note": f"split into job {new_id}: {text}"},
@@ -819,7 +819,7 @@ def group_new_requests(
         repo.link_many(session, links, now=at)
         new_jobs = len(new_ids)
         extra = len(repeats)
-        repo.add_events(session, events)
+        notify.record_events(session, events)
         repo.refresh_job_totals(session, touched, now=at)
         return GroupingReport(
             requests=len(reports),
@@ -888,7 +888,7 @@ def close_jobs_closed_at_source(session: Session, *, now: datetime) -> int:
             to_status=outcome,
             now=now,
         )
-        repo.add_events(
+        notify.record_events(
             session,
             [
                 {

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import false, func, select, update
+from sqlalchemy import false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from geodispatch.domain.requests import RequestStatus
@@ -215,3 +215,57 @@ def updates_between(
 def catalogue_changed_at(session: Session) -> datetime | None:
     """When the service catalogue last changed (discovery's changeset)."""
     return session.scalar(select(func.max(ServiceTypeRow.updated_at)))
+
+
+def map_points(
+    session: Session,
+    *,
+    closed_since: datetime,
+    ward: int | None = None,
+    code: str | None = None,
+    limit: int = 5000,
+) -> list[tuple[int, str, str, str, float, float, datetime, int | None]]:
+    """Public requests with a point that are open or closed since ``closed_since``.
+
+    Rows of (id, service code, type name, status, lon, lat, created at, ward); newest first.
+    No descriptions, addresses or notes.
+    """
+    conditions: list[Any] = [
+        _PUBLIC_TYPE,
+        RequestRow.lon.is_not(None),
+        RequestRow.lat.is_not(None),
+        or_(
+            RequestRow.status.in_([s.value for s in RequestStatus if s.is_open]),
+            RequestRow.closed_at >= closed_since,
+        ),
+    ]
+    if ward is not None:
+        conditions.append(func.coalesce(RequestRow.ward, RequestRow.source_ward) == ward)
+    if code is not None:
+        conditions.append(RequestRow.service_code == code)
+    rows = session.execute(
+        select(
+            RequestRow.id,
+            RequestRow.service_code,
+            func.coalesce(ServiceTypeRow.name, RequestRow.service_name),
+            RequestRow.status,
+            RequestRow.lon,
+            RequestRow.lat,
+            RequestRow.created_at,
+            func.coalesce(RequestRow.ward, RequestRow.source_ward),
+        )
+        .outerjoin(ServiceTypeRow, ServiceTypeRow.code == RequestRow.service_code)
+        .where(*conditions)
+        .order_by(RequestRow.created_at.desc(), RequestRow.id.desc())
+        .limit(limit)
+    ).all()
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def public_wards(session: Session) -> list[int]:
+    """The wards public requests are in, in order (the public map's ward filter)."""
+    ward = func.coalesce(RequestRow.ward, RequestRow.source_ward)
+    rows = session.scalars(
+        select(ward).where(_PUBLIC_TYPE, ward.is_not(None)).distinct().order_by(ward)
+    )
+    return [int(w) for w in rows]

@@ -479,3 +479,45 @@ class AppStateRow(Base):
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RequestContactRow(Base):
+    """A resident's contact for one request (issue 25): kept only to tell them what happened.
+
+    ``unsubscribe_token`` is random and only turns this request's mail off; it is kept in
+    clear because every mail carries it in its unsubscribe link.
+    """
+
+    __tablename__ = "request_contacts"
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    notify: Mapped[bool] = mapped_column(Boolean, default=True)
+    unsubscribe_token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OutboxRow(Base):
+    """A mail owed to a resident, written in the transaction of the change it reports.
+
+    The worker claims a row (``claimed_until``) before sending and sets ``sent_at`` after, so
+    an SMTP outage leaves it waiting and two workers never send it twice.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    dropped: Mapped[str] = mapped_column(String(40), default="")
