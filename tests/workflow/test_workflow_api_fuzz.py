@@ -65,4 +65,4 @@ def test_api_conforms_to_its_openapi_and_never_answers_5xx(
     ran = fuzz(api_schema, examples=int(os.environ.get("GEODISPATCH_FUZZ_EXAMPLES", "10")))
     assert "POST /open311/v2/requests.{fmt}" in ran
     assert "POST /crew/stops/{stop_id}/updates" in ran
-    assert len(ran) == 12  # 8 GeoReport operations, 4 crew operations
+    assert len(ran) == 14  # 8 GeoReport operations, 4 crew operations, 2 unsubscribe links

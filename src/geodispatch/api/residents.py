@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
@@ -16,6 +17,10 @@ from geodispatch.config import Settings
 from geodispatch.services import notify
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+#: What the OpenAPI schema documents beside 200: a link that is not (or no longer) valid.
+_UNKNOWN_LINK: dict[int | str, dict[str, Any]] = {
+    404: {"description": "the link is not valid", "content": {"text/html": {}}}
+}
 
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -40,7 +45,7 @@ def router(settings: Settings) -> APIRouter:
     """The unsubscribe routes bound to ``settings``."""
     api = APIRouter(tags=["Residents"])
 
-    @api.get("/unsubscribe/{token}", response_class=HTMLResponse)
+    @api.get("/unsubscribe/{token}", response_class=HTMLResponse, responses=_UNKNOWN_LINK)
     def confirm(token: str) -> HTMLResponse:
         """A page with one button that stops mail about one report."""
         if not _TOKEN.match(token):
@@ -54,7 +59,7 @@ def router(settings: Settings) -> APIRouter:
             "Stop these mails</button></form>",
         )
 
-    @api.post("/unsubscribe/{token}", response_class=HTMLResponse)
+    @api.post("/unsubscribe/{token}", response_class=HTMLResponse, responses=_UNKNOWN_LINK)
     def unsubscribe(token: str) -> HTMLResponse:
         """Stop mail about the report this token belongs to."""
         if not _TOKEN.match(token):
