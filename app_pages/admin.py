@@ -215,26 +215,3 @@ if active:
                 st.session_state.pop("admin-key-made", None)
                 st.toast(f"Key {chosen} revoked.")
                 st.rerun()
-
-with st.expander("What each role may do"):
-    table(
-        pd.DataFrame(
-            [
-                {
-                    "role": r.label,
-                    "pages": ", ".join(p.value for p in Page if p in PAGES[r]) + ", public",
-                    "actions": "; ".join(a.value for a in Action if a in ACTIONS[r]) or "none",
-                }
-                for r in Role
-            ]
-        ),
-        {"role": "Role", "pages": "Pages", "actions": "Actions"},
-        key="admin-roles",
-    )
-
-# --------------------------------------------------------------------- Open311 API keys
-# HOOK (issue 18, API branch): the Open311 API keys section goes here, built on
-# geodispatch.services.api_keys (list / create / revoke, last used), checked with
-# Action.MANAGE_ACCOUNTS like the accounts above.
-st.subheader("Open311 API keys")
-st.caption("Managed with `geodispatch` on the server until this section lands.")

@@ -2,7 +2,7 @@
 
 Run from the project root: ``.venv/bin/python bench/abuse.py`` (this tree), or with
 ``--before-src OTHER/src`` to measure another checkout first (e.g. the code before issue 18:
-``git worktree add /tmp/before ee6f871`` then ``--before-src /tmp/before/src``) and print a
+``git worktree add ../before ee6f871`` then ``--before-src ../before/src``) and print a
 before/after table. Each run starts the API with uvicorn in a subprocess on 127.0.0.1
 (port 8712) over a fresh SQLite database with ``--crews`` crews, and measures:
 
