@@ -11,15 +11,12 @@ made from the app pass the acting account as ``by`` and need the admin's
 from __future__ import annotations
 
 import contextlib
-import functools
-import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from geodispatch.config import Settings, get_settings
@@ -35,13 +32,13 @@ from geodispatch.domain.accounts import (
     require,
 )
 from geodispatch.domain.errors import InputError, NotFoundError, PermissionDeniedError
+from geodispatch.services.credentials import HASHER, decoy_hash, token_hash
 from geodispatch.storage import accounts_repo as repo
 from geodispatch.storage.accounts_repo import UserRecord
 from geodispatch.storage.db import Session, ensure_schema, session_scope
 
 THROTTLE_AFTER: Final = 5  # wrong passwords in a row
 THROTTLE_FOR: Final = timedelta(minutes=5)
-HASHER: Final = PasswordHasher()
 #: The one answer to every refused sign-in, so it never tells whether an account exists.
 REFUSED: Final = (
     "sign-in refused: wrong username or password, or too many attempts (wait five "
@@ -291,11 +288,6 @@ def set_disabled(
     )
 
 
-@functools.cache
-def _decoy_hash() -> str:
-    return HASHER.hash(secrets.token_hex(16))
-
-
 def _verify(stored: str, password: str) -> bool:
     try:
         return bool(HASHER.verify(stored, password))
@@ -306,21 +298,17 @@ def _verify(stored: str, password: str) -> bool:
 def _spend_a_verification(password: str) -> None:
     """Verify against a decoy hash, so a refusal costs what a wrong password costs."""
     with contextlib.suppress(VerificationError, InvalidHashError):
-        HASHER.verify(_decoy_hash(), password)
+        HASHER.verify(decoy_hash(), password)
 
 
 def _is_demo_password(username: str, password: str) -> bool:
     return any(d.username == username and d.password == password for d in DEMO_ACCOUNTS)
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def _open_session(session: Session, record: UserRecord, at: datetime, hours: float) -> SignIn:
     token = secrets.token_urlsafe(32)
     expires = at + timedelta(hours=hours)
-    repo.add_session(session, record.id, _token_hash(token), now=at, expires=expires)
+    repo.add_session(session, record.id, token_hash(token), now=at, expires=expires)
     repo.record_good_sign_in(session, record.id, at=at)
     return SignIn(token, expires, _staff(record))
 
@@ -385,7 +373,7 @@ def sign_out(token: str, *, settings: Settings | None = None, now: datetime | No
     """End a session (no effect when it already ended)."""
     settings = settings or get_settings()
     with session_scope(_url(settings)) as session:
-        repo.revoke_session(session, _token_hash(token), now=now or datetime.now(UTC))
+        repo.revoke_session(session, token_hash(token), now=now or datetime.now(UTC))
 
 
 def user_for_token(
@@ -398,7 +386,7 @@ def user_for_token(
     """
     settings = settings or get_settings()
     with session_scope(_url(settings)) as session:
-        record = repo.user_for_session(session, _token_hash(token), now=now or datetime.now(UTC))
+        record = repo.user_for_session(session, token_hash(token), now=now or datetime.now(UTC))
     if record is None:
         raise PermissionDeniedError("your sign-in has ended; sign in again")
     return _staff(record)

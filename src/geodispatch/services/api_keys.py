@@ -7,7 +7,6 @@ that works. The settings' plain ``api_keys`` are demo keys: accepted only in dem
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from geodispatch.config import Settings, get_settings
 from geodispatch.domain.accounts import Action, StaffUser, require
 from geodispatch.domain.api_keys import ApiKey, NewApiKey
 from geodispatch.domain.errors import InputError, NotFoundError
+from geodispatch.services.credentials import token_hash
 from geodispatch.services.workflow import database_url
 from geodispatch.storage import api_keys_repo
 from geodispatch.storage.db import session_scope
@@ -25,10 +25,6 @@ from geodispatch.storage.db import session_scope
 KEY_PREFIX: Final = "gd_"
 NAME_MAX: Final = 100
 CONTACT_MAX: Final = 200
-
-
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 def create_key(
@@ -65,7 +61,7 @@ def create_key(
             name=name,
             contact=contact,
             prefix=secret[:10],
-            key_hash=_hash(secret),
+            key_hash=token_hash(secret),
             now=now or datetime.now(UTC),
         )
     return NewApiKey(key, secret)
@@ -125,5 +121,5 @@ def check_key(
     if not secret.startswith(KEY_PREFIX):
         return None
     with session_scope(database_url(settings)) as session:
-        key = api_keys_repo.use_key(session, _hash(secret), now=now or datetime.now(UTC))
+        key = api_keys_repo.use_key(session, token_hash(secret), now=now or datetime.now(UTC))
     return None if key is None else key.name

@@ -9,7 +9,6 @@ the audit events commit in one transaction.
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 import secrets
 import threading
@@ -39,6 +38,7 @@ from geodispatch.io.photos import photo_path, prepare_photo, save_photo, stored_
 from geodispatch.reporting.crew_map import MapStop, crew_route_map, navigation_links
 from geodispatch.reporting.maps import render_html
 from geodispatch.services import clock
+from geodispatch.services.credentials import HASHER, decoy_hash, token_hash
 from geodispatch.services.hotspots import ward_outlines
 from geodispatch.services.workflow import (
     QUEUED,
@@ -54,7 +54,7 @@ PIN_PATTERN: Final = re.compile(r"\d{4,12}")
 LOCK_AFTER: Final = 10  # wrong PINs in a row (from any address)
 LOCK_FOR: Final = timedelta(minutes=15)
 TOKEN_TTL: Final = timedelta(hours=14)  # one shift and its overtime
-DEFAULT_HASHER: Final = PasswordHasher()
+DEFAULT_HASHER: Final = HASHER
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,12 +202,6 @@ def authenticate(
     return CrewIdentity(crew.id, crew.code)
 
 
-@functools.cache
-def _decoy_hash() -> str:
-    """A hash no PIN matches, made once (callers hold an Argon2 slot, so never at once)."""
-    return DEFAULT_HASHER.hash(secrets.token_hex(8))
-
-
 def _verify(pin_hash: str | None, pin: str) -> bool:
     """Whether ``pin`` matches (None: a decoy costing the same); one Argon2 at a time.
 
@@ -221,7 +215,7 @@ def _verify(pin_hash: str | None, pin: str) -> bool:
             "sign-in is busy; try again in a few seconds", retry_after_s=int(ARGON2_WAIT_S)
         )
     try:
-        DEFAULT_HASHER.verify(pin_hash or _decoy_hash(), pin[:64])
+        DEFAULT_HASHER.verify(pin_hash or decoy_hash(), pin[:64])
     except (VerificationError, InvalidHashError):
         return False
     finally:
@@ -233,11 +227,7 @@ def logout(token: str, *, settings: Settings | None = None, now: datetime | None
     """Revoke a sign-in token (a lost or handed-over phone)."""
     settings = settings or get_settings()
     with session_scope(database_url(settings)) as session:
-        field_repo.revoke_token(session, _token_hash(token), now=now or clock.now(settings))
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+        field_repo.revoke_token(session, token_hash(token), now=now or clock.now(settings))
 
 
 def login(
@@ -259,7 +249,7 @@ def login(
     token = secrets.token_urlsafe(32)
     expires = at + TOKEN_TTL
     with session_scope(database_url(settings)) as session:
-        field_repo.add_token(session, crew.id, _token_hash(token), now=at, expires=expires)
+        field_repo.add_token(session, crew.id, token_hash(token), now=at, expires=expires)
     return token, expires, crew
 
 
@@ -270,7 +260,7 @@ def crew_for_token(
     settings = settings or get_settings()
     at = now or clock.now(settings)
     with session_scope(database_url(settings)) as session:
-        found = field_repo.crew_for_token(session, _token_hash(token), now=at)
+        found = field_repo.crew_for_token(session, token_hash(token), now=at)
     if found is None:
         raise PermissionDeniedError("sign-in expired or not valid; sign in again with code + PIN")
     return CrewIdentity(*found)
